@@ -1,0 +1,181 @@
+"""The one place that decides who may see and change what.
+
+Every selector, service, admin page and API handler asks here. Scope is by organisation
+(municipality codes), computed once per principal, so a filter is a plain `owner_id IN (…)`
+however many assets there are.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from assets.models import ApiToken, Asset, Membership, Municipality, Region, Role
+
+__all__ = [
+    "Scope",
+    "assets_visible",
+    "assets_writable",
+    "can_write_asset",
+    "ensure_can_write",
+    "municipalities_visible",
+    "municipalities_writable",
+    "regions_coordinated",
+    "regions_visible",
+    "scope_for",
+]
+
+
+@dataclass(frozen=True)
+class Scope:
+    is_admin: bool = False
+    read: frozenset[str] = field(default_factory=frozenset)
+    write: frozenset[str] = field(default_factory=frozenset)
+    regions: frozenset[int] = field(default_factory=frozenset)
+    coordinates: frozenset[int] = field(default_factory=frozenset)
+    # Machine clients may write only records of their own ledger source.
+    write_source: str | None = None
+
+    def can_read(self, code: str | None) -> bool:
+        return self.is_admin or code in self.read
+
+    def can_write(self, code: str | None, source: str | None = None) -> bool:
+        if self.is_admin:
+            return True
+        if code not in self.write:
+            return False
+        return self.write_source is None or source == self.write_source
+
+
+NOBODY = Scope()
+
+
+def _region_members(region_ids) -> set[str]:
+    through = Region.members.through
+    codes = set(through.objects.filter(region_id__in=region_ids).values_list("municipality_id", flat=True))
+    codes |= set(Region.objects.filter(id__in=region_ids).values_list("lead_id", flat=True))
+    return codes
+
+
+def _regions_of(codes) -> set[int]:
+    through = Region.members.through
+    ids = set(through.objects.filter(municipality_id__in=codes).values_list("region_id", flat=True))
+    return ids | set(Region.objects.filter(lead_id__in=codes).values_list("id", flat=True))
+
+
+def _compute(principal) -> Scope:
+    if isinstance(principal, ApiToken):
+        if principal.revoked_at is not None:
+            return NOBODY
+        own = frozenset({principal.municipality_id})
+        return Scope(read=own, write=own if principal.can_write else frozenset(),
+                     write_source=principal.source)
+    if principal is None or not getattr(principal, "is_authenticated", False) or not principal.is_active:
+        return NOBODY
+    if principal.is_superuser:
+        return Scope(is_admin=True)
+    read: set[str] = set()
+    write: set[str] = set()
+    regions: set[int] = set()
+    coordinates: set[int] = set()
+    for m in Membership.objects.filter(user=principal):
+        if m.role == Role.ENGINEER:
+            write.add(m.municipality_id)
+            own_regions = _regions_of({m.municipality_id})
+            regions |= own_regions
+            read |= {m.municipality_id} | _region_members(own_regions)
+        elif m.role == Role.COORDINATOR:
+            regions.add(m.region_id)
+            coordinates.add(m.region_id)
+            read |= _region_members({m.region_id})
+        elif m.role == Role.VIEWER and m.municipality_id:
+            read.add(m.municipality_id)
+        elif m.role == Role.VIEWER:
+            regions.add(m.region_id)
+            read |= _region_members({m.region_id})
+    return Scope(read=frozenset(read), write=frozenset(write), regions=frozenset(regions),
+                 coordinates=frozenset(coordinates))
+
+
+def scope_for(principal) -> Scope:
+    """Scope of a user or API token, cached on the object for the request's lifetime."""
+    if principal is None:
+        return NOBODY
+    cached = getattr(principal, "_gunmane_scope", None)
+    if cached is None:
+        cached = _compute(principal)
+        try:
+            principal._gunmane_scope = cached
+        except AttributeError:  # AnonymousUser is immutable enough to refuse; it is nobody anyway
+            pass
+    return cached
+
+
+def _asset_filter(codes) -> Q:
+    return Q(owner_id__in=codes) | Q(operator_id__in=codes)
+
+
+def assets_visible(principal, qs: QuerySet | None = None) -> QuerySet:
+    qs = Asset.objects.all() if qs is None else qs
+    scope = scope_for(principal)
+    if scope.is_admin:
+        return qs
+    return qs.filter(_asset_filter(scope.read)) if scope.read else qs.none()
+
+
+def assets_writable(principal, qs: QuerySet | None = None) -> QuerySet:
+    qs = Asset.objects.all() if qs is None else qs
+    scope = scope_for(principal)
+    if scope.is_admin:
+        return qs
+    if not scope.write:
+        return qs.none()
+    qs = qs.filter(_asset_filter(scope.write))
+    return qs.filter(source=scope.write_source) if scope.write_source else qs
+
+
+def can_write_asset(principal, asset: Asset) -> bool:
+    scope = scope_for(principal)
+    return scope.can_write(asset.owner_id, asset.source) or (
+        asset.operator_id is not None and scope.can_write(asset.operator_id, asset.source)
+    )
+
+
+def ensure_can_write(principal, *, owner_code: str, source: str | None = None,
+                     operator_code: str | None = None) -> None:
+    scope = scope_for(principal)
+    if scope.can_write(owner_code, source) or (operator_code and scope.can_write(operator_code, source)):
+        return
+    if scope.write_source and source != scope.write_source and owner_code in scope.write:
+        raise PermissionDenied(
+            _("This key may only write records of ledger source %(source)s") % {"source": scope.write_source}
+        )
+    raise PermissionDenied(
+        _("You may not change assets of municipality %(code)s") % {"code": owner_code}
+    )
+
+
+def municipalities_visible(principal, qs: QuerySet | None = None) -> QuerySet:
+    qs = Municipality.objects.all() if qs is None else qs
+    scope = scope_for(principal)
+    return qs if scope.is_admin else qs.filter(code__in=scope.read)
+
+
+def municipalities_writable(principal, qs: QuerySet | None = None) -> QuerySet:
+    qs = Municipality.objects.all() if qs is None else qs
+    scope = scope_for(principal)
+    return qs if scope.is_admin else qs.filter(code__in=scope.write)
+
+
+def regions_visible(principal, qs: QuerySet | None = None) -> QuerySet:
+    qs = Region.objects.all() if qs is None else qs
+    scope = scope_for(principal)
+    return qs if scope.is_admin else qs.filter(id__in=scope.regions)
+
+
+def regions_coordinated(principal, qs: QuerySet | None = None) -> QuerySet:
+    """Regions where the principal may run the engine and make plans."""
+    qs = Region.objects.all() if qs is None else qs
+    scope = scope_for(principal)
+    return qs if scope.is_admin else qs.filter(id__in=scope.coordinates)

@@ -1,0 +1,69 @@
+"""Registry reads for people signed in to the app. Ledger machine clients and bulk writes come with
+the ledger-sync API; every handler here goes through selectors and services scoped by assets.access."""
+
+import json
+from datetime import date
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.pagination import paginate
+
+from assets import selectors, services
+from assets.history import Actor
+from assets.models import Asset, Via
+
+router = Router(tags=["assets"])
+
+
+class AssetOut(Schema):
+    global_id: str
+    kind: str
+    owner: str
+    operator: str | None
+    source: str
+    external_id: str | None
+    name: str
+    status: str
+    built_fiscal_year: int | None
+    version: int
+    geometry: dict
+
+    @staticmethod
+    def resolve_owner(obj: Asset) -> str:
+        return obj.owner_id
+
+    @staticmethod
+    def resolve_operator(obj: Asset) -> str | None:
+        return obj.operator_id
+
+    @staticmethod
+    def resolve_geometry(obj: Asset) -> dict:
+        return json.loads(obj.geom.geojson)
+
+
+class RetireIn(Schema):
+    retired_on: date | None = None
+    reason: str = ""
+
+
+@router.get("/assets", response=list[AssetOut])
+@paginate
+def list_assets(request, municipality: str | None = None, kind: str | None = None, status: str | None = None,
+                q: str | None = None):
+    return selectors.asset_list(principal=request.user, municipality=municipality, kind=kind, status=status, q=q)
+
+
+def _get(request, global_id: str) -> Asset:
+    return get_object_or_404(selectors.asset_list(principal=request.user), global_id=global_id)
+
+
+@router.get("/assets/{global_id}", response=AssetOut)
+def get_asset(request, global_id: str):
+    return _get(request, global_id)
+
+
+@router.post("/assets/{global_id}/retire", response=AssetOut)
+def retire_asset(request, global_id: str, payload: RetireIn):
+    asset = _get(request, global_id)
+    return services.asset_retire(actor=Actor(request.user, Via.API), asset=asset,
+                                 retired_on=payload.retired_on, reason=payload.reason)

@@ -1,0 +1,56 @@
+"""The catalogue of asset kinds: what each is called, its id code, its detail model and its geometry."""
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from assets.models.asset import Kind
+
+LINE = ("LineString", "MultiLineString")
+POINT = ("Point",)
+AREA = ("Polygon", "MultiPolygon")
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    code: str  # two letters inside global ids: 112348-SP-000123
+    detail: str  # "app_label.Model"
+    geom_types: tuple[str, ...]
+
+    @property
+    def detail_model(self):
+        return apps.get_model(self.detail)
+
+    @property
+    def related_name(self) -> str:
+        return self.kind
+
+
+KINDS: dict[str, KindSpec] = {
+    spec.kind: spec
+    for spec in (
+        KindSpec(Kind.ROAD_SEGMENT, "RD", "assets.RoadSegment", LINE),
+        KindSpec(Kind.BRIDGE, "BR", "assets.Bridge", POINT + AREA + LINE),
+        KindSpec(Kind.SEWER_PIPE, "SP", "assets.SewerPipe", LINE),
+        KindSpec(Kind.MANHOLE, "MH", "assets.Manhole", POINT),
+        KindSpec(Kind.SEPTIC_TANK, "ST", "assets.SepticTank", POINT + AREA),
+    )
+}
+BY_CODE = {spec.code: spec for spec in KINDS.values()}
+
+
+def spec_for(kind: str) -> KindSpec:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ValidationError(
+            {"kind": _("Unknown kind %(kind)r; allowed: %(allowed)s")
+             % {"kind": kind, "allowed": ", ".join(KINDS)}}
+        ) from None
+
+
+def format_global_id(owner_code: str, kind: str, serial: int) -> str:
+    return f"{owner_code}-{spec_for(kind).code}-{serial:06d}"

@@ -1,0 +1,25 @@
+from assets.models.access import ApiToken, Membership, Role
+from assets.models.asset import Asset, AssetSerial, AssetStatus, Kind
+from assets.models.details import Bridge, Manhole, RoadSegment, SepticTank, SewerPipe
+from assets.models.history import ChangeRecord, Via
+from assets.models.municipality import Municipality, MunicipalityKind, Region
+
+__all__ = [
+    "ApiToken",
+    "Asset",
+    "AssetSerial",
+    "AssetStatus",
+    "Bridge",
+    "ChangeRecord",
+    "Kind",
+    "Manhole",
+    "Membership",
+    "Municipality",
+    "MunicipalityKind",
+    "Region",
+    "RoadSegment",
+    "Role",
+    "SepticTank",
+    "SewerPipe",
+    "Via",
+]

@@ -1,0 +1,166 @@
+"""Per-kind attributes. Adding a kind = one model here + one KindSpec in assets.kinds."""
+
+from django.contrib.gis.db import models
+from django.core.validators import MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from assets.models.asset import Asset
+
+__all__ = ["Bridge", "Manhole", "RoadSegment", "SepticTank", "SewerPipe"]
+
+POSITIVE = [MinValueValidator(0)]
+
+
+class RoadClass(models.TextChoices):
+    NATIONAL = "national", _("National road (国道)")
+    PREFECTURAL = "prefectural", _("Prefectural road (都道府県道)")
+    MUNICIPAL_1 = "municipal_1", _("Municipal road class 1 (市町村道1級)")
+    MUNICIPAL_2 = "municipal_2", _("Municipal road class 2 (市町村道2級)")
+    MUNICIPAL_OTHER = "municipal_other", _("Other municipal road (その他市町村道)")
+
+
+class PavementType(models.TextChoices):
+    ASPHALT = "asphalt", _("Asphalt")
+    CONCRETE = "concrete", _("Concrete")
+    BLOCK = "block", _("Interlocking block")
+    GRAVEL = "gravel", _("Gravel")
+    UNPAVED = "unpaved", _("Unpaved")
+
+
+class RoadSegment(models.Model):
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="road_segment")
+    road_class = models.CharField(_("road class"), max_length=16, choices=RoadClass.choices)
+    route_name = models.CharField(_("route name"), max_length=100, blank=True)
+    is_emergency_route = models.BooleanField(_("emergency transport road (緊急輸送道路)"), default=False)
+    length_m = models.FloatField(_("length (m)"), validators=POSITIVE)
+    width_m = models.FloatField(_("width (m)"), null=True, blank=True, validators=POSITIVE)
+    pavement_type = models.CharField(_("pavement type"), max_length=16, choices=PavementType.choices,
+                                     default=PavementType.ASPHALT)
+    traffic_volume = models.PositiveIntegerField(_("traffic volume (vehicles/day)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("road segment")
+        verbose_name_plural = _("road segments")
+
+
+class BridgeStructure(models.TextChoices):
+    RC = "rc", _("Reinforced concrete")
+    PC = "pc", _("Prestressed concrete")
+    STEEL = "steel", _("Steel")
+    COMPOSITE = "composite", _("Composite")
+    BOX_CULVERT = "box_culvert", _("Box culvert")
+    OTHER = "other", _("Other")
+
+
+class Crossing(models.TextChoices):
+    RIVER = "river", _("River")
+    ROAD = "road", _("Road")
+    RAILWAY = "railway", _("Railway")
+    CHANNEL = "channel", _("Irrigation channel")
+    OTHER = "other", _("Other")
+
+
+class Bridge(models.Model):
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="bridge")
+    length_m = models.FloatField(_("bridge length 橋長 (m)"), validators=POSITIVE)
+    width_m = models.FloatField(_("width 幅員 (m)"), validators=POSITIVE)
+    deck_area_m2 = models.FloatField(_("deck area (m²)"), null=True, blank=True, validators=POSITIVE)
+    structure_type = models.CharField(_("structure type"), max_length=16, choices=BridgeStructure.choices)
+    span_count = models.PositiveSmallIntegerField(_("spans"), default=1)
+    crosses = models.CharField(_("crosses"), max_length=16, choices=Crossing.choices)
+    crosses_name = models.CharField(_("name of what it crosses"), max_length=100, blank=True)
+    detour_length_m = models.FloatField(_("detour length (m)"), null=True, blank=True, validators=POSITIVE)
+    route_name = models.CharField(_("route name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("bridge")
+        verbose_name_plural = _("bridges")
+
+    def save(self, *args, **kwargs):
+        if self.deck_area_m2 is None and self.length_m and self.width_m:
+            self.deck_area_m2 = round(self.length_m * self.width_m, 2)
+        super().save(*args, **kwargs)
+
+
+class DrainageSystem(models.TextChoices):
+    SANITARY = "sanitary", _("Sanitary (汚水)")
+    STORM = "storm", _("Storm (雨水)")
+    COMBINED = "combined", _("Combined (合流)")
+
+
+class PipeMaterial(models.TextChoices):
+    RC = "rc", _("Reinforced concrete (RC/HP)")
+    PVC = "pvc", _("PVC (塩ビ)")
+    CLAY = "clay", _("Vitrified clay (陶管)")
+    DUCTILE_IRON = "ductile_iron", _("Ductile iron")
+    SHIELD = "shield", _("Shield segment")
+    PE = "pe", _("Polyethylene")
+    OTHER = "other", _("Other")
+
+
+class SewerPipe(models.Model):
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="sewer_pipe")
+    drainage_system = models.CharField(_("drainage system 排除方式"), max_length=16, choices=DrainageSystem.choices)
+    material = models.CharField(_("pipe material 管種"), max_length=16, choices=PipeMaterial.choices)
+    diameter_mm = models.PositiveIntegerField(_("diameter 管径 (mm)"))
+    length_m = models.FloatField(_("length 延長 (m)"), validators=POSITIVE)
+    cover_depth_m = models.FloatField(_("cover depth 土被り (m)"), null=True, blank=True, validators=POSITIVE)
+    upstream_manhole = models.ForeignKey(
+        Asset, verbose_name=_("upstream manhole"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="pipes_out", limit_choices_to={"kind": "manhole"},
+    )
+    downstream_manhole = models.ForeignKey(
+        Asset, verbose_name=_("downstream manhole"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="pipes_in", limit_choices_to={"kind": "manhole"},
+    )
+    is_trunk = models.BooleanField(_("trunk line 幹線"), default=False)
+    is_regional = models.BooleanField(_("regional sewer 流域下水道"), default=False)
+    is_corrosion_prone = models.BooleanField(_("corrosion-prone 腐食のおそれ"), default=False)
+    road_segment = models.ForeignKey(
+        Asset, verbose_name=_("road above"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="pipes_below", limit_choices_to={"kind": "road_segment"},
+        help_text=_("A pipe failure collapses this road (the 八潮 lesson)"),
+    )
+
+    class Meta:
+        verbose_name = _("sewer pipe")
+        verbose_name_plural = _("sewer pipes")
+
+
+class Manhole(models.Model):
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="manhole")
+    manhole_type = models.CharField(_("type (1号…)"), max_length=16, blank=True)
+    depth_m = models.FloatField(_("depth (m)"), null=True, blank=True, validators=POSITIVE)
+    cover_type = models.CharField(_("cover type"), max_length=32, blank=True)
+    cover_installed_fy = models.SmallIntegerField(_("cover installed (fiscal year)"), null=True, blank=True)
+    drainage_system = models.CharField(_("drainage system"), max_length=16, choices=DrainageSystem.choices,
+                                       default=DrainageSystem.SANITARY)
+
+    class Meta:
+        verbose_name = _("manhole")
+        verbose_name_plural = _("manholes")
+
+
+class SepticTreatment(models.TextChoices):
+    COMBINED = "combined", _("Combined treatment (合併処理)")
+    SINGLE = "single", _("Single treatment (単独処理)")
+
+
+class SepticOwnership(models.TextChoices):
+    PRIVATE = "private", _("Private")
+    MUNICIPAL = "municipal", _("Municipally installed (市町村設置型)")
+
+
+class SepticTank(models.Model):
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="septic_tank")
+    treatment = models.CharField(_("treatment 合併/単独"), max_length=16, choices=SepticTreatment.choices)
+    capacity_persons = models.PositiveSmallIntegerField(_("capacity 人槽"))
+    households_served = models.PositiveSmallIntegerField(_("households served"), default=1)
+    ownership = models.CharField(_("ownership"), max_length=16, choices=SepticOwnership.choices,
+                                 default=SepticOwnership.PRIVATE)
+    in_sewer_planning_area = models.BooleanField(_("inside a sewer planning area"), default=False)
+    treatment_method = models.CharField(_("treatment method 処理方式"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("septic tank")
+        verbose_name_plural = _("septic tanks")

@@ -1,0 +1,36 @@
+"""Reads from the registry, always through the principal's scope."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+
+from assets import access
+from assets.models import Asset, ChangeRecord
+
+__all__ = ["asset_get", "asset_history", "asset_list"]
+
+
+def asset_list(*, principal, municipality: str | None = None, kind: str | None = None,
+               status: str | None = None, q: str | None = None) -> QuerySet:
+    qs = access.assets_visible(principal).select_related("owner", "operator")
+    if municipality:
+        qs = qs.filter(owner_id=municipality)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(global_id__istartswith=q) | qs.filter(name__icontains=q) | qs.filter(external_id=q)
+    return qs
+
+
+def asset_get(*, principal, global_id: str) -> Asset:
+    """Raises Asset.DoesNotExist for assets outside the scope, so outsiders cannot tell they exist."""
+    return access.assets_visible(principal).select_related("owner", "operator").get(global_id=global_id)
+
+
+def asset_history(*, principal, asset: Asset) -> QuerySet:
+    if not access.assets_visible(principal).filter(pk=asset.pk).exists():
+        return ChangeRecord.objects.none()
+    return ChangeRecord.objects.filter(
+        content_type=ContentType.objects.get_for_model(Asset), object_id=str(asset.pk)
+    ).order_by("-time", "-id")

@@ -1,0 +1,183 @@
+"""Writes to the registry. Each checks access, validates everything, and records history atomically."""
+
+from collections.abc import Mapping
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assets import access
+from assets.geometry import to_storage
+from assets.history import Action, Actor, record_change, snapshot
+from assets.kinds import format_global_id, spec_for
+from assets.models import Asset, AssetStatus, Municipality
+
+__all__ = [
+    "VersionConflict",
+    "allocate_serials",
+    "asset_create",
+    "asset_retire",
+    "asset_snapshot",
+    "asset_update",
+]
+
+CORE_UPDATABLE = (
+    "name", "operator", "external_id", "geom", "built_fiscal_year", "built_year_text", "status",
+    "serves_important_facility", "important_facility_note", "owner",
+)
+
+
+class VersionConflict(Exception):
+    """The caller edited an older version than the one stored."""
+
+    def __init__(self, current: int):
+        super().__init__(_("The asset was changed by someone else (now version %d)") % current)
+        self.current = current
+
+
+def allocate_serials(owner_code: str, kind: str, count: int = 1) -> int:
+    """Reserve `count` serials for (owner, kind) and return the first. Atomic under concurrency."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO assets_assetserial (owner_id, kind, last) VALUES (%s, %s, %s)
+            ON CONFLICT (owner_id, kind) DO UPDATE SET last = assets_assetserial.last + EXCLUDED.last
+            RETURNING last
+            """,
+            [owner_code, kind, count],
+        )
+        last = cur.fetchone()[0]
+    return last - count + 1
+
+
+def asset_snapshot(asset: Asset) -> dict:
+    data = snapshot(asset, exclude=("created_at", "updated_at"))
+    detail = spec_for(asset.kind).detail_model.objects.filter(asset_id=asset.pk).first() if asset.pk else None
+    if detail is not None:
+        data.update(snapshot(detail, prefix="detail.", exclude=("asset",)))
+    return data
+
+
+def _resolve_municipality(value, field: str) -> Municipality | None:
+    if value is None or isinstance(value, Municipality):
+        return value
+    from assets.codes import normalize_lg_code
+
+    try:
+        code = normalize_lg_code(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+    found = Municipality.objects.filter(code=code).first()
+    if found is None:
+        raise ValidationError({field: _("No municipality with code %s is registered") % code})
+    return found
+
+
+def _check_writable(actor: Actor, *, owner: Municipality, source: str, operator: Municipality | None) -> None:
+    if actor.is_system:
+        return
+    access.ensure_can_write(actor.principal, owner_code=owner.code, source=source,
+                            operator_code=operator.code if operator else None)
+
+
+def _validate_detail(asset: Asset, detail_obj) -> None:
+    try:
+        detail_obj.full_clean(exclude=["asset"])
+    except ValidationError as exc:
+        raise ValidationError({f"detail.{k}": v for k, v in exc.message_dict.items()}) from None
+    if hasattr(detail_obj, "length_m") and asset.kind in ("road_segment", "sewer_pipe") and not detail_obj.length_m:
+        raise ValidationError({"detail.length_m": _("Length must be greater than 0")})
+
+
+@transaction.atomic
+def asset_create(*, actor: Actor, owner, kind: str, geom, detail: Mapping | None = None,
+                 operator=None, source: str = "registry", external_id: str | None = None, name: str = "",
+                 built_fiscal_year: int | None = None, built_year_text: str = "",
+                 status: str = AssetStatus.IN_SERVICE, serves_important_facility: bool = False,
+                 important_facility_note: str = "", message: str = "") -> Asset:
+    spec = spec_for(kind)
+    owner = _resolve_municipality(owner, "owner")
+    if owner is None:
+        raise ValidationError({"owner": _("An owner (管理者) is required")})
+    operator = _resolve_municipality(operator, "operator")
+    _check_writable(actor, owner=owner, source=source, operator=operator)
+    geom, source_srid = to_storage(geom, allowed_types=spec.geom_types)
+    asset = Asset(
+        owner=owner, operator=operator, kind=kind, source=source, external_id=external_id or None, name=name,
+        geom=geom, source_srid=source_srid, built_fiscal_year=built_fiscal_year,
+        built_year_text=built_year_text, status=status, serves_important_facility=serves_important_facility,
+        important_facility_note=important_facility_note, global_id="pending",
+    )
+    asset.full_clean(exclude=["global_id"])
+    detail_obj = spec.detail_model(**dict(detail or {}))
+    _validate_detail(asset, detail_obj)
+    asset.global_id = format_global_id(owner.code, kind, allocate_serials(owner.code, kind))
+    asset.save()
+    detail_obj.asset = asset
+    detail_obj.save()
+    record_change(actor=actor, obj=asset, action=Action.CREATE, after=asset_snapshot(asset), message=message)
+    return asset
+
+
+@transaction.atomic
+def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, detail: Mapping | None = None,
+                 expected_version: int | None = None, message: str = "") -> Asset:
+    locked = Asset.objects.select_for_update().get(pk=asset.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise VersionConflict(locked.version)
+    _check_writable(actor, owner=locked.owner, source=locked.source, operator=locked.operator)
+    before = asset_snapshot(locked)
+    data = dict(data or {})
+    unknown = set(data) - set(CORE_UPDATABLE)
+    if unknown:
+        raise ValidationError({f: _("Not a field that can be changed here; allowed: %s") % ", ".join(CORE_UPDATABLE)
+                               for f in sorted(unknown)})
+    for key in ("owner", "operator"):
+        if key in data:
+            data[key] = _resolve_municipality(data[key], key)
+    if "geom" in data:
+        data["geom"], data["source_srid"] = to_storage(data["geom"], allowed_types=spec_for(locked.kind).geom_types)
+    for key, value in data.items():
+        setattr(locked, key, value)
+    if "owner" in data or "operator" in data:
+        # Handing an asset over needs the right to write for the new owner too.
+        _check_writable(actor, owner=locked.owner, source=locked.source, operator=locked.operator)
+    locked.full_clean(exclude=["global_id"])
+    spec = spec_for(locked.kind)
+    detail_obj = spec.detail_model.objects.filter(asset=locked).first()
+    if detail:
+        if detail_obj is None:
+            detail_obj = spec.detail_model(asset=locked)
+        for key, value in detail.items():
+            if key not in {f.name for f in spec.detail_model._meta.concrete_fields} or key == "asset":
+                raise ValidationError({f"detail.{key}": _("Unknown attribute for %s") % locked.kind})
+            setattr(detail_obj, key, value)
+        _validate_detail(locked, detail_obj)
+        detail_obj.save()
+    after = asset_snapshot(locked)
+    after.pop("version", None)
+    before.pop("version", None)
+    if after == before:
+        return locked
+    locked.version += 1
+    locked.save()
+    record_change(actor=actor, obj=locked, action=Action.UPDATE, before=before, after=after, message=message)
+    return locked
+
+
+@transaction.atomic
+def asset_retire(*, actor: Actor, asset: Asset, retired_on: date | None = None, reason: str = "") -> Asset:
+    locked = Asset.objects.select_for_update().get(pk=asset.pk)
+    _check_writable(actor, owner=locked.owner, source=locked.source, operator=locked.operator)
+    if locked.status == AssetStatus.REMOVED:
+        return locked
+    before = {"status": locked.status, "retired_on": None}
+    locked.status = AssetStatus.REMOVED
+    locked.retired_on = retired_on or timezone.localdate()
+    locked.version += 1
+    locked.save(update_fields=["status", "retired_on", "version", "updated_at"])
+    record_change(actor=actor, obj=locked, action=Action.RETIRE, before=before,
+                  after={"status": locked.status, "retired_on": locked.retired_on.isoformat()}, message=reason)
+    return locked

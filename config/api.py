@@ -1,0 +1,25 @@
+from django.core.exceptions import PermissionDenied, ValidationError
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from assets.api import router as assets_router
+from assets.services import VersionConflict
+
+api = NinjaAPI(title="群マネ API", version="1", auth=django_auth, urls_namespace="api")
+api.add_router("/", assets_router)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": "invalid", "errors": errors}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
+
+
+@api.exception_handler(VersionConflict)
+def version_conflict(request, exc: VersionConflict):
+    return api.create_response(request, {"detail": str(exc), "version": exc.current}, status=409)
