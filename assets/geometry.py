@@ -49,3 +49,16 @@ def to_storage(geom, *, allowed_types: tuple[str, ...], field: str = "geom") -> 
         raise ValidationError({field: _("The geometry lies outside Japan (lon %(x).4f, lat %(y).4f).%(hint)s")
                                % {"x": xmin, "y": ymin, "hint": hint}})
     return geom, source_srid
+
+
+def check_in_area(geom: GEOSGeometry, boundary, *, source_srid: int | None, owner_name: str,
+                  field: str = "geom") -> None:
+    """An asset must lie in (or within about 1 km of) its owner's area; a swapped axis usually lands
+    well outside, yet still inside Japan, so the bounding box alone does not catch it."""
+    if boundary is None or boundary.buffer(0.01).intersects(geom):
+        return
+    hint = ""
+    if source_srid in PLANE_ZONES:
+        hint = _(" In plane rectangular zones X is northing and comes first; check the axis order and the zone.")
+    raise ValidationError({field: _("The geometry lies outside %(owner)s (lon %(x).4f, lat %(y).4f).%(hint)s")
+                           % {"owner": owner_name, "x": geom.centroid.x, "y": geom.centroid.y, "hint": hint}})

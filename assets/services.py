@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assets import access
-from assets.geometry import to_storage
+from assets.geometry import check_in_area, to_storage
 from assets.history import Action, Actor, record_change, snapshot
 from assets.kinds import format_global_id, spec_for
 from assets.models import Asset, AssetStatus, Municipality
@@ -82,11 +82,30 @@ def _check_writable(actor: Actor, *, owner: Municipality, source: str, operator:
                             operator_code=operator.code if operator else None)
 
 
-def _validate_detail(asset: Asset, detail_obj) -> None:
+def _explained(model, errors: dict, prefix: str = "") -> dict:
+    """Add the allowed values to errors on fields with choices, so the fix is in the message."""
+    out = {}
+    for name, msgs in errors.items():
+        try:
+            f = model._meta.get_field(name)
+        except Exception:
+            f = None
+        if f is not None and f.choices:
+            allowed = ", ".join(str(v) for v, _label in f.flatchoices)
+            msgs = [f"{m} ({_('allowed')}: {allowed})" for m in msgs]
+        out[prefix + name] = msgs
+    return out
+
+
+def _full_clean(obj, *, exclude: list[str], prefix: str = "") -> None:
     try:
-        detail_obj.full_clean(exclude=["asset"])
+        obj.full_clean(exclude=exclude)
     except ValidationError as exc:
-        raise ValidationError({f"detail.{k}": v for k, v in exc.message_dict.items()}) from None
+        raise ValidationError(_explained(type(obj), exc.message_dict, prefix)) from None
+
+
+def _validate_detail(asset: Asset, detail_obj) -> None:
+    _full_clean(detail_obj, exclude=["asset"], prefix="detail.")
     if hasattr(detail_obj, "length_m") and asset.kind in ("road_segment", "sewer_pipe") and not detail_obj.length_m:
         raise ValidationError({"detail.length_m": _("Length must be greater than 0")})
 
@@ -104,13 +123,14 @@ def asset_create(*, actor: Actor, owner, kind: str, geom, detail: Mapping | None
     operator = _resolve_municipality(operator, "operator")
     _check_writable(actor, owner=owner, source=source, operator=operator)
     geom, source_srid = to_storage(geom, allowed_types=spec.geom_types)
+    check_in_area(geom, owner.boundary, source_srid=source_srid, owner_name=str(owner))
     asset = Asset(
         owner=owner, operator=operator, kind=kind, source=source, external_id=external_id or None, name=name,
         geom=geom, source_srid=source_srid, built_fiscal_year=built_fiscal_year,
         built_year_text=built_year_text, status=status, serves_important_facility=serves_important_facility,
         important_facility_note=important_facility_note, global_id="pending",
     )
-    asset.full_clean(exclude=["global_id"])
+    _full_clean(asset, exclude=["global_id"])
     detail_obj = spec.detail_model(**dict(detail or {}))
     _validate_detail(asset, detail_obj)
     asset.global_id = format_global_id(owner.code, kind, allocate_serials(owner.code, kind))
@@ -141,10 +161,12 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
         data["geom"], data["source_srid"] = to_storage(data["geom"], allowed_types=spec_for(locked.kind).geom_types)
     for key, value in data.items():
         setattr(locked, key, value)
+    if "geom" in data or "owner" in data:
+        check_in_area(locked.geom, locked.owner.boundary, source_srid=locked.source_srid, owner_name=str(locked.owner))
     if "owner" in data or "operator" in data:
         # Handing an asset over needs the right to write for the new owner too.
         _check_writable(actor, owner=locked.owner, source=locked.source, operator=locked.operator)
-    locked.full_clean(exclude=["global_id"])
+    _full_clean(locked, exclude=["global_id"])
     spec = spec_for(locked.kind)
     detail_obj = spec.detail_model.objects.filter(asset=locked).first()
     if detail:

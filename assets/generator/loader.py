@@ -1,0 +1,148 @@
+"""Writes a generated region with COPY, in one transaction: all of it lands or none of it does."""
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.utils import timezone
+
+from assets.kinds import KINDS
+from assets.models import Asset, Region
+from assets.services import allocate_serials
+
+DEMO_SOURCE = "demo"
+CHUNK = 200_000
+
+DETAIL_COLUMNS = {
+    "road_segment": ("assets_roadsegment", ["road_class", "route_name", "is_emergency_route", "length_m",
+                                            "width_m", "pavement_type", "traffic_volume"]),
+    "bridge": ("assets_bridge", ["length_m", "width_m", "deck_area_m2", "structure_type", "span_count",
+                                 "crosses", "crosses_name", "detour_length_m", "route_name"]),
+    "sewer_pipe": ("assets_sewerpipe", ["drainage_system", "material", "diameter_mm", "length_m",
+                                        "cover_depth_m", "upstream_manhole_id", "downstream_manhole_id",
+                                        "is_trunk", "is_regional", "is_corrosion_prone", "road_segment_id"]),
+    "manhole": ("assets_manhole", ["manhole_type", "depth_m", "cover_type", "cover_installed_fy",
+                                   "drainage_system"]),
+    "septic_tank": ("assets_septictank", ["treatment", "capacity_persons", "households_served", "ownership",
+                                          "in_sewer_planning_area", "treatment_method"]),
+}
+TEXT_COLUMNS = {"route_name", "crosses_name", "manhole_type", "cover_type", "treatment_method", "name",
+                "built_year_text", "important_facility_note", "notes", "inspector", "method", "message"}
+
+
+def _copy(cur, table: str, df: pd.DataFrame) -> None:
+    cols = list(df.columns)
+    not_null = [c for c in cols if c in TEXT_COLUMNS]
+    opts = "FORMAT csv"
+    if not_null:
+        opts += ", FORCE_NOT_NULL (" + ", ".join(not_null) + ")"
+    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH ({opts})") as cp:
+        for start in range(0, len(df), CHUNK):
+            buf = io.StringIO()
+            df.iloc[start:start + CHUNK].to_csv(buf, header=False, index=False)
+            cp.write(buf.getvalue())
+
+
+def delete_generated(member_codes: list[str]) -> int:
+    """Set-based delete of earlier generated data for these owners (cascades by hand, in FK order)."""
+    asset_ct = ContentType.objects.get_for_model(Asset).id
+    with connection.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE _gone ON COMMIT DROP AS SELECT id FROM assets_asset "
+                    "WHERE source = %s AND owner_id = ANY(%s)", [DEMO_SOURCE, member_codes])
+        cur.execute("SELECT count(*) FROM _gone")
+        n = cur.fetchone()[0]
+        if n == 0:
+            cur.execute("DROP TABLE _gone")
+            return 0
+        cur.execute("DELETE FROM inspections_inspection WHERE asset_id IN (SELECT id FROM _gone)")
+        for table, _cols in DETAIL_COLUMNS.values():
+            cur.execute(f"DELETE FROM {table} WHERE asset_id IN (SELECT id FROM _gone)")
+        cur.execute("UPDATE assets_sewerpipe SET upstream_manhole_id = NULL WHERE upstream_manhole_id IN (SELECT id FROM _gone)")
+        cur.execute("UPDATE assets_sewerpipe SET downstream_manhole_id = NULL WHERE downstream_manhole_id IN (SELECT id FROM _gone)")
+        cur.execute("UPDATE assets_sewerpipe SET road_segment_id = NULL WHERE road_segment_id IN (SELECT id FROM _gone)")
+        cur.execute("DELETE FROM assets_changerecord WHERE content_type_id = %s AND object_id IN "
+                    "(SELECT id::text FROM _gone)", [asset_ct])
+        cur.execute("DELETE FROM assets_asset WHERE id IN (SELECT id FROM _gone)")
+        cur.execute("DROP TABLE _gone")
+    return n
+
+
+def _reserve_ids(cur, n: int) -> int:
+    cur.execute("LOCK TABLE assets_asset IN SHARE ROW EXCLUSIVE MODE")
+    cur.execute("SELECT pg_get_serial_sequence('assets_asset', 'id')")
+    seq = cur.fetchone()[0]
+    cur.execute("SELECT nextval(%s)", [seq])
+    first = cur.fetchone()[0]
+    cur.execute("SELECT setval(%s, %s)", [seq, first + n - 1])
+    return first
+
+
+def _global_ids(assets: pd.DataFrame) -> np.ndarray:
+    out = np.empty(len(assets), dtype=object)
+    for (owner, kind), idx in assets.groupby(["owner", "kind"]).indices.items():
+        first = allocate_serials(owner, kind, len(idx))
+        code = KINDS[kind].code
+        out[idx] = [f"{owner}-{code}-{first + i:06d}" for i in range(len(idx))]
+    return out
+
+
+@transaction.atomic
+def load(region: Region, gen, *, message: str) -> dict:
+    members = list(region.members.values_list("code", flat=True))
+    removed = delete_generated(members)
+    now = timezone.now().isoformat()
+    a = gen.assets
+    n = len(a)
+    with connection.cursor() as cur:
+        first = _reserve_ids(cur, n)
+        ids = first + a["key"].to_numpy()
+        core = pd.DataFrame({
+            "id": ids, "global_id": _global_ids(a), "owner_id": a["owner"], "operator_id": None,
+            "kind": a["kind"], "source": a["source"], "external_id": a["external_id"], "name": a["name"],
+            "geom": a["geom"], "source_srid": None, "built_fiscal_year": a["built_fy"].astype("Int64"),
+            "built_year_text": a["built_text"], "status": "in_service", "retired_on": None,
+            "serves_important_facility": a["important"].astype(bool),
+            "important_facility_note": np.where(a["important"].astype(bool), "避難所・庁舎", ""),
+            "version": 1, "created_at": now, "updated_at": now,
+        })
+        _copy(cur.cursor, "assets_asset", core)
+        for kind, (table, cols) in DETAIL_COLUMNS.items():
+            d = gen.details.get(kind)
+            if d is None or d.empty:
+                continue
+            d = d.copy()
+            d["asset_id"] = first + d["key"]
+            for src, dst in (("up_key", "upstream_manhole_id"), ("down_key", "downstream_manhole_id"),
+                             ("road_key", "road_segment_id")):
+                if src in d:
+                    d[dst] = pd.array(np.where(d[src] >= 0, first + d[src], None), dtype="Int64")
+            if kind == "bridge":
+                d["deck_area_m2"] = (d["length_m"] * d["width_m"]).round(1)
+            for c in ("traffic_volume", "cover_installed_fy", "diameter_mm", "span_count", "capacity_persons",
+                      "households_served"):
+                if c in d:
+                    d[c] = d[c].astype("Int64")
+            _copy(cur.cursor, table, d[["asset_id", *cols]])
+        insp = gen.inspections
+        if len(insp):
+            _copy(cur.cursor, "inspections_inspection", pd.DataFrame({
+                "asset_id": first + insp["asset_key"], "inspected_on": insp["inspected_on"].astype(str),
+                "scheme": insp["scheme"], "grade": insp["grade"], "method": insp["method"],
+                "inspector": insp["inspector"], "notes": "", "observations": insp["observations"],
+                "created_at": now,
+            }))
+        ct = ContentType.objects.get_for_model(Asset).id
+        after = [json.dumps({"global_id": g, "kind": k, "owner": o, "source": DEMO_SOURCE, "external_id": e},
+                            ensure_ascii=False)
+                 for g, k, o, e in zip(core["global_id"], core["kind"], core["owner_id"], core["external_id"])]
+        _copy(cur.cursor, "assets_changerecord", pd.DataFrame({
+            "time": now, "user_id": None, "actor_name": "system", "via": "task", "action": "create",
+            "content_type_id": ct, "object_id": ids.astype(str), "object_repr": core["global_id"],
+            "before": None, "after": after, "message": message, "request_id": None,
+        }))
+        for table in ("assets_asset", "inspections_inspection", *(t for t, _ in DETAIL_COLUMNS.values())):
+            cur.execute(f"ANALYZE {table}")
+    return {"assets": n, "inspections": len(insp), "removed": removed}

@@ -1,0 +1,73 @@
+"""Personas in the spirit of healthchecks' alice/bob/charlie: owner, neighbour, outsider."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+
+from assets.history import Actor
+from assets.models import Membership, Municipality, Region, Role, Via
+from assets.services import asset_create
+
+
+def _square(lon, lat, d=0.02):
+    return MultiPolygon(Polygon.from_bbox((lon - d, lat - d, lon + d, lat + d)), srid=6668)
+
+
+@dataclass
+class World:
+    yashio: Municipality
+    soka: Municipality
+    wajima: Municipality
+    saitama: Municipality
+    region: Region
+    admin: object
+    alice: object  # 八潮市 engineer
+    bob: object  # 草加市 engineer, same region as alice
+    charlie: object  # 輪島市 engineer, outsider
+    carol: object  # 中川 coordinator
+    victor: object  # viewer of 八潮市
+
+
+@pytest.fixture
+def world(db) -> World:
+    def muni(code, name, kind, pref, lon, lat):
+        return Municipality.objects.create(code=code, kind=kind, name=name, prefecture=pref,
+                                           boundary=_square(lon, lat), hall_location=Point(lon, lat, srid=6668))
+
+    yashio = muni("112348", "八潮市", "city", "埼玉県", 139.839, 35.822)
+    soka = muni("112216", "草加市", "city", "埼玉県", 139.805, 35.825)
+    wajima = muni("172049", "輪島市", "city", "石川県", 136.899, 37.391)
+    saitama = muni("110001", "埼玉県", "prefecture", "埼玉県", 139.649, 35.857)
+    region = Region.objects.create(slug="nakagawa", name="中川流域", lead=saitama)
+    region.members.set([yashio, soka, saitama])
+    User = get_user_model()
+
+    def user(name, role=None, municipality=None, region_=None, superuser=False):
+        u = User.objects.create_user(name, password="pw-" + name, is_staff=True, is_superuser=superuser)
+        if role:
+            Membership.objects.create(user=u, role=role, municipality=municipality, region=region_)
+        return u
+
+    return World(
+        yashio, soka, wajima, saitama, region,
+        admin=user("admin", superuser=True),
+        alice=user("alice", Role.ENGINEER, yashio),
+        bob=user("bob", Role.ENGINEER, soka),
+        charlie=user("charlie", Role.ENGINEER, wajima),
+        carol=user("carol", Role.COORDINATOR, region_=region),
+        victor=user("victor", Role.VIEWER, yashio),
+    )
+
+
+def make_pipe(owner, *, actor=None, external_id="P-1", lon=139.839, lat=35.822, **detail):
+    from django.contrib.gis.geos import LineString
+
+    data = {"drainage_system": "sanitary", "material": "rc", "diameter_mm": 300, "length_m": 50.0}
+    data.update(detail)
+    return asset_create(
+        actor=actor or Actor.system(Via.SYSTEM), owner=owner, kind="sewer_pipe", source="gesuido-daicho",
+        external_id=external_id, name="テスト管渠",
+        geom=LineString((lon, lat), (lon + 0.0005, lat), srid=6668), built_fiscal_year=1985, detail=data,
+    )
