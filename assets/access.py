@@ -5,6 +5,7 @@ Every selector, service, admin page and API handler asks here. Scope is by organ
 however many assets there are.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
@@ -105,10 +106,9 @@ def scope_for(principal) -> Scope:
     cached = getattr(principal, "_gunmane_scope", None)
     if cached is None:
         cached = _compute(principal)
-        try:
+        # AnonymousUser may refuse the attribute; it is nobody anyway.
+        with contextlib.suppress(AttributeError):
             principal._gunmane_scope = cached
-        except AttributeError:  # AnonymousUser is immutable enough to refuse; it is nobody anyway
-            pass
     return cached
 
 

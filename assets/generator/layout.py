@@ -165,10 +165,10 @@ def _built_text(fy: np.ndarray) -> np.ndarray:
     """年度 as a ledger would write it (和暦), to keep the original-text column realistic."""
     out = np.empty(fy.size, dtype=object)
     showa, heisei = fy <= 1988, (fy >= 1989) & (fy <= 2018)
-    out[showa] = ["昭和%d年度" % (y - 1925) for y in fy[showa]]
-    out[heisei] = ["平成%d年度" % (y - 1988) if y > 1989 else "平成元年度" for y in fy[heisei]]
+    out[showa] = [f"昭和{y - 1925}年度" for y in fy[showa]]
+    out[heisei] = [f"平成{y - 1988}年度" if y > 1989 else "平成元年度" for y in fy[heisei]]
     rei = fy >= 2019
-    out[rei] = ["令和%d年度" % (y - 2018) if y > 2019 else "令和元年度" for y in fy[rei]]
+    out[rei] = [f"令和{y - 2018}年度" if y > 2019 else "令和元年度" for y in fy[rei]]
     return out
 
 
@@ -254,8 +254,8 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int = 20
                 length = float(width * rng.uniform(1.05, 1.3))
                 acc.add("bridge", {
                     "owner": pref, "source": "demo", "external_id": [f"BR0-{pref}-{acc.next_key:05d}"],
-                    "name": [f"中川幹線{rname[:-1]}橋"], "geom": _points_wkb(frame, xy), "built_fy": [int(rng.integers(1960, 1990))],
-                    "important": [True],
+                    "name": [f"中川幹線{rname[:-1]}橋"], "geom": _points_wkb(frame, xy),
+                    "built_fy": [int(rng.integers(1960, 1990))], "important": [True],
                 }, {
                     "length_m": [round(length, 1)], "width_m": [round(float(rng.uniform(10, 16)), 1)],
                     "structure_type": ["steel" if length > 60 else "pc"], "span_count": [max(1, int(length // 35) + 1)],
@@ -274,8 +274,7 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int = 20
         n_e = len(e)
         seg = shapely.linestrings(np.stack([a, b], axis=1))
         crosses = np.zeros(n_e, dtype=np.int16) - 1
-        cross_pt = np.full((n_e, 2), np.nan)
-        for ri, (_, width, rline) in enumerate(rivers):
+        for ri, (_, _width, rline) in enumerate(rivers):
             hit = shapely.intersects(seg, rline)
             crosses[hit & (crosses < 0)] = ri
         bridge_every = np.array([15 if w >= 60 else 5 for _, w, _ in rivers] or [5])
@@ -314,10 +313,12 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int = 20
         # Bridges on the kept crossings.
         bi = np.flatnonzero(bridged)
         if len(bi):
-            pts = np.array([shapely.get_coordinates(shapely.intersection(seg[i], rivers[crosses[i]][2]))[0] for i in bi])
+            river_of = [rivers[crosses[i]][2] for i in bi]
+            pts = np.array([shapely.get_coordinates(shapely.intersection(seg[i], r))[0]
+                            for i, r in zip(bi, river_of, strict=True)])
             widths = np.array([rivers[crosses[i]][1] for i in bi])
             length = widths * rng.uniform(1.05, 1.4, len(bi)) + rng.uniform(0, 8, len(bi))
-            along = np.array([rivers[crosses[i]][2].line_locate_point(shapely.Point(p)) for i, p in zip(bi, pts)])
+            along = np.array([r.line_locate_point(shapely.Point(p)) for r, p in zip(river_of, pts, strict=True)])
             detour = np.full(len(bi), np.nan)
             for ri in np.unique(crosses[bi]):
                 sel = np.flatnonzero(crosses[bi] == ri)
@@ -393,7 +394,7 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int = 20
     share = np.array(unsewered_area) / max(sum(unsewered_area), 1.0)
     counts = np.floor(share * n_septic).astype(int)
     counts[np.argmax(share)] += n_septic - counts.sum()
-    for t, cnt in zip(towns, counts):
+    for t, cnt in zip(towns, counts, strict=True):
         if cnt == 0:
             continue
         pts = _septic_points(rng, t, int(cnt))

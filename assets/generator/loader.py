@@ -60,9 +60,8 @@ def delete_generated(member_codes: list[str]) -> int:
         cur.execute("DELETE FROM inspections_inspection WHERE asset_id IN (SELECT id FROM _gone)")
         for table, _cols in DETAIL_COLUMNS.values():
             cur.execute(f"DELETE FROM {table} WHERE asset_id IN (SELECT id FROM _gone)")
-        cur.execute("UPDATE assets_sewerpipe SET upstream_manhole_id = NULL WHERE upstream_manhole_id IN (SELECT id FROM _gone)")
-        cur.execute("UPDATE assets_sewerpipe SET downstream_manhole_id = NULL WHERE downstream_manhole_id IN (SELECT id FROM _gone)")
-        cur.execute("UPDATE assets_sewerpipe SET road_segment_id = NULL WHERE road_segment_id IN (SELECT id FROM _gone)")
+        for col in ("upstream_manhole_id", "downstream_manhole_id", "road_segment_id"):
+            cur.execute(f"UPDATE assets_sewerpipe SET {col} = NULL WHERE {col} IN (SELECT id FROM _gone)")
         cur.execute("DELETE FROM assets_changerecord WHERE content_type_id = %s AND object_id IN "
                     "(SELECT id::text FROM _gone)", [asset_ct])
         cur.execute("DELETE FROM assets_asset WHERE id IN (SELECT id FROM _gone)")
@@ -137,7 +136,8 @@ def load(region: Region, gen, *, message: str) -> dict:
         ct = ContentType.objects.get_for_model(Asset).id
         after = [json.dumps({"global_id": g, "kind": k, "owner": o, "source": DEMO_SOURCE, "external_id": e},
                             ensure_ascii=False)
-                 for g, k, o, e in zip(core["global_id"], core["kind"], core["owner_id"], core["external_id"])]
+                 for g, k, o, e in zip(core["global_id"], core["kind"], core["owner_id"], core["external_id"],
+                                       strict=True)]
         _copy(cur.cursor, "assets_changerecord", pd.DataFrame({
             "time": now, "user_id": None, "actor_name": "system", "via": "task", "action": "create",
             "content_type_id": ct, "object_id": ids.astype(str), "object_repr": core["global_id"],
