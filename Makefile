@@ -25,8 +25,15 @@ test: setup
 	@$(PY) -m ruff check .
 	@$(PY) -m pytest
 
-bench: setup
-	@$(PY) -m benchmarks.run
+BENCH_DB ?= postgresql:///gunmane_bench
+
+# Benchmarks run in a database of their own, made anew each time, so the demo data stays as it is and
+# every run measures the same thing (a first load into an empty registry).
+bench:
+	@psql "$(dir $(BENCH_DB))postgres" -qc "DROP DATABASE IF EXISTS $(notdir $(BENCH_DB))" 2>/dev/null || true
+	@DATABASE_URL=$(BENCH_DB) bash scripts/bootstrap.sh
+	@DATABASE_URL=$(BENCH_DB) $(MANAGE) migrate --noinput -v 0
+	@DATABASE_URL=$(BENCH_DB) $(PY) -m benchmarks.run
 
 lint:
 	@$(PY) -m ruff check .

@@ -24,10 +24,6 @@ class KindSpec:
     def detail_model(self):
         return apps.get_model(self.detail)
 
-    @property
-    def related_name(self) -> str:
-        return self.kind
-
 
 KINDS: dict[str, KindSpec] = {
     spec.kind: spec

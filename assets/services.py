@@ -92,7 +92,8 @@ def _explained(model, errors: dict, prefix: str = "") -> dict:
             f = None
         if f is not None and f.choices:
             allowed = ", ".join(str(v) for v, _label in f.flatchoices)
-            msgs = [f"{m} ({_('allowed')}: {allowed})" for m in msgs]
+            label = _("allowed")
+            msgs = [f"{m} ({label}: {allowed})" for m in msgs]
         out[prefix + name] = msgs
     return out
 

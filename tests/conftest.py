@@ -71,3 +71,12 @@ def make_pipe(owner, *, actor=None, external_id="P-1", lon=139.839, lat=35.822, 
         external_id=external_id, name="テスト管渠",
         geom=LineString((lon, lat), (lon + 0.0005, lat), srid=6668), built_fiscal_year=1985, detail=data,
     )
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Tests read messages in English; the Japanese default is tested on its own."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -94,13 +94,6 @@ class Asset(models.Model):
     def __str__(self) -> str:
         return f"{self.global_id} {self.name}".strip()
 
-    @property
-    def detail(self):
-        from assets.kinds import spec_for
-
-        model = spec_for(self.kind).detail_model
-        return model.objects.filter(asset=self).first() if self.pk else None
-
 
 class AssetSerial(models.Model):
     """Last serial handed out per (owner, kind): global ids are allocated here, never reused."""

@@ -75,3 +75,5 @@ class Command(BaseCommand):
             f"{result['inspections']} inspections; grid {gen.params['grid_spacing_m']} m; "
             f"synthesis {t1 - t0:.1f} s, load {t2 - t1:.1f} s, total {t2 - t0:.1f} s"
         )
+        if opts.get("verbosity", 1) > 1:
+            self.stdout.write("load steps (s): " + ", ".join(f"{k} {v}" for k, v in result["timings"].items()))
