@@ -4,9 +4,11 @@ from ninja.security import django_auth
 
 from assets.api import router as assets_router
 from assets.services import VersionConflict
+from inspections.api import router as inspections_router
 
 api = NinjaAPI(title="群マネ API", version="1", auth=django_auth, urls_namespace="api")
 api.add_router("/", assets_router)
+api.add_router("/", inspections_router)
 
 
 @api.exception_handler(ValidationError)

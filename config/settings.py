@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "django.contrib.postgres",
     "django_q",
     "assets",
     "inspections",
@@ -93,10 +94,10 @@ TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "static/"
+STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
+MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
@@ -123,3 +124,8 @@ LOGGING = {
 # Debian 12 ships GDAL 3.6, which cannot sandbox file access in spatial references; uploads are parsed
 # with our own readers and explicit SRIDs, so the warning is acknowledged rather than fixed here.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "inspection-pick"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024

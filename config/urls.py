@@ -1,9 +1,13 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
+from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
+from django.views.generic import RedirectView, TemplateView
 
 from config.api import api
+from inspections import views as inspection_views
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -11,6 +15,15 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(url="admin/", permanent=False)),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("accounts/sign-out/", TemplateView.as_view(template_name="registration/logout.html"), name="logout-confirm"),
+    path("inspections/new/", inspection_views.pick_asset, name="inspection-pick"),
+    path("inspections/new/<str:gid>/", inspection_views.new_inspection, name="inspection-new"),
+    path("inspections/overdue/", inspection_views.overdue, name="overdue"),
+    path("assets/<str:gid>/", inspection_views.asset_detail, name="asset-detail"),
+    path("", RedirectView.as_view(pattern_name="inspection-pick", permanent=False)),
     prefix_default_language=False,
 )
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

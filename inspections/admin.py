@@ -1,17 +1,14 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
 
 from assets import access
-from inspections.models import Inspection
+from assets.admin.scoped import ScopedReadAdmin
+from inspections.models import AssetCondition, Grade, GradingScheme, Inspection, InspectionPhoto
 
 
-@admin.register(Inspection)
-class InspectionAdmin(admin.ModelAdmin):
-    list_display = ("asset", "inspected_on", "scheme", "grade", "method", "inspector")
-    list_filter = ("scheme", "grade")
-    search_fields = ("=asset__global_id",)
-    raw_id_fields = ("asset",)
-    show_full_result_count = False
-    list_select_related = ("asset",)
+class ScopedInspectionAdmin(admin.ModelAdmin):
+    """Everyone sees what their scope allows; entering goes through the field form or the API so that
+    validation, condition and history are never bypassed."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(asset__in=access.assets_visible(request.user))
@@ -22,11 +19,61 @@ class InspectionAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return access.scope_for(request.user).is_admin
+        return False
+
+
+class PhotoInline(admin.TabularInline):
+    model = InspectionPhoto
+    fields = ("preview", "original_name", "content_type", "width", "height", "size_bytes")
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description="")
+    def preview(self, obj):
+        return format_html_join("", '<a href="{}"><img src="{}" style="height:64px"></a>',
+                                [(obj.image.url, obj.thumbnail.url)])
+
+
+@admin.register(Inspection)
+class InspectionAdmin(ScopedInspectionAdmin):
+    list_display = ("asset", "inspected_on", "scheme", "grade", "legal_basis", "method", "inspector")
+    list_filter = ("scheme", "grade", "method", "legal_basis")
+    search_fields = ("=asset__global_id", "=asset__external_id", "inspector")
+    date_hierarchy = "inspected_on"
+    raw_id_fields = ("asset",)
+    show_full_result_count = False
+    list_select_related = ("asset", "scheme", "grade")
+    inlines = [PhotoInline]
+
+
+@admin.register(AssetCondition)
+class AssetConditionAdmin(ScopedInspectionAdmin):
+    list_display = ("asset", "grade", "inspected_on", "next_due_on", "action_due_on", "score")
+    list_filter = ("grade__scheme", "grade")
+    search_fields = ("=asset__global_id",)
+    date_hierarchy = "next_due_on"
+    show_full_result_count = False
+    list_select_related = ("asset", "grade")
+
+
+class GradeInline(admin.TabularInline):
+    model = Grade
+    extra = 0
+    fields = ("code", "label", "label_en", "rank", "score", "action_months", "aliases")
+
+
+@admin.register(GradingScheme)
+class GradingSchemeAdmin(ScopedReadAdmin):
+    list_display = ("code", "version", "name", "kinds", "cycle_months", "record_type", "is_current")
+    list_filter = ("record_type", "is_current")
+    inlines = [GradeInline]
+
+    def get_queryset(self, request):
+        return GradingScheme.objects.all()

@@ -32,6 +32,9 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    from inspections.catalogue import load_catalogue
+
+    load_catalogue()
     def muni(code, name, kind, pref, lon, lat):
         return Municipality.objects.create(code=code, kind=kind, name=name, prefecture=pref,
                                            boundary=_square(lon, lat), hall_location=Point(lon, lat, srid=6668))
@@ -80,3 +83,31 @@ def english_messages():
 
     with translation.override("en"):
         yield
+
+
+def make_asset(owner, kind, *, external_id="X-1", actor=None, lon=139.839, lat=35.822, built=1980, **detail):
+    """One asset of any kind at (lon, lat) with plausible defaults for its detail."""
+    from django.contrib.gis.geos import LineString, Point
+
+    defaults = {
+        "road_segment": {"road_class": "municipal_1", "length_m": 50.0},
+        "bridge": {"length_m": 20.0, "width_m": 8.0, "structure_type": "pc", "crosses": "river"},
+        "sewer_pipe": {"drainage_system": "sanitary", "material": "rc", "diameter_mm": 300, "length_m": 50.0},
+        "manhole": {},
+        "septic_tank": {"treatment": "combined", "capacity_persons": 5},
+    }[kind]
+    line = kind in ("road_segment", "sewer_pipe")
+    geom = LineString((lon, lat), (lon + 0.0005, lat), srid=6668) if line else Point(lon, lat, srid=6668)
+    return asset_create(actor=actor or Actor.system(Via.SYSTEM), owner=owner, kind=kind, source="daicho",
+                        external_id=external_id, name=f"テスト{kind}", geom=geom, built_fiscal_year=built,
+                        detail={**defaults, **detail})
+
+
+def jpeg_bytes(size=(64, 48), fmt="JPEG") -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (120, 160, 200)).save(buf, format=fmt)
+    return buf.getvalue()

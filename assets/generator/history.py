@@ -2,6 +2,7 @@
 
 Because the true hazards are known, the engine's estimator can later be checked against them."""
 
+import datetime
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,10 +51,18 @@ def simulate(rng: np.random.Generator, ages: np.ndarray, hazards: tuple[float, .
     return Trajectory(states)
 
 
-def random_dates_in_fy(rng: np.random.Generator, fy: np.ndarray) -> np.ndarray:
-    """A date inside each fiscal year (April to March), as numpy datetime64[D]."""
+def random_dates_in_fy(rng: np.random.Generator, fy: np.ndarray, today: np.datetime64 | None = None) -> np.ndarray:
+    """A date inside each fiscal year (April to March), never after today, as numpy datetime64[D]."""
     start = (fy.astype("int64") - 1970).astype("datetime64[Y]").astype("datetime64[D]") + np.timedelta64(90, "D")
-    return start + rng.integers(0, 360, size=fy.shape).astype("timedelta64[D]")
+    days = start + rng.integers(0, 360, size=fy.shape).astype("timedelta64[D]")
+    if today is None:
+        today = np.datetime64(datetime.date.today(), "D")
+    return np.minimum(days, today)
+
+
+def current_fiscal_year(today: datetime.date | None = None) -> int:
+    today = today or datetime.date.today()
+    return today.year if today.month >= 4 else today.year - 1
 
 
 def pavement_observations(rng: np.random.Generator, state: np.ndarray) -> np.ndarray:

@@ -1,5 +1,7 @@
 """Inspection history for generated assets, following each kind's legal cycle (domain.md §2)."""
 
+import datetime
+
 import numpy as np
 import pandas as pd
 
@@ -30,7 +32,7 @@ def _rows(rng, keys, fys, built, scheme, method, obs=None, repair_from=2):
         frames.append(pd.DataFrame({
             "asset_key": keys[sel],
             "inspected_on": random_dates_in_fy(rng, fys[sel, j].astype(int)),
-            "scheme": scheme, "grade": labels[st], "method": method,
+            "scheme": scheme, "grade": labels[st], "method": method, "legal_basis": "",
             "inspector": rng.choice(INSPECTORS[:4], int(sel.sum())),
             "observations": pavement_observations(rng, st) if obs == "pavement" else "{}",
         }))
@@ -98,15 +100,17 @@ def _septic(rng, st: pd.DataFrame, built: pd.Series, current_fy: int) -> pd.Data
         grade = np.where(u < p_bad, "improper", np.where(u < p_bad + 0.17, "mostly_proper", "proper"))
         frames.append(pd.DataFrame({
             "asset_key": keys[sel], "inspected_on": random_dates_in_fy(rng, np.full(n, fy)),
-            "scheme": "septic_hantei", "grade": grade, "method": "法定検査(11条)",
-            "inspector": "(一社)浄化槽検査協会", "observations": '{"article": 11}',
+            "scheme": "septic_hantei", "grade": grade, "method": "法定検査", "legal_basis": "11条",
+            "inspector": "(一社)浄化槽検査協会", "observations": "{}",
         }))
     new = b >= current_fy - 2
     n = int(new.sum())
     start = random_dates_in_fy(rng, b[new])
     frames.append(pd.DataFrame({
-        "asset_key": keys[new], "inspected_on": start + rng.integers(90, 240, n).astype("timedelta64[D]"),
+        "asset_key": keys[new],
+        "inspected_on": np.minimum(start + rng.integers(90, 240, n).astype("timedelta64[D]"),
+                                   np.datetime64(datetime.date.today(), "D")),
         "scheme": "septic_hantei", "grade": rng.choice(["proper", "mostly_proper"], n, p=[0.9, 0.1]),
-        "method": "法定検査(7条)", "inspector": "(一社)浄化槽検査協会", "observations": '{"article": 7}',
+        "method": "法定検査", "legal_basis": "7条", "inspector": "(一社)浄化槽検査協会", "observations": "{}",
     }))
     return pd.concat(frames, ignore_index=True)

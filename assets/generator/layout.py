@@ -172,7 +172,10 @@ def _built_text(fy: np.ndarray) -> np.ndarray:
     return out
 
 
-def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int = 2025) -> Generated:
+def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | None = None) -> Generated:
+    from assets.generator.history import current_fiscal_year
+
+    current_fy = current_fy or current_fiscal_year()
     rng = np.random.default_rng(seed)
     halls = np.array([m.hall_ll for m in region.members])
     frame = LocalFrame(float(halls[:, 0].mean()), float(halls[:, 1].mean()))

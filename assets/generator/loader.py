@@ -12,6 +12,8 @@ from django.utils import timezone
 from assets.kinds import KINDS
 from assets.models import Asset, Region
 from assets.services import allocate_serials
+from inspections.condition import refresh_conditions
+from inspections.models import Grade
 
 DEMO_SOURCE = "demo"
 CHUNK = 200_000
@@ -29,7 +31,8 @@ DETAIL_COLUMNS = {
     "septic_tank": ("assets_septictank", ["treatment", "capacity_persons", "households_served", "ownership",
                                           "in_sewer_planning_area", "treatment_method"]),
 }
-TEXT_COLUMNS = {"route_name", "crosses_name", "manhole_type", "cover_type", "treatment_method", "name",
+TEXT_COLUMNS = {"grade_input", "legal_basis", "route_name", "crosses_name", "manhole_type", "cover_type",
+                "treatment_method", "name",
                 "built_year_text", "important_facility_note", "notes", "inspector", "method"}
 
 
@@ -57,6 +60,9 @@ def delete_generated(member_codes: list[str]) -> int:
         if n == 0:
             cur.execute("DROP TABLE _gone")
             return 0
+        cur.execute("DELETE FROM inspections_assetcondition WHERE asset_id IN (SELECT id FROM _gone)")
+        cur.execute("DELETE FROM inspections_inspectionphoto WHERE inspection_id IN "
+                    "(SELECT id FROM inspections_inspection WHERE asset_id IN (SELECT id FROM _gone))")
         cur.execute("DELETE FROM inspections_inspection WHERE asset_id IN (SELECT id FROM _gone)")
         for table, _cols in DETAIL_COLUMNS.values():
             cur.execute(f"DELETE FROM {table} WHERE asset_id IN (SELECT id FROM _gone)")
@@ -214,11 +220,16 @@ def _load(region: Region, gen, *, message: str, clock: _Clock) -> dict:
         clock.lap("copy_details")
         insp = gen.inspections
         if len(insp):
+            current = Grade.objects.filter(scheme__is_current=True)
+            grades = {(s, g): (sid, gid) for s, g, sid, gid in
+                      current.values_list("scheme__code", "code", "scheme_id", "id")}
+            ids = [grades[(s, g)] for s, g in zip(insp["scheme"], insp["grade"], strict=True)]
             _copy(cur.cursor, "inspections_inspection", pd.DataFrame({
-                "asset_id": first + insp["asset_key"], "inspected_on": insp["inspected_on"].astype(str),
-                "scheme": insp["scheme"], "grade": insp["grade"], "method": insp["method"],
-                "inspector": insp["inspector"], "notes": "", "observations": insp["observations"],
-                "created_at": now,
+                "asset_id": first + insp["asset_key"], "scheme_id": [i[0] for i in ids],
+                "grade_id": [i[1] for i in ids], "grade_input": insp["grade"],
+                "inspected_on": insp["inspected_on"].astype(str), "legal_basis": insp["legal_basis"],
+                "method": insp["method"], "inspector": insp["inspector"], "notes": "",
+                "observations": insp["observations"], "version": 1, "created_at": now, "updated_at": now,
             }))
         clock.lap("copy_inspections")
         # One history row per asset, built in SQL from what was just stored.
@@ -243,7 +254,11 @@ def _load(region: Region, gen, *, message: str, clock: _Clock) -> dict:
         if bulk:
             _verify(cur, first)
             clock.lap("verify")
-        for table in ("assets_asset", "inspections_inspection", *(t for t, _ in DETAIL_COLUMNS.values())):
+        refresh_conditions(min_asset_id=first)
+        clock.lap("conditions")
+        analyzed = ("assets_asset", "inspections_inspection", "inspections_assetcondition",
+                    *(t for t, _ in DETAIL_COLUMNS.values()))
+        for table in analyzed:
             cur.execute(f"ANALYZE {table}")
         clock.lap("analyze")
     return {"assets": n, "inspections": len(insp), "removed": removed}

@@ -65,7 +65,7 @@ def test_septic_tanks_are_in_the_unsewered_outskirts_mostly(nakagawa):
 
 
 def test_it_has_a_past_inspection_history_in_each_kinds_scheme(nakagawa):
-    schemes = dict(Inspection.objects.values_list("scheme", "asset__kind").distinct())
+    schemes = dict(Inspection.objects.values_list("scheme__code", "asset__kind").distinct())
     assert schemes["bridge_kenzen"] == "bridge"
     assert schemes["sewer_kinkyu"] == "sewer_pipe"
     assert schemes["septic_hantei"] == "septic_tank"
@@ -75,9 +75,15 @@ def test_it_has_a_past_inspection_history_in_each_kinds_scheme(nakagawa):
     assert Inspection.objects.filter(inspected_on__gt=date.today()).count() == 0
     # Successive inspections of the same asset exist: the deterioration model is estimated from such pairs.
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM (SELECT asset_id FROM inspections_inspection WHERE scheme='bridge_kenzen'"
-                    " GROUP BY asset_id HAVING count(*) >= 2) t")
+        cur.execute("SELECT count(*) FROM (SELECT asset_id FROM inspections_inspection i JOIN inspections_gradingscheme s"
+                    " ON s.id = i.scheme_id WHERE s.code = 'bridge_kenzen' GROUP BY asset_id HAVING count(*) >= 2) t")
         assert cur.fetchone()[0] > 10
+    # Every generated asset has a condition row, and the bridges' due dates follow the 5-year cycle.
+    from inspections.models import AssetCondition
+
+    assert AssetCondition.objects.count() == N
+    c = AssetCondition.objects.filter(asset__kind="bridge").exclude(inspected_on=None).first()
+    assert (c.next_due_on - c.inspected_on).days in range(1825, 1828)
 
 
 def test_it_is_deterministic_and_idempotent(nakagawa):

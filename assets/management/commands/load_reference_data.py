@@ -45,5 +45,8 @@ class Command(BaseCommand):
                           "description": spec["description"]},
             )
             region.members.set(spec["members"])
+        from inspections.catalogue import load_catalogue
+
+        schemes = load_catalogue()
         self.stdout.write(f"reference data: {len(objs)} municipalities ({len(boundaries)} with boundaries), "
-                          f"{len(regions)} regions")
+                          f"{len(regions)} regions, {schemes} grading schemes")

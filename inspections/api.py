@@ -1,0 +1,215 @@
+"""Inspections API: create, list, retrieve, filter, photos, bulk CSV import, overdue list."""
+
+import datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema, Status, UploadedFile
+from ninja.pagination import paginate
+
+from assets import selectors as asset_selectors
+from assets.history import Actor
+from assets.models import Via
+from inspections import selectors, services
+from inspections.importing import import_csv
+from inspections.models import AssetCondition, Inspection
+
+router = Router(tags=["inspections"])
+
+
+class InspectionIn(Schema):
+    asset: str
+    inspected_on: str
+    grade: str | None = None
+    scheme: str | None = None
+    method: str | None = None
+    inspector: str = ""
+    notes: str = ""
+    legal_basis: str = ""
+    observations: dict = {}
+
+
+class InspectionPatch(Schema):
+    inspected_on: str | None = None
+    grade: str | None = None
+    method: str | None = None
+    inspector: str | None = None
+    notes: str | None = None
+    legal_basis: str | None = None
+    observations: dict | None = None
+    version: int | None = None
+
+
+class PhotoOut(Schema):
+    id: int
+    original_name: str
+    content_type: str
+    width: int
+    height: int
+    url: str
+    thumbnail_url: str
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return obj.image.url
+
+    @staticmethod
+    def resolve_thumbnail_url(obj) -> str:
+        return obj.thumbnail.url
+
+
+class InspectionOut(Schema):
+    id: int
+    asset: str
+    kind: str
+    owner: str
+    inspected_on: datetime.date
+    scheme: str
+    scheme_version: str
+    grade: str
+    grade_label: str
+    grade_input: str
+    method: str
+    legal_basis: str
+    inspector: str
+    notes: str
+    observations: dict
+    version: int
+
+    @staticmethod
+    def resolve_asset(obj: Inspection) -> str:
+        return obj.asset.global_id
+
+    @staticmethod
+    def resolve_kind(obj: Inspection) -> str:
+        return obj.asset.kind
+
+    @staticmethod
+    def resolve_owner(obj: Inspection) -> str:
+        return obj.asset.owner_id
+
+    @staticmethod
+    def resolve_scheme(obj: Inspection) -> str:
+        return obj.scheme.code
+
+    @staticmethod
+    def resolve_scheme_version(obj: Inspection) -> str:
+        return obj.scheme.version
+
+    @staticmethod
+    def resolve_grade(obj: Inspection) -> str:
+        return obj.grade.code
+
+    @staticmethod
+    def resolve_grade_label(obj: Inspection) -> str:
+        return obj.grade.label
+
+
+class InspectionDetail(InspectionOut):
+    photos: list[PhotoOut]
+
+    @staticmethod
+    def resolve_photos(obj: Inspection):
+        return list(obj.photos.all())
+
+
+class ConditionOut(Schema):
+    asset: str
+    name: str
+    kind: str
+    owner: str
+    grade: str | None
+    grade_label: str | None
+    inspected_on: datetime.date | None
+    next_due_on: datetime.date | None
+    action_due_on: datetime.date | None
+    score: float | None
+
+    @staticmethod
+    def resolve_asset(obj: AssetCondition) -> str:
+        return obj.asset.global_id
+
+    @staticmethod
+    def resolve_name(obj: AssetCondition) -> str:
+        return obj.asset.name
+
+    @staticmethod
+    def resolve_kind(obj: AssetCondition) -> str:
+        return obj.asset.kind
+
+    @staticmethod
+    def resolve_owner(obj: AssetCondition) -> str:
+        return obj.asset.owner_id
+
+    @staticmethod
+    def resolve_grade(obj: AssetCondition) -> str | None:
+        return obj.grade.code if obj.grade else None
+
+    @staticmethod
+    def resolve_grade_label(obj: AssetCondition) -> str | None:
+        return obj.grade.label if obj.grade else None
+
+
+class ImportOut(Schema):
+    rows: int
+    created: int
+    dry_run: bool
+    encoding: str
+    errors: list[str]
+
+
+@router.post("/inspections", response={201: InspectionDetail})
+def create_inspection(request, payload: InspectionIn):
+    asset = get_object_or_404(asset_selectors.asset_list(principal=request.user), global_id=payload.asset)
+    data = payload.dict(exclude={"asset"})
+    insp = services.inspection_record(actor=Actor(request.user, Via.API), asset=asset, **data)
+    return Status(201, insp)
+
+
+@router.post("/inspections/import", response={200: ImportOut, 422: ImportOut})
+def import_inspections(request, file: UploadedFile = File(...), dry_run: bool = Form(False),
+                       municipality: str | None = Form(None)):
+    report = import_csv(actor=Actor(request.user, Via.IMPORT), data=file.read(), dry_run=dry_run,
+                        default_municipality=municipality)
+    return Status(200 if report.ok else 422, report)
+
+
+@router.get("/inspections", response=list[InspectionOut])
+@paginate
+def list_inspections(request, asset: str | None = None, municipality: str | None = None, kind: str | None = None,
+                     date_from: datetime.date | None = None, date_to: datetime.date | None = None,
+                     grade: str | None = None, scheme: str | None = None):
+    return selectors.inspection_list(principal=request.user, asset=asset, municipality=municipality, kind=kind,
+                                     date_from=date_from, date_to=date_to, grade=grade, scheme=scheme)
+
+
+def _get(request, pk: int) -> Inspection:
+    try:
+        return selectors.inspection_get(principal=request.user, pk=pk)
+    except Inspection.DoesNotExist:
+        from django.http import Http404
+
+        raise Http404 from None
+
+
+@router.get("/inspections/{pk}", response=InspectionDetail)
+def get_inspection(request, pk: int):
+    return _get(request, pk)
+
+
+@router.patch("/inspections/{pk}", response=InspectionDetail)
+def update_inspection(request, pk: int, payload: InspectionPatch):
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
+    return services.inspection_update(actor=Actor(request.user, Via.API), inspection=_get(request, pk), data=data,
+                                      expected_version=version)
+
+
+@router.post("/inspections/{pk}/photos", response={201: list[PhotoOut]})
+def add_photos(request, pk: int, photos: list[UploadedFile] = File(...)):
+    return Status(201, services.photos_add(actor=Actor(request.user, Via.API), inspection=_get(request, pk), photos=photos))
+
+
+@router.get("/overdue", response=list[ConditionOut])
+@paginate
+def overdue(request, municipality: str | None = None, kind: str | None = None):
+    return selectors.overdue_list(principal=request.user, municipality=municipality, kind=kind)

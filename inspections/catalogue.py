@@ -1,0 +1,71 @@
+"""The grading catalogue: versioned schemes and grades loaded from fixtures/catalogue/*.json."""
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from inspections.models import Grade, GradingScheme, RecordType
+
+CATALOGUE = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
+
+
+@transaction.atomic
+def load_catalogue(directory: Path = CATALOGUE) -> int:
+    """Upsert every scheme file. A file with a new version adds a scheme and makes it the current one."""
+    n = 0
+    for path in sorted(directory.glob("*.json")):
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        scheme, _created = GradingScheme.objects.update_or_create(
+            code=spec["code"], version=spec["version"],
+            defaults={k: spec.get(k, default) for k, default in (
+                ("rule", "direct"), ("name", ""), ("name_en", ""), ("kinds", []), ("cycle_months", None),
+                ("cycle_only_if", ""), ("record_type", RecordType.INSPECTION), ("source", ""), ("params", {}),
+                ("lists", {}))} | {"is_current": True},
+        )
+        GradingScheme.objects.filter(code=spec["code"]).exclude(pk=scheme.pk).update(is_current=False)
+        for g in spec["grades"]:
+            Grade.objects.update_or_create(scheme=scheme, code=g["code"], defaults={
+                "label": g["label"], "label_en": g["label_en"], "rank": g["rank"], "score": g["score"],
+                "action_months": g.get("action_months"), "aliases": g.get("aliases", []),
+            })
+        n += 1
+    scheme_dict.cache_clear()
+    return n
+
+
+def schemes_for_kind(kind: str, record_type: str | None = None):
+    qs = GradingScheme.objects.filter(is_current=True, kinds__contains=[kind])
+    return qs.filter(record_type=record_type) if record_type else qs
+
+
+def resolve_scheme(kind: str, code: str | None) -> GradingScheme:
+    """The named scheme, or the kind's current inspection scheme; errors list what the kind allows."""
+    options = list(schemes_for_kind(kind))
+    if code:
+        for s in options:
+            if s.code == code:
+                return s
+    else:
+        for s in options:
+            if s.record_type == RecordType.INSPECTION:
+                return s
+    allowed = ", ".join(s.code for s in options) or _("none")
+    raise ValidationError({"scheme": _("%(code)r is not a grading scheme for %(kind)s; allowed: %(allowed)s")
+                           % {"code": code, "kind": kind, "allowed": allowed}})
+
+
+@lru_cache(maxsize=64)
+def scheme_dict(scheme_id: int) -> dict:
+    """A plain-dict view of a scheme for the pure rules in inspections.grading."""
+    s = GradingScheme.objects.get(pk=scheme_id)
+    return {
+        "id": s.pk, "code": s.code, "version": s.version, "rule": s.rule, "name": s.name, "params": s.params,
+        "lists": s.lists, "cycle_months": s.cycle_months,
+        "grades": [{"id": g.pk, "code": g.code, "label": g.label, "rank": g.rank, "aliases": g.aliases}
+                   for g in s.grades.order_by("rank", "code")],
+    }

@@ -1,0 +1,74 @@
+"""Asset condition and due dates, rebuilt set-based from the latest graded inspection and the legal cycle."""
+
+from django.db import connection
+
+SQL = """
+WITH latest AS (
+    SELECT DISTINCT ON (i.asset_id) i.asset_id, i.id, i.grade_id, i.inspected_on, i.scheme_id
+    FROM inspections_inspection i
+    JOIN inspections_gradingscheme s ON s.id = i.scheme_id AND s.record_type = 'inspection'
+    WHERE {inspection_filter}
+    ORDER BY i.asset_id, i.inspected_on DESC, i.id DESC
+),
+default_scheme AS (
+    SELECT DISTINCT ON (k.kind) k.kind, s.id
+    FROM inspections_gradingscheme s, unnest(s.kinds) AS k(kind)
+    WHERE s.is_current AND s.record_type = 'inspection'
+    ORDER BY k.kind, s.id
+),
+target AS (
+    SELECT a.id AS asset_id, a.kind, a.built_fiscal_year AS built, l.id AS inspection_id, l.grade_id,
+           l.inspected_on, g.score, g.action_months, s.cycle_months, s.cycle_only_if,
+           coalesce(sp.is_corrosion_prone, false) AS corrosion_prone,
+           coalesce(rd.road_class IN ('national', 'prefectural', 'municipal_1') OR rd.is_emergency_route, false)
+               AS major_road
+    FROM assets_asset a
+    LEFT JOIN latest l ON l.asset_id = a.id
+    LEFT JOIN inspections_grade g ON g.id = l.grade_id
+    LEFT JOIN default_scheme d ON d.kind = a.kind
+    LEFT JOIN inspections_gradingscheme s ON s.id = coalesce(l.scheme_id, d.id)
+    LEFT JOIN assets_sewerpipe sp ON sp.asset_id = a.id
+    LEFT JOIN assets_roadsegment rd ON rd.asset_id = a.id
+    WHERE a.status <> 'removed' AND {asset_filter}
+)
+INSERT INTO inspections_assetcondition
+    (asset_id, inspection_id, grade_id, inspected_on, score, next_due_on, action_due_on, updated_at)
+SELECT asset_id, inspection_id, grade_id, inspected_on, score,
+    CASE
+        WHEN cycle_months IS NULL THEN NULL
+        WHEN cycle_only_if = 'is_corrosion_prone' AND NOT corrosion_prone THEN NULL
+        WHEN cycle_only_if = 'is_major_road' AND NOT major_road THEN NULL
+        WHEN inspected_on IS NOT NULL THEN (inspected_on + make_interval(months => cycle_months))::date
+        -- 浄化槽法 7条: the first inspection falls due 3–8 months after use begins.
+        WHEN kind = 'septic_tank' THEN (make_date(coalesce(built, 2014), 4, 1) + interval '8 months')::date
+        -- Never inspected: one cycle after it was built, and not before the 2014 start of the legal cycles.
+        ELSE (make_date(greatest(coalesce(built, 2014), 2014), 7, 1) + make_interval(months => cycle_months))::date
+    END,
+    CASE WHEN action_months IS NOT NULL
+         THEN (inspected_on + make_interval(months => action_months))::date END,
+    now()
+FROM target
+ON CONFLICT (asset_id) DO UPDATE SET
+    inspection_id = EXCLUDED.inspection_id, grade_id = EXCLUDED.grade_id, inspected_on = EXCLUDED.inspected_on,
+    score = EXCLUDED.score, next_due_on = EXCLUDED.next_due_on, action_due_on = EXCLUDED.action_due_on,
+    updated_at = EXCLUDED.updated_at
+"""
+
+
+def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int | None = None) -> int:
+    """Rebuild the condition rows of the given assets (or of all assets from min_asset_id, or of all)."""
+    params: dict = {}
+    if asset_ids is not None:
+        inspection_filter, asset_filter = "i.asset_id = ANY(%(ids)s)", "a.id = ANY(%(ids)s)"
+        params["ids"] = list(asset_ids)
+    elif min_asset_id is not None:
+        inspection_filter, asset_filter = "i.asset_id >= %(min)s", "a.id >= %(min)s"
+        params["min"] = min_asset_id
+    else:
+        inspection_filter = asset_filter = "true"
+    with connection.cursor() as cur:
+        if asset_ids is not None:
+            cur.execute("DELETE FROM inspections_assetcondition c USING assets_asset a "
+                        "WHERE a.id = c.asset_id AND a.status = 'removed' AND a.id = ANY(%(ids)s)", params)
+        cur.execute(SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter), params)
+        return cur.rowcount

@@ -1,0 +1,186 @@
+"""Bulk import of inspection results from CSV (UTF-8, UTF-8 with BOM or CP932): validate every row, report
+every bad one as `Record N field: message`, then store all rows or none."""
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from assets import access
+from assets.codes import normalize_lg_code
+from assets.history import Action as HAction
+from assets.history import Actor, record_change
+from assets.models import Asset
+from inspections.condition import refresh_conditions
+from inspections.models import Inspection
+from inspections.services import _snapshot, validate
+
+COLUMNS = {
+    "asset": ["asset", "global_id", "共通id", "施設id(共通)", "共通施設id"],
+    "municipality": ["municipality", "団体コード", "管理者コード", "市町村コード"],
+    "external_id": ["external_id", "台帳番号", "管渠番号", "橋梁id", "施設番号", "施設id", "浄化槽番号"],
+    "inspected_on": ["inspected_on", "点検日", "点検年月日", "検査日", "調査日", "点検実施日"],
+    "grade": ["grade", "判定", "判定区分", "健全性", "緊急度", "診断区分", "検査結果", "判定結果"],
+    "scheme": ["scheme", "判定体系"],
+    "method": ["method", "点検方法", "調査方法", "検査方法"],
+    "inspector": ["inspector", "点検者", "点検業者", "検査機関", "調査者"],
+    "notes": ["notes", "備考"],
+    "legal_basis": ["legal_basis", "検査種別", "法定検査種別"],
+    "crack_pct": ["crack_pct", "ひび割れ率", "ひび割れ率(%)"],
+    "rut_mm": ["rut_mm", "わだち掘れ量", "わだち掘れ量(mm)"],
+    "iri": ["iri", "iri(mm/m)"],
+    "sigma_mm": ["sigma_mm", "平坦性", "平坦性(mm)"],
+}
+OBSERVATION_COLUMNS = ("crack_pct", "rut_mm", "iri", "sigma_mm")
+MAX_ROWS = 100_000
+
+
+def _key(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").replace("\n", "").replace("\r", "").replace(" ", "").lower()
+
+
+LOOKUP = {_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    dry_run: bool = False
+    errors: list[str] = field(default_factory=list)
+    encoding: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        # Japanese Excel writes CP932, not strict Shift_JIS (①, Ⅲ live in the NEC extension rows).
+        return data.decode("cp932"), "cp932"
+    except UnicodeDecodeError:
+        raise ValidationError({"file": _("The file is neither UTF-8 nor CP932 (Shift_JIS) text")}) from None
+
+
+def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
+    """The first row naming a date and a grade or an asset is the header; title and date rows above it
+    are skipped, as real ledgers have them."""
+    for i, row in enumerate(rows[:10]):
+        mapping = {j: LOOKUP[_key(c)] for j, c in enumerate(row) if _key(c) in LOOKUP}
+        names = set(mapping.values())
+        if "inspected_on" in names and ({"asset", "external_id"} & names):
+            return i, mapping
+    raise ValidationError({"file": _("No header row found; it needs a date column (点検日) and an asset column "
+                                     "(共通ID, or 団体コード with 台帳番号)")})
+
+
+def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_municipality: str | None = None,
+               scheme: str | None = None) -> ImportReport:
+    text, encoding = decode(data)
+    rows = list(csv.reader(io.StringIO(text)))
+    header_at, mapping = _header(rows)
+    records = []
+    for line_no, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        if not any(c.strip() for c in row):
+            continue
+        rec = {name: row[j].strip() for j, name in mapping.items() if j < len(row)}
+        records.append((line_no, rec))
+    report = ImportReport(rows=len(records), dry_run=dry_run, encoding=encoding)
+    if len(records) > MAX_ROWS:
+        raise ValidationError({"file": _("At most %d rows per file") % MAX_ROWS})
+    assets = _resolve_assets(actor, records, default_municipality, report)
+    cache: dict = {}
+    valid = []
+    for n, (line_no, rec) in enumerate(records, start=1):
+        asset = assets.get(line_no)
+        if asset is None:
+            continue
+        obs = {k: rec[k] for k in OBSERVATION_COLUMNS if rec.get(k)}
+        try:
+            clean = validate(asset=asset, inspected_on=rec.get("inspected_on"), grade=rec.get("grade") or None,
+                             scheme=rec.get("scheme") or scheme, method=rec.get("method"), observations=obs,
+                             legal_basis=rec.get("legal_basis", ""), cache=cache)
+        except ValidationError as exc:
+            for fld, msgs in exc.message_dict.items():
+                for m in msgs:
+                    report.errors.append(f"Record {n} (line {line_no}) {fld}: {m}")
+            continue
+        valid.append((asset, rec, clean))
+    if report.errors or dry_run:
+        report.created = 0 if report.errors else len(valid)
+        return report
+    with transaction.atomic():
+        created = Inspection.objects.bulk_create([
+            Inspection(asset=a, inspector=r.get("inspector", "")[:100], notes=r.get("notes", ""),
+                       created_by=actor.user, **clean)
+            for a, r, clean in valid
+        ])
+        for insp in created:
+            record_change(actor=actor, obj=insp, action=HAction.CREATE, after=_snapshot(insp),
+                          message=_("bulk import"))
+        refresh_conditions(sorted({a.pk for a, _r, _c in valid}))
+    report.created = len(created)
+    return report
+
+
+def _resolve_assets(actor: Actor, records, default_municipality, report) -> dict[int, Asset]:
+    """Find every row's asset in two set-based queries, within what the actor may write."""
+    writable = Asset.objects.all() if actor.is_system else access.assets_writable(actor.principal)
+    visible = Asset.objects.all() if actor.is_system else access.assets_visible(actor.principal)
+    by_gid = {r["asset"] for _l, r in records if r.get("asset")}
+    found_gid = {a.global_id: a for a in writable.filter(global_id__in=by_gid)}
+    seen_gid = set(visible.filter(global_id__in=by_gid).values_list("global_id", flat=True))
+    pairs, bad_codes = {}, {}
+    for line_no, r in records:
+        if r.get("asset"):
+            continue
+        raw = r.get("municipality") or default_municipality
+        try:
+            code = normalize_lg_code(raw)
+        except ValidationError as exc:
+            bad_codes[line_no] = exc.messages[0]
+            continue
+        pairs[line_no] = (code, r.get("external_id", ""))
+    found_pair = {}
+    if pairs:
+        from django.db.models import Q
+
+        q = Q()
+        for code, ext in set(pairs.values()):
+            q |= Q(owner_id=code, external_id=ext)
+        for a in writable.filter(q):
+            found_pair.setdefault((a.owner_id, a.external_id), a)
+    out = {}
+    for n, (line_no, r) in enumerate(records, start=1):
+        prefix = f"Record {n} (line {line_no})"
+        if r.get("asset"):
+            gid = r["asset"]
+            if gid in found_gid:
+                out[line_no] = found_gid[gid]
+            elif gid in seen_gid:
+                report.errors.append(f"{prefix} asset: " + _("%s belongs to another municipality; you may not "
+                                                             "record inspections for it") % gid)
+            else:
+                report.errors.append(f"{prefix} asset: " + _("no asset %s that you may see") % gid)
+        elif line_no in bad_codes:
+            report.errors.append(f"{prefix} municipality: {bad_codes[line_no]}")
+        elif not r.get("external_id"):
+            report.errors.append(f"{prefix} asset: " + _("give 共通ID, or 団体コード with 台帳番号"))
+        elif pairs[line_no] in found_pair:
+            out[line_no] = found_pair[pairs[line_no]]
+        else:
+            report.errors.append(f"{prefix} external_id: " + _("no asset %(ext)s of municipality %(code)s that you "
+                                                               "may change") % {"ext": pairs[line_no][1],
+                                                                                 "code": pairs[line_no][0]})
+    return out

@@ -1,0 +1,75 @@
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+
+from assets.models import Asset
+from inspections.models.catalogue import Grade, GradingScheme
+
+__all__ = ["Inspection", "InspectionPhoto", "Method"]
+
+
+class Method(models.TextChoices):
+    CLOSE_VISUAL = "近接目視", _("Close visual (近接目視)")
+    DRONE = "ドローン", _("Drone")
+    TV_CAMERA = "TVカメラ", _("TV camera")
+    WALK_THROUGH = "潜行目視", _("Walk-through visual")
+    MANHOLE_CAMERA = "管口カメラ", _("Manhole camera")
+    MMS = "MMS", _("Mobile mapping (MMS)")
+    SURFACE_SURVEY = "路面性状調査", _("Road surface survey")
+    VISUAL = "目視", _("Visual")
+    STATUTORY = "法定検査", _("Statutory inspection (法定検査)")
+    MAINTENANCE = "保守点検", _("Maintenance check")
+    CLEANING = "清掃", _("Cleaning")
+    OTHER = "その他", _("Other")
+
+
+class Inspection(models.Model):
+    """One inspection (or maintenance record) of one asset in the kind's own scheme, with raw observations
+    kept so the grade can be recomputed when a rule changes."""
+
+    asset = models.ForeignKey(Asset, verbose_name=_("asset"), on_delete=models.CASCADE, related_name="inspections")
+    scheme = models.ForeignKey(GradingScheme, verbose_name=_("grading scheme"), on_delete=models.PROTECT)
+    grade = models.ForeignKey(Grade, verbose_name=_("grade"), on_delete=models.PROTECT)
+    grade_input = models.CharField(_("grade as entered"), max_length=32, blank=True)
+    inspected_on = models.DateField(_("inspected on"))
+    legal_basis = models.CharField(_("legal basis"), max_length=16, blank=True, help_text=_("e.g. 7条 / 11条"))
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    inspector = models.CharField(_("inspector"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    observations = models.JSONField(_("observations"), default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   verbose_name=_("entered by"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-inspected_on", "-id"]
+        indexes = [
+            models.Index(fields=["asset", "inspected_on"], name="inspection_asset_date_idx"),
+            models.Index(fields=["inspected_on"], name="inspection_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset.global_id} {self.inspected_on} {self.grade.label}"
+
+
+class InspectionPhoto(models.Model):
+    """Photos live on disk (MEDIA_ROOT), not in the database; a thumbnail is made on upload."""
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("photo"), upload_to="inspections/%Y/%m/")
+    thumbnail = models.FileField(_("thumbnail"), upload_to="inspections/thumbs/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=40)
+    size_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["id"]

@@ -1,0 +1,245 @@
+"""Writes of inspections. Everything is validated before anything is stored; condition and history follow
+in the same transaction."""
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assets import access
+from assets.history import Action, Actor, record_change, snapshot
+from assets.models import Asset
+from inspections.catalogue import resolve_scheme, scheme_dict
+from inspections.condition import refresh_conditions
+from inspections.grading import GradeError, derive_grade
+from inspections.models import Grade, Inspection, InspectionPhoto, Method
+from inspections.photos import as_files, check_photo
+
+__all__ = ["inspection_delete", "inspection_record", "inspection_update", "parse_date", "photos_add"]
+
+DEFAULT_METHOD = {
+    "bridge_kenzen": Method.CLOSE_VISUAL, "pavement_shindan": Method.SURFACE_SURVEY,
+    "sewer_kinkyu": Method.TV_CAMERA, "manhole_kinkyu": Method.VISUAL, "septic_hantei": Method.STATUTORY,
+    "septic_maintenance": Method.MAINTENANCE,
+}
+LEGAL_BASIS = {"septic_hantei": ("7条", "11条")}
+ERAS = {"M": 1867, "T": 1911, "S": 1925, "H": 1988, "R": 2018, "明治": 1867, "大正": 1911, "昭和": 1925,
+        "平成": 1988, "令和": 2018}
+
+
+def parse_date(value, field: str = "inspected_on") -> datetime.date:
+    """ISO, 2024/5/1, 2024年5月1日, and 和暦 (R6.5.1, 令和6年5月1日, H31.4.30)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
+    era = re.fullmatch(r"(明治|大正|昭和|平成|令和|[MTSHR])\s*(\d{1,2}|元)[.年/-](\d{1,2})[.月/-](\d{1,2})日?", text,
+                       re.IGNORECASE)
+    try:
+        if m:
+            return datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if era:
+            year = 1 if era.group(2) == "元" else int(era.group(2))
+            return datetime.date(ERAS[era.group(1).upper() if len(era.group(1)) == 1 else era.group(1)] + year,
+                                 int(era.group(3)), int(era.group(4)))
+    except ValueError:
+        pass
+    raise ValidationError({field: _("%(value)r is not a date; use 2024-05-01, 2024/5/1 or 和暦 such as R6.5.1")
+                           % {"value": value}})
+
+
+def _legal_basis(scheme_code: str, raw: str) -> str:
+    allowed = LEGAL_BASIS.get(scheme_code)
+    text = unicodedata.normalize("NFKC", str(raw or "")).strip()
+    if not allowed:
+        return ""
+    digits = re.sub(r"\D", "", text)
+    for option in allowed:
+        if digits and digits == re.sub(r"\D", "", option):
+            return option
+    raise ValidationError({"legal_basis": _("Say which statutory inspection this was; allowed: %(allowed)s")
+                           % {"allowed": ", ".join(allowed)}})
+
+
+def _method(scheme_code: str, raw) -> str:
+    if raw in (None, ""):
+        return DEFAULT_METHOD.get(scheme_code, Method.OTHER)
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    for value, label in Method.choices:
+        if text in (unicodedata.normalize("NFKC", value), str(label)):
+            return value
+    raise ValidationError({"method": _("%(value)r is not an inspection method; allowed: %(allowed)s")
+                           % {"value": raw, "allowed": ", ".join(v for v, _l in Method.choices)}})
+
+
+def _check_date(day: datetime.date, asset: Asset) -> None:
+    today = timezone.localdate()
+    if day > today:
+        raise ValidationError({"inspected_on": _("%(day)s is in the future; the latest allowed date is today "
+                                                 "(%(today)s)") % {"day": day, "today": today}})
+    if asset.built_fiscal_year and day.year < asset.built_fiscal_year:
+        raise ValidationError({"inspected_on": _("%(day)s is before the asset was built (fiscal year %(fy)s)")
+                               % {"day": day, "fy": asset.built_fiscal_year}})
+
+
+def _check_access(actor: Actor, asset: Asset) -> None:
+    if not actor.is_system:
+        access.ensure_can_write(actor.principal, owner_code=asset.owner_id, source=asset.source,
+                                operator_code=asset.operator_id)
+
+
+def validate(*, asset: Asset, inspected_on, grade=None, scheme: str | None = None, method=None,
+             observations: Mapping | None = None, legal_basis: str = "", cache: dict | None = None) -> dict:
+    """Everything an inspection needs, checked and normalized; raises ValidationError naming each field.
+    `cache` lets a bulk import look schemes and grades up once instead of once per row."""
+    if not isinstance(observations or {}, Mapping):
+        raise ValidationError({"observations": _("observations must be an object of named values")})
+    cache = {} if cache is None else cache
+    key = ("scheme", asset.kind, scheme)
+    if key not in cache:
+        cache[key] = resolve_scheme(asset.kind, scheme)
+    sch = cache[key]
+    day = parse_date(inspected_on)
+    _check_date(day, asset)
+    obs = dict(observations or {})
+    try:
+        code, derived = derive_grade(scheme_dict(sch.pk), grade, obs)
+    except GradeError as exc:
+        raise ValidationError({exc.field: exc.message}) from None
+    if derived:
+        obs["derived"] = derived
+    gkey = ("grade", sch.pk, code)
+    if gkey not in cache:
+        cache[gkey] = Grade.objects.get(scheme=sch, code=code)
+    return {
+        "scheme": sch, "grade": cache[gkey], "grade_input": str(grade or "")[:32],
+        "inspected_on": day, "method": _method(sch.code, method), "legal_basis": _legal_basis(sch.code, legal_basis),
+        "observations": obs,
+    }
+
+
+def _snapshot(insp: Inspection) -> dict:
+    data = snapshot(insp, exclude=("created_at", "updated_at", "created_by"))
+    data["grade"] = insp.grade.code
+    data["scheme"] = f"{insp.scheme.code}/{insp.scheme.version}"
+    return data
+
+
+def _store_photos(insp: Inspection, checked) -> list[InspectionPhoto]:
+    out = []
+    for p in checked:
+        image, thumb = as_files(p)
+        photo = InspectionPhoto(inspection=insp, original_name=p.name, content_type=p.content_type,
+                                size_bytes=len(p.data), width=p.width, height=p.height)
+        photo.image.save(image.name, image, save=False)
+        photo.thumbnail.save(thumb.name, thumb, save=False)
+        photo.save()
+        out.append(photo)
+    return out
+
+
+def _cleanup(photos: Iterable[InspectionPhoto]) -> None:
+    for p in photos:
+        p.image.delete(save=False)
+        p.thumbnail.delete(save=False)
+
+
+def inspection_record(*, actor: Actor, asset: Asset, inspected_on, grade=None, scheme: str | None = None,
+                      method=None, inspector: str = "", notes: str = "", observations: Mapping | None = None,
+                      legal_basis: str = "", photos: Iterable = ()) -> Inspection:
+    _check_access(actor, asset)
+    clean = validate(asset=asset, inspected_on=inspected_on, grade=grade, scheme=scheme, method=method,
+                     observations=observations, legal_basis=legal_basis)
+    checked = [check_photo(p, i) for i, p in enumerate(photos, start=1)]
+    stored: list[InspectionPhoto] = []
+    try:
+        with transaction.atomic():
+            insp = Inspection.objects.create(asset=asset, inspector=inspector[:100], notes=notes,
+                                             created_by=actor.user, **clean)
+            stored = _store_photos(insp, checked)
+            refresh_conditions([asset.pk])
+            after = _snapshot(insp)
+            after["photos"] = [p.original_name for p in stored]
+            record_change(actor=actor, obj=insp, action=Action.CREATE, after=after)
+    except Exception:
+        _cleanup(stored)
+        raise
+    return insp
+
+
+def photos_add(*, actor: Actor, inspection: Inspection, photos: Iterable) -> list[InspectionPhoto]:
+    _check_access(actor, inspection.asset)
+    checked = [check_photo(p, i) for i, p in enumerate(photos, start=1)]
+    if not checked:
+        raise ValidationError({"photos": _("Attach at least one photo (JPEG, PNG or HEIC)")})
+    stored: list[InspectionPhoto] = []
+    try:
+        with transaction.atomic():
+            stored = _store_photos(inspection, checked)
+            record_change(actor=actor, obj=inspection, action=Action.UPDATE, before={"photos": None},
+                          after={"photos": [p.original_name for p in stored]})
+    except Exception:
+        _cleanup(stored)
+        raise
+    return stored
+
+
+EDITABLE = ("inspected_on", "grade", "method", "inspector", "notes", "observations", "legal_basis")
+
+
+@transaction.atomic
+def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
+                      expected_version: int | None = None) -> Inspection:
+    insp = Inspection.objects.select_for_update().select_related("asset", "scheme", "grade").get(pk=inspection.pk)
+    _check_access(actor, insp.asset)
+    if expected_version is not None and insp.version != expected_version:
+        from assets.services import VersionConflict
+
+        raise VersionConflict(insp.version)
+    unknown = set(data) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({f: _("Not a field that can be changed; allowed: %s") % ", ".join(EDITABLE)
+                               for f in sorted(unknown)})
+    before = _snapshot(insp)
+    merged = {
+        "inspected_on": data.get("inspected_on", insp.inspected_on),
+        "grade": data.get("grade", insp.grade.code if "observations" not in data else None),
+        "method": data.get("method", insp.method),
+        "observations": {k: v for k, v in data.get("observations", insp.observations).items() if k != "derived"},
+        "legal_basis": data.get("legal_basis", insp.legal_basis),
+    }
+    clean = validate(asset=insp.asset, scheme=insp.scheme.code, **merged)
+    for key, value in clean.items():
+        setattr(insp, key, value)
+    insp.inspector = data.get("inspector", insp.inspector)[:100]
+    insp.notes = data.get("notes", insp.notes)
+    after = _snapshot(insp)
+    for snap in (before, after):
+        snap.pop("version", None)
+    if after == before:
+        return insp
+    insp.version += 1
+    insp.save()
+    refresh_conditions([insp.asset_id])
+    record_change(actor=actor, obj=insp, action=Action.UPDATE, before=before, after=after)
+    return insp
+
+
+@transaction.atomic
+def inspection_delete(*, actor: Actor, inspection: Inspection, reason: str = "") -> None:
+    insp = Inspection.objects.select_related("asset", "scheme", "grade").get(pk=inspection.pk)
+    _check_access(actor, insp.asset)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the inspection record is withdrawn")})
+    record_change(actor=actor, obj=insp, action=Action.DELETE, before=_snapshot(insp), message=reason)
+    photos = list(insp.photos.all())
+    insp.delete()
+    refresh_conditions([insp.asset_id])
+    transaction.on_commit(lambda: _cleanup(photos))

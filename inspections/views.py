@@ -1,0 +1,100 @@
+"""The engineer's screens: pick an asset (search or map), log an inspection, see overdue work."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assets import access
+from assets import selectors as asset_selectors
+from assets.history import Actor
+from assets.models import Asset, Via
+from inspections import selectors, services
+from inspections.catalogue import schemes_for_kind
+from inspections.forms import ROWS, SPAN_ITEMS, observations_from_post
+from inspections.models import Method
+
+
+def _asset(request, gid: str) -> Asset:
+    try:
+        return asset_selectors.asset_get(principal=request.user, global_id=gid)
+    except Asset.DoesNotExist:
+        raise Http404(_("No such asset, or not one you may see")) from None
+
+
+@login_required
+def pick_asset(request):
+    q = request.GET.get("q", "").strip()
+    results = []
+    if q:
+        results = list(access.assets_writable(request.user).filter(global_id__istartswith=q)[:20]) or list(
+            asset_selectors.asset_list(principal=request.user, q=q).filter(
+                pk__in=access.assets_writable(request.user).values("pk"))[:20])
+    scope = access.scope_for(request.user)
+    home = access.municipalities_writable(request.user).exclude(hall_location=None).first()
+    center = [home.hall_location.x, home.hall_location.y] if home else [139.84, 35.85]
+    return render(request, "inspections/pick.html", {"q": q, "results": results, "center": center,
+                                                     "can_write": scope.is_admin or bool(scope.write)})
+
+
+@login_required
+def new_inspection(request, gid: str):
+    asset = _asset(request, gid)
+    if not access.can_write_asset(request.user, asset):
+        raise PermissionDenied(_("You may read this asset but not record inspections for it"))
+    schemes = list(schemes_for_kind(asset.kind).prefetch_related("grades").order_by("record_type", "code"))
+    chosen = next((s for s in schemes if s.code == request.POST.get("scheme", request.GET.get("scheme"))),
+                  schemes[0] if schemes else None)
+    errors: dict = {}
+    if request.method == "POST" and chosen is not None:
+        try:
+            services.inspection_record(
+                actor=Actor(request.user, Via.UI), asset=asset, scheme=chosen.code,
+                inspected_on=request.POST.get("inspected_on"), grade=request.POST.get("grade") or None,
+                method=request.POST.get("method"), inspector=request.POST.get("inspector", ""),
+                notes=request.POST.get("notes", ""), legal_basis=request.POST.get("legal_basis", ""),
+                observations=observations_from_post(chosen.rule, chosen.code, request.POST),
+                photos=request.FILES.getlist("photos"),
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        except PermissionDenied as exc:
+            errors = {"__all__": [str(exc)]}
+        else:
+            return redirect("asset-detail", gid=asset.global_id)
+    return render(request, "inspections/form.html", {
+        "asset": asset, "schemes": schemes, "scheme": chosen, "errors": errors, "post": request.POST,
+        "today": timezone.localdate().isoformat(), "methods": Method.choices, "rows": range(ROWS),
+        "span_items": SPAN_ITEMS, "default_method": services.DEFAULT_METHOD.get(chosen.code) if chosen else "",
+        "inspector": request.user.get_full_name() or request.user.get_username(),
+    }, status=422 if errors else 200)
+
+
+@login_required
+def asset_detail(request, gid: str):
+    asset = _asset(request, gid)
+    inspections = selectors.inspection_list(principal=request.user, asset=asset.global_id).prefetch_related(
+        "photos")[:50]
+    history = asset_selectors.asset_history(principal=request.user, asset=asset)[:30]
+    condition = getattr(asset, "condition", None)
+    return render(request, "assets/detail.html", {
+        "asset": asset, "inspections": inspections, "history": history, "condition": condition,
+        "can_write": access.can_write_asset(request.user, asset), "today": timezone.localdate(),
+    })
+
+
+@login_required
+def overdue(request):
+    municipality = request.GET.get("municipality") or None
+    kind = request.GET.get("kind") or None
+    qs = selectors.overdue_list(principal=request.user, municipality=municipality, kind=kind)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "inspections/overdue.html", {
+        "page": page, "municipalities": access.municipalities_visible(request.user).filter(
+            regions__isnull=False).distinct().order_by("code"),
+        "municipality": municipality, "kind": kind, "today": timezone.localdate(),
+        "kinds": [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices],
+    })
