@@ -3,7 +3,7 @@
 import datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from assets import selectors as asset_selectors
@@ -11,7 +11,7 @@ from assets.history import Actor
 from assets.models import Via
 from inspections import selectors, services
 from inspections.importing import import_csv
-from inspections.models import AssetCondition, Inspection
+from inspections.models import Inspection
 
 router = Router(tags=["inspections"])
 
@@ -59,14 +59,14 @@ class PhotoOut(Schema):
 
 class InspectionOut(Schema):
     id: int
-    asset: str
-    kind: str
-    owner: str
+    asset: str = Field(..., alias="asset.global_id")
+    kind: str = Field(..., alias="asset.kind")
+    owner: str = Field(..., alias="asset.owner_id")
     inspected_on: datetime.date
-    scheme: str
-    scheme_version: str
-    grade: str
-    grade_label: str
+    scheme: str = Field(..., alias="scheme.code")
+    scheme_version: str = Field(..., alias="scheme.version")
+    grade: str = Field(..., alias="grade.code")
+    grade_label: str = Field(..., alias="grade.label")
     grade_input: str
     method: str
     legal_basis: str
@@ -74,34 +74,6 @@ class InspectionOut(Schema):
     notes: str
     observations: dict
     version: int
-
-    @staticmethod
-    def resolve_asset(obj: Inspection) -> str:
-        return obj.asset.global_id
-
-    @staticmethod
-    def resolve_kind(obj: Inspection) -> str:
-        return obj.asset.kind
-
-    @staticmethod
-    def resolve_owner(obj: Inspection) -> str:
-        return obj.asset.owner_id
-
-    @staticmethod
-    def resolve_scheme(obj: Inspection) -> str:
-        return obj.scheme.code
-
-    @staticmethod
-    def resolve_scheme_version(obj: Inspection) -> str:
-        return obj.scheme.version
-
-    @staticmethod
-    def resolve_grade(obj: Inspection) -> str:
-        return obj.grade.code
-
-    @staticmethod
-    def resolve_grade_label(obj: Inspection) -> str:
-        return obj.grade.label
 
 
 class InspectionDetail(InspectionOut):
@@ -113,40 +85,16 @@ class InspectionDetail(InspectionOut):
 
 
 class ConditionOut(Schema):
-    asset: str
-    name: str
-    kind: str
-    owner: str
-    grade: str | None
-    grade_label: str | None
+    asset: str = Field(..., alias="asset.global_id")
+    name: str = Field(..., alias="asset.name")
+    kind: str = Field(..., alias="asset.kind")
+    owner: str = Field(..., alias="asset.owner_id")
+    grade: str | None = Field(None, alias="grade.code")
+    grade_label: str | None = Field(None, alias="grade.label")
     inspected_on: datetime.date | None
     next_due_on: datetime.date | None
     action_due_on: datetime.date | None
     score: float | None
-
-    @staticmethod
-    def resolve_asset(obj: AssetCondition) -> str:
-        return obj.asset.global_id
-
-    @staticmethod
-    def resolve_name(obj: AssetCondition) -> str:
-        return obj.asset.name
-
-    @staticmethod
-    def resolve_kind(obj: AssetCondition) -> str:
-        return obj.asset.kind
-
-    @staticmethod
-    def resolve_owner(obj: AssetCondition) -> str:
-        return obj.asset.owner_id
-
-    @staticmethod
-    def resolve_grade(obj: AssetCondition) -> str | None:
-        return obj.grade.code if obj.grade else None
-
-    @staticmethod
-    def resolve_grade_label(obj: AssetCondition) -> str | None:
-        return obj.grade.label if obj.grade else None
 
 
 class ImportOut(Schema):
