@@ -1,0 +1,58 @@
+"""Engine parameters with documented defaults. A run freezes a copy; a region may override any value.
+
+Unit costs are planning-level defaults in yen (order of magnitude from published municipal plans), meant to
+be replaced by each region's own figures; hazards are fallbacks for kinds with fewer than 50 inspection pairs."""
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass
+class Params:
+    horizon_years: int = 10
+    lof_action_threshold: float = 0.3  # act when P(worst state within the horizon) reaches this
+    # Fallback hazards per scheme (per year, best state first); replaced by estimates where data allow.
+    default_hazards: dict = field(default_factory=lambda: {
+        "bridge_kenzen": [1 / 20, 1 / 60, 1 / 30],
+        "pavement_shindan": [1 / 10, 1 / 12, 1 / 15],
+        "sewer_kinkyu": [1 / 35, 1 / 40, 1 / 30],
+        "manhole_kinkyu": [1 / 40, 1 / 45, 1 / 35],
+        "septic_hantei": [1 / 15, 1 / 10],
+    })
+    # Consequence: weighted components, each scored 0–5.
+    weights: dict = field(default_factory=lambda: {
+        "traffic": 1.0, "emergency_route": 1.5, "served": 1.0, "depth": 0.5, "road_above": 1.0,
+        "important_facility": 1.5, "detour": 1.0,
+    })
+    # Unit costs (yen).
+    cost_pavement_resurface_m2: float = 6_000
+    cost_pavement_rebuild_m2: float = 15_000
+    cost_bridge_repair_m2: float = 250_000
+    cost_bridge_renew_m2: float = 700_000
+    cost_pipe_renew_base_m: float = 100_000
+    cost_pipe_renew_per_mm_m: float = 150
+    cost_pipe_repair_share: float = 0.3
+    cost_manhole_rehab: float = 1_500_000
+    cost_septic_replace_per_person: float = 200_000
+    cost_septic_repair: float = 200_000
+    # Bundling: one mobilization per contract; digging once saves the road reinstatement over the trench.
+    mobilization_per_contract: float = 3_000_000
+    trench_width_m: float = 2.0
+    # Clustering: assets of one work type within this distance form a lot, whoever owns them.
+    cluster_distance_m: float = 300.0
+    metric_srid: int = 6677  # JGD2011 plane zone used for distances (IX covers Saitama)
+    objective: str = "risk_per_yen"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Params":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data or {}) - known
+        if unknown:
+            raise ValueError(f"unknown parameters: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(known))}")
+        base = cls()
+        for key, value in (data or {}).items():
+            current = getattr(base, key)
+            setattr(base, key, {**current, **value} if isinstance(current, dict) else type(current)(value))
+        return base

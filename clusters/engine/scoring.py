@@ -1,0 +1,147 @@
+"""Per-asset condition, likelihood, consequence, risk, action and cost. Pure: arrays in, arrays out.
+
+Every score keeps its components, so a rank can be explained: risk = LoF × CoF, CoF = Σ weight × component."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from clusters.engine.deterioration import Hazards, transition
+from clusters.engine.params import Params
+
+COMPONENTS = ("traffic", "emergency_route", "served", "depth", "road_above", "important_facility", "detour")
+SCHEME_OF_KIND = {"bridge": "bridge_kenzen", "road_segment": "pavement_shindan", "sewer_pipe": "sewer_kinkyu",
+                  "manhole": "manhole_kinkyu", "septic_tank": "septic_hantei"}
+WORK_TYPE = {"road_segment": "road", "sewer_pipe": "sewer", "manhole": "sewer", "bridge": "bridge",
+             "septic_tank": "septic"}
+
+# Columns the scorer reads (one row per asset; NaN where a kind lacks the attribute):
+#   kind, state (grade rank at the last inspection, -1 if never), years (since that inspection, or age),
+#   traffic, emergency, diameter_mm, depth_m, regional, important, detour_m, length_m, width_m, deck_m2,
+#   households, capacity, road_row (row index of the road above a pipe, -1 if none)
+
+
+@dataclass
+class Scores:
+    expected_state: np.ndarray
+    lof: np.ndarray
+    lof_after: np.ndarray
+    components: np.ndarray  # n × len(COMPONENTS), each 0–5
+    cof: np.ndarray
+    risk: np.ndarray
+    action: np.ndarray  # "monitor" | "repair" | "renew"
+    cost: np.ndarray
+    risk_removed: np.ndarray
+    work_type: np.ndarray
+    dig_once_saving: np.ndarray
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame({"expected_state": self.expected_state, "lof": self.lof, "cof": self.cof, "risk": self.risk,
+                           "action": self.action, "cost": self.cost, "risk_removed": self.risk_removed,
+                           "work_type": self.work_type, "dig_once_saving": self.dig_once_saving})
+        for k, name in enumerate(COMPONENTS):
+            df[f"c_{name}"] = self.components[:, k]
+        return df
+
+
+def _col(df: pd.DataFrame, name: str, fill=0.0) -> np.ndarray:
+    return df[name].fillna(fill).to_numpy(dtype=float) if name in df else np.full(len(df), fill)
+
+
+def likelihood(df: pd.DataFrame, hazards: dict[str, Hazards], horizon: float):
+    """Expected state now, P(worst state within the horizon) now, and the same after renewal."""
+    n = len(df)
+    expected, lof, lof_after = np.zeros(n), np.zeros(n), np.zeros(n)
+    kinds = df["kind"].to_numpy()
+    state = _col(df, "state", -1).astype(int)
+    years = np.maximum(_col(df, "years", 0.0), 0.0)
+    for kind, scheme in SCHEME_OF_KIND.items():
+        rows = np.flatnonzero(kinds == kind)
+        if not len(rows):
+            continue
+        theta = hazards[scheme].theta
+        j = len(theta) + 1
+        # Uninspected assets start from new at construction; inspected ones from their last grade.
+        start = np.clip(np.where(state[rows] >= 0, state[rows], 0), 0, j - 1)
+        now = transition(theta, years[rows])[np.arange(len(rows)), start]  # n × J
+        p_h = transition(theta, float(horizon))
+        expected[rows] = now @ np.arange(j)
+        lof[rows] = now @ p_h[:, j - 1]
+        lof_after[rows] = p_h[0, j - 1]
+    return expected, lof, lof_after
+
+
+def consequence(df: pd.DataFrame, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    kinds = df["kind"].to_numpy()
+    n = len(df)
+    comp = np.zeros((n, len(COMPONENTS)))
+    traffic = _col(df, "traffic")
+    emergency = _col(df, "emergency").astype(bool)
+    comp[:, 0] = 5 * np.clip(np.log10(1 + traffic) / np.log10(50_001), 0, 1)
+    comp[:, 1] = np.where(emergency, 5.0, 0.0)
+    pipe = (kinds == "sewer_pipe")
+    diameter = _col(df, "diameter_mm")
+    served = np.where(pipe, 5 * np.clip((diameter - 150) / 1850, 0, 1), 0.0)
+    served = np.where(pipe & _col(df, "regional").astype(bool), np.maximum(served, 3.0), served)
+    served = np.where(kinds == "septic_tank", np.clip(_col(df, "households", 1), 0, 5), served)
+    served = np.where(kinds == "manhole", 1.0, served)
+    comp[:, 2] = served
+    comp[:, 3] = np.where(pipe | (kinds == "manhole"), 5 * np.clip(_col(df, "depth_m") / 10, 0, 1), 0.0)
+    comp[:, 5] = np.where(_col(df, "important").astype(bool), 5.0, 0.0)
+    detour = _col(df, "detour_m", np.nan)
+    comp[:, 6] = np.where(kinds == "bridge", np.where(np.isnan(detour), 2.5, 5 * np.clip(detour / 5000, 0, 1)), 0.0)
+    w = np.array([params.weights.get(c, 0.0) for c in COMPONENTS])
+    own = comp @ w
+    # A pipe's failure collapses the road above it (八潮): that road's consequence adds to the pipe's.
+    road_row = _col(df, "road_row", -1).astype(int)
+    has_road = pipe & (road_row >= 0)
+    comp[has_road, 4] = np.clip(own[road_row[has_road]] / max(w.sum(), 1e-9), 0, 5)
+    return comp, comp @ w
+
+
+def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Params):
+    kinds = df["kind"].to_numpy()
+    state = _col(df, "state", -1)
+    n_states = np.array([4 if k != "septic_tank" else 3 for k in kinds])
+    worst = n_states - 1
+    act = (lof >= params.lof_action_threshold) | (state >= worst - 1)
+    renew = act & ((expected >= worst - 0.5) | (state >= worst))
+    action = np.where(renew, "renew", np.where(act, "repair", "monitor")).astype(object)
+    length, width = _col(df, "length_m"), _col(df, "width_m")
+    deck = np.where(_col(df, "deck_m2") > 0, _col(df, "deck_m2"), length * width)
+    pipe_m = params.cost_pipe_renew_base_m + params.cost_pipe_renew_per_mm_m * _col(df, "diameter_mm")
+    renew_cost = np.select(
+        [kinds == "road_segment", kinds == "bridge", kinds == "sewer_pipe", kinds == "manhole", kinds == "septic_tank"],
+        [length * width * params.cost_pavement_rebuild_m2, deck * params.cost_bridge_renew_m2, pipe_m * length,
+         np.full(len(df), params.cost_manhole_rehab), _col(df, "capacity", 5) * params.cost_septic_replace_per_person],
+        0.0)
+    repair_cost = np.select(
+        [kinds == "road_segment", kinds == "bridge", kinds == "sewer_pipe", kinds == "manhole", kinds == "septic_tank"],
+        [length * width * params.cost_pavement_resurface_m2, deck * params.cost_bridge_repair_m2,
+         pipe_m * length * params.cost_pipe_repair_share, np.full(len(df), params.cost_manhole_rehab * 0.5),
+         np.full(len(df), params.cost_septic_repair)],
+        0.0)
+    cost = np.where(action == "renew", renew_cost, np.where(action == "repair", repair_cost, 0.0))
+    return action, cost
+
+
+def score(df: pd.DataFrame, hazards: dict[str, Hazards], params: Params) -> Scores:
+    expected, lof, lof_after = likelihood(df, hazards, params.horizon_years)
+    comp, cof = consequence(df, params)
+    action, cost = actions(df, expected, lof, params)
+    acting = action != "monitor"
+    risk = lof * cof
+    removed = np.where(acting, np.maximum(lof - lof_after, 0) * cof, 0.0)
+    kinds = df["kind"].to_numpy()
+    work = np.array([WORK_TYPE[k] for k in kinds], dtype=object)
+    # Dig once: a pipe to be renewed under a road to be resurfaced goes into one lot with that road,
+    # and the road is reinstated once over the trench instead of twice.
+    road_row = _col(df, "road_row", -1).astype(int)
+    pairs = (kinds == "sewer_pipe") & acting & (road_row >= 0)
+    pairs[pairs] &= acting[road_row[pairs]]
+    work[pairs] = "road_sewer"
+    work[road_row[pairs]] = "road_sewer"
+    saving = np.zeros(len(df))
+    saving[pairs] = params.trench_width_m * _col(df, "length_m")[pairs] * params.cost_pavement_resurface_m2
+    return Scores(expected, lof, lof_after, comp, cof, risk, action, cost, removed, work, saving)
