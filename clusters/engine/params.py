@@ -34,6 +34,7 @@ class Params:
     cost_manhole_rehab: float = 1_500_000
     cost_septic_replace_per_person: float = 200_000
     cost_septic_repair: float = 200_000
+    septic_single_renew_age: float = 30.0  # 単独処理 tanks this old are to be converted to 合併処理
     # Bundling: one mobilization per contract; digging once saves the road reinstatement over the trench.
     mobilization_per_contract: float = 3_000_000
     trench_width_m: float = 2.0

@@ -107,6 +107,11 @@ def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Par
     worst = n_states - 1
     act = (lof >= params.lof_action_threshold) | (state >= worst - 1)
     renew = act & ((expected >= worst - 0.5) | (state >= worst))
+    # Septic results are compliance, not wear: act on 不適正, and renew old 単独処理 tanks (conversion to 合併).
+    septic = kinds == "septic_tank"
+    old_single = _col(df, "single").astype(bool) & (_col(df, "age") >= params.septic_single_renew_age)
+    act = np.where(septic, (state >= 2) | old_single, act)
+    renew = np.where(septic, old_single, renew)
     action = np.where(renew, "renew", np.where(act, "repair", "monitor")).astype(object)
     length, width = _col(df, "length_m"), _col(df, "width_m")
     deck = np.where(_col(df, "deck_m2") > 0, _col(df, "deck_m2"), length * width)

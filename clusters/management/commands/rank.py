@@ -1,0 +1,44 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from assets.models import Region
+from clusters.services import run_create, run_execute
+
+
+def yen(x: float) -> str:
+    return f"{x / 1e6:,.1f} 百万円"
+
+
+class Command(BaseCommand):
+    help = "Run the prioritization engine over a region and print the ranked clusters."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--region", required=True)
+        parser.add_argument("--params", help="JSON file with parameter overrides")
+        parser.add_argument("--top", type=int, default=10)
+
+    def handle(self, *args, region, params, top, **opts):
+        try:
+            reg = Region.objects.get(slug=region)
+        except Region.DoesNotExist:
+            raise CommandError(f"Unknown region {region!r}; known: "
+                               f"{', '.join(Region.objects.values_list('slug', flat=True))}") from None
+        overrides = json.loads(Path(params).read_text(encoding="utf-8")) if params else None
+        run = run_execute(run_create(principal=None, region=reg, overrides=overrides).pk)
+        s = run.summary
+        self.stdout.write(
+            f"run #{run.pk} {reg.name}: {s['assets']:,} assets, {s['acting']:,} need action within "
+            f"{run.params['horizon_years']} years; {s['clusters']:,} clusters, {s['cross_municipal_clusters']:,} "
+            f"cross-municipal; {run.duration_s:.1f} s")
+        for scheme, h in s["hazards"].items():
+            self.stdout.write(f"  {scheme:<17} {h['source']:<9} pairs {h['pairs']:>7,}  years in state "
+                              f"{h['expected_years_in_state']}")
+        self.stdout.write(f"top {top} by {run.params['objective']}:")
+        for c in run.clusters.order_by("rank")[:top]:
+            shares = ", ".join(f"{k} {v / 1e6:,.1f}" for k, v in sorted(c.cost_shares.items()))
+            self.stdout.write(
+                f"  {c.rank:>3}. {c.key:<18} {c.member_count:>5} assets  {yen(c.total_cost):>14}  "
+                f"risk removed {c.risk_removed:8.2f}  per 百万円 {c.risk_per_myen:7.3f}  "
+                f"saving {yen(c.bundling_saving)}  [{shares}]")

@@ -1,0 +1,108 @@
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+
+from assets.models import Asset, Region
+
+__all__ = ["AssetScore", "Cluster", "EngineRun", "RegionParams"]
+
+
+class RegionParams(models.Model):
+    """A region's own engine parameters; missing keys fall back to the documented defaults."""
+
+    region = models.OneToOneField(Region, on_delete=models.CASCADE, primary_key=True, related_name="engine_params")
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("region engine parameters")
+        verbose_name_plural = _("region engine parameters")
+
+
+class EngineRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    params = models.JSONField(_("parameters (frozen)"))
+    data_timestamp = models.DateTimeField(_("data as of"), null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    message = models.CharField(_("message"), max_length=200, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("engine run")
+        verbose_name_plural = _("engine runs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.region.slug} {self.status}"
+
+
+class Cluster(models.Model):
+    """A lot a contractor would take as one bundled contract, whoever owns its members."""
+
+    run = models.ForeignKey(EngineRun, on_delete=models.CASCADE, related_name="clusters")
+    key = models.CharField(max_length=40)
+    rank = models.PositiveIntegerField(_("rank"), null=True, db_index=True)
+    work_type = models.CharField(_("work type"), max_length=16)
+    member_count = models.PositiveIntegerField(_("members"))
+    municipality_count = models.PositiveSmallIntegerField(_("municipalities"))
+    cost_shares = models.JSONField(_("cost shares by owner (yen)"), default=dict)
+    action_mix = models.JSONField(_("actions"), default=dict)
+    drivers = models.JSONField(_("risk removed by component"), default=dict)
+    cost_members = models.FloatField(_("works cost (yen)"))
+    mobilization = models.FloatField(_("mobilization (yen)"))
+    dig_once_saving = models.FloatField(_("dig-once saving (yen)"))
+    bundling_saving = models.FloatField(_("saving from bundling (yen)"))
+    total_cost = models.FloatField(_("total cost (yen)"))
+    risk_removed = models.FloatField(_("risk removed"))
+    risk_per_myen = models.FloatField(_("risk removed per million yen"))
+    geom = models.MultiPolygonField(_("outline"), srid=6668, null=True)
+
+    class Meta:
+        verbose_name = _("cluster")
+        verbose_name_plural = _("clusters")
+        ordering = ["run", "rank"]
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="cluster_run_key")]
+
+
+class AssetScore(models.Model):
+    """One asset's scores in one run, with the consequence components that explain them."""
+
+    run = models.ForeignKey(EngineRun, on_delete=models.CASCADE, related_name="scores")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="scores")
+    cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    cluster_key = models.CharField(max_length=40, blank=True)
+    expected_state = models.FloatField()
+    lof = models.FloatField(_("likelihood of failure"))
+    dlof = models.FloatField(_("likelihood removed by the action"))
+    cof = models.FloatField(_("consequence"))
+    risk = models.FloatField(_("risk"))
+    action = models.CharField(_("action"), max_length=8)
+    cost = models.FloatField(_("cost (yen)"))
+    risk_removed = models.FloatField(_("risk removed"))
+    work_type = models.CharField(max_length=16)
+    dig_once_saving = models.FloatField(default=0)
+    c_traffic = models.FloatField(default=0)
+    c_emergency_route = models.FloatField(default=0)
+    c_served = models.FloatField(default=0)
+    c_depth = models.FloatField(default=0)
+    c_road_above = models.FloatField(default=0)
+    c_important_facility = models.FloatField(default=0)
+    c_detour = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("asset score")
+        verbose_name_plural = _("asset scores")
+        constraints = [models.UniqueConstraint(fields=["run", "asset"], name="score_run_asset")]

@@ -1,0 +1,205 @@
+"""Engine runs: create (frozen parameters), execute (read → score → cluster), all results in one transaction."""
+
+import io
+import time
+import traceback
+
+import numpy as np
+import pandas as pd
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assets import access
+from assets.models import Asset, Region
+from clusters.data import load_assets, load_pairs
+from clusters.engine.deterioration import estimate
+from clusters.engine.params import Params
+from clusters.engine.scoring import COMPONENTS, SCHEME_OF_KIND, score
+from clusters.models import EngineRun, RegionParams
+
+__all__ = ["run_create", "run_execute"]
+
+N_STATES = {"bridge_kenzen": 4, "pavement_shindan": 4, "sewer_kinkyu": 4, "manhole_kinkyu": 4, "septic_hantei": 3}
+
+
+def run_create(*, principal, region: Region, overrides: dict | None = None) -> EngineRun:
+    """Freeze the parameters (defaults ← region's own ← this run's overrides) and queue the run."""
+    if principal is not None and not access.regions_coordinated(principal).filter(pk=region.pk).exists():
+        raise PermissionDenied(_("Only the region's coordinators may run the engine for %s") % region)
+    stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
+    try:
+        params = Params.from_dict({**stored, **(overrides or {})})
+    except (ValueError, TypeError) as exc:
+        raise ValidationError({"params": str(exc)}) from None
+    user = principal if getattr(principal, "is_authenticated", False) and hasattr(principal, "username") else None
+    return EngineRun.objects.create(region=region, params=params.to_dict(), created_by=user)
+
+
+def _progress(run: EngineRun, pct: int, message: str) -> None:
+    EngineRun.objects.filter(pk=run.pk).update(progress=pct, message=message)
+
+
+def _members(region: Region) -> list[str]:
+    return list(region.members.values_list("code", flat=True))
+
+
+def _hazards(codes, params: Params) -> dict:
+    pairs = load_pairs(codes)
+    out = {}
+    for scheme, n in N_STATES.items():
+        if scheme == "septic_hantei":
+            # Yearly compliance results flip both ways; they are not a wear process to fit a hazard to.
+            out[scheme] = estimate([], [], [], n, tuple(params.default_hazards[scheme]))
+            continue
+        sub = pairs[pairs["scheme"] == scheme]
+        out[scheme] = estimate(sub["i"].to_numpy(), sub["j"].to_numpy(), sub["z"].to_numpy(), n,
+                               tuple(params.default_hazards[scheme]))
+    return out
+
+
+def _write_scores(run: EngineRun, ids: np.ndarray, frame: pd.DataFrame) -> None:
+    cols = ["run_id", "asset_id", "cluster_key", "expected_state", "lof", "dlof", "cof", "risk", "action", "cost",
+            "risk_removed", "work_type", "dig_once_saving", *[f"c_{c}" for c in COMPONENTS]]
+    df = frame.assign(run_id=run.pk, asset_id=ids, cluster_key="")
+    buf_cols = df[cols]
+    with connection.cursor() as cur, cur.cursor.copy(
+            f"COPY clusters_assetscore ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (cluster_key))"
+    ) as cp:
+        for start in range(0, len(buf_cols), 200_000):
+            b = io.StringIO()
+            buf_cols.iloc[start:start + 200_000].to_csv(b, header=False, index=False, float_format="%.6g")
+            cp.write(b.getvalue())
+
+
+CLUSTER_SQL = """
+WITH acting AS (
+    SELECT s.id, s.work_type, ST_Transform(a.geom, %(srid)s) AS g
+    FROM clusters_assetscore s JOIN assets_asset a ON a.id = s.asset_id
+    WHERE s.run_id = %(run)s AND s.action <> 'monitor'
+), c AS (
+    SELECT id, work_type, ST_ClusterDBSCAN(g, eps := %(eps)s, minpoints := 1) OVER (PARTITION BY work_type) AS cid
+    FROM acting
+)
+UPDATE clusters_assetscore s SET cluster_key = c.work_type || '-' || c.cid FROM c WHERE s.id = c.id
+"""
+
+AGGREGATE_SQL = """
+WITH m AS (
+    SELECT s.*, a.owner_id, ST_Transform(a.geom, %(srid)s) AS g
+    FROM clusters_assetscore s JOIN assets_asset a ON a.id = s.asset_id
+    WHERE s.run_id = %(run)s AND s.cluster_key <> ''
+), shares AS (
+    SELECT cluster_key, jsonb_object_agg(owner_id, round(cost::numeric)) AS cost_shares, count(*) AS n_owners
+    FROM (SELECT cluster_key, owner_id, sum(cost) AS cost FROM m GROUP BY 1, 2) o GROUP BY 1
+), mix AS (
+    SELECT cluster_key, jsonb_object_agg(kind_action, n) AS action_mix
+    FROM (SELECT m.cluster_key, a.kind || ':' || m.action AS kind_action, count(*) AS n
+          FROM m JOIN assets_asset a ON a.id = m.asset_id GROUP BY 1, 2) t GROUP BY 1
+), agg AS (
+    SELECT cluster_key, min(work_type) AS work_type, count(*) AS member_count, sum(cost) AS cost_members,
+           sum(dig_once_saving) AS dig_once, sum(risk_removed) AS risk_removed,
+           jsonb_build_object(
+               'traffic', sum(dlof * c_traffic) * %(w_traffic)s,
+               'emergency_route', sum(dlof * c_emergency_route) * %(w_emergency_route)s,
+               'served', sum(dlof * c_served) * %(w_served)s,
+               'depth', sum(dlof * c_depth) * %(w_depth)s,
+               'road_above', sum(dlof * c_road_above) * %(w_road_above)s,
+               'important_facility', sum(dlof * c_important_facility) * %(w_important_facility)s,
+               'detour', sum(dlof * c_detour) * %(w_detour)s) AS drivers,
+           ST_Multi(ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), 25), 6668)) AS geom
+    FROM m GROUP BY cluster_key
+)
+INSERT INTO clusters_cluster (run_id, key, work_type, member_count, municipality_count, cost_shares, action_mix,
+                              drivers, cost_members, mobilization, dig_once_saving, bundling_saving, total_cost,
+                              risk_removed, risk_per_myen, geom)
+SELECT %(run)s, agg.cluster_key, agg.work_type, agg.member_count, shares.n_owners, shares.cost_shares,
+       mix.action_mix, agg.drivers, agg.cost_members, %(mob)s, agg.dig_once,
+       -- Contracting separately: one contract per owner, and separate road and sewer contracts.
+       (shares.n_owners - 1) * %(mob)s + agg.dig_once
+           + CASE WHEN agg.work_type = 'road_sewer' THEN shares.n_owners * %(mob)s ELSE 0 END,
+       agg.cost_members + %(mob)s - agg.dig_once,
+       agg.risk_removed,
+       agg.risk_removed / greatest(agg.cost_members + %(mob)s - agg.dig_once, 1) * 1e6,
+       agg.geom
+FROM agg JOIN shares USING (cluster_key) JOIN mix USING (cluster_key)
+"""
+
+RANK_SQL = """
+UPDATE clusters_cluster c SET rank = r.rank FROM (
+    SELECT id, row_number() OVER (ORDER BY {order} DESC, id) AS rank FROM clusters_cluster WHERE run_id = %(run)s
+) r WHERE c.id = r.id;
+UPDATE clusters_assetscore s SET cluster_id = c.id FROM clusters_cluster c
+WHERE c.run_id = %(run)s AND s.run_id = %(run)s AND s.cluster_key = c.key;
+"""
+OBJECTIVES = {"risk_per_yen": "risk_per_myen", "risk_removed": "risk_removed", "saving": "bundling_saving"}
+
+
+def run_execute(run_id: int) -> EngineRun:
+    run = EngineRun.objects.select_related("region").get(pk=run_id)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name, since=[t0]):  # noqa: B006 — a one-element clock shared by the laps of this run
+        now = time.perf_counter()
+        timings[name] = round(now - since[0], 2)
+        since[0] = now
+
+    EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.RUNNING, started_at=timezone.now(),
+                                               progress=1, message="reading")
+    try:
+        params = Params.from_dict(run.params)
+        codes = _members(run.region)
+        today = timezone.localdate()
+        data_ts = Asset.objects.filter(owner_id__in=codes).aggregate(t=Max("updated_at"))["t"]
+        df = load_assets(codes, today)
+        lap("read_assets")
+        _progress(run, 20, "estimating deterioration")
+        hazards = _hazards(codes, params)
+        lap("estimate_hazards")
+        _progress(run, 40, "scoring")
+        scores = score(df, hazards, params)
+        frame = scores.frame()
+        frame["dlof"] = np.where(frame["action"] != "monitor", np.maximum(scores.lof - scores.lof_after, 0), 0.0)
+        lap("score")
+        _progress(run, 60, "clustering")
+        with transaction.atomic():
+            _write_scores(run, df["id"].to_numpy(), frame)
+            lap("write_scores")
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE clusters_assetscore")
+                cur.execute(CLUSTER_SQL, {"run": run.pk, "srid": params.metric_srid, "eps": params.cluster_distance_m})
+                lap("cluster")
+                weights = {f"w_{k}": float(params.weights.get(k, 0.0)) for k in COMPONENTS}
+                cur.execute(AGGREGATE_SQL, {"run": run.pk, "srid": params.metric_srid,
+                                            "mob": params.mobilization_per_contract, **weights})
+                cur.execute(RANK_SQL.format(order=OBJECTIVES.get(params.objective, "risk_per_myen")), {"run": run.pk})
+                lap("aggregate")
+            clusters = run.clusters.all()
+            summary = {
+                "assets": int(len(df)),
+                "acting": int((frame["action"] != "monitor").sum()),
+                "clusters": clusters.count(),
+                "cross_municipal_clusters": clusters.filter(municipality_count__gt=1).count(),
+                "cost_total": float(frame["cost"].sum()),
+                "risk_total": float(scores.risk.sum()),
+                "risk_removed": float(scores.risk_removed.sum()),
+                "hazards": {k: {"theta": [round(x, 5) for x in h.theta], "pairs": h.pairs, "source": h.source,
+                                "expected_years_in_state": [round(x, 1) for x in h.expected_sojourn()],
+                                "expected_age_at_state": [round(x, 1) for x in h.expected_age_at()]}
+                            for k, h in hazards.items()},
+                "schemes": SCHEME_OF_KIND,
+                "timings": timings,
+            }
+            duration = time.perf_counter() - t0
+            EngineRun.objects.filter(pk=run.pk).update(
+                status=EngineRun.Status.DONE, progress=100, message="done", summary=summary, data_timestamp=data_ts,
+                finished_at=timezone.now(), duration_s=round(duration, 2))
+    except Exception as exc:
+        EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.FAILED, error=traceback.format_exc(),
+                                                   message=str(exc)[:200], finished_at=timezone.now())
+        raise
+    run.refresh_from_db()
+    return run
