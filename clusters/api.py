@@ -1,0 +1,157 @@
+"""Engine API: start a run (a django-q2 task), follow its progress, read ranked clusters, compare runs."""
+
+import datetime
+import json
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django_q.tasks import async_task
+from ninja import Body, Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from assets import access
+from clusters import selectors, services
+from clusters.engine.params import Params
+from clusters.models import EngineRun, RegionParams
+
+router = Router(tags=["engine"])
+
+
+class RunIn(Schema):
+    region: str
+    params: dict = {}
+
+
+class RunOut(Schema):
+    id: int
+    region: str = Field(..., alias="region.slug")
+    status: str
+    progress: int
+    message: str
+    params: dict
+    summary: dict
+    data_timestamp: datetime.datetime | None
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    duration_s: float | None
+    error: str
+
+
+class ClusterOut(Schema):
+    id: int
+    rank: int | None
+    key: str
+    work_type: str
+    member_count: int
+    municipality_count: int
+    cost_shares: dict
+    action_mix: dict
+    drivers: dict
+    cost_members: float
+    mobilization: float
+    dig_once_saving: float
+    bundling_saving: float
+    total_cost: float
+    risk_removed: float
+    risk_per_myen: float
+    geometry: dict | None
+
+    @staticmethod
+    def resolve_geometry(obj) -> dict | None:
+        return json.loads(obj.geom.geojson) if obj.geom else None
+
+
+class MemberOut(Schema):
+    asset: str = Field(..., alias="asset.global_id")
+    kind: str = Field(..., alias="asset.kind")
+    owner: str = Field(..., alias="asset.owner_id")
+    name: str = Field(..., alias="asset.name")
+    action: str
+    cost: float
+    lof: float
+    cof: float
+    risk: float
+    risk_removed: float
+    c_traffic: float
+    c_emergency_route: float
+    c_served: float
+    c_depth: float
+    c_road_above: float
+    c_important_facility: float
+    c_detour: float
+
+
+class ClusterDetail(ClusterOut):
+    members: list[MemberOut]
+
+    @staticmethod
+    def resolve_members(obj):
+        return list(obj.members.select_related("asset").order_by("-risk_removed")[:500])
+
+
+def _run(request, pk: int) -> EngineRun:
+    try:
+        return selectors.run_get(principal=request.user, pk=pk)
+    except EngineRun.DoesNotExist:
+        raise Http404 from None
+
+
+@router.post("/runs", response={202: RunOut})
+def start_run(request, payload: RunIn):
+    region = get_object_or_404(access.regions_visible(request.user), slug=payload.region)
+    run = services.run_create(principal=request.user, region=region, overrides=payload.params)
+    async_task("clusters.tasks.run_execute_task", run.pk, sync=getattr(settings, "ENGINE_SYNC", False))
+    run.refresh_from_db()
+    return Status(202, run)
+
+
+@router.get("/runs", response=list[RunOut])
+@paginate
+def list_runs(request, region: str | None = None):
+    return selectors.run_list(principal=request.user, region=region)
+
+
+@router.get("/runs/{pk}", response=RunOut)
+def get_run(request, pk: int):
+    return _run(request, pk)
+
+
+@router.get("/runs/{pk}/clusters", response=list[ClusterOut])
+@paginate
+def list_clusters(request, pk: int, work_type: str | None = None, cross_municipal: bool | None = None,
+                  municipality: str | None = None):
+    return selectors.cluster_list(run=_run(request, pk), work_type=work_type, cross_municipal=cross_municipal,
+                                  municipality=municipality)
+
+
+@router.get("/runs/{pk}/clusters/{rank}", response=ClusterDetail)
+def get_cluster(request, pk: int, rank: int):
+    return get_object_or_404(selectors.cluster_list(run=_run(request, pk)), rank=rank)
+
+
+@router.get("/runs/{a}/compare/{b}")
+def compare_runs(request, a: int, b: int, top: int = 20):
+    return selectors.run_compare(a=_run(request, a), b=_run(request, b), top=min(max(top, 1), 200))
+
+
+@router.get("/regions/{slug}/params")
+def get_region_params(request, slug: str):
+    region = get_object_or_404(access.regions_visible(request.user), slug=slug)
+    stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
+    return {"defaults": Params().to_dict(), "region": stored, "effective": Params.from_dict(stored).to_dict()}
+
+
+@router.put("/regions/{slug}/params")
+def put_region_params(request, slug: str, payload: Body[dict]):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    region = get_object_or_404(access.regions_visible(request.user), slug=slug)
+    if not access.regions_coordinated(request.user).filter(pk=region.pk).exists():
+        raise PermissionDenied("Only the region's coordinators may change its engine parameters")
+    try:
+        Params.from_dict(payload)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError({"params": str(exc)}) from None
+    RegionParams.objects.update_or_create(region=region, defaults={"params": payload})
+    return {"region": payload, "effective": Params.from_dict(payload).to_dict()}

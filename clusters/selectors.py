@@ -1,0 +1,60 @@
+"""Reads of engine runs and their results, scoped to the regions the principal may see."""
+
+from django.db.models import QuerySet
+
+from assets import access
+from clusters.models import Cluster, EngineRun
+
+__all__ = ["cluster_list", "run_compare", "run_get", "run_list"]
+
+
+def run_list(*, principal, region: str | None = None) -> QuerySet:
+    qs = EngineRun.objects.filter(region__in=access.regions_visible(principal)).select_related("region")
+    return qs.filter(region__slug=region) if region else qs
+
+
+def run_get(*, principal, pk: int) -> EngineRun:
+    return run_list(principal=principal).get(pk=pk)
+
+
+def cluster_list(*, run: EngineRun, work_type: str | None = None, cross_municipal: bool | None = None,
+                 municipality: str | None = None) -> QuerySet:
+    qs = Cluster.objects.filter(run=run).order_by("rank")
+    if work_type:
+        qs = qs.filter(work_type=work_type)
+    if cross_municipal is not None:
+        qs = qs.filter(municipality_count__gt=1) if cross_municipal else qs.filter(municipality_count=1)
+    if municipality:
+        qs = qs.filter(cost_shares__has_key=municipality)
+    return qs
+
+
+def run_compare(*, a: EngineRun, b: EngineRun, top: int = 20) -> dict:
+    """What moved between two runs and why: parameter changes, totals, actions that changed, biggest risk moves."""
+    from django.db import connection
+
+    params = {k: {"a": a.params.get(k), "b": b.params.get(k)} for k in sorted(set(a.params) | set(b.params))
+              if a.params.get(k) != b.params.get(k)}
+    totals = {k: {"a": a.summary.get(k), "b": b.summary.get(k)}
+              for k in ("assets", "acting", "clusters", "cross_municipal_clusters", "cost_total", "risk_removed")}
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT x.action, y.action, count(*) FROM clusters_assetscore x
+            JOIN clusters_assetscore y ON y.asset_id = x.asset_id AND y.run_id = %(b)s
+            WHERE x.run_id = %(a)s AND x.action <> y.action GROUP BY 1, 2 ORDER BY 3 DESC
+            """, {"a": a.pk, "b": b.pk})
+        changed = [{"from": f, "to": t, "assets": n} for f, t, n in cur.fetchall()]
+        cur.execute(
+            """
+            SELECT a.global_id, x.risk, y.risk, x.lof, y.lof, x.cof, y.cof, x.action, y.action
+            FROM clusters_assetscore x
+            JOIN clusters_assetscore y ON y.asset_id = x.asset_id AND y.run_id = %(b)s
+            JOIN assets_asset a ON a.id = x.asset_id
+            WHERE x.run_id = %(a)s AND abs(y.risk - x.risk) > 1e-9
+            ORDER BY abs(y.risk - x.risk) DESC LIMIT %(top)s
+            """, {"a": a.pk, "b": b.pk, "top": top})
+        movers = [{"asset": g, "risk": {"a": ra, "b": rb}, "lof": {"a": la, "b": lb}, "cof": {"a": ca, "b": cb},
+                   "action": {"a": aa, "b": ab}} for g, ra, rb, la, lb, ca, cb, aa, ab in cur.fetchall()]
+    return {"a": a.pk, "b": b.pk, "params": params, "totals": totals, "actions_changed": changed,
+            "top_risk_moves": movers[:top]}
