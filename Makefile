@@ -15,11 +15,14 @@ setup:
 demo-data: setup
 	@$(MANAGE) generate_region --region nakagawa --assets $(DEMO_ASSETS) --seed $(DEMO_SEED)
 	@$(MANAGE) ensure_demo_users
+	@$(MANAGE) rank --region nakagawa --top 5
 
+# The django-q2 worker runs beside the web server and stops with it.
 demo: demo-data
 	@$(MANAGE) collectstatic --noinput -v 0
 	@echo "Serving on http://localhost:$(PORT)/  (admin: http://localhost:$(PORT)/admin/)"
-	@$(MANAGE) runserver 0.0.0.0:$(PORT)
+	@$(MANAGE) qcluster > qcluster.log 2>&1 & qpid=$$!; trap "kill $$qpid 2>/dev/null" EXIT INT TERM; \
+		$(MANAGE) runserver 0.0.0.0:$(PORT)
 
 test: setup
 	@$(PY) -m ruff check .

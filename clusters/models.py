@@ -80,7 +80,8 @@ class Cluster(models.Model):
 class AssetScore(models.Model):
     """One asset's scores in one run, with the consequence components that explain them."""
 
-    run = models.ForeignKey(EngineRun, on_delete=models.CASCADE, related_name="scores")
+    # The (run, asset) unique index serves run lookups; a separate run index would only slow the COPY.
+    run = models.ForeignKey(EngineRun, on_delete=models.CASCADE, related_name="scores", db_index=False)
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="scores")
     cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
     cluster_key = models.CharField(max_length=40, blank=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assets import access
+from assets.bulkdb import bulk_mode
 from assets.models import Asset, Region
 from clusters.data import load_assets, load_pairs
 from clusters.engine.deterioration import estimate
@@ -74,21 +75,43 @@ def _write_scores(run: EngineRun, ids: np.ndarray, frame: pd.DataFrame) -> None:
             cp.write(b.getvalue())
 
 
+# Works within eps of each other chain into one component (DBSCAN); on a dense network a component can
+# span a whole town, so components above max_lot_members are split into compact lots by k-means.
+def _verify_scores(run: EngineRun) -> None:
+    """With per-row FK triggers off, check in one query that every score points at a stored asset."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM clusters_assetscore s LEFT JOIN assets_asset a ON a.id = s.asset_id "
+                    "WHERE s.run_id = %s AND a.id IS NULL", [run.pk])
+        missing = cur.fetchone()[0]
+    if missing:
+        raise RuntimeError(f"{missing} scored assets vanished during the run; nothing was saved")
+
+
 CLUSTER_SQL = """
 WITH acting AS (
     SELECT s.id, s.work_type, ST_Transform(a.geom, %(srid)s) AS g
     FROM clusters_assetscore s JOIN assets_asset a ON a.id = s.asset_id
     WHERE s.run_id = %(run)s AND s.action <> 'monitor'
 ), c AS (
-    SELECT id, work_type, ST_ClusterDBSCAN(g, eps := %(eps)s, minpoints := 1) OVER (PARTITION BY work_type) AS cid
+    SELECT id, work_type, g,
+           ST_ClusterDBSCAN(g, eps := %(eps)s, minpoints := 1) OVER (PARTITION BY work_type) AS cid
     FROM acting
+), sized AS (
+    SELECT *, count(*) OVER (PARTITION BY work_type, cid) AS n FROM c
+), split AS (
+    SELECT id, work_type, cid,
+           CASE WHEN n > %(max_lot)s
+                THEN ST_ClusterKMeans(g, ceil(n::float / %(max_lot)s)::int) OVER (PARTITION BY work_type, cid)
+                ELSE 0 END AS sub
+    FROM sized
 )
-UPDATE clusters_assetscore s SET cluster_key = c.work_type || '-' || c.cid FROM c WHERE s.id = c.id
+UPDATE clusters_assetscore s SET cluster_key = split.work_type || '-' || split.cid || '.' || split.sub
+FROM split WHERE s.id = split.id
 """
 
 AGGREGATE_SQL = """
-WITH m AS (
-    SELECT s.*, a.owner_id, ST_Transform(a.geom, %(srid)s) AS g
+WITH m AS MATERIALIZED (
+    SELECT s.*, a.owner_id, a.kind, ST_Transform(a.geom, %(srid)s) AS g
     FROM clusters_assetscore s JOIN assets_asset a ON a.id = s.asset_id
     WHERE s.run_id = %(run)s AND s.cluster_key <> ''
 ), shares AS (
@@ -96,8 +119,8 @@ WITH m AS (
     FROM (SELECT cluster_key, owner_id, sum(cost) AS cost FROM m GROUP BY 1, 2) o GROUP BY 1
 ), mix AS (
     SELECT cluster_key, jsonb_object_agg(kind_action, n) AS action_mix
-    FROM (SELECT m.cluster_key, a.kind || ':' || m.action AS kind_action, count(*) AS n
-          FROM m JOIN assets_asset a ON a.id = m.asset_id GROUP BY 1, 2) t GROUP BY 1
+    FROM (SELECT cluster_key, kind || ':' || action AS kind_action, count(*) AS n FROM m GROUP BY 1, 2) t
+    GROUP BY 1
 ), agg AS (
     SELECT cluster_key, min(work_type) AS work_type, count(*) AS member_count, sum(cost) AS cost_members,
            sum(dig_once_saving) AS dig_once, sum(risk_removed) AS risk_removed,
@@ -166,11 +189,16 @@ def run_execute(run_id: int) -> EngineRun:
         lap("score")
         _progress(run, 60, "clustering")
         with transaction.atomic():
+            with connection.cursor() as cur:
+                bulk = bulk_mode(cur)
             _write_scores(run, df["id"].to_numpy(), frame)
+            if bulk:
+                _verify_scores(run)
             lap("write_scores")
             with connection.cursor() as cur:
                 cur.execute("ANALYZE clusters_assetscore")
-                cur.execute(CLUSTER_SQL, {"run": run.pk, "srid": params.metric_srid, "eps": params.cluster_distance_m})
+                cur.execute(CLUSTER_SQL, {"run": run.pk, "srid": params.metric_srid, "eps": params.cluster_distance_m,
+                                          "max_lot": params.max_lot_members})
                 lap("cluster")
                 weights = {f"w_{k}": float(params.weights.get(k, 0.0)) for k in COMPONENTS}
                 cur.execute(AGGREGATE_SQL, {"run": run.pk, "srid": params.metric_srid,

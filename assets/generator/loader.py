@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
+from assets.bulkdb import bulk_mode
 from assets.kinds import KINDS
 from assets.models import Asset, Region
 from assets.services import allocate_serials
@@ -60,6 +61,7 @@ def delete_generated(member_codes: list[str]) -> int:
         if n == 0:
             cur.execute("DROP TABLE _gone")
             return 0
+        cur.execute("DELETE FROM clusters_assetscore WHERE asset_id IN (SELECT id FROM _gone)")
         cur.execute("DELETE FROM inspections_assetcondition WHERE asset_id IN (SELECT id FROM _gone)")
         cur.execute("DELETE FROM inspections_inspectionphoto WHERE inspection_id IN "
                     "(SELECT id FROM inspections_inspection WHERE asset_id IN (SELECT id FROM _gone))")
@@ -114,17 +116,6 @@ def load(region: Region, gen, *, message: str) -> dict:
     return result
 
 
-def _bulk_mode(cur) -> bool:
-    """Skip per-row FK triggers for this transaction when we may; integrity is then checked set-based
-    by _verify before commit. Per-row checks of millions of rows cost more than the COPY itself."""
-    cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-    if not cur.fetchone()[0]:
-        return False
-    cur.execute("SET LOCAL session_replication_role = replica")
-    cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    return True
-
-
 VERIFY = [
     ("asset owner", "SELECT count(*) FROM assets_asset a LEFT JOIN assets_municipality m ON m.code = a.owner_id "
                     "WHERE a.id >= %(first)s AND m.code IS NULL"),
@@ -174,7 +165,7 @@ def _load(region: Region, gen, *, message: str, clock: _Clock) -> dict:
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cur.execute("SET CONSTRAINTS ALL DEFERRED")
         clock.lap("delete_previous")
-        bulk = _bulk_mode(cur)
+        bulk = bulk_mode(cur)
     now = timezone.now().isoformat()
     a = gen.assets
     n = len(a)
