@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from assets import access
 from clusters import selectors, services
 from clusters.engine.params import Params
-from clusters.models import EngineRun, RegionParams
+from clusters.models import ACTIONS, EngineRun, RegionParams
 
 router = Router(tags=["engine"])
 
@@ -80,6 +80,11 @@ class MemberOut(Schema):
     c_road_above: float
     c_important_facility: float
     c_detour: float
+
+
+    @staticmethod
+    def resolve_action(obj) -> str:
+        return ACTIONS[obj.action]
 
 
 class ClusterDetail(ClusterOut):

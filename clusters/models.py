@@ -4,7 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 from assets.models import Asset, Region
 
-__all__ = ["AssetScore", "Cluster", "EngineRun", "RegionParams"]
+__all__ = ["ACTIONS", "AssetScore", "Cluster", "EngineRun", "RegionParams", "WORK_TYPES"]
+
+# Stored as small integers so a million scores go to the database as one binary COPY.
+ACTIONS = ("monitor", "repair", "renew")
+WORK_TYPES = ("road", "sewer", "bridge", "septic", "road_sewer")
 
 
 class RegionParams(models.Model):
@@ -84,16 +88,16 @@ class AssetScore(models.Model):
     run = models.ForeignKey(EngineRun, on_delete=models.CASCADE, related_name="scores", db_index=False)
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="scores")
     cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
-    cluster_key = models.CharField(max_length=40, blank=True)
+    cluster_key = models.CharField(max_length=40, blank=True, db_default="")
     expected_state = models.FloatField()
     lof = models.FloatField(_("likelihood of failure"))
     dlof = models.FloatField(_("likelihood removed by the action"))
     cof = models.FloatField(_("consequence"))
     risk = models.FloatField(_("risk"))
-    action = models.CharField(_("action"), max_length=8)
+    action = models.PositiveSmallIntegerField(_("action"), choices=list(enumerate(ACTIONS)))
     cost = models.FloatField(_("cost (yen)"))
     risk_removed = models.FloatField(_("risk removed"))
-    work_type = models.CharField(max_length=16)
+    work_type = models.PositiveSmallIntegerField(choices=list(enumerate(WORK_TYPES)))
     dig_once_saving = models.FloatField(default=0)
     c_traffic = models.FloatField(default=0)
     c_emergency_route = models.FloatField(default=0)

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from assets import access
-from clusters.models import Cluster, EngineRun
+from clusters.models import ACTIONS, Cluster, EngineRun
 
 __all__ = ["cluster_list", "run_compare", "run_get", "run_list"]
 
@@ -44,7 +44,7 @@ def run_compare(*, a: EngineRun, b: EngineRun, top: int = 20) -> dict:
             JOIN clusters_assetscore y ON y.asset_id = x.asset_id AND y.run_id = %(b)s
             WHERE x.run_id = %(a)s AND x.action <> y.action GROUP BY 1, 2 ORDER BY 3 DESC
             """, {"a": a.pk, "b": b.pk})
-        changed = [{"from": f, "to": t, "assets": n} for f, t, n in cur.fetchall()]
+        changed = [{"from": ACTIONS[f], "to": ACTIONS[t], "assets": n} for f, t, n in cur.fetchall()]
         cur.execute(
             """
             SELECT a.global_id, x.risk, y.risk, x.lof, y.lof, x.cof, y.cof, x.action, y.action
@@ -55,6 +55,7 @@ def run_compare(*, a: EngineRun, b: EngineRun, top: int = 20) -> dict:
             ORDER BY abs(y.risk - x.risk) DESC LIMIT %(top)s
             """, {"a": a.pk, "b": b.pk, "top": top})
         movers = [{"asset": g, "risk": {"a": ra, "b": rb}, "lof": {"a": la, "b": lb}, "cof": {"a": ca, "b": cb},
-                   "action": {"a": aa, "b": ab}} for g, ra, rb, la, lb, ca, cb, aa, ab in cur.fetchall()]
+                   "action": {"a": ACTIONS[aa], "b": ACTIONS[ab]}}
+                  for g, ra, rb, la, lb, ca, cb, aa, ab in cur.fetchall()]
     return {"a": a.pk, "b": b.pk, "params": params, "totals": totals, "actions_changed": changed,
             "top_risk_moves": movers[:top]}

@@ -40,7 +40,8 @@ class Params:
     trench_width_m: float = 2.0
     # Clustering: assets of one work type within this distance form a lot, whoever owns them.
     cluster_distance_m: float = 300.0
-    max_lot_members: int = 300  # a chain of works larger than this is split into lots of about this size
+    max_lot_members: int = 300  # a chain of works larger than this is cut into square lots …
+    lot_cell_m: float = 1000.0  # … of this size
     metric_srid: int = 6677  # JGD2011 plane zone used for distances (IX covers Saitama)
     objective: str = "risk_per_yen"
 
