@@ -132,15 +132,15 @@ WITH m AS MATERIALIZED (
     SELECT s.*, a.owner_id, a.kind, ST_Transform(a.geom, %(srid)s) AS g
     FROM clusters_assetscore s JOIN assets_asset a ON a.id = s.asset_id
     WHERE s.run_id = %(run)s AND s.cluster_key <> ''
-), shares AS (
+), shares AS MATERIALIZED (
     SELECT cluster_key, jsonb_object_agg(owner_id, round(cost::numeric)) AS cost_shares, count(*) AS n_owners
     FROM (SELECT cluster_key, owner_id, sum(cost) AS cost FROM m GROUP BY 1, 2) o GROUP BY 1
-), mix AS (
+), mix AS MATERIALIZED (
     SELECT cluster_key, jsonb_object_agg(kind_action, n) AS action_mix
     FROM (SELECT cluster_key, kind || ':' || (ARRAY['monitor', 'repair', 'renew'])[action + 1] AS kind_action,
                  count(*) AS n FROM m GROUP BY 1, 2) t
     GROUP BY 1
-), agg AS (
+), agg AS MATERIALIZED (
     SELECT cluster_key, (ARRAY['road', 'sewer', 'bridge', 'septic', 'road_sewer'])[min(work_type) + 1] AS work_type,
            count(*) AS member_count, sum(cost) AS cost_members,
            sum(dig_once_saving) AS dig_once, sum(risk_removed) AS risk_removed,
@@ -219,6 +219,8 @@ def run_execute(run_id: int) -> EngineRun:
                 cur.execute("ANALYZE clusters_assetscore")
                 cur.execute(CLUSTER_SQL, {"run": run.pk, "srid": params.metric_srid, "eps": params.cluster_distance_m,
                                           "max_lot": params.max_lot_members, "cell": params.lot_cell_m})
+                # Statistics after the lots are known, so the aggregation is planned for their real number.
+                cur.execute("ANALYZE clusters_assetscore")
                 lap("cluster")
                 weights = {f"w_{k}": float(params.weights.get(k, 0.0)) for k in COMPONENTS}
                 cur.execute(AGGREGATE_SQL, {"run": run.pk, "srid": params.metric_srid,
