@@ -43,6 +43,32 @@ def baseline_copy(n: int) -> float:
     return time.perf_counter() - t0
 
 
+def in_child(*args: str) -> tuple[dict, float]:
+    """Run a benchmark step in a fresh process; return its JSON line and its own peak memory (MB)."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.engine", *args], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"benchmark step {args} failed")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def engine_at(n: int, results: dict) -> None:
+    call_command("generate_region", region=REGION, assets=n, seed=1, force=True, verbosity=0)
+    base, _ = in_child(REGION, "floor")
+    run, peak = in_child(REGION, "run")
+    results[f"engine_{n}"] = {"floor_s": round(base["seconds"], 1), "run_s": run["seconds"],
+                              "run_over_floor": round(run["seconds"] / base["seconds"], 2),
+                              "peak_rss_mb": round(peak), "clusters": run["clusters"],
+                              "cross_municipal": run["cross_municipal"], "steps_s": run["timings"]}
+    r = results[f"engine_{n}"]
+    print(f"engine at {n:>9,} assets: {r['run_s']:.1f} s = {r['run_over_floor']:.2f} x the floor ({r['floor_s']:.1f} s: "
+          f"reading the same rows + one clustering query); peak memory {r['peak_rss_mb']} MB; "
+          f"{r['clusters']} clusters, {r['cross_municipal']} cross-municipal")
+
+
 def main() -> int:
     call_command("load_reference_data", verbosity=0)
     region = Region.objects.get(slug=REGION)
@@ -62,6 +88,19 @@ def main() -> int:
         "generate_over_baseline": round(gen / base, 2),
         "peak_rss_mb": round(peak_mb),
     }
+    if os.environ.get("BENCH_ENGINE", "1") == "1":
+        # The 1,000,000-asset region generated above is measured first, then smaller ones.
+        base, _ = in_child(REGION, "floor")
+        run, peak = in_child(REGION, "run")
+        result["engine_1000000"] = {"floor_s": round(base["seconds"], 1), "run_s": run["seconds"],
+                                    "run_over_floor": round(run["seconds"] / base["seconds"], 2),
+                                    "peak_rss_mb": round(peak), "clusters": run["clusters"],
+                                    "cross_municipal": run["cross_municipal"], "steps_s": run["timings"]}
+        r = result["engine_1000000"]
+        print(f"engine at 1,000,000 assets: {r['run_s']:.1f} s = {r['run_over_floor']:.2f} x the floor "
+              f"({r['floor_s']:.1f} s); peak memory {r['peak_rss_mb']} MB")
+        for n in (100_000, 10_000):
+            engine_at(n, result)
     out = Path("out")
     out.mkdir(exist_ok=True)
     (out / "bench.json").write_text(json.dumps(result, indent=2))
