@@ -31,16 +31,26 @@ def floor(codes: list[str]) -> float:
     return time.perf_counter() - t0
 
 
+def peak_mb() -> float:
+    """This process's own high-water mark (VmHWM); ru_maxrss would include the forking parent's pages."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main() -> None:
     region = Region.objects.get(slug=sys.argv[1])
     what = sys.argv[2]
     codes = list(region.members.values_list("code", flat=True))
     if what == "floor":
-        print(json.dumps({"seconds": floor(codes)}))
+        print(json.dumps({"seconds": floor(codes), "peak_mb": peak_mb()}))
         return
     run = run_execute(run_create(principal=None, region=region).pk)
     print(json.dumps({"seconds": run.duration_s, "clusters": run.summary["clusters"],
-                      "cross_municipal": run.summary["cross_municipal_clusters"], "timings": run.summary["timings"]}))
+                      "cross_municipal": run.summary["cross_municipal_clusters"], "timings": run.summary["timings"],
+                      "peak_mb": peak_mb()}))
 
 
 if __name__ == "__main__":

@@ -49,18 +49,18 @@ def in_child(*args: str) -> tuple[dict, float]:
 
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks.engine", *args], stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
+    if proc.wait() != 0:
         raise RuntimeError(f"benchmark step {args} failed")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    data = json.loads(out.strip().splitlines()[-1])
+    return data, data["peak_mb"]
 
 
 def engine_at(n: int, results: dict) -> None:
     call_command("generate_region", region=REGION, assets=n, seed=1, force=True, verbosity=0)
-    base, _ = in_child(REGION, "floor")
+    floor_n, _ = in_child(REGION, "floor")
     run, peak = in_child(REGION, "run")
-    results[f"engine_{n}"] = {"floor_s": round(base["seconds"], 1), "run_s": run["seconds"],
-                              "run_over_floor": round(run["seconds"] / base["seconds"], 2),
+    results[f"engine_{n}"] = {"floor_s": round(floor_n["seconds"], 1), "run_s": run["seconds"],
+                              "run_over_floor": round(run["seconds"] / floor_n["seconds"], 2),
                               "peak_rss_mb": round(peak), "clusters": run["clusters"],
                               "cross_municipal": run["cross_municipal"], "steps_s": run["timings"]}
     r = results[f"engine_{n}"]
@@ -90,10 +90,10 @@ def main() -> int:
     }
     if os.environ.get("BENCH_ENGINE", "1") == "1":
         # The 1,000,000-asset region generated above is measured first, then smaller ones.
-        base, _ = in_child(REGION, "floor")
+        floor_1m, _ = in_child(REGION, "floor")
         run, peak = in_child(REGION, "run")
-        result["engine_1000000"] = {"floor_s": round(base["seconds"], 1), "run_s": run["seconds"],
-                                    "run_over_floor": round(run["seconds"] / base["seconds"], 2),
+        result["engine_1000000"] = {"floor_s": round(floor_1m["seconds"], 1), "run_s": run["seconds"],
+                                    "run_over_floor": round(run["seconds"] / floor_1m["seconds"], 2),
                                     "peak_rss_mb": round(peak), "clusters": run["clusters"],
                                     "cross_municipal": run["cross_municipal"], "steps_s": run["timings"]}
         r = result["engine_1000000"]
