@@ -1,5 +1,6 @@
 """Engine runs: create (frozen parameters), execute (read → score → cluster), all results in one transaction."""
 
+import datetime
 import time
 import traceback
 
@@ -25,8 +26,19 @@ __all__ = ["run_create", "run_execute"]
 N_STATES = {"bridge_kenzen": 4, "pavement_shindan": 4, "sewer_kinkyu": 4, "manhole_kinkyu": 4, "septic_hantei": 3}
 
 
+STALE_AFTER_S = 2 * 3600
+
+
+def runs_mark_stale() -> int:
+    """Runs whose worker died mid-way stay 'running' forever; after two hours they are marked failed."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=STALE_AFTER_S)
+    return EngineRun.objects.filter(status=EngineRun.Status.RUNNING, started_at__lt=cutoff).update(
+        status=EngineRun.Status.FAILED, message="interrupted (no progress for two hours)", finished_at=timezone.now())
+
+
 def run_create(*, principal, region: Region, overrides: dict | None = None) -> EngineRun:
     """Freeze the parameters (defaults ← region's own ← this run's overrides) and queue the run."""
+    runs_mark_stale()
     if principal is not None and not access.regions_coordinated(principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may run the engine for %s") % region)
     stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
@@ -190,8 +202,11 @@ def run_execute(run_id: int) -> EngineRun:
         timings[name] = round(now - since[0], 2)
         since[0] = now
 
-    EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.RUNNING, started_at=timezone.now(),
-                                               progress=1, message="reading")
+    # Claim the run exactly once: a retried or duplicated task finds it no longer queued and stops.
+    claimed = EngineRun.objects.filter(pk=run.pk, status=EngineRun.Status.QUEUED).update(
+        status=EngineRun.Status.RUNNING, started_at=timezone.now(), progress=1, message="reading")
+    if claimed != 1:
+        return run
     try:
         params = Params.from_dict(run.params)
         codes = _members(run.region)

@@ -96,3 +96,18 @@ def test_unknown_parameters_are_refused(world):
     with pytest.raises(ValidationError) as exc:
         run_create(principal=world.carol, region=world.region, overrides={"horizn_years": 5})
     assert "horizon_years" in str(exc.value)
+
+
+def test_a_run_executes_once_and_stale_runs_are_marked_failed(world):
+    import datetime
+
+    from django.utils import timezone
+
+    r = run(world)
+    again = run_execute(r.pk)  # a retried task: the run is no longer queued, nothing happens
+    assert again.status == "done" and EngineRun.objects.get(pk=r.pk).duration_s == r.duration_s
+    stuck = EngineRun.objects.create(region=world.region, params={}, status="running",
+                                     started_at=timezone.now() - datetime.timedelta(hours=3))
+    run_create(principal=world.carol, region=world.region)
+    stuck.refresh_from_db()
+    assert stuck.status == "failed" and "interrupted" in stuck.message
