@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from assets import access
+from clusters.models import Cluster, EngineRun, RegionParams
+
+
+class RegionScopedReadOnly(admin.ModelAdmin):
+    """Results are read here; runs are started through the API or `rank`, so parameters are always frozen."""
+
+    region_path = "region"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(**{f"{self.region_path}__in": access.regions_visible(request.user)})
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return access.scope_for(request.user).is_admin
+
+
+@admin.register(EngineRun)
+class EngineRunAdmin(RegionScopedReadOnly):
+    list_display = ("id", "region", "status", "progress", "created_at", "duration_s", "created_by")
+    list_filter = ("status", "region")
+
+
+@admin.register(Cluster)
+class ClusterAdmin(RegionScopedReadOnly):
+    region_path = "run__region"
+    list_display = ("run", "rank", "key", "work_type", "member_count", "municipality_count", "total_cost",
+                    "risk_removed", "risk_per_myen")
+    list_filter = ("work_type", "run")
+    show_full_result_count = False
+
+
+@admin.register(RegionParams)
+class RegionParamsAdmin(RegionScopedReadOnly):
+    list_display = ("region", "updated_at")
