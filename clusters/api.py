@@ -55,6 +55,7 @@ class ClusterOut(Schema):
     total_cost: float
     risk_removed: float
     risk_per_myen: float
+    consolidation: dict
     geometry: dict | None
 
     @staticmethod

@@ -73,6 +73,7 @@ class Cluster(models.Model):
     risk_removed = models.FloatField(_("risk removed"))
     risk_per_myen = models.FloatField(_("risk removed per million yen"))
     geom = models.MultiPolygonField(_("outline"), srid=6668, null=True)
+    consolidation = models.JSONField(_("consolidation (集約・再編)"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("cluster")

@@ -169,7 +169,7 @@ WITH m AS MATERIALIZED (
 )
 INSERT INTO clusters_cluster (run_id, key, work_type, member_count, municipality_count, cost_shares, action_mix,
                               drivers, cost_members, mobilization, dig_once_saving, bundling_saving, total_cost,
-                              risk_removed, risk_per_myen, geom)
+                              risk_removed, risk_per_myen, geom, consolidation)
 SELECT %(run)s, agg.cluster_key, agg.work_type, agg.member_count, shares.n_owners, shares.cost_shares,
        mix.action_mix, agg.drivers, agg.cost_members, %(mob)s, agg.dig_once,
        -- Contracting separately: one contract per owner, and separate road and sewer contracts.
@@ -178,7 +178,7 @@ SELECT %(run)s, agg.cluster_key, agg.work_type, agg.member_count, shares.n_owner
        agg.cost_members + %(mob)s - agg.dig_once,
        agg.risk_removed,
        agg.risk_removed / greatest(agg.cost_members + %(mob)s - agg.dig_once, 1) * 1e6,
-       agg.geom
+       agg.geom, '{}'::jsonb
 FROM agg JOIN shares USING (cluster_key) JOIN mix USING (cluster_key)
 """
 
@@ -190,6 +190,37 @@ UPDATE clusters_assetscore s SET cluster_id = c.id FROM clusters_cluster c
 WHERE c.run_id = %(run)s AND s.run_id = %(run)s AND s.cluster_key = c.key;
 """
 OBJECTIVES = {"risk_per_yen": "risk_per_myen", "risk_removed": "risk_removed", "saving": "bundling_saving"}
+
+
+BRANCHES_SQL = """
+SELECT c.id, sum(sp.length_m) AS pipe_m, sum(s.cost) AS cost,
+       sum(sp.length_m * %(width)s * coalesce(m.population / nullif(ST_Area(m.boundary::geography), 0), 0))
+           / %(pph)s AS households
+FROM clusters_cluster c
+JOIN clusters_assetscore s ON s.cluster_id = c.id
+JOIN assets_sewerpipe sp ON sp.asset_id = s.asset_id AND NOT sp.is_trunk AND NOT sp.is_regional
+JOIN assets_asset a ON a.id = s.asset_id
+JOIN assets_municipality m ON m.code = a.owner_id
+WHERE c.run_id = %(run)s AND c.work_type IN ('sewer', 'road_sewer') AND s.action = 2
+GROUP BY c.id
+"""
+
+
+def _consolidation(cur, run: EngineRun, params: Params) -> None:
+    """For every lot that renews branch sewers: renew, or convert its households to septic tanks?"""
+    from clusters.engine.consolidation import sewer_vs_septic
+    from clusters.models import Cluster
+
+    cur.execute(BRANCHES_SQL, {"run": run.pk, "width": params.catchment_width_m, "pph": params.persons_per_household})
+    updates = []
+    for cid, pipe_m, cost, households in cur.fetchall():
+        result = sewer_vs_septic(
+            pipe_m=pipe_m, households=households, renew_cost=cost, rate=params.discount_rate,
+            sewer_life=params.sewer_life_years, sewer_om_per_m=params.sewer_om_per_m_year,
+            septic_cost=params.septic_install_per_household, septic_life=params.septic_life_years,
+            septic_om=params.septic_om_per_household_year)
+        updates.append(Cluster(pk=cid, consolidation={"sewer_vs_septic": result.to_dict()}))
+    Cluster.objects.bulk_update(updates, ["consolidation"], batch_size=1000)
 
 
 def run_execute(run_id: int) -> EngineRun:
@@ -242,6 +273,8 @@ def run_execute(run_id: int) -> EngineRun:
                                             "mob": params.mobilization_per_contract, **weights})
                 cur.execute(RANK_SQL.format(order=OBJECTIVES.get(params.objective, "risk_per_myen")), {"run": run.pk})
                 lap("aggregate")
+                _consolidation(cur, run, params)
+                lap("consolidation")
             clusters = run.clusters.all()
             summary = {
                 "assets": int(len(df)),
@@ -251,6 +284,8 @@ def run_execute(run_id: int) -> EngineRun:
                 "cost_total": float(frame["cost"].sum()),
                 "risk_total": float(scores.risk.sum()),
                 "risk_removed": float(scores.risk_removed.sum()),
+                "convert_to_septic": clusters.filter(
+                    consolidation__sewer_vs_septic__recommendation="convert_to_septic").count(),
                 "hazards": {k: {"theta": [round(x, 5) for x in h.theta], "pairs": h.pairs, "source": h.source,
                                 "expected_years_in_state": [round(x, 1) for x in h.expected_sojourn()],
                                 "expected_age_at_state": [round(x, 1) for x in h.expected_age_at()]}

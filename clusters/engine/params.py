@@ -44,6 +44,15 @@ class Params:
     lot_cell_m: float = 1000.0  # … of this size
     metric_srid: int = 6677  # JGD2011 plane zone used for distances (IX covers Saitama)
     objective: str = "risk_per_yen"
+    # Sewer → septic comparison (都道府県構想 method): only new investment counts.
+    discount_rate: float = 0.04
+    sewer_life_years: float = 50
+    sewer_om_per_m_year: float = 1_000
+    septic_install_per_household: float = 1_000_000  # 合併処理浄化槽 5–7人槽, installed
+    septic_life_years: float = 30
+    septic_om_per_household_year: float = 60_000  # 保守点検・清掃・法定検査
+    catchment_width_m: float = 60  # houses on both sides of a branch
+    persons_per_household: float = 2.3
 
     def to_dict(self) -> dict:
         return asdict(self)
