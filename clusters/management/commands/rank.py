@@ -31,7 +31,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"run #{run.pk} {reg.name}: {s['assets']:,} assets, {s['acting']:,} need action within "
             f"{run.params['horizon_years']} years; {s['clusters']:,} clusters, {s['cross_municipal_clusters']:,} "
-            f"cross-municipal; {run.duration_s:.1f} s")
+            f"cross-municipal; {s.get('convert_to_septic', 0):,} sewer lots cheaper as 合併処理浄化槽; "
+            f"{run.duration_s:.1f} s")
         for scheme, h in s["hazards"].items():
             self.stdout.write(f"  {scheme:<17} {h['source']:<9} pairs {h['pairs']:>7,}  years in state "
                               f"{h['expected_years_in_state']}")
