@@ -1,6 +1,7 @@
 """Engine runs: create (frozen parameters), execute (read → score → cluster), all results in one transaction."""
 
 import datetime
+import json
 import time
 import traceback
 
@@ -206,6 +207,37 @@ GROUP BY c.id
 """
 
 
+SEPTIC_GROUPS_SQL = """
+WITH tanks AS (
+    SELECT a.id, a.owner_id, st.households_served AS hh, st.treatment, g.code AS grade,
+           ST_Transform(a.geom, %(srid)s) AS g
+    FROM assets_asset a
+    JOIN assets_septictank st ON st.asset_id = a.id
+    LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
+    LEFT JOIN inspections_grade g ON g.id = c.grade_id
+    WHERE a.status <> 'removed' AND a.owner_id = ANY(%(codes)s)
+      AND ((st.treatment = 'single' AND a.built_fiscal_year <= %(old_fy)s) OR g.code = 'improper')
+), grouped AS (
+    SELECT *, ST_ClusterDBSCAN(g, eps := %(eps)s, minpoints := %(min)s) OVER () AS gid FROM tanks
+)
+SELECT gid, count(*), sum(hh), array_agg(DISTINCT owner_id ORDER BY owner_id),
+       count(*) FILTER (WHERE treatment = 'single'), count(*) FILTER (WHERE grade = 'improper'),
+       ST_AsGeoJSON(ST_Transform(ST_Centroid(ST_Collect(g)), 6668), 6)
+FROM grouped WHERE gid IS NOT NULL GROUP BY gid ORDER BY count(*) DESC LIMIT 200
+"""
+
+
+def _septic_groups(cur, run: EngineRun, params: Params, codes: list[str]) -> list[dict]:
+    """Old 単独処理 or 不適正 tanks close together: candidates for converting together or a shared small plant."""
+    old_fy = timezone.localdate().year - int(params.septic_single_renew_age)
+    cur.execute(SEPTIC_GROUPS_SQL, {"srid": params.metric_srid, "codes": codes, "old_fy": old_fy,
+                                    "eps": params.septic_group_distance_m, "min": params.septic_group_min_tanks})
+    return [{"tanks": n, "households": int(hh or 0), "owners": owners, "single": single, "improper": improper,
+             "centre": json.loads(centre),
+             "conversion_cost": float((hh or n) * params.septic_install_per_household)}
+            for _gid, n, hh, owners, single, improper, centre in cur.fetchall()]
+
+
 def _consolidation(cur, run: EngineRun, params: Params) -> None:
     """For every lot that renews branch sewers: renew, or convert its households to septic tanks?"""
     from clusters.engine.consolidation import sewer_vs_septic
@@ -274,6 +306,7 @@ def run_execute(run_id: int) -> EngineRun:
                 cur.execute(RANK_SQL.format(order=OBJECTIVES.get(params.objective, "risk_per_myen")), {"run": run.pk})
                 lap("aggregate")
                 _consolidation(cur, run, params)
+                septic_groups = _septic_groups(cur, run, params, codes)
                 lap("consolidation")
             clusters = run.clusters.all()
             summary = {
@@ -284,6 +317,7 @@ def run_execute(run_id: int) -> EngineRun:
                 "cost_total": float(frame["cost"].sum()),
                 "risk_total": float(scores.risk.sum()),
                 "risk_removed": float(scores.risk_removed.sum()),
+                "septic_groups": septic_groups,
                 "convert_to_septic": clusters.filter(
                     consolidation__sewer_vs_septic__recommendation="convert_to_septic").count(),
                 "hazards": {k: {"theta": [round(x, 5) for x in h.theta], "pairs": h.pairs, "source": h.source,

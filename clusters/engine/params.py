@@ -53,6 +53,9 @@ class Params:
     septic_om_per_household_year: float = 60_000  # 保守点検・清掃・法定検査
     catchment_width_m: float = 60  # houses on both sides of a branch
     persons_per_household: float = 2.3
+    # Groups of old 単独処理 / 不適正 tanks: this close, at least this many, are conversion candidates together.
+    septic_group_distance_m: float = 100.0
+    septic_group_min_tanks: int = 5
 
     def to_dict(self) -> dict:
         return asdict(self)

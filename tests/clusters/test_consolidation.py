@@ -52,3 +52,15 @@ def test_the_engine_recommends_per_branch_by_the_towns_density(world):
     assert by_owner["112216"]["recommendation"] == "convert_to_septic"
     assert by_owner["112216"]["households_per_km"] < by_owner["112216"]["break_even_per_km"]
     assert run.summary["convert_to_septic"] == 1
+
+
+def test_old_single_treatment_tanks_close_together_are_grouped(world):
+    for k in range(5):  # five old 単独処理 tanks 30 m apart in 八潮市
+        make_asset(world.yashio, "septic_tank", external_id=f"old-{k}", lon=139.830 + 0.0003 * k, built=1980,
+                   treatment="single", households_served=1)
+    make_asset(world.yashio, "septic_tank", external_id="lone", lon=139.850, built=1980, treatment="single")
+    make_asset(world.yashio, "septic_tank", external_id="new", lon=139.8312, built=2015, treatment="combined")
+    run = run_execute(run_create(principal=world.carol, region=world.region).pk)
+    (group,) = run.summary["septic_groups"]
+    assert (group["tanks"], group["single"], group["owners"]) == (5, 5, ["112348"])
+    assert group["conversion_cost"] == 5 * P.septic_install_per_household

@@ -36,6 +36,10 @@ class Command(BaseCommand):
         for scheme, h in s["hazards"].items():
             self.stdout.write(f"  {scheme:<17} {h['source']:<9} pairs {h['pairs']:>7,}  years in state "
                               f"{h['expected_years_in_state']}")
+        groups = s.get("septic_groups", [])
+        if groups:
+            self.stdout.write(f"  {len(groups)} groups of old 単独処理/不適正 tanks within "
+                              f"{run.params['septic_group_distance_m']:.0f} m (largest: {groups[0]['tanks']} tanks)")
         self.stdout.write(f"top {top} by {run.params['objective']}:")
         for c in run.clusters.order_by("rank")[:top]:
             shares = ", ".join(f"{k} {v / 1e6:,.1f}" for k, v in sorted(c.cost_shares.items()))
