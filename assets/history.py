@@ -36,12 +36,7 @@ class Actor:
 
     @property
     def user(self):
-        User = get_user_model()
-        if isinstance(self.principal, User):
-            return self.principal
-        if isinstance(self.principal, ApiToken):
-            return None
-        return None
+        return self.principal if isinstance(self.principal, get_user_model()) else None
 
     @property
     def name(self) -> str:

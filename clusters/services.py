@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assets import access
-from assets.bulkdb import bulk_mode
+from assets.bulkdb import Clock, bulk_mode
 from assets.models import Asset, Region
 from clusters.data import load_assets, load_pairs
 from clusters.engine.deterioration import estimate
@@ -258,12 +258,8 @@ def _consolidation(cur, run: EngineRun, params: Params) -> None:
 def run_execute(run_id: int) -> EngineRun:
     run = EngineRun.objects.select_related("region").get(pk=run_id)
     t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name, since=[t0]):  # noqa: B006 — a one-element clock shared by the laps of this run
-        now = time.perf_counter()
-        timings[name] = round(now - since[0], 2)
-        since[0] = now
+    clock = Clock()
+    lap, timings = clock.lap, clock.laps
 
     # Claim the run exactly once: a retried or duplicated task finds it no longer queued and stops.
     claimed = EngineRun.objects.filter(pk=run.pk, status=EngineRun.Status.QUEUED).update(

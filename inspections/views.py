@@ -93,8 +93,7 @@ def overdue(request):
     qs = selectors.overdue_list(principal=request.user, municipality=municipality, kind=kind)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "inspections/overdue.html", {
-        "page": page, "municipalities": access.municipalities_visible(request.user).filter(
-            regions__isnull=False).distinct().order_by("code"),
+        "page": page, "municipalities": asset_selectors.municipality_choices(principal=request.user),
         "municipality": municipality, "kind": kind, "today": timezone.localdate(),
         "kinds": [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices],
     })

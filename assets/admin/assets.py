@@ -51,9 +51,7 @@ class OwnerFilter(admin.SimpleListFilter):
     parameter_name = "owner"
 
     def lookups(self, request, model_admin):
-        return [(m.code, str(m)) for m in access.municipalities_visible(request.user)
-                .filter(code__in=Asset.objects.values("owner_id").distinct()
-                        if access.scope_for(request.user).is_admin else access.scope_for(request.user).read)]
+        return [(m.code, str(m)) for m in selectors.municipality_choices(principal=request.user)]
 
     def queryset(self, request, queryset):
         return queryset.filter(owner_id=self.value()) if self.value() else queryset
@@ -135,7 +133,6 @@ class AssetAdmin(gis_admin.GISModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        admin_self = self
 
         class ValidatedForm(form):
             def clean(self):
@@ -159,7 +156,6 @@ class AssetAdmin(gis_admin.GISModelAdmin):
                         self.add_error("owner", str(exc))
                 return cleaned
 
-        ValidatedForm.admin_self = admin_self
         return ValidatedForm
 
     # ---- writes with history ---------------------------------------------------------------------

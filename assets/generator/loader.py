@@ -1,7 +1,6 @@
 """Writes a generated region with COPY, in one transaction: all of it lands or none of it does."""
 
 import io
-import time
 
 import numpy as np
 import pandas as pd
@@ -9,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assets.bulkdb import bulk_mode
+from assets.bulkdb import Clock, bulk_mode
 from assets.kinds import KINDS
 from assets.models import Asset, Region
 from assets.services import allocate_serials
@@ -96,19 +95,8 @@ def _global_ids(assets: pd.DataFrame) -> np.ndarray:
     return out
 
 
-class _Clock:
-    def __init__(self):
-        self.t = time.perf_counter()
-        self.laps: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round(now - self.t, 2)
-        self.t = now
-
-
 def load(region: Region, gen, *, message: str) -> dict:
-    clock = _Clock()
+    clock = Clock()
     with transaction.atomic():
         result = _load(region, gen, message=message, clock=clock)
     clock.lap("commit")
@@ -156,7 +144,7 @@ def _estimated_rows(cur, table: str) -> float:
     return cur.fetchone()[0]
 
 
-def _load(region: Region, gen, *, message: str, clock: _Clock) -> dict:
+def _load(region: Region, gen, *, message: str, clock: Clock) -> dict:
     members = list(region.members.values_list("code", flat=True))
     # Deleting runs with every foreign key enforced, so a reference from elsewhere stops the whole run.
     removed = delete_generated(members)
