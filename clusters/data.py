@@ -9,10 +9,23 @@ import pandas as pd
 from django.db import connection
 from psycopg import sql
 
+# The road a bridge carries: the nearest road segment within about 5 m (0.00006°). Its traffic and 緊急輸送道路
+# status are the bridge's, and removing the bridge takes that link out of the network.
 ASSETS = """
+WITH carried AS (
+    SELECT b.asset_id, r.road_id, r.traffic_volume, r.is_emergency_route
+    FROM assets_bridge b JOIN assets_asset ba ON ba.id = b.asset_id
+    CROSS JOIN LATERAL (
+        SELECT rs.asset_id AS road_id, rs.traffic_volume, rs.is_emergency_route
+        FROM assets_asset ra JOIN assets_roadsegment rs ON rs.asset_id = ra.id
+        WHERE ra.kind = 'road_segment' AND ra.status <> 'removed' AND ST_DWithin(ra.geom, ba.geom, 0.00006)
+        ORDER BY ra.geom <-> ba.geom LIMIT 1) r
+    WHERE ba.status <> 'removed' AND (ba.owner_id = ANY({codes}) OR ba.operator_id = ANY({codes}))
+)
 SELECT a.id, a.kind, a.owner_id AS owner, a.built_fiscal_year AS built, a.serves_important_facility AS important,
        g.rank AS state, c.inspected_on,
-       rd.traffic_volume AS traffic, rd.is_emergency_route AS emergency,
+       coalesce(rd.traffic_volume, cr.traffic_volume) AS traffic,
+       coalesce(rd.is_emergency_route, cr.is_emergency_route) AS emergency, cr.road_id AS carried_road_id,
        coalesce(rd.length_m, br.length_m, sp.length_m) AS length_m, coalesce(rd.width_m, br.width_m) AS width_m,
        br.deck_area_m2 AS deck_m2, br.detour_length_m AS detour_m,
        sp.diameter_mm, coalesce(sp.cover_depth_m, mh.depth_m) AS depth_m, sp.is_regional AS regional,
@@ -23,6 +36,7 @@ LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
 LEFT JOIN inspections_grade g ON g.id = c.grade_id
 LEFT JOIN assets_roadsegment rd ON rd.asset_id = a.id
 LEFT JOIN assets_bridge br ON br.asset_id = a.id
+LEFT JOIN carried cr ON cr.asset_id = a.id
 LEFT JOIN assets_sewerpipe sp ON sp.asset_id = a.id
 LEFT JOIN assets_manhole mh ON mh.asset_id = a.id
 LEFT JOIN assets_septictank st ON st.asset_id = a.id

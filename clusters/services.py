@@ -255,6 +255,77 @@ def _consolidation(cur, run: EngineRun, params: Params) -> None:
     Cluster.objects.bulk_update(updates, ["consolidation"], batch_size=1000)
 
 
+ROAD_LINKS_SQL = """
+WITH near AS (
+    SELECT DISTINCT ra.id
+    FROM assets_asset c JOIN assets_asset ra ON ST_DWithin(ra.geom, c.geom, %(deg)s)
+    WHERE c.id = ANY(%(bridges)s) AND ra.kind = 'road_segment' AND ra.status <> 'removed'
+), g AS (
+    SELECT near.id, ST_Transform(a.geom, %(srid)s) AS g FROM near JOIN assets_asset a ON a.id = near.id
+)
+SELECT id, ST_X(p0), ST_Y(p0), ST_X(p1), ST_Y(p1), ST_Length(g)
+FROM g, LATERAL (SELECT ST_StartPoint(ST_GeometryN(g, 1)) AS p0,
+                        ST_EndPoint(ST_GeometryN(g, ST_NumGeometries(g))) AS p1) e
+WHERE GeometryType(g) IN ('LINESTRING', 'MULTILINESTRING')
+"""
+
+# Degrees of latitude or longitude per metre, rounded so that a radius in degrees covers at least as many metres
+# anywhere in Japan (a degree of longitude is 78 km at 45° N).
+M_PER_DEGREE_MIN = 78_000
+
+
+def _bridge_removals(cur, run: EngineRun, params: Params, df: pd.DataFrame, frame: pd.DataFrame) -> list[dict]:
+    """Poor bridges on quiet, non-emergency roads: the detour on the network without them, and whether
+    renewing them costs more over their life than removing them and sending the traffic round."""
+    from clusters.engine.consolidation import bridge_keep_or_remove
+    from clusters.engine.network import Edges, detours
+
+    traffic = df["traffic"].to_numpy(dtype=float)
+    screened = ((df["kind"].to_numpy() == "bridge") & (frame["action"].to_numpy() != "monitor")
+                & (frame["expected_state"].to_numpy() >= params.bridge_removal_min_state)
+                & (traffic <= params.bridge_removal_max_traffic)
+                & ~df["emergency"].to_numpy() & ~df["important"].to_numpy() & df["carried_road_id"].notna().to_numpy())
+    rows = np.flatnonzero(screened)
+    if not len(rows):
+        return []
+    ids = df["id"].to_numpy()[rows]
+    cur.execute(ROAD_LINKS_SQL, {"bridges": ids.tolist(), "srid": params.metric_srid,
+                                 "deg": (params.bridge_removal_max_detour_m / 2 + 1000) / M_PER_DEGREE_MIN})
+    links = np.array(cur.fetchall(), dtype=float).reshape(-1, 6)
+    edges = Edges(links[:, 0].astype(np.int64), *links[:, 1:].T)
+    extra = detours(edges, df["carried_road_id"].to_numpy()[rows].astype(np.int64),
+                    params.bridge_removal_max_detour_m, params.network_snap_m)
+    cur.execute("SELECT a.id, a.global_id, a.name, a.owner_id, s.cluster_id FROM assets_asset a "
+                "JOIN clusters_assetscore s ON s.asset_id = a.id AND s.run_id = %s WHERE a.id = ANY(%s)",
+                [run.pk, ids.tolist()])
+    info = {r[0]: r[1:] for r in cur.fetchall()}
+    deck = np.where(df["deck_m2"].fillna(0).to_numpy() > 0, df["deck_m2"].fillna(0).to_numpy(),
+                    df["length_m"].fillna(0).to_numpy() * df["width_m"].fillna(0).to_numpy())
+    out = []
+    for k, row in enumerate(rows):
+        result = bridge_keep_or_remove(
+            deck_m2=float(deck[row]), traffic=float(traffic[row]), detour_m=float(extra[k]),
+            renew_cost=float(deck[row]) * params.cost_bridge_renew_m2, removal_cost_m2=params.cost_bridge_removal_m2,
+            om_per_m2_year=params.bridge_om_per_m2_year, life=params.bridge_life_years, rate=params.discount_rate,
+            cost_per_vehicle_km=params.detour_cost_per_vehicle_km, period=params.lcc_period_years)
+        gid, name, owner, cluster_id = info[int(ids[k])]
+        registered = df["detour_m"].iloc[row]
+        out.append({"asset_id": int(ids[k]), "global_id": gid, "name": name, "owner": owner, "cluster_id": cluster_id,
+                    "expected_state": round(float(frame["expected_state"].iloc[row]), 2),
+                    "deck_m2": round(float(deck[row]), 1),
+                    "registered_detour_m": None if pd.isna(registered) else float(registered), **result.to_dict()})
+    out.sort(key=lambda r: (r["recommendation"] != "remove", -r["saving_per_year"]))
+    by_cluster: dict = {}
+    for r in out:
+        if r["cluster_id"] is not None:
+            by_cluster.setdefault(str(r["cluster_id"]), []).append(r)
+    cur.execute("UPDATE clusters_cluster c "
+                "SET consolidation = c.consolidation || jsonb_build_object('bridge_removal', x.value) "
+                "FROM jsonb_each(%s::jsonb) x WHERE c.id = x.key::bigint AND c.run_id = %s",
+                [json.dumps(by_cluster), run.pk])
+    return out
+
+
 def run_execute(run_id: int) -> EngineRun:
     run = EngineRun.objects.select_related("region").get(pk=run_id)
     t0 = time.perf_counter()
@@ -303,6 +374,7 @@ def run_execute(run_id: int) -> EngineRun:
                 lap("aggregate")
                 _consolidation(cur, run, params)
                 septic_groups = _septic_groups(cur, run, params, codes)
+                bridges = _bridge_removals(cur, run, params, df, frame)
                 lap("consolidation")
             clusters = run.clusters.all()
             summary = {
@@ -314,6 +386,8 @@ def run_execute(run_id: int) -> EngineRun:
                 "risk_total": float(scores.risk.sum()),
                 "risk_removed": float(scores.risk_removed.sum()),
                 "septic_groups": septic_groups,
+                "bridge_removals": bridges,
+                "remove_bridges": sum(b["recommendation"] == "remove" for b in bridges),
                 "convert_to_septic": clusters.filter(
                     consolidation__sewer_vs_septic__recommendation="convert_to_septic").count(),
                 "hazards": {k: {"theta": [round(x, 5) for x in h.theta], "pairs": h.pairs, "source": h.source,

@@ -282,11 +282,15 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | No
             crosses[hit & (crosses < 0)] = ri
         bridge_every = np.array([15 if w >= 60 else 5 for _, w, _ in rivers] or [5])
         is_crossing = crosses >= 0
-        bridged = is_crossing & (line % bridge_every[np.maximum(crosses, 0)] == 0)
+        every = bridge_every[np.maximum(crosses, 0)]
+        # Every farm lane crosses a small river on its own little bridge; streets in town share fewer, wider ones.
+        bridged = is_crossing & ((line % every == 0) | (~core & (every == 5)))
         keep_road = ~is_crossing | bridged
         keep_pipe = core & ~is_crossing
         # Arterials every 6th line, collectors every 3rd: they carry the traffic and the big pipes.
-        road_class = np.where(line % 6 == 0, "municipal_1", np.where(line % 3 == 0, "municipal_2", "municipal_other"))
+        # Out among the fields only the arterials are more than lanes.
+        road_class = np.where(line % 6 == 0, "municipal_1",
+                              np.where((line % 3 == 0) & core, "municipal_2", "municipal_other"))
         d_hall = np.hypot(*((a + b) / 2 - t.hall).T)
         rel = np.clip(d_hall / max(t.sewer_r, 1.0), 0, 3)
         base = region.sewer_start + (1 - min(t.density / 8000, 1)) * 12
@@ -300,6 +304,8 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | No
                          np.where(rc == "municipal_2", rng.uniform(5, 8, m), rng.uniform(3.5, 6, m)))
         traffic = np.where(rc == "municipal_1", rng.integers(4000, 15000, m),
                            np.where(rc == "municipal_2", rng.integers(800, 5000, m), rng.integers(50, 900, m)))
+        # Lanes out among the fields carry a few dozen vehicles a day: their bridges are the removal candidates.
+        traffic = np.where((rc == "municipal_other") & ~core[ri_], traffic // 4, traffic)
         pave = np.where(core[ri_], rng.choice(["asphalt", "concrete", "block"], m, p=[0.94, 0.04, 0.02]),
                         rng.choice(["asphalt", "gravel", "unpaved"], m, p=[0.8, 0.12, 0.08]))
         road_keys = np.full(n_e, -1)

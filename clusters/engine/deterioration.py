@@ -68,6 +68,21 @@ def log_likelihood(theta, i: np.ndarray, j: np.ndarray, z: np.ndarray) -> float:
     return float(np.log(np.maximum(p[np.arange(len(i)), i, j], 1e-300)).sum())
 
 
+def _start(i, j, z, default: np.ndarray) -> np.ndarray:
+    """A crude first guess per state (moves out ÷ years observed in it), spread apart: equal hazards make
+    the eigen-decomposition degenerate and leave the optimizer without a usable gradient at its start."""
+    guess = default.copy()
+    for k in range(len(default)):
+        at = i == k
+        if at.sum() >= 5 and (j[at] > k).any():
+            guess[k] = (j[at] > k).sum() / z[at].sum()
+    guess = np.clip(guess, 1e-3, 2.0)
+    for k in range(1, len(guess)):
+        while np.any(np.abs(guess[:k] / guess[k] - 1) < 0.05):
+            guess[k] *= 1.07
+    return guess
+
+
 def estimate(i, j, z, n_states: int, default: tuple[float, ...]) -> Hazards:
     """Maximum-likelihood hazards from pairs of successive inspections of the same asset: (state before,
     state after, years between). Pairs that improve (repairs in between) carry no deterioration information
@@ -81,7 +96,7 @@ def estimate(i, j, z, n_states: int, default: tuple[float, ...]) -> Hazards:
     def nll(log_theta):
         return -log_likelihood(np.exp(log_theta), i, j, z)
 
-    start = np.log(np.asarray(default, dtype=float))
+    start = np.log(_start(i, j, z, np.asarray(default, dtype=float)))
     res = minimize(nll, start, method="L-BFGS-B", bounds=[(np.log(1e-4), np.log(5.0))] * len(start))
     theta = tuple(float(x) for x in np.exp(res.x))
     return Hazards(theta, len(i), "estimated", -float(res.fun))

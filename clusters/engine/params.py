@@ -53,6 +53,17 @@ class Params:
     septic_om_per_household_year: float = 60_000  # 保守点検・清掃・法定検査
     catchment_width_m: float = 60  # houses on both sides of a branch
     persons_per_household: float = 2.3
+    # Bridge removal (役割を終えた橋): screened when in poor condition on a quiet, non-emergency road, then the detour
+    # is found on the road network without it and the life-cycle costs are compared.
+    bridge_removal_min_state: float = 1.5  # expected state index (Ⅰ=0 … Ⅳ=3): Ⅲ or worse, or close to it
+    bridge_removal_max_traffic: float = 500  # vehicles/day on the road it carries
+    bridge_removal_max_detour_m: float = 3000  # a longer way round is not looked for
+    cost_bridge_removal_m2: float = 150_000  # demolition and abutment works
+    bridge_life_years: float = 60
+    bridge_om_per_m2_year: float = 2_000  # inspection every 5 years, upkeep
+    detour_cost_per_vehicle_km: float = 80  # time and running cost (費用便益分析マニュアル order of magnitude)
+    lcc_period_years: float = 50
+    network_snap_m: float = 0.5  # road segment ends this close are one junction
     # Groups of old 単独処理 / 不適正 tanks: this close, at least this many, are conversion candidates together.
     septic_group_distance_m: float = 100.0
     septic_group_min_tanks: int = 5

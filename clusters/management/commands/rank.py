@@ -40,6 +40,14 @@ class Command(BaseCommand):
         if groups:
             self.stdout.write(f"  {len(groups)} groups of old 単独処理/不適正 tanks within "
                               f"{run.params['septic_group_distance_m']:.0f} m (largest: {groups[0]['tanks']} tanks)")
+        bridges = s.get("bridge_removals", [])
+        if bridges:
+            self.stdout.write(f"  {len(bridges)} poor bridges on quiet roads checked for removal; "
+                              f"{s.get('remove_bridges', 0)} cheaper to remove (detour on the road network)")
+            for b in bridges[:3]:
+                detour = "no way round" if b["detour_m"] is None else f"detour +{b['detour_m']:,.0f} m"
+                self.stdout.write(f"    {b['global_id']} {b['name']}: {b['traffic']:,.0f} vehicles/day, {detour}, "
+                                  f"{b['recommendation']} (saves {yen(b['saving_per_year'])}/year)")
         self.stdout.write(f"top {top} by {run.params['objective']}:")
         for c in run.clusters.order_by("rank")[:top]:
             shares = ", ".join(f"{k} {v / 1e6:,.1f}" for k, v in sorted(c.cost_shares.items()))
