@@ -16,6 +16,8 @@ demo-data: setup
 	@$(MANAGE) generate_region --region nakagawa --assets $(DEMO_ASSETS) --seed $(DEMO_SEED)
 	@$(MANAGE) ensure_demo_users
 	@$(MANAGE) rank --region nakagawa --top 5
+	@$(MANAGE) plan_pdf --region nakagawa --out out/plan-nakagawa.pdf
+	@$(MANAGE) plan_pdf --region nakagawa --municipality 112348 --out out/plan-nakagawa-112348.pdf
 
 # The django-q2 worker runs beside the web server and stops with it.
 demo: demo-data

@@ -40,12 +40,49 @@ def peak_mb() -> float:
     return float("nan")
 
 
+def plan_floor(region: Region) -> float:
+    """The same scenarios planned greedily from the stored outlooks, no optimizer and no PDF."""
+    import numpy as np
+
+    from clusters.models import EngineRun
+    from reports.planning.inputs import outlooks_for
+    from reports.planning.optimizer import greedy
+    from reports.planning.scenarios import STRATEGIES, default_budget, problem_for
+
+    t0 = time.perf_counter()
+    run = EngineRun.objects.filter(region=region, status="done").latest("finished_at")
+    o = outlooks_for(run)
+    budget = default_budget(o, 10)
+    for strategy in STRATEGIES:
+        for level in (0.5, 1.0, 1.5):
+            greedy(problem_for(o, strategy, 10, np.asarray(budget) * level))
+    return time.perf_counter() - t0
+
+
+def plan(region: Region) -> dict:
+    from clusters.models import EngineRun
+    from reports.services import plan_create, plan_execute
+
+    run = EngineRun.objects.filter(region=region, status="done").latest("finished_at")
+    p = plan_execute(plan_create(principal=None, run=run).pk)
+    return {"seconds": p.duration_s, "timings": p.result["timings"], "clusters": p.result["clusters"],
+            "solver": [{k: s[k] for k in ("strategy", "level", "solver_status", "solver_gap", "solver_seconds",
+                                          "objective", "greedy_objective")} for s in p.result["scenarios"]],
+            "pdf_bytes": p.pdf.size}
+
+
 def main() -> None:
     region = Region.objects.get(slug=sys.argv[1])
     what = sys.argv[2]
     codes = list(region.members.values_list("code", flat=True))
     if what == "floor":
         print(json.dumps({"seconds": floor(codes), "peak_mb": peak_mb()}))
+        return
+    if what == "plan_floor":
+        print(json.dumps({"seconds": plan_floor(region), "peak_mb": peak_mb()}))
+        return
+    if what == "plan":
+        print(json.dumps({**plan(region), "peak_mb": peak_mb()}))
         return
     run = run_execute(run_create(principal=None, region=region).pk)
     print(json.dumps({"seconds": run.duration_s, "clusters": run.summary["clusters"],

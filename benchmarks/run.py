@@ -55,8 +55,9 @@ def in_child(*args: str) -> tuple[dict, float]:
     return data, data["peak_mb"]
 
 
-def engine_at(n: int, results: dict) -> None:
-    call_command("generate_region", region=REGION, assets=n, seed=1, force=True, verbosity=0)
+def engine_at(n: int, results: dict, generate: bool = True) -> None:
+    if generate:
+        call_command("generate_region", region=REGION, assets=n, seed=1, force=True, verbosity=0)
     floor_n, _ = in_child(REGION, "floor")
     run, peak = in_child(REGION, "run")
     results[f"engine_{n}"] = {"floor_s": round(floor_n["seconds"], 1), "run_s": run["seconds"],
@@ -67,6 +68,21 @@ def engine_at(n: int, results: dict) -> None:
     print(f"engine at {n:>9,} assets: {r['run_s']:.1f} s = {r['run_over_floor']:.2f} x the floor ({r['floor_s']:.1f} s: "
           f"reading the same rows + one clustering query); peak memory {r['peak_rss_mb']} MB; "
           f"{r['clusters']} clusters, {r['cross_municipal']} cross-municipal")
+
+
+def plan_at(n: int, results: dict) -> None:
+    """The multi-year plan (six scenarios, optimizer, PDF) from the run just made, beside the same scenarios
+    planned greedily without a PDF."""
+    floor_p, _ = in_child(REGION, "plan_floor")
+    p, peak = in_child(REGION, "plan")
+    results[f"plan_{n}"] = {"greedy_floor_s": round(floor_p["seconds"], 2), "plan_s": p["seconds"],
+                            "plan_over_floor": round(p["seconds"] / max(floor_p["seconds"], 1e-3), 1),
+                            "peak_rss_mb": round(peak), "clusters": p["clusters"], "steps_s": p["timings"],
+                            "pdf_bytes": p["pdf_bytes"], "solver": p["solver"]}
+    r = results[f"plan_{n}"]
+    print(f"plan at {n:>9,} assets: {r['plan_s']:.1f} s for {r['clusters']:,} clusters (scenarios "
+          f"{r['steps_s'].get('plan', 0):.1f} s, PDF {r['steps_s'].get('pdf', 0):.1f} s) = {r['plan_over_floor']:.1f} x "
+          f"greedy-only planning ({r['greedy_floor_s']:.2f} s); peak memory {r['peak_rss_mb']} MB")
 
 
 def main() -> int:
@@ -90,15 +106,8 @@ def main() -> int:
     }
     if os.environ.get("BENCH_ENGINE", "1") == "1":
         # The 1,000,000-asset region generated above is measured first, then smaller ones.
-        floor_1m, _ = in_child(REGION, "floor")
-        run, peak = in_child(REGION, "run")
-        result["engine_1000000"] = {"floor_s": round(floor_1m["seconds"], 1), "run_s": run["seconds"],
-                                    "run_over_floor": round(run["seconds"] / floor_1m["seconds"], 2),
-                                    "peak_rss_mb": round(peak), "clusters": run["clusters"],
-                                    "cross_municipal": run["cross_municipal"], "steps_s": run["timings"]}
-        r = result["engine_1000000"]
-        print(f"engine at 1,000,000 assets: {r['run_s']:.1f} s = {r['run_over_floor']:.2f} x the floor "
-              f"({r['floor_s']:.1f} s); peak memory {r['peak_rss_mb']} MB")
+        engine_at(N, result, generate=False)
+        plan_at(N, result)
         for n in (100_000, 10_000):
             engine_at(n, result)
     out = Path("out")

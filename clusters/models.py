@@ -74,6 +74,8 @@ class Cluster(models.Model):
     risk_per_myen = models.FloatField(_("risk removed per million yen"))
     geom = models.MultiPolygonField(_("outline"), srid=6668, null=True)
     consolidation = models.JSONField(_("consolidation (集約・再編)"), default=dict, blank=True)
+    # Year by year if left alone (risk, cost of acting): what the multi-year plan works from.
+    outlook = models.JSONField(_("outlook"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("cluster")
@@ -89,7 +91,6 @@ class AssetScore(models.Model):
     run = models.ForeignKey(EngineRun, on_delete=models.CASCADE, related_name="scores", db_index=False)
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="scores")
     cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
-    cluster_key = models.CharField(max_length=40, blank=True, db_default="")
     expected_state = models.FloatField()
     lof = models.FloatField(_("likelihood of failure"))
     dlof = models.FloatField(_("likelihood removed by the action"))

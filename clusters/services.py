@@ -18,8 +18,10 @@ from assets.bulkdb import Clock, bulk_mode
 from assets.models import Asset, Region
 from clusters.data import load_assets, load_pairs
 from clusters.engine.deterioration import estimate
+from clusters.engine.lots import Members, aggregate
 from clusters.engine.params import Params
 from clusters.engine.scoring import COMPONENTS, SCHEME_OF_KIND, score
+from clusters.lots import _copy_binary, draw_outlines, insert_lots, lot_keys
 from clusters.models import ACTIONS, WORK_TYPES, EngineRun, RegionParams
 
 __all__ = ["run_create", "run_execute"]
@@ -73,37 +75,26 @@ def _hazards(codes, params: Params) -> dict:
     return out
 
 
-SCORE_INT = ("run_id", "asset_id")
-SCORE_SMALL = ("action", "work_type")
 SCORE_FLOAT = ("expected_state", "lof", "dlof", "cof", "risk", "cost", "risk_removed", "dig_once_saving",
                *[f"c_{c}" for c in COMPONENTS])
 
 
-def _write_scores(run: EngineRun, ids: np.ndarray, frame: pd.DataFrame) -> None:
-    """Binary COPY built as one numpy record array: formatting a million rows as CSV text costs ~30 s,
-    this costs well under one."""
-    cols = [*SCORE_INT, *SCORE_SMALL, *SCORE_FLOAT]
-    n = len(frame)
-    dtype = [("nfields", ">i2")]
-    for c in cols:
-        size, code = (8, ">i8") if c in SCORE_INT else (2, ">i2") if c in SCORE_SMALL else (8, ">f8")
-        dtype += [(f"len_{c}", ">i4"), (c, code)]
-    rec = np.empty(n, dtype=dtype)
-    rec["nfields"] = len(cols)
-    values = {"run_id": np.full(n, run.pk), "asset_id": ids,
-              "action": frame["action"].map({a: i for i, a in enumerate(ACTIONS)}).to_numpy(),
-              "work_type": frame["work_type"].map({w: i for i, w in enumerate(WORK_TYPES)}).to_numpy()}
-    for c in cols:
-        rec[f"len_{c}"] = 8 if c in SCORE_INT or c in SCORE_FLOAT else 2
-        rec[c] = values[c] if c in values else frame[c].to_numpy(dtype=float)
-    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-    with connection.cursor() as cur, cur.cursor.copy(
-            f"COPY clusters_assetscore ({', '.join(cols)}) FROM STDIN WITH (FORMAT binary)") as cp:
-        cp.write(header)
-        step = 200_000
-        for start in range(0, n, step):
-            cp.write(rec[start:start + step].tobytes())
-        cp.write((-1).to_bytes(2, "big", signed=True))
+def _write_scores(run: EngineRun, ids: np.ndarray, frame: pd.DataFrame, cluster_id: np.ndarray) -> None:
+    """Two binary COPYs (members of a lot with their lot, the rest without): formatting a million rows as
+    CSV text costs ~30 s, this well under one."""
+    action = frame["action"].map({a: i for i, a in enumerate(ACTIONS)}).to_numpy()
+    work = frame["work_type"].map({w: i for i, w in enumerate(WORK_TYPES)}).to_numpy()
+    for in_lot in (True, False):
+        sel = cluster_id >= 0 if in_lot else cluster_id < 0
+        if not sel.any():
+            continue
+        cols = {"run_id": (">i8", np.full(int(sel.sum()), run.pk)), "asset_id": (">i8", ids[sel]),
+                "action": (">i2", action[sel]), "work_type": (">i2", work[sel])}
+        if in_lot:
+            cols["cluster_id"] = (">i8", cluster_id[sel])
+        cols.update({c: (">f8", frame[c].to_numpy(dtype=float)[sel]) for c in SCORE_FLOAT})
+        with connection.cursor() as cur:
+            _copy_binary(cur, f"clusters_assetscore ({', '.join(cols)})", cols)
 
 
 def _verify_scores(run: EngineRun) -> None:
@@ -114,83 +105,6 @@ def _verify_scores(run: EngineRun) -> None:
         missing = cur.fetchone()[0]
     if missing:
         raise RuntimeError(f"{missing} scored assets vanished during the run; nothing was saved")
-
-
-CLUSTER_SQL = """
-WITH acting AS (
-    SELECT s.id, s.work_type, ST_Transform(a.geom, %(srid)s) AS g
-    FROM clusters_assetscore s JOIN assets_asset a ON a.id = s.asset_id
-    WHERE s.run_id = %(run)s AND s.action <> 0
-), c AS (
-    SELECT id, work_type, g,
-           ST_ClusterDBSCAN(g, eps := %(eps)s, minpoints := 1) OVER (PARTITION BY work_type) AS cid
-    FROM acting
-), sized AS (
-    SELECT *, count(*) OVER (PARTITION BY work_type, cid) AS n FROM c
-), split AS (
-    SELECT id, work_type, cid,
-           CASE WHEN n > %(max_lot)s
-                THEN floor(ST_X(ST_Centroid(g)) / %(cell)s)::bigint || '_' || floor(ST_Y(ST_Centroid(g)) / %(cell)s)::bigint
-                ELSE '0' END AS sub
-    FROM sized
-)
-UPDATE clusters_assetscore s
-SET cluster_key = (ARRAY['road', 'sewer', 'bridge', 'septic', 'road_sewer'])[split.work_type + 1]
-                  || '-' || split.cid || '.' || split.sub
-FROM split WHERE s.id = split.id
-"""
-
-AGGREGATE_SQL = """
-WITH m AS MATERIALIZED (
-    SELECT s.*, a.owner_id, a.kind, ST_Transform(a.geom, %(srid)s) AS g
-    FROM clusters_assetscore s JOIN assets_asset a ON a.id = s.asset_id
-    WHERE s.run_id = %(run)s AND s.cluster_key <> ''
-), shares AS MATERIALIZED (
-    SELECT cluster_key, jsonb_object_agg(owner_id, round(cost::numeric)) AS cost_shares, count(*) AS n_owners
-    FROM (SELECT cluster_key, owner_id, sum(cost) AS cost FROM m GROUP BY 1, 2) o GROUP BY 1
-), mix AS MATERIALIZED (
-    SELECT cluster_key, jsonb_object_agg(kind_action, n) AS action_mix
-    FROM (SELECT cluster_key, kind || ':' || (ARRAY['monitor', 'repair', 'renew'])[action + 1] AS kind_action,
-                 count(*) AS n FROM m GROUP BY 1, 2) t
-    GROUP BY 1
-), agg AS MATERIALIZED (
-    SELECT cluster_key, (ARRAY['road', 'sewer', 'bridge', 'septic', 'road_sewer'])[min(work_type) + 1] AS work_type,
-           count(*) AS member_count, sum(cost) AS cost_members,
-           sum(dig_once_saving) AS dig_once, sum(risk_removed) AS risk_removed,
-           jsonb_build_object(
-               'traffic', sum(dlof * c_traffic) * %(w_traffic)s,
-               'emergency_route', sum(dlof * c_emergency_route) * %(w_emergency_route)s,
-               'served', sum(dlof * c_served) * %(w_served)s,
-               'depth', sum(dlof * c_depth) * %(w_depth)s,
-               'road_above', sum(dlof * c_road_above) * %(w_road_above)s,
-               'important_facility', sum(dlof * c_important_facility) * %(w_important_facility)s,
-               'detour', sum(dlof * c_detour) * %(w_detour)s) AS drivers,
-           ST_Multi(ST_Transform(ST_Buffer(ST_ConvexHull(ST_Collect(g)), 25), 6668)) AS geom
-    FROM m GROUP BY cluster_key
-)
-INSERT INTO clusters_cluster (run_id, key, work_type, member_count, municipality_count, cost_shares, action_mix,
-                              drivers, cost_members, mobilization, dig_once_saving, bundling_saving, total_cost,
-                              risk_removed, risk_per_myen, geom, consolidation)
-SELECT %(run)s, agg.cluster_key, agg.work_type, agg.member_count, shares.n_owners, shares.cost_shares,
-       mix.action_mix, agg.drivers, agg.cost_members, %(mob)s, agg.dig_once,
-       -- Contracting separately: one contract per owner, and separate road and sewer contracts.
-       (shares.n_owners - 1) * %(mob)s + agg.dig_once
-           + CASE WHEN agg.work_type = 'road_sewer' THEN shares.n_owners * %(mob)s ELSE 0 END,
-       agg.cost_members + %(mob)s - agg.dig_once,
-       agg.risk_removed,
-       agg.risk_removed / greatest(agg.cost_members + %(mob)s - agg.dig_once, 1) * 1e6,
-       agg.geom, '{}'::jsonb
-FROM agg JOIN shares USING (cluster_key) JOIN mix USING (cluster_key)
-"""
-
-RANK_SQL = """
-UPDATE clusters_cluster c SET rank = r.rank FROM (
-    SELECT id, row_number() OVER (ORDER BY {order} DESC, id) AS rank FROM clusters_cluster WHERE run_id = %(run)s
-) r WHERE c.id = r.id;
-UPDATE clusters_assetscore s SET cluster_id = c.id FROM clusters_cluster c
-WHERE c.run_id = %(run)s AND s.run_id = %(run)s AND s.cluster_key = c.key;
-"""
-OBJECTIVES = {"risk_per_yen": "risk_per_myen", "risk_removed": "risk_removed", "saving": "bundling_saving"}
 
 
 BRANCHES_SQL = """
@@ -255,23 +169,24 @@ def _consolidation(cur, run: EngineRun, params: Params) -> None:
     Cluster.objects.bulk_update(updates, ["consolidation"], batch_size=1000)
 
 
+SHORT_DETOUR_M = 400.0
+
+# Road links around the carried ones: a way round at most `cutoff` longer than a link stays within
+# (its length + cutoff / 2) of it, so each carried link's box is grown by that much, in metres on the ground.
 ROAD_LINKS_SQL = """
-WITH near AS (
-    SELECT DISTINCT ra.id
-    FROM assets_asset c JOIN assets_asset ra ON ST_DWithin(ra.geom, c.geom, %(deg)s)
-    WHERE c.id = ANY(%(bridges)s) AND ra.kind = 'road_segment' AND ra.status <> 'removed'
-), g AS (
-    SELECT near.id, ST_Transform(a.geom, %(srid)s) AS g FROM near JOIN assets_asset a ON a.id = near.id
+WITH boxes AS MATERIALIZED (
+    SELECT ST_Expand(ST_Envelope(geom), r / (111320 * cos(radians(ST_Y(ST_Centroid(geom))))), r / 110574) AS b
+    FROM (SELECT geom, %(half)s + ST_Length(geom::geography) AS r FROM assets_asset WHERE id = ANY(%(links)s)) c
+), near AS (
+    SELECT DISTINCT ON (ra.id) ra.id, ST_Transform(ra.geom, %(srid)s) AS g
+    FROM boxes JOIN assets_asset ra ON ra.geom && boxes.b
+    WHERE ra.kind = 'road_segment' AND ra.status <> 'removed'
 )
 SELECT id, ST_X(p0), ST_Y(p0), ST_X(p1), ST_Y(p1), ST_Length(g)
-FROM g, LATERAL (SELECT ST_StartPoint(ST_GeometryN(g, 1)) AS p0,
-                        ST_EndPoint(ST_GeometryN(g, ST_NumGeometries(g))) AS p1) e
+FROM near, LATERAL (SELECT ST_StartPoint(ST_GeometryN(g, 1)) AS p0,
+                           ST_EndPoint(ST_GeometryN(g, ST_NumGeometries(g))) AS p1) e
 WHERE GeometryType(g) IN ('LINESTRING', 'MULTILINESTRING')
 """
-
-# Degrees of latitude or longitude per metre, rounded so that a radius in degrees covers at least as many metres
-# anywhere in Japan (a degree of longitude is 78 km at 45° N).
-M_PER_DEGREE_MIN = 78_000
 
 
 def _bridge_removals(cur, run: EngineRun, params: Params, df: pd.DataFrame, frame: pd.DataFrame) -> list[dict]:
@@ -289,12 +204,19 @@ def _bridge_removals(cur, run: EngineRun, params: Params, df: pd.DataFrame, fram
     if not len(rows):
         return []
     ids = df["id"].to_numpy()[rows]
-    cur.execute(ROAD_LINKS_SQL, {"bridges": ids.tolist(), "srid": params.metric_srid,
-                                 "deg": (params.bridge_removal_max_detour_m / 2 + 1000) / M_PER_DEGREE_MIN})
-    links = np.array(cur.fetchall(), dtype=float).reshape(-1, 6)
-    edges = Edges(links[:, 0].astype(np.int64), *links[:, 1:].T)
-    extra = detours(edges, df["carried_road_id"].to_numpy()[rows].astype(np.int64),
-                    params.bridge_removal_max_detour_m, params.network_snap_m)
+    carried = df["carried_road_id"].to_numpy()[rows].astype(np.int64)
+    extra = np.full(len(rows), np.nan)
+    # In a dense street grid the way round is a block or two: look close first, and only search the wide
+    # area for bridges with no short way round. A way round found within a cutoff is the shortest there is.
+    todo = np.arange(len(rows))
+    for cutoff in sorted({min(SHORT_DETOUR_M, params.bridge_removal_max_detour_m), params.bridge_removal_max_detour_m}):
+        cur.execute(ROAD_LINKS_SQL, {"links": carried[todo].tolist(), "srid": params.metric_srid, "half": cutoff / 2})
+        links = np.array(cur.fetchall(), dtype=float).reshape(-1, 6)
+        edges = Edges(links[:, 0].astype(np.int64), *links[:, 1:].T)
+        extra[todo] = detours(edges, carried[todo], cutoff, params.network_snap_m)
+        todo = todo[np.isnan(extra[todo])]
+        if not len(todo):
+            break
     cur.execute("SELECT a.id, a.global_id, a.name, a.owner_id, s.cluster_id FROM assets_asset a "
                 "JOIN clusters_assetscore s ON s.asset_id = a.id AND s.run_id = %s WHERE a.id = ANY(%s)",
                 [run.pk, ids.tolist()])
@@ -324,6 +246,20 @@ def _bridge_removals(cur, run: EngineRun, params: Params, df: pd.DataFrame, fram
                 "FROM jsonb_each(%s::jsonb) x WHERE c.id = x.key::bigint AND c.run_id = %s",
                 [json.dumps(by_cluster), run.pk])
     return out
+
+
+def _outlook(cur, run: EngineRun, df: pd.DataFrame, hazards: dict, scores, cluster_index: np.ndarray,
+             lot_ids: np.ndarray) -> None:
+    """Every cluster's year-by-year risk and cost of acting, for the multi-year plan."""
+    from clusters.engine.outlook import cluster_outlook
+    from clusters.engine.scoring import state_now
+
+    nows = ((scheme, rows, now) for _kind, scheme, rows, now in state_now(df, hazards))
+    out = cluster_outlook(nows, hazards, scores.cof, scores.repair_cost, scores.renew_cost, cluster_index,
+                          len(lot_ids))
+    payload = {str(cid): out.for_cluster(k) for k, cid in enumerate(lot_ids.tolist())}
+    cur.execute("UPDATE clusters_cluster c SET outlook = x.value FROM jsonb_each(%s::jsonb) x "
+                "WHERE c.id = x.key::bigint AND c.run_id = %s", [json.dumps(payload), run.pk])
 
 
 def run_execute(run_id: int) -> EngineRun:
@@ -356,26 +292,36 @@ def run_execute(run_id: int) -> EngineRun:
         with transaction.atomic():
             with connection.cursor() as cur:
                 bulk = bulk_mode(cur)
-            _write_scores(run, df["id"].to_numpy(), frame)
+            ids = df["id"].to_numpy()
+            acting = np.flatnonzero(frame["action"].to_numpy() != "monitor")
+            keys = lot_keys(ids[acting], frame["work_type"].to_numpy()[acting], srid=params.metric_srid,
+                            eps=params.cluster_distance_m, max_lot=params.max_lot_members, cell=params.lot_cell_m)
+            lap("cluster")
+            members = Members(keys, df["owner"].astype(str).to_numpy()[acting], df["kind"].to_numpy()[acting],
+                              frame["action"].to_numpy()[acting], frame["work_type"].to_numpy()[acting],
+                              frame["cost"].to_numpy()[acting], frame["dig_once_saving"].to_numpy()[acting],
+                              frame["risk_removed"].to_numpy()[acting], frame["dlof"].to_numpy()[acting],
+                              scores.components[acting])
+            lots, lot_of = aggregate(members, params.weights, params.mobilization_per_contract, params.objective)
+            lot_ids = insert_lots(run.pk, lots)
+            draw_outlines(run.pk)
+            lap("aggregate")
+            cluster_index = np.full(len(df), -1)
+            cluster_index[acting] = lot_of
+            cluster_id = np.full(len(df), -1, dtype=np.int64)
+            cluster_id[acting] = lot_ids[lot_of]
+            _write_scores(run, ids, frame, cluster_id)
             if bulk:
                 _verify_scores(run)
             lap("write_scores")
             with connection.cursor() as cur:
                 cur.execute("ANALYZE clusters_assetscore")
-                cur.execute(CLUSTER_SQL, {"run": run.pk, "srid": params.metric_srid, "eps": params.cluster_distance_m,
-                                          "max_lot": params.max_lot_members, "cell": params.lot_cell_m})
-                # Statistics after the lots are known, so the aggregation is planned for their real number.
-                cur.execute("ANALYZE clusters_assetscore")
-                lap("cluster")
-                weights = {f"w_{k}": float(params.weights.get(k, 0.0)) for k in COMPONENTS}
-                cur.execute(AGGREGATE_SQL, {"run": run.pk, "srid": params.metric_srid,
-                                            "mob": params.mobilization_per_contract, **weights})
-                cur.execute(RANK_SQL.format(order=OBJECTIVES.get(params.objective, "risk_per_myen")), {"run": run.pk})
-                lap("aggregate")
                 _consolidation(cur, run, params)
                 septic_groups = _septic_groups(cur, run, params, codes)
                 bridges = _bridge_removals(cur, run, params, df, frame)
                 lap("consolidation")
+                _outlook(cur, run, df, hazards, scores, cluster_index, lot_ids)
+                lap("outlook")
             clusters = run.clusters.all()
             summary = {
                 "assets": int(len(df)),

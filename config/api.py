@@ -6,11 +6,13 @@ from assets.api import router as assets_router
 from assets.services import VersionConflict
 from clusters.api import router as clusters_router
 from inspections.api import router as inspections_router
+from reports.api import router as reports_router
 
 api = NinjaAPI(title="群マネ API", version="1", auth=django_auth, urls_namespace="api")
 api.add_router("/", assets_router)
 api.add_router("/", inspections_router)
 api.add_router("/", clusters_router)
+api.add_router("/", reports_router)
 
 
 @api.exception_handler(ValidationError)

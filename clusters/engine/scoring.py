@@ -35,6 +35,8 @@ class Scores:
     risk_removed: np.ndarray
     work_type: np.ndarray
     dig_once_saving: np.ndarray
+    repair_cost: np.ndarray  # what either action would cost now, for the multi-year plan
+    renew_cost: np.ndarray
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame({"expected_state": self.expected_state, "lof": self.lof, "cof": self.cof, "risk": self.risk,
@@ -49,10 +51,9 @@ def _col(df: pd.DataFrame, name: str, fill=0.0) -> np.ndarray:
     return df[name].fillna(fill).to_numpy(dtype=float) if name in df else np.full(len(df), fill)
 
 
-def likelihood(df: pd.DataFrame, hazards: dict[str, Hazards], horizon: float):
-    """Expected state now, P(worst state within the horizon) now, and the same after renewal."""
-    n = len(df)
-    expected, lof, lof_after = np.zeros(n), np.zeros(n), np.zeros(n)
+def state_now(df: pd.DataFrame, hazards: dict[str, Hazards]):
+    """Per kind: its rows and their distribution over states today (rows × J). Uninspected assets start
+    from new at construction; inspected ones from their last grade."""
     kinds = df["kind"].to_numpy()
     state = _col(df, "state", -1).astype(int)
     years = np.maximum(_col(df, "years", 0.0), 0.0)
@@ -62,9 +63,17 @@ def likelihood(df: pd.DataFrame, hazards: dict[str, Hazards], horizon: float):
             continue
         theta = hazards[scheme].theta
         j = len(theta) + 1
-        # Uninspected assets start from new at construction; inspected ones from their last grade.
         start = np.clip(np.where(state[rows] >= 0, state[rows], 0), 0, j - 1)
-        now = transition(theta, years[rows])[np.arange(len(rows)), start]  # n × J
+        yield kind, scheme, rows, transition(theta, years[rows])[np.arange(len(rows)), start]
+
+
+def likelihood(df: pd.DataFrame, hazards: dict[str, Hazards], horizon: float):
+    """Expected state now, P(worst state within the horizon) now, and the same after renewal."""
+    n = len(df)
+    expected, lof, lof_after = np.zeros(n), np.zeros(n), np.zeros(n)
+    for _kind, scheme, rows, now in state_now(df, hazards):
+        theta = hazards[scheme].theta
+        j = len(theta) + 1
         p_h = transition(theta, float(horizon))
         expected[rows] = now @ np.arange(j)
         lof[rows] = now @ p_h[:, j - 1]
@@ -128,13 +137,13 @@ def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Par
          np.full(len(df), params.cost_septic_repair)],
         0.0)
     cost = np.where(action == "renew", renew_cost, np.where(action == "repair", repair_cost, 0.0))
-    return action, cost
+    return action, cost, repair_cost, renew_cost
 
 
 def score(df: pd.DataFrame, hazards: dict[str, Hazards], params: Params) -> Scores:
     expected, lof, lof_after = likelihood(df, hazards, params.horizon_years)
     comp, cof = consequence(df, params)
-    action, cost = actions(df, expected, lof, params)
+    action, cost, repair_cost, renew_cost = actions(df, expected, lof, params)
     acting = action != "monitor"
     risk = lof * cof
     removed = np.where(acting, np.maximum(lof - lof_after, 0) * cof, 0.0)
@@ -149,4 +158,5 @@ def score(df: pd.DataFrame, hazards: dict[str, Hazards], params: Params) -> Scor
     work[road_row[pairs]] = "road_sewer"
     saving = np.zeros(len(df))
     saving[pairs] = params.trench_width_m * _col(df, "length_m")[pairs] * params.cost_pavement_resurface_m2
-    return Scores(expected, lof, lof_after, comp, cof, risk, action, cost, removed, work, saving)
+    return Scores(expected, lof, lof_after, comp, cof, risk, action, cost, removed, work, saving, repair_cost,
+                  renew_cost)

@@ -46,8 +46,10 @@ class Command(BaseCommand):
                               f"{s.get('remove_bridges', 0)} cheaper to remove (detour on the road network)")
             for b in bridges[:3]:
                 detour = "no way round" if b["detour_m"] is None else f"detour +{b['detour_m']:,.0f} m"
+                verdict = {"remove": f"remove (saves {yen(b['saving_per_year'])}/year)",
+                           "renew": f"renew (removal would cost {yen(b['saving_per_year'])}/year more)"}
                 self.stdout.write(f"    {b['global_id']} {b['name']}: {b['traffic']:,.0f} vehicles/day, {detour}, "
-                                  f"{b['recommendation']} (saves {yen(b['saving_per_year'])}/year)")
+                                  f"{verdict.get(b['recommendation'], b['recommendation'])}")
         self.stdout.write(f"top {top} by {run.params['objective']}:")
         for c in run.clusters.order_by("rank")[:top]:
             shares = ", ".join(f"{k} {v / 1e6:,.1f}" for k, v in sorted(c.cost_shares.items()))

@@ -1,0 +1,106 @@
+"""Plans API: start a plan (scenarios + PDF, a django-q2 task), follow it, download the PDF."""
+
+import datetime
+
+from django.conf import settings
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django_q.tasks import async_task
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from assets import access
+from clusters import selectors as run_selectors
+from clusters.models import EngineRun
+from reports import selectors, services
+from reports.models import Plan
+
+router = Router(tags=["plans"])
+
+
+class PlanIn(Schema):
+    region: str
+    run: int | None = Field(None, description="engine run id; default: the region's latest finished run")
+    municipality: str | None = Field(None, description="6-digit code: that municipality's plan and PDF")
+    horizon_years: int = 10
+    strategy: str = "preventive"
+    budget_mode: str = "pooled"
+    budget_per_year: float | None = Field(None, description="yen; default: the levelled need")
+    budget_by_municipality: dict[str, float] = {}
+    levels: list[float] | None = None
+
+
+class PlanOut(Schema):
+    id: int
+    run: int = Field(..., alias="run_id")
+    region: str = Field(..., alias="run.region.slug")
+    municipality: str | None = Field(None, alias="municipality_id")
+    horizon_years: int
+    strategy: str
+    budget_mode: str
+    budget_per_year: float | None
+    levels: list
+    status: str
+    progress: int
+    message: str
+    error: str
+    result: dict
+    pdf_url: str | None
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    duration_s: float | None
+
+    @staticmethod
+    def resolve_pdf_url(obj) -> str | None:
+        return f"/api/v1/plans/{obj.pk}/pdf" if obj.status == Plan.Status.DONE and obj.pdf else None
+
+
+def _plan(request, pk: int) -> Plan:
+    try:
+        return selectors.plan_get(principal=request.user, pk=pk)
+    except Plan.DoesNotExist:
+        raise Http404 from None
+
+
+@router.post("/plans", response={202: PlanOut})
+def start_plan(request, payload: PlanIn):
+    region = get_object_or_404(access.regions_visible(request.user), slug=payload.region)
+    runs = run_selectors.run_list(principal=request.user, region=region.slug)
+    if payload.run is not None:
+        run = get_object_or_404(runs, pk=payload.run)
+    else:
+        run = runs.filter(status=EngineRun.Status.DONE).order_by("-finished_at").first()
+        if run is None:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"run": f"{region.slug} has no finished engine run yet; start one with POST /runs"})
+    muni = None
+    if payload.municipality:
+        muni = get_object_or_404(access.municipalities_visible(request.user), code=payload.municipality)
+    plan = services.plan_create(principal=request.user, run=run, municipality=muni,
+                                horizon_years=payload.horizon_years, strategy=payload.strategy,
+                                budget_mode=payload.budget_mode, budget_per_year=payload.budget_per_year,
+                                budget_by_municipality=payload.budget_by_municipality, levels=payload.levels)
+    async_task("reports.tasks.plan_execute_task", plan.pk, sync=getattr(settings, "ENGINE_SYNC", False))
+    plan.refresh_from_db()
+    return Status(202, plan)
+
+
+@router.get("/plans", response=list[PlanOut])
+@paginate
+def list_plans(request, region: str | None = None):
+    return selectors.plan_list(principal=request.user, region=region)
+
+
+@router.get("/plans/{pk}", response=PlanOut)
+def get_plan(request, pk: int):
+    return _plan(request, pk)
+
+
+@router.get("/plans/{pk}/pdf", response={409: dict})
+def get_plan_pdf(request, pk: int):
+    plan = _plan(request, pk)
+    if plan.status != Plan.Status.DONE or not plan.pdf:
+        return Status(409, {"detail": f"plan #{plan.pk} is {plan.status} ({plan.progress} %); the PDF is not ready"})
+    name = f"plan-{plan.run.region.slug}-{plan.municipality_id or 'region'}-{plan.pk}.pdf"
+    return FileResponse(plan.pdf.open("rb"), content_type="application/pdf", as_attachment=True, filename=name)

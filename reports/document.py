@@ -1,0 +1,188 @@
+"""Gather what a plan's PDF says (the ORM edge of the renderer): set-based reads, a few thousand rows at most."""
+
+import json
+
+from django.db import connection
+from django.utils import timezone
+
+from assets.models import Municipality
+from assets.reference.municipalities import CREDIT
+from clusters.models import Cluster
+from reports.models import Plan
+from reports.pdf.model import Area, ClusterPage, ClusterRow, Member, PlanDocument
+from reports.pdf.render import ACTION_LABEL, KIND_LABEL, STRATEGY_LABEL, wareki_fy
+
+TOP_PAGES = 10
+MEMBERS_PER_PAGE = 30
+AGE_BANDS = [(None, 1959, "〜1959"), (1960, 1969, "1960年代"), (1970, 1979, "1970年代"), (1980, 1989, "1980年代"),
+             (1990, 1999, "1990年代"), (2000, 2009, "2000年代"), (2010, 2019, "2010年代"), (2020, None, "2020〜")]
+PARAMS_SHOWN = ("horizon_years", "lof_action_threshold", "weights", "cluster_distance_m", "mobilization_per_contract",
+                "cost_pavement_resurface_m2", "cost_bridge_repair_m2", "cost_bridge_renew_m2", "cost_pipe_renew_base_m",
+                "cost_pipe_renew_per_mm_m", "discount_rate", "sewer_life_years", "septic_install_per_household",
+                "bridge_removal_max_traffic", "detour_cost_per_vehicle_km", "objective")
+
+METHOD = [
+    "台帳：構成市町村と県の道路（舗装）・橋梁・下水道管渠・マンホール・浄化槽を、管理者の別なく一つの台帳で扱う。"
+    "健全度は各施設の最新の点検結果（橋梁の健全性Ⅰ〜Ⅳ、舗装の診断区分、下水道の緊急度、浄化槽の法定検査）による。",
+    "劣化予測：判定区分の推移を多段階指数ハザードモデル（マルコフ連鎖）で表し、同じ施設の連続する点検結果の組から"
+    "最尤法で推定した。組が50未満の区分は既定値を用いる。",
+    "リスク：計画期間内に最悪の区分に達する確率（起こりやすさ）×影響の大きさ。影響は交通量、緊急輸送道路、処理人口・管径、"
+    "土被り、上部道路（管路の破損で道路が陥没する影響）、重要施設、迂回距離を重み付けして合計した。",
+    "群：期間内に対策が必要な施設のうち、工種が同じで互いに300m以内のものを、所有者に関わらず一つの発注単位とした。"
+    "舗装の打換えとその下の管路の更新は一つの群とし、掘削・復旧を一度で済ませる（掘り返しの削減）。",
+    "中長期計画：各群をどの年度に実施するかを、年度ごとの予算を超えない範囲で、計画期間内のリスク×年の削減量が最大となるよう"
+    "混合整数計画（HiGHS）で求めた。先送りすると劣化が進み、修繕で済んだものが更新になる分だけ費用が増える。",
+    "集約・再編：下水道管路は、更新費と維持費の年価を合併処理浄化槽の設置・維持の年価と比べた（都道府県構想の手法）。"
+    "橋梁は、道路網から橋を除いたときの迂回延長を最短経路で求め、更新・維持の年価と撤去費＋迂回による利用者費用の年価を比べた。",
+]
+
+
+def _wareki_date(d) -> str:
+    n = d.year - 2018
+    return f"令和{'元' if n == 1 else n}年{d.month}月{d.day}日"
+
+
+def _short(label: str) -> str:
+    """「Ⅲ-1 修繕段階（表層等修繕）」→「Ⅲ-1」, 「緊急度Ⅱ（中度）」→「緊急度Ⅱ」: what fits a table cell."""
+    return label.split(" ")[0].split("（")[0]
+
+
+def _rings(geojson: str | None) -> list:
+    if not geojson:
+        return []
+    g = json.loads(geojson)
+    polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+    return [[tuple(p) for p in poly[0]] for poly in polys]
+
+
+def _stats(codes: list[str]) -> tuple[list, list, list]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT kind, count(*) FROM assets_asset WHERE owner_id = ANY(%s) AND status <> 'removed' "
+                    "GROUP BY kind ORDER BY kind", [codes])
+        counts = [(KIND_LABEL.get(k, k), n) for k, n in cur.fetchall()]
+        cur.execute(
+            """
+            SELECT a.kind, g.rank, g.code, g.label, count(*)
+            FROM assets_asset a
+            LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
+            LEFT JOIN inspections_grade g ON g.id = c.grade_id
+            WHERE a.owner_id = ANY(%s) AND a.status <> 'removed'
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2 NULLS LAST
+            """, [codes])
+        conditions: dict[str, list] = {}
+        for kind, _rank, _code, label, n in cur.fetchall():
+            conditions.setdefault(KIND_LABEL.get(kind, kind), []).append((_short(label) if label else "未点検", n))
+        cur.execute("SELECT kind, built_fiscal_year / 10 * 10, count(*) FROM assets_asset "
+                    "WHERE owner_id = ANY(%s) AND status <> 'removed' AND built_fiscal_year IS NOT NULL "
+                    "GROUP BY 1, 2", [codes])
+        ages: dict[str, list[int]] = {}
+        for kind, decade, n in cur.fetchall():
+            row = ages.setdefault(KIND_LABEL.get(kind, kind), [0] * len(AGE_BANDS))
+            band = next(i for i, (lo, hi, _) in enumerate(AGE_BANDS) if (lo is None or decade >= lo)
+                        and (hi is None or decade <= hi))
+            row[band] += n
+    return counts, list(conditions.items()), sorted(ages.items())
+
+
+def _areas(codes: list[str], focus: str | None) -> list[Area]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT code, name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(boundary, 0.0003), 6) "
+                    "FROM assets_municipality WHERE code = ANY(%s) AND kind <> 'prefecture' AND boundary IS NOT NULL "
+                    "ORDER BY code", [codes])
+        return [Area(name, _rings(g), highlighted=(code == focus)) for code, name, g in cur.fetchall()]
+
+
+def _members(cluster_ids: list[int]) -> dict[int, tuple[list[Member], int]]:
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT cluster_id, global_id, kind, name, owner, action, cost, grade, risk, lon, lat, total FROM (
+                SELECT s.cluster_id, a.global_id, a.kind, a.name, m.name AS owner, s.action, s.cost,
+                       split_part(split_part(g.label, ' ', 1), '（', 1) AS grade, s.risk,
+                       ST_X(ST_PointOnSurface(a.geom)) AS lon,
+                       ST_Y(ST_PointOnSurface(a.geom)) AS lat,
+                       row_number() OVER (PARTITION BY s.cluster_id ORDER BY s.risk DESC, a.id) AS k,
+                       count(*) OVER (PARTITION BY s.cluster_id) AS total
+                FROM clusters_assetscore s
+                JOIN assets_asset a ON a.id = s.asset_id
+                JOIN assets_municipality m ON m.code = a.owner_id
+                LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
+                LEFT JOIN inspections_grade g ON g.id = c.grade_id
+                WHERE s.cluster_id = ANY(%s)
+            ) t WHERE k <= %s ORDER BY cluster_id, k
+            """, [cluster_ids, MEMBERS_PER_PAGE])
+        out: dict[int, tuple[list[Member], int]] = {}
+        from clusters.models import ACTIONS
+
+        for cid, gid, kind, name, owner, action, cost, grade, risk, lon, lat, total in cur.fetchall():
+            members, _ = out.get(cid, ([], total))
+            members.append(Member(gid, kind, name, owner, ACTIONS[action], cost, grade or "", risk, lon, lat))
+            out[cid] = (members, total)
+    return out
+
+
+def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
+    run = plan.run
+    region = run.region
+    focus = plan.municipality_id
+    members = list(region.members.values_list("code", flat=True))
+    codes = [focus] if focus else members
+    names = dict(Municipality.objects.filter(code__in=members).values_list("code", "name"))
+    counts, conditions, ages = _stats(codes)
+    year_of = {a["cluster_id"]: a["fiscal_year"] for a in plan.result.get("actions", [])}
+    qs = Cluster.objects.filter(run=run).order_by("rank")
+    if focus:
+        qs = qs.filter(cost_shares__has_key=focus)
+    with connection.cursor() as cur:
+        ids = list(qs.values_list("id", flat=True))
+        cur.execute("SELECT id, ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.00005), 6) FROM clusters_cluster "
+                    "WHERE id = ANY(%s)", [ids])
+        outline = dict(cur.fetchall())
+    rows = [ClusterRow(c.id, c.rank, c.key, c.work_type, c.member_count,
+                       [names.get(k, k) for k in sorted(c.cost_shares)], c.total_cost, c.bundling_saving,
+                       c.risk_removed, c.risk_per_myen, c.action_mix, c.drivers, _rings(outline.get(c.id)),
+                       year_of.get(c.id), c.consolidation)
+            for c in qs.only("id", "rank", "key", "work_type", "member_count", "cost_shares", "total_cost",
+                             "bundling_saving", "risk_removed", "risk_per_myen", "action_mix", "drivers",
+                             "consolidation")]
+    top_rows = rows[:top]
+    mem = _members([r.id for r in top_rows])
+    pages = []
+    for r in top_rows:
+        cs = next(c for c in qs.filter(id=r.id).values_list("cost_shares", flat=True))
+        ms, total = mem.get(r.id, ([], 0))
+        pages.append(ClusterPage(r, [(names.get(k, k), float(v)) for k, v in sorted(cs.items(), key=lambda kv: -kv[1])],
+                                 ms, total))
+    summary = run.summary
+    bridges = [b for b in summary.get("bridge_removals", []) if not focus or b["owner"] == focus]
+    for b in bridges:
+        b["owner"] = names.get(b["owner"], b["owner"])
+    groups = [dict(g, owners=[names.get(o, o) for o in g["owners"]]) for g in summary.get("septic_groups", [])
+              if not focus or focus in g["owners"]][:40]
+    sewer = [{"key": r.key, **r.consolidation} for r in rows if "sewer_vs_septic" in r.consolidation]
+    sewer.sort(key=lambda r: (r["sewer_vs_septic"]["recommendation"] != "convert_to_septic",
+                              -r["sewer_vs_septic"]["saving_per_year"]))
+    fys = plan.result.get("fiscal_years", [])
+    scope = f"{region.name}　{names.get(focus, focus)}" if focus else region.name
+    params = [(k, json.dumps(run.params[k], ensure_ascii=False) if isinstance(run.params.get(k), dict)
+               else str(run.params.get(k))) for k in PARAMS_SHOWN if k in run.params]
+    params += [("plan: horizon_years", str(plan.horizon_years)), ("plan: strategy", plan.strategy),
+               ("plan: budget_mode", plan.budget_mode),
+               ("plan: budget_per_year",
+                "levelled need" if plan.budget_per_year is None else f"{plan.budget_per_year:,.0f}"),
+               ("plan: levels", ", ".join(f"{x:g}" for x in plan.levels))]
+    ts = run.data_timestamp
+    return PlanDocument(
+        title="地域インフラ群 維持管理計画", scope=scope, region=region.name,
+        lead=region.lead.name if region.lead_id else region.name,
+        generated_on=_wareki_date(timezone.localdate()),
+        period=f"{wareki_fy(fys[0])}〜{wareki_fy(fys[-1])}" if fys else "",
+        run_id=run.pk, data_timestamp=timezone.localtime(ts).strftime("%Y-%m-%d %H:%M") if ts else "—",
+        counts=counts, conditions=conditions, ages=ages, age_bands=[b[2] for b in AGE_BANDS],
+        areas=_areas(members, focus), clusters=rows, pages=pages, fiscal_years=fys,
+        strategy=STRATEGY_LABEL.get(plan.strategy, plan.strategy), scenarios=plan.result.get("scenarios", []),
+        main=plan.result.get("main"), sewer_septic=sewer[:40], bridges=bridges[:40], septic_groups=groups,
+        hazards=summary.get("hazards", {}), params=params, method=METHOD, credit=CREDIT, plan_id=plan.pk)
+
+
+__all__ = ["ACTION_LABEL", "build_document"]

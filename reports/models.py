@@ -1,0 +1,56 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from assets.models import Municipality
+from clusters.models import EngineRun
+
+__all__ = ["Plan"]
+
+
+class Plan(models.Model):
+    """A multi-year maintenance plan drawn from one engine run, its scenarios, and the PDF that prints it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Strategy(models.TextChoices):
+        PREVENTIVE = "preventive", _("Preventive maintenance (予防保全)")
+        CORRECTIVE = "corrective", _("Corrective maintenance (事後保全)")
+
+    class BudgetMode(models.TextChoices):
+        POOLED = "pooled", _("Pooled for the region")
+        PER_MUNICIPALITY = "per_municipality", _("Per municipality, by cost shares")
+
+    run = models.ForeignKey(EngineRun, verbose_name=_("engine run"), on_delete=models.CASCADE, related_name="plans")
+    municipality = models.ForeignKey(Municipality, verbose_name=_("municipality"), null=True, blank=True,
+                                     on_delete=models.CASCADE, help_text=_("empty: the whole region"))
+    horizon_years = models.PositiveSmallIntegerField(_("horizon (years)"), default=10)
+    strategy = models.CharField(_("strategy"), max_length=12, choices=Strategy.choices, default=Strategy.PREVENTIVE)
+    budget_mode = models.CharField(_("budget"), max_length=20, choices=BudgetMode.choices, default=BudgetMode.POOLED)
+    budget_per_year = models.FloatField(_("budget per year (yen)"), null=True, blank=True,
+                                        help_text=_("empty: the levelled need"))
+    budget_by_municipality = models.JSONField(_("budget per year by municipality (yen)"), default=dict, blank=True)
+    levels = models.JSONField(_("budget levels compared"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    message = models.CharField(_("message"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="plans/", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("maintenance plan")
+        verbose_name_plural = _("maintenance plans")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        where = self.municipality_id or self.run.region.slug
+        return f"plan #{self.pk} {where} (run #{self.run_id})"

@@ -1,0 +1,3 @@
+from reports.pdf.render import render_pdf
+
+__all__ = ["render_pdf"]

@@ -1,0 +1,84 @@
+"""What a maintenance-plan PDF says, as plain data: the renderer takes this and nothing else."""
+
+from dataclasses import dataclass, field
+
+Ring = list[tuple[float, float]]  # (lon, lat)
+
+
+@dataclass
+class Area:
+    name: str
+    rings: list[Ring]
+    highlighted: bool = False
+
+
+@dataclass
+class ClusterRow:
+    id: int
+    rank: int
+    key: str
+    work_type: str
+    members: int
+    municipalities: list[str]
+    cost: float  # yen
+    saving: float
+    risk_removed: float
+    per_myen: float
+    action_mix: dict
+    drivers: dict
+    rings: list[Ring]
+    fiscal_year: int | None = None
+    consolidation: dict = field(default_factory=dict)
+
+
+@dataclass
+class Member:
+    global_id: str
+    kind: str
+    name: str
+    owner: str
+    action: str
+    cost: float
+    grade: str
+    risk: float
+    lon: float
+    lat: float
+
+
+@dataclass
+class ClusterPage:
+    row: ClusterRow
+    shares: list[tuple[str, float]]  # (municipality name, yen)
+    members: list[Member]
+    member_total: int
+
+
+@dataclass
+class PlanDocument:
+    title: str
+    scope: str  # the region, or the municipality within it
+    region: str
+    lead: str
+    generated_on: str  # 和暦 date
+    period: str  # e.g. 令和9年度〜令和18年度
+    run_id: int
+    data_timestamp: str
+    counts: list[tuple[str, int]]  # kind label, assets
+    conditions: list[tuple[str, list[tuple[str, int]]]]  # kind label → [(grade label, assets)]
+    ages: list[tuple[str, list[int]]]  # kind label → assets per age band
+    age_bands: list[str]
+    areas: list[Area]
+    clusters: list[ClusterRow]
+    pages: list[ClusterPage]
+    fiscal_years: list[int]
+    strategy: str  # label of the chosen strategy
+    scenarios: list[dict]
+    main: int | None
+    sewer_septic: list[dict]
+    bridges: list[dict]
+    septic_groups: list[dict]
+    hazards: dict
+    params: list[tuple[str, str]]
+    method: list[str]
+    credit: str
+    plan_id: int = 0

@@ -1,0 +1,360 @@
+"""The maintenance-plan PDF (A4, Japanese, IPAex embedded): PlanDocument in, PDF bytes out. No database."""
+
+import io
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Frame,
+    KeepTogether,
+    LongTable,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    TableStyle,
+)
+
+from reports.pdf import drawings
+from reports.pdf.fonts import GOTHIC, MINCHO, register
+from reports.pdf.model import PlanDocument
+
+WIDTH, HEIGHT = A4
+MARGIN = 18 * mm
+BODY_W = WIDTH - 2 * MARGIN
+WORK_LABEL = {"road": "舗装", "sewer": "下水道管路", "bridge": "橋梁", "septic": "浄化槽", "road_sewer": "舗装＋下水道"}
+ACTION_LABEL = {"monitor": "経過観察", "repair": "修繕", "renew": "更新"}
+KIND_LABEL = {"road_segment": "道路(舗装)", "bridge": "橋梁", "sewer_pipe": "下水道管渠", "manhole": "マンホール",
+              "septic_tank": "浄化槽"}
+STRATEGY_LABEL = {"preventive": "予防保全", "corrective": "事後保全"}
+DRIVER_LABEL = {"traffic": "交通量", "emergency_route": "緊急輸送道路", "served": "処理人口・管径", "depth": "土被り",
+                "road_above": "上部道路", "important_facility": "重要施設", "detour": "迂回距離"}
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = dict(fontName=MINCHO, fontSize=9.5, leading=15, wordWrap="CJK")
+    return {
+        "body": ParagraphStyle("body", **base),
+        "small": ParagraphStyle("small", **{**base, "fontSize": 8, "leading": 12}),
+        "cell": ParagraphStyle("cell", **{**base, "fontName": GOTHIC, "fontSize": 7.5, "leading": 10}),
+        "h1": ParagraphStyle("h1", fontName=GOTHIC, fontSize=15, leading=22, spaceBefore=4, spaceAfter=8,
+                             textColor=colors.HexColor("#0d3c61"), wordWrap="CJK"),
+        "h2": ParagraphStyle("h2", fontName=GOTHIC, fontSize=11.5, leading=17, spaceBefore=8, spaceAfter=4,
+                             textColor=colors.HexColor("#0d3c61"), wordWrap="CJK"),
+        "title": ParagraphStyle("title", fontName=GOTHIC, fontSize=24, leading=34, alignment=TA_CENTER,
+                                wordWrap="CJK"),
+        "subtitle": ParagraphStyle("subtitle", fontName=GOTHIC, fontSize=14, leading=22, alignment=TA_CENTER,
+                                   wordWrap="CJK"),
+        "centre": ParagraphStyle("centre", **{**base, "alignment": TA_CENTER, "fontSize": 11, "leading": 18}),
+    }
+
+
+def _yen_m(x: float) -> str:
+    return f"{x / 1e6:,.1f}"
+
+
+def wareki_fy(fy: int) -> str:
+    """Fiscal year as a council reads it: 令和9年度 (2027)."""
+    if fy >= 2019:
+        n = fy - 2018
+        return f"令和{'元' if n == 1 else n}年度"
+    return f"平成{fy - 1988}年度"
+
+
+def _table(rows: list[list], widths: list[float], header_rows: int = 1, align_right: tuple = (),
+           zebra: bool = True) -> LongTable:
+    """A table that splits across pages and repeats its header on each."""
+    st = _styles()["cell"]
+    data = [[c if not isinstance(c, str) else Paragraph(c, st) for c in r] for r in rows]
+    t = LongTable(data, colWidths=widths, repeatRows=header_rows)
+    style = [
+        ("FONTNAME", (0, 0), (-1, -1), GOTHIC),
+        ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#9aa7b4")),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#dde7f0")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    if zebra:
+        for i in range(header_rows, len(rows)):
+            if (i - header_rows) % 2:
+                style.append(("BACKGROUND", (0, i), (-1, i), colors.HexColor("#f6f8fa")))
+    t.setStyle(TableStyle(style))
+    return t
+
+
+def _num(text: str) -> Paragraph:
+    return Paragraph(text, ParagraphStyle("num", parent=_styles()["cell"], alignment=2))
+
+
+class _NumberedCanvas(Canvas):
+    """Two passes: pages are kept until the end, so each footer can say "n / N"."""
+
+    def __init__(self, *args, doc: PlanDocument | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._saved = []
+        self._plan = doc
+
+    def showPage(self):
+        self._saved.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._saved)
+        for state in self._saved:
+            self.__dict__.update(state)
+            if self._pageNumber > 1:
+                self.setFont(GOTHIC, 8)
+                self.setFillColor(colors.HexColor("#555555"))
+                self.drawCentredString(WIDTH / 2, 10 * mm, f"- {self._pageNumber} / {total} -")
+                if self._plan is not None:
+                    self.drawString(MARGIN, HEIGHT - 11 * mm, self._plan.title)
+                    self.drawRightString(WIDTH - MARGIN, HEIGHT - 11 * mm, self._plan.scope)
+                    self.setStrokeColor(colors.HexColor("#9aa7b4"))
+                    self.setLineWidth(0.4)
+                    self.line(MARGIN, HEIGHT - 12.5 * mm, WIDTH - MARGIN, HEIGHT - 12.5 * mm)
+            super().showPage()
+        super().save()
+
+
+def _cover(doc: PlanDocument, st) -> list:
+    return [
+        Spacer(1, 55 * mm),
+        Paragraph(doc.scope, st["subtitle"]),
+        Spacer(1, 6 * mm),
+        Paragraph(doc.title, st["title"]),
+        Paragraph("（個別施設計画・長寿命化修繕計画）", st["subtitle"]),
+        Spacer(1, 8 * mm),
+        Paragraph(f"計画期間　{doc.period}", st["subtitle"]),
+        Spacer(1, 70 * mm),
+        Paragraph(doc.generated_on, st["centre"]),
+        Paragraph(doc.lead, st["centre"]),
+        Spacer(1, 18 * mm),
+        Paragraph(f"エンジン実行 #{doc.run_id}　データ時点 {doc.data_timestamp}", st["small"]),
+        NextPageTemplate("body"),
+        PageBreak(),
+    ]
+
+
+def _summary(doc: PlanDocument, st) -> list:
+    out = [Paragraph("1. 施設の現況", st["h1"]),
+           Paragraph(f"{doc.scope}が管理する施設を、市町村の別なく一つの台帳として集計した。"
+                     "健全度は最新の点検結果による（未点検の施設は「未点検」）。", st["body"]),
+           Paragraph("1.1 施設数", st["h2"])]
+    total = sum(n for _, n in doc.counts)
+    rows = [["施設種別", "施設数", "構成比"]] + [[k, _num(f"{n:,}"), _num(f"{100 * n / max(total, 1):.1f}%")]
+                                          for k, n in doc.counts] + [["合計", _num(f"{total:,}"), _num("100%")]]
+    out += [_table(rows, [60 * mm, 40 * mm, 30 * mm]), Paragraph("1.2 健全度の分布", st["h2"])]
+    out.append(drawings.stacked_bars(doc.conditions, BODY_W))
+    rows = [["施設種別", "判定区分（件数）"]] + [[k, "　".join(f"{g}: {n:,}" for g, n in grades)]
+                                          for k, grades in doc.conditions]
+    out += [_table(rows, [40 * mm, BODY_W - 40 * mm]), CondPageBreak(80 * mm), Paragraph("1.3 建設年代", st["h2"])]
+    out.append(drawings.bar_chart(doc.age_bands, doc.ages, BODY_W, 70 * mm, "施設数", stacked=True))
+    return out
+
+
+def _map(doc: PlanDocument, st) -> list:
+    return [PageBreak(), Paragraph("2. 群（クラスター）の配置", st["h1"]),
+            Paragraph("色は工種、番号は優先順位。境界は市町村界。群は所有者に関わらず、工種が同じで"
+                      "互いに近い施設を一つの発注単位としてまとめたもの。", st["body"]),
+            Spacer(1, 3 * mm), drawings.region_map(doc.areas, doc.clusters, BODY_W, 165 * mm),
+            Paragraph(doc.credit, st["small"])]
+
+
+def _ranking(doc: PlanDocument, st) -> list:
+    rows = [["順位", "群ID", "工種", "施設数", "関係市町村", "事業費<br/>(百万円)", "削減リスク", "百万円当たり",
+             "実施年度"]]
+    for c in doc.clusters:
+        rows.append([_num(str(c.rank)), c.key, WORK_LABEL.get(c.work_type, c.work_type), _num(f"{c.members:,}"),
+                     "・".join(c.municipalities), _num(_yen_m(c.cost)), _num(f"{c.risk_removed:,.2f}"),
+                     _num(f"{c.per_myen:,.3f}"), wareki_fy(c.fiscal_year) if c.fiscal_year else "計画期間外"])
+    widths = [10 * mm, 25 * mm, 19 * mm, 12 * mm, 34 * mm, 17 * mm, 15 * mm, 17 * mm, BODY_W - 149 * mm]
+    return [PageBreak(), Paragraph("3. 優先順位", st["h1"]),
+            Paragraph("順位は削減できるリスク（劣化の起こりやすさ×影響の大きさ）を事業費100万円当たりで比べたもの。"
+                      "実施年度は4.の中長期計画による。", st["body"]), Spacer(1, 2 * mm), _table(rows, widths)]
+
+
+def _cluster_pages(doc: PlanDocument, st) -> list:
+    out = [PageBreak(), Paragraph("6. 群別調書（上位の群）", st["h1"])]
+    for i, page in enumerate(doc.pages):
+        c = page.row
+        if i:
+            out.append(PageBreak())
+        out.append(Paragraph(f"第{c.rank}位　群 {c.key}（{WORK_LABEL.get(c.work_type, c.work_type)}）", st["h2"]))
+        mix = "、".join(f"{KIND_LABEL.get(k.split(':')[0], k)}{ACTION_LABEL.get(k.split(':')[1], '')} {n}"
+                       for k, n in sorted(c.action_mix.items()))
+        facts = [["実施年度", wareki_fy(c.fiscal_year) if c.fiscal_year else "計画期間外"],
+                 ["対策", mix],
+                 ["事業費", f"{_yen_m(c.cost)} 百万円（一括発注による節減 {_yen_m(c.saving)} 百万円）"],
+                 ["削減リスク", f"{c.risk_removed:,.2f}（100万円当たり {c.per_myen:,.3f}）"],
+                 ["関係市町村", "・".join(c.municipalities)]]
+        out.append(_table(facts, [28 * mm, BODY_W - 28 * mm], header_rows=0, zebra=False))
+        out.append(Spacer(1, 2 * mm))
+        out.append(drawings.cluster_map(doc.areas, c, page.members, BODY_W, 70 * mm))
+        total_share = sum(y for _, y in page.shares) or 1
+        shares = [["市町村", "負担額(百万円)", "負担割合"]] + [
+            [n, _num(_yen_m(y)), _num(f"{100 * y / total_share:.1f}%")] for n, y in page.shares]
+        drivers_total = sum(c.drivers.values()) or 1
+        why = [["順位の理由（削減リスクの内訳）", "寄与"]] + [
+            [DRIVER_LABEL.get(k, k), _num(f"{100 * v / drivers_total:.0f}%")]
+            for k, v in sorted(c.drivers.items(), key=lambda kv: -kv[1]) if v > 0]
+        out.append(Spacer(1, 2 * mm))
+        out.append(KeepTogether([_table(shares, [50 * mm, 28 * mm, 22 * mm]), Spacer(1, 2 * mm),
+                                 _table(why, [60 * mm, 20 * mm])]))
+        for note in _consolidation_notes(c.consolidation):
+            out.append(Paragraph(note, st["small"]))
+        rows = [["施設ID", "種別", "名称", "管理者", "対策", "判定", "リスク", "費用(百万円)"]]
+        for m in page.members:
+            rows.append([m.global_id, KIND_LABEL.get(m.kind, m.kind), m.name or "—", m.owner,
+                         ACTION_LABEL.get(m.action, m.action), m.grade or "未点検", _num(f"{m.risk:.2f}"),
+                         _num(_yen_m(m.cost))])
+        more = page.member_total - len(page.members)
+        out += [Spacer(1, 2 * mm), Paragraph("構成施設" + (f"（リスクの大きい順に{len(page.members)}件、ほか{more}件）"
+                                                      if more > 0 else ""), st["small"]),
+                _table(rows, [30 * mm, 20 * mm, 30 * mm, 25 * mm, 14 * mm, 14 * mm, 14 * mm, BODY_W - 147 * mm])]
+    return out
+
+
+def _consolidation_notes(cons: dict) -> list[str]:
+    notes = []
+    s = cons.get("sewer_vs_septic")
+    if s and s.get("recommendation") == "convert_to_septic":
+        notes.append(f"集約・再編：この群の管路は1kmあたり{s['households_per_km']:.1f}戸と損益分岐"
+                     f"（{s['break_even_per_km']:.1f}戸/km）を下回り、合併処理浄化槽への転換で年{_yen_m(s['saving_per_year'])}百万円安い。")
+    for b in cons.get("bridge_removal", []):
+        if b.get("recommendation") == "remove":
+            notes.append(f"集約・再編：{b['name'] or b['global_id']}は交通量{b['traffic']:,.0f}台/日、迂回延長"
+                         f"{b['detour_m']:,.0f}m。撤去の方が年{_yen_m(b['saving_per_year'])}百万円安い。")
+    return notes
+
+
+def _plan(doc: PlanDocument, st) -> list:
+    out = [PageBreak(), Paragraph("4. 中長期計画", st["h1"])]
+    if doc.main is None:
+        return out + [Paragraph("対策を要する群がないため、計画はない。", st["body"])]
+    s = doc.scenarios[doc.main]
+    years = [wareki_fy(fy) for fy in doc.fiscal_years]
+    out.append(Paragraph(
+        f"戦略は{doc.strategy}。各年度の予算の範囲で、計画期間内に削減できるリスク（リスク×年）が最大となるよう、"
+        "どの群をどの年度に実施するかを数理最適化（混合整数計画、HiGHS）で定めた。先送りした群は劣化が進み、"
+        f"費用もリスクも増える。最適化の結果は{s['objective']:,.1f}、比較のための貪欲法（各年度に費用対効果の高い順）は"
+        f"{s['greedy_objective']:,.1f}（{_gain(s)}）。", st["body"]))
+    out.append(drawings.bar_chart(years, [("予算", [x / 1e6 for x in s["budget"]]), ("執行", [x / 1e6 for x in s["spend"]])],
+                                  BODY_W, 62 * mm, "百万円"))
+    out.append(drawings.line_chart(list(range(len(years))), [("計画どおり実施", s["risk"]),
+                                                             ("対策なし", s["risk_untreated"])],
+                                   BODY_W, 62 * mm, "リスク", years))
+    rows = [["年度", "予算(百万円)", "執行(百万円)", "リスク", "対策なし", "未対策の要対策額(百万円)"]]
+    for k, fy in enumerate(doc.fiscal_years):
+        rows.append([f"{wareki_fy(fy)}（{fy}）", _num(_yen_m(s["budget"][k])), _num(_yen_m(s["spend"][k])),
+                     _num(f"{s['risk'][k]:,.1f}"), _num(f"{s['risk_untreated'][k]:,.1f}"), _num(_yen_m(s["backlog"][k]))])
+    out += [_table(rows, [34 * mm, 25 * mm, 25 * mm, 22 * mm, 22 * mm, BODY_W - 128 * mm])]
+    return out
+
+
+def _gain(s: dict) -> str:
+    g = s["greedy_objective"]
+    return f"最適化で{100 * (s['objective'] - g) / g:+.1f}%" if g > 0 else "同等"
+
+
+def _scenarios(doc: PlanDocument, st) -> list:
+    if not doc.scenarios:
+        return []
+    out = [PageBreak(), Paragraph("5. シナリオの比較", st["h1"]),
+           Paragraph("事後保全（最悪の状態に達してから更新）と予防保全（修繕可能なうちに修繕）を、予算の水準を変えて比べた。"
+                     "50年ライフサイクルコストは、計画期間の執行額、期間末に残る要対策額、その後の定常的な年額の合計。",
+                     st["body"])]
+    rows = [["戦略", "予算水準", "執行計(百万円)", "実施群", "期末リスク", "期末の未対策額(百万円)", "50年LCC(億円)",
+             "最適化/貪欲法"]]
+    for s in doc.scenarios:
+        rows.append([STRATEGY_LABEL.get(s["strategy"], s["strategy"]), _num(f"{s['level']:.0%}"),
+                     _num(_yen_m(sum(s["spend"]))), _num(f"{s['treated']:,}"), _num(f"{s['risk'][-1]:,.1f}"),
+                     _num(_yen_m(s["backlog"][-1])), _num(f"{s['lcc50'] / 1e8:,.1f}"), _num(_gain(s))])
+    out.append(_table(rows, [20 * mm, 16 * mm, 24 * mm, 15 * mm, 20 * mm, 28 * mm, 22 * mm, BODY_W - 145 * mm]))
+    years = [wareki_fy(fy) for fy in doc.fiscal_years]
+    series = [(f"{STRATEGY_LABEL.get(s['strategy'], '')}{s['level']:.0%}", s["risk"]) for s in doc.scenarios]
+    out += [Spacer(1, 4 * mm), drawings.line_chart(list(range(len(years))), series, BODY_W, 75 * mm, "リスクの推移", years)]
+    out.append(drawings.bar_chart(
+        [f"{STRATEGY_LABEL.get(s['strategy'], '')}{s['level']:.0%}" for s in doc.scenarios],
+        [("50年LCC(億円)", [s["lcc50"] / 1e8 for s in doc.scenarios])], BODY_W, 60 * mm, "億円"))
+    return out
+
+
+def _consolidation(doc: PlanDocument, st) -> list:
+    out = [PageBreak(), Paragraph("7. 集約・再編の候補", st["h1"]),
+           Paragraph("7.1 下水道から合併処理浄化槽への転換", st["h2"])]
+    if doc.sewer_septic:
+        rows = [["群ID", "管路延長(km)", "戸数", "戸/km", "損益分岐(戸/km)", "更新(百万円/年)", "浄化槽(百万円/年)", "判定"]]
+        for r in doc.sewer_septic:
+            s = r["sewer_vs_septic"]
+            rows.append([r["key"], _num(f"{s['pipe_km']:.2f}"), _num(f"{s['households']:,.0f}"),
+                         _num(f"{s['households_per_km']:.1f}"), _num(f"{s['break_even_per_km']:.1f}"),
+                         _num(_yen_m(s["annual_cost_renew"])), _num(_yen_m(s["annual_cost_septic"])),
+                         "浄化槽へ転換" if s["recommendation"] == "convert_to_septic" else "管路を更新"])
+        out.append(_table(rows, [28 * mm, 20 * mm, 16 * mm, 16 * mm, 22 * mm, 22 * mm, 24 * mm, BODY_W - 148 * mm]))
+    else:
+        out.append(Paragraph("該当なし。", st["body"]))
+    out.append(Paragraph("7.2 橋梁の撤去・集約", st["h2"]))
+    if doc.bridges:
+        rows = [["橋梁", "管理者", "交通量(台/日)", "迂回(m)", "維持(百万円/年)", "撤去(百万円/年)", "判定"]]
+        verdict = {"remove": "撤去を検討", "renew": "更新", "no_alternative_route": "迂回路なし"}
+        for b in doc.bridges:
+            rows.append([f"{b['name'] or ''} {b['global_id']}", b["owner"], _num(f"{b['traffic']:,.0f}"),
+                         _num("—" if b["detour_m"] is None else f"{b['detour_m']:,.0f}"),
+                         _num(_yen_m(b["annual_cost_keep"])),
+                         _num("—" if b["annual_cost_remove"] is None else _yen_m(b["annual_cost_remove"])),
+                         verdict.get(b["recommendation"], b["recommendation"])])
+        out.append(_table(rows, [45 * mm, 22 * mm, 20 * mm, 16 * mm, 24 * mm, 24 * mm, BODY_W - 151 * mm]))
+    else:
+        out.append(Paragraph("該当なし。", st["body"]))
+    out.append(Paragraph("7.3 老朽化した単独処理・不適正な浄化槽の集まり", st["h2"]))
+    if doc.septic_groups:
+        rows = [["基数", "世帯", "単独処理", "不適正", "市町村", "転換費(百万円)"]]
+        for g in doc.septic_groups:
+            rows.append([_num(f"{g['tanks']}"), _num(f"{g['households']}"), _num(f"{g['single']}"),
+                         _num(f"{g['improper']}"), "・".join(g["owners"]), _num(_yen_m(g["conversion_cost"]))])
+        out.append(_table(rows, [16 * mm, 16 * mm, 18 * mm, 16 * mm, 60 * mm, BODY_W - 126 * mm]))
+    else:
+        out.append(Paragraph("該当なし。", st["body"]))
+    return out
+
+
+def _appendix(doc: PlanDocument, st) -> list:
+    out = [PageBreak(), Paragraph("付録　手法と条件", st["h1"])]
+    out += [Paragraph(p, st["body"]) for p in doc.method]
+    rows = [["劣化区分", "推定方法", "点検ペア数", "各区分の平均滞留年数"]]
+    for scheme, h in sorted(doc.hazards.items()):
+        rows.append([scheme, "最尤推定" if h["source"] == "estimated" else "既定値", _num(f"{h['pairs']:,}"),
+                     " / ".join(f"{y:.1f}" for y in h["expected_years_in_state"])])
+    out += [Paragraph("劣化予測（マルコフ連鎖）", st["h2"]), _table(rows, [40 * mm, 25 * mm, 25 * mm, BODY_W - 90 * mm]),
+            Paragraph("パラメータ", st["h2"]),
+            _table([["名称", "値"]] + [[k, v] for k, v in doc.params], [70 * mm, BODY_W - 70 * mm]),
+            Spacer(1, 4 * mm),
+            Paragraph(f"エンジン実行 #{doc.run_id}、計画 #{doc.plan_id}、データ時点 {doc.data_timestamp}、"
+                      f"作成 {doc.generated_on}。", st["small"]),
+            Paragraph(doc.credit, st["small"])]
+    return out
+
+
+def render_pdf(doc: PlanDocument) -> bytes:
+    register()
+    st = _styles()
+    buf = io.BytesIO()
+    frame = Frame(MARGIN, 16 * mm, BODY_W, HEIGHT - 16 * mm - 16 * mm, id="body")
+    tpl = BaseDocTemplate(buf, pagesize=A4, title=f"{doc.scope} {doc.title}", author=doc.lead,
+                          subject=doc.period, creator="群マネ", leftMargin=MARGIN, rightMargin=MARGIN,
+                          # Every page starts in the embedded face, never in an unembedded base-14 font.
+                          initialFontName=GOTHIC, initialFontSize=9)
+    tpl.addPageTemplates([PageTemplate("cover", [frame]), PageTemplate("body", [frame])])
+    story = (_cover(doc, st) + _summary(doc, st) + _map(doc, st) + _ranking(doc, st) + _plan(doc, st)
+             + _scenarios(doc, st) + _cluster_pages(doc, st) + _consolidation(doc, st) + _appendix(doc, st))
+    # Sections in reading order: 1 現況, 2 配置, 3 優先順位, 4 中長期計画, 5 シナリオ, 6 群別調書, 7 集約・再編.
+    tpl.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, doc=doc, **k))
+    return buf.getvalue()

@@ -1,0 +1,22 @@
+"""Reads of plans, scoped to the regions the principal may see (and, for a municipality's plan, to those who
+may see that municipality)."""
+
+from django.db.models import Q, QuerySet
+
+from assets import access
+from reports.models import Plan
+
+__all__ = ["plan_get", "plan_list"]
+
+
+def plan_list(*, principal, region: str | None = None) -> QuerySet:
+    visible = access.municipalities_visible(principal).values("code")
+    coordinated = access.regions_coordinated(principal).values("pk")
+    qs = Plan.objects.filter(run__region__in=access.regions_visible(principal)).filter(
+        Q(municipality__isnull=True) | Q(municipality__in=visible) | Q(run__region__in=coordinated))
+    qs = qs.select_related("run__region", "municipality")
+    return qs.filter(run__region__slug=region) if region else qs
+
+
+def plan_get(*, principal, pk: int) -> Plan:
+    return plan_list(principal=principal).get(pk=pk)

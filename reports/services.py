@@ -1,0 +1,138 @@
+"""Plans: create (who may, with which budget), execute (scenarios, the chosen plan, the PDF), in one place."""
+
+import time
+import traceback
+
+import numpy as np
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assets import access
+from assets.models import Municipality
+from clusters.models import EngineRun
+from reports.models import Plan
+from reports.planning.inputs import outlooks_for
+from reports.planning.scenarios import STRATEGIES, default_budget, problem_for, scenarios
+
+__all__ = ["plan_create", "plan_execute"]
+
+DEFAULT_LEVELS = [0.5, 1.0, 1.5]
+MAX_HORIZON = 30
+
+
+def _can_plan(principal, run: EngineRun, municipality: Municipality | None) -> bool:
+    if principal is None:  # management commands and the system
+        return True
+    if access.regions_coordinated(principal).filter(pk=run.region_id).exists():
+        return True
+    # A municipality may print its own plan from a run of a region it belongs to.
+    return municipality is not None and access.scope_for(principal).can_write(municipality.code)
+
+
+def plan_create(*, principal, run: EngineRun, municipality: Municipality | None = None, horizon_years: int = 10,
+                strategy: str = "preventive", budget_mode: str = "pooled", budget_per_year: float | None = None,
+                budget_by_municipality: dict | None = None, levels: list | None = None) -> Plan:
+    errors = {}
+    if run.status != EngineRun.Status.DONE:
+        errors["run"] = _("Run #%(id)s is %(status)s; plans need a finished run") % {"id": run.pk, "status": run.status}
+    if not 1 <= int(horizon_years) <= MAX_HORIZON:
+        errors["horizon_years"] = _("Must be between 1 and %d years") % MAX_HORIZON
+    if strategy not in STRATEGIES:
+        errors["strategy"] = _("Must be one of: %s") % ", ".join(STRATEGIES)
+    if budget_mode not in Plan.BudgetMode.values:
+        errors["budget_mode"] = _("Must be one of: %s") % ", ".join(Plan.BudgetMode.values)
+    if budget_per_year is not None and not budget_per_year > 0:
+        errors["budget_per_year"] = _("Must be a positive amount of yen")
+    members = set(run.region.members.values_list("code", flat=True))
+    if municipality is not None and municipality.code not in members:
+        errors["municipality"] = _("%(m)s is not a member of %(r)s") % {"m": municipality, "r": run.region}
+    for code, amount in (budget_by_municipality or {}).items():
+        if code not in members:
+            errors.setdefault("budget_by_municipality", []).append(
+                _("%(code)s is not a member; allowed: %(allowed)s") % {"code": code, "allowed": ", ".join(sorted(members))})
+        elif not isinstance(amount, int | float) or amount < 0:
+            errors.setdefault("budget_by_municipality", []).append(_("%s: must be a non-negative amount of yen") % code)
+    levels = DEFAULT_LEVELS if levels is None else levels
+    if not levels or not all(isinstance(x, int | float) and 0 < x <= 10 for x in levels):
+        errors["levels"] = _("Budget levels are factors between 0 and 10, e.g. [0.5, 1, 1.5]")
+    if errors:
+        raise ValidationError(errors)
+    if not _can_plan(principal, run, municipality):
+        raise PermissionDenied(_("Only the region's coordinators, or the municipality's own staff, may make this plan"))
+    user = principal if getattr(principal, "is_authenticated", False) and hasattr(principal, "username") else None
+    return Plan.objects.create(run=run, municipality=municipality, horizon_years=horizon_years, strategy=strategy,
+                               budget_mode=budget_mode, budget_per_year=budget_per_year,
+                               budget_by_municipality=budget_by_municipality or {},
+                               levels=sorted({float(x) for x in levels} | {1.0}), created_by=user)
+
+
+def _budget(plan: Plan, o, h: int) -> np.ndarray:
+    need = default_budget(o, h)  # H × M
+    if plan.budget_by_municipality and len(o.holders) > 1:
+        return np.repeat(np.array([[float(plan.budget_by_municipality.get(m, 0.0)) for m in o.holders]]), h, axis=0)
+    if plan.budget_per_year is None:
+        return need
+    total = need.sum(axis=1, keepdims=True)
+    split = need / np.where(total > 0, total, 1.0) if len(o.holders) > 1 else np.ones_like(need)
+    return split * plan.budget_per_year
+
+
+def _progress(plan: Plan, pct: int, message: str) -> None:
+    Plan.objects.filter(pk=plan.pk).update(progress=pct, message=message)
+
+
+def plan_compute(plan: Plan) -> dict:
+    """Scenarios and the chosen plan, as stored in `Plan.result`."""
+    h = plan.horizon_years
+    per_muni = plan.budget_mode == Plan.BudgetMode.PER_MUNICIPALITY and plan.municipality_id is None
+    o = outlooks_for(plan.run, municipality=plan.municipality_id, per_municipality=per_muni)
+    fy0 = timezone.localdate().year + (1 if timezone.localdate().month >= 4 else 0)  # next fiscal year's budget
+    result = {"fiscal_years": list(range(fy0, fy0 + h)), "holders": o.holders, "clusters": int(len(o.ids))}
+    if not len(o.ids):
+        return {**result, "scenarios": [], "main": None, "actions": [], "base_budget": []}
+    budget = _budget(plan, o, h)
+    runs = scenarios(o, h, budget, levels=plan.levels or DEFAULT_LEVELS)
+    main = next(i for i, s in enumerate(runs) if s.strategy == plan.strategy and s.level == 1.0)
+    chosen = runs[main]
+    cost = problem_for(o, chosen.strategy, h, chosen.budget).cost
+    actions = [{"cluster_id": int(o.ids[k]), "year": int(y), "fiscal_year": fy0 + int(y), "cost": round(float(cost[k, y]))}
+               for k, y in enumerate(chosen.plan.year) if y >= 0]
+    return {**result, "base_budget": budget.round().tolist(), "scenarios": [s.to_dict() for s in runs],
+            "main": main, "actions": actions}
+
+
+def plan_execute(plan_id: int, *, render: bool = True) -> Plan:
+    plan = Plan.objects.select_related("run__region", "municipality").get(pk=plan_id)
+    claimed = Plan.objects.filter(pk=plan.pk, status=Plan.Status.QUEUED).update(
+        status=Plan.Status.RUNNING, progress=5, message="planning")
+    if claimed != 1:
+        return plan
+    t0 = time.perf_counter()
+    timings = {}
+    try:
+        result = plan_compute(plan)
+        timings["plan"] = round(time.perf_counter() - t0, 2)
+        result["timings"] = timings
+        plan.result = result
+        Plan.objects.filter(pk=plan.pk).update(result=result)
+        if render:
+            _progress(plan, 60, "writing the PDF")
+            from reports.document import build_document
+            from reports.pdf import render_pdf
+
+            t1 = time.perf_counter()
+            pdf = render_pdf(build_document(plan))
+            timings["pdf"] = round(time.perf_counter() - t1, 2)
+            name = f"plan-{plan.run.region.slug}-{plan.municipality_id or 'region'}-{plan.pk}.pdf"
+            plan.pdf.save(name, ContentFile(pdf), save=False)
+        Plan.objects.filter(pk=plan.pk).update(
+            status=Plan.Status.DONE, progress=100, message="done", pdf=plan.pdf.name or "", result=result,
+            finished_at=timezone.now(), duration_s=round(time.perf_counter() - t0, 2))
+    except Exception as exc:
+        Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.FAILED, error=traceback.format_exc(),
+                                               message=str(exc)[:200], finished_at=timezone.now())
+        raise
+    plan.refresh_from_db()
+    return plan
