@@ -1,0 +1,132 @@
+"""What a ledger column can mean: the registry field, how its cells are read, and the headers municipal
+ledgers use for it (道路台帳, 下水道台帳, 浄化槽台帳, 橋梁台帳). A saved mapping overrides these per owner,
+kind and source."""
+
+import unicodedata
+from dataclasses import dataclass
+
+from assets.kinds import KINDS
+
+
+@dataclass(frozen=True)
+class LedgerField:
+    name: str  # "external_id", "built_fiscal_year", "detail.diameter_mm", "lon", …
+    parse: str  # text | year | number | positive | integer | flag | choice | code
+    headers: tuple[str, ...] = ()
+
+
+CORE = (
+    LedgerField("external_id", "text", ("external_id", "台帳番号", "管理番号", "施設番号", "施設id", "管渠番号",
+                                        "管路番号", "橋梁id", "橋梁番号", "路線番号", "区間番号", "マンホール番号",
+                                        "人孔番号", "浄化槽番号", "設置番号", "id")),
+    LedgerField("name", "text", ("name", "名称", "施設名", "橋梁名", "橋名", "路線名称", "区間名")),
+    LedgerField("owner", "code", ("owner", "団体コード", "管理者コード", "市町村コード", "自治体コード")),
+    LedgerField("built_fiscal_year", "year", ("built_fiscal_year", "布設年度", "敷設年度", "架設年度", "設置年度",
+                                              "建設年度", "供用開始年度", "竣工年度", "整備年度", "年度", "架設年")),
+    LedgerField("serves_important_facility", "flag", ("serves_important_facility", "重要施設", "重要施設接続")),
+    LedgerField("lon", "number", ("lon", "longitude", "経度", "x(経度)")),
+    LedgerField("lat", "number", ("lat", "latitude", "緯度", "y(緯度)")),
+    # Plane rectangular coordinates: X is northing, Y easting (domain.md).
+    LedgerField("plane_x", "number", ("plane_x", "x座標", "x座標(m)", "x")),
+    LedgerField("plane_y", "number", ("plane_y", "y座標", "y座標(m)", "y")),
+    LedgerField("wkt", "text", ("wkt", "geometry", "geom", "形状")),
+    # Pipes and road links: start and end points (manholes, nodes), lon/lat or plane X (north) / Y (east).
+    LedgerField("lon0", "number", ("lon0", "始点経度", "上流経度")),
+    LedgerField("lat0", "number", ("lat0", "始点緯度", "上流緯度")),
+    LedgerField("lon1", "number", ("lon1", "終点経度", "下流経度")),
+    LedgerField("lat1", "number", ("lat1", "終点緯度", "下流緯度")),
+    LedgerField("plane_x0", "number", ("plane_x0", "始点x", "始点x座標", "上流x座標")),
+    LedgerField("plane_y0", "number", ("plane_y0", "始点y", "始点y座標", "上流y座標")),
+    LedgerField("plane_x1", "number", ("plane_x1", "終点x", "終点x座標", "下流x座標")),
+    LedgerField("plane_y1", "number", ("plane_y1", "終点y", "終点y座標", "下流y座標")),
+)
+
+DETAIL_HEADERS = {
+    "road_class": ("road_class", "道路種別", "道路区分", "路線種別", "路線区分"),
+    "route_name": ("route_name", "路線名"),
+    "is_emergency_route": ("is_emergency_route", "緊急輸送道路"),
+    "length_m": ("length_m", "延長", "延長(m)", "管路延長", "管渠延長", "橋長", "橋長(m)", "区間延長"),
+    "width_m": ("width_m", "幅員", "幅員(m)", "全幅員", "道路幅員"),
+    "pavement_type": ("pavement_type", "舗装種別", "舗装"),
+    "traffic_volume": ("traffic_volume", "交通量", "交通量(台/日)", "日交通量"),
+    "deck_area_m2": ("deck_area_m2", "橋面積", "橋面積(m2)"),
+    "structure_type": ("structure_type", "構造形式", "上部構造形式", "橋梁形式"),
+    "span_count": ("span_count", "径間数"),
+    "crosses": ("crosses", "交差物", "交差物件種別"),
+    "crosses_name": ("crosses_name", "交差物件名", "河川名"),
+    "detour_length_m": ("detour_length_m", "迂回路延長", "迂回延長"),
+    "drainage_system": ("drainage_system", "排除方式"),
+    "material": ("material", "管種"),
+    "diameter_mm": ("diameter_mm", "管径", "管径(mm)", "口径"),
+    "cover_depth_m": ("cover_depth_m", "土被り", "土被り(m)"),
+    "is_trunk": ("is_trunk", "幹線"),
+    "is_regional": ("is_regional", "流域下水道"),
+    "is_corrosion_prone": ("is_corrosion_prone", "腐食環境", "腐食のおそれ"),
+    "manhole_type": ("manhole_type", "人孔種別", "マンホール種別"),
+    "depth_m": ("depth_m", "深さ", "人孔深", "深さ(m)"),
+    "cover_type": ("cover_type", "蓋種別", "鉄蓋種別"),
+    "treatment": ("treatment", "処理方式区分", "合併単独", "単独/合併"),
+    "capacity_persons": ("capacity_persons", "人槽", "処理対象人員"),
+    "households_served": ("households_served", "世帯数", "戸数"),
+    "ownership": ("ownership", "設置主体", "所有区分"),
+    "in_sewer_planning_area": ("in_sewer_planning_area", "下水道計画区域内"),
+    "treatment_method": ("treatment_method", "処理方式"),
+}
+
+# Ledger spellings of choice values, by field (NFKC, lower case).
+CHOICE_WORDS = {
+    "material": {"鉄筋コンクリート管": "rc", "ヒューム管": "rc", "rc": "rc", "塩ビ管": "pvc", "硬質塩化ビニル管": "pvc",
+                 "vu": "pvc", "陶管": "clay", "ダクタイル鋳鉄管": "ductile_iron", "鋳鉄管": "ductile_iron",
+                 "ポリエチレン管": "pe", "シールド": "shield", "その他": "other"},
+    "drainage_system": {"分流(汚水)": "sanitary", "汚水": "sanitary", "雨水": "storm", "合流": "combined"},
+    "treatment": {"合併": "combined", "合併処理": "combined", "単独": "single", "単独処理": "single"},
+    "structure_type": {"rc橋": "rc", "rc": "rc", "pc橋": "pc", "pc": "pc", "鋼橋": "steel", "鋼": "steel",
+                       "ボックスカルバート": "box_culvert"},
+    "crosses": {"河川": "river", "道路": "road", "鉄道": "railway", "水路": "channel"},
+    "road_class": {"国道": "national", "県道": "prefectural", "都道府県道": "prefectural", "1級": "municipal_1",
+                   "市町村道1級": "municipal_1", "2級": "municipal_2", "市町村道2級": "municipal_2",
+                   "その他": "municipal_other", "その他市町村道": "municipal_other"},
+    "pavement_type": {"アスファルト": "asphalt", "コンクリート": "concrete", "砂利": "gravel", "未舗装": "unpaved",
+                      "ブロック": "block"},
+}
+
+
+def key(text: str) -> str:
+    """Header comparison: NFKC, no spaces or line breaks (Excel wraps long headers), lower case."""
+    return "".join(unicodedata.normalize("NFKC", str(text or "")).split()).lower()
+
+
+def fields_for(kind: str) -> dict[str, LedgerField]:
+    """Every importable field of a kind, by name, with the parser its model field calls for."""
+    model = KINDS[kind].detail_model
+    out = {f.name: f for f in CORE}
+    for f in model._meta.concrete_fields:
+        if f.name in ("asset",) or f.is_relation:
+            continue
+        internal = f.get_internal_type()
+        if f.choices:
+            parse = "choice"
+        elif internal == "BooleanField":
+            parse = "flag"
+        elif internal in ("PositiveSmallIntegerField", "IntegerField", "PositiveIntegerField"):
+            parse = "integer"
+        elif internal == "FloatField":
+            parse = "positive" if f.validators else "number"
+        else:
+            parse = "text"
+        out[f"detail.{f.name}"] = LedgerField(f"detail.{f.name}", parse, DETAIL_HEADERS.get(f.name, (f.name,)))
+    return out
+
+
+def match_headers(headers: list[str], kind: str, saved: dict[str, str] | None = None) -> dict[int, str]:
+    """Column position → field name: the saved mapping first (header → field), then the known headers."""
+    fields = fields_for(kind)
+    saved_keys = {key(h): f for h, f in (saved or {}).items()}
+    known = {key(alias): name for name, fld in fields.items() for alias in fld.headers}
+    out = {}
+    for i, h in enumerate(headers):
+        k = key(h)
+        name = saved_keys.get(k) or known.get(k)
+        if name and name not in out.values():
+            out[i] = name
+    return out

@@ -1,0 +1,461 @@
+"""Ledger import: read, map, parse and validate every record, then upsert by (owner, source, external id)
+all or nothing. Set-based: one COPY into a staging table, checks and writes in SQL, no save per row.
+
+Idempotent: a record whose values equal the stored ones changes nothing (and is counted as unchanged).
+Columns absent from the file are left as they are. Every bad record is reported as
+`Record N (line L) field: message`; with any error, or in a dry run, nothing is written."""
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from assets import access
+from assets.codes import normalize_lg_code
+from assets.history import Actor
+from assets.kinds import KINDS, format_global_id, spec_for
+from assets.ledger import values as V
+from assets.ledger.fields import CHOICE_WORDS, fields_for, key, match_headers
+from assets.ledger.readers import ALLOWED_SRIDS, Table, check_srid, read_table
+from assets.models import Asset, Municipality
+
+PLANE = {*range(6669, 6688), *range(2443, 2462)}
+CORE_COLUMNS = ("name", "built_fiscal_year", "built_year_text", "serves_important_facility")
+MAX_CHANGES_SHOWN = 200
+
+
+@dataclass
+class LedgerReport:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    written: bool = False
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+    format: str = ""
+    encoding: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.errors:
+            return _("%d bad records; nothing was written") % len({e.split(" (")[0] for e in self.errors})
+        if not self.created and not self.updated:
+            return _("Nothing to change: all %d records are already in the registry as sent") % self.rows
+        verb = _("would be") if self.dry_run else _("were")
+        return _("%(c)d created, %(u)d updated, %(n)d unchanged (%(verb)s written)") % {
+            "c": self.created, "u": self.updated, "n": self.unchanged, "verb": verb}
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "rows": self.rows, "created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "dry_run": self.dry_run, "written": self.written, "ok": self.ok,
+                "summary": self.summary(), "errors": self.errors, "warnings": self.warnings,
+                "changes": self.changes, "mapping": self.mapping, "format": self.format, "encoding": self.encoding}
+
+
+def _find_header(table: Table, kind: str, saved: dict | None) -> tuple[int, dict[int, str]]:
+    """The first of the top rows that names an id column and at least one other: title and date rows above
+    the header are skipped, as real ledgers have them."""
+    for i, row in enumerate(table.rows[:1] if table.header_fixed else table.rows[:10]):
+        found = match_headers(row, kind, saved)
+        if "external_id" in found.values() and len(found) >= 2:
+            return i, found
+    ids = ", ".join(fields_for(kind)["external_id"].headers[:8])
+    raise ValidationError({"file": _("No header row found in the first 10 rows: it needs an id column (%s) and at "
+                                     "least one other known column, or a saved column mapping") % ids})
+
+
+def _detail_fields(kind: str) -> dict:
+    model = KINDS[kind].detail_model
+    return {f.name: f for f in model._meta.concrete_fields if f.name != "asset" and not f.is_relation}
+
+
+def _required(kind: str) -> list[str]:
+    return [n for n, f in _detail_fields(kind).items() if not f.null and not f.has_default() and not f.blank]
+
+
+class _Errors:
+    def __init__(self, report: LedgerReport, lines: list[int]):
+        self.report, self.lines = report, lines
+        self.bad: set[int] = set()
+
+    def add(self, pos: int, fld: str, message: str) -> None:
+        self.bad.add(pos)
+        self.report.errors.append(f"Record {pos + 1} (line {self.lines[pos]}) {fld}: {message}")
+
+
+def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) -> pd.DataFrame:
+    fields = fields_for(kind)
+    detail = _detail_fields(kind)
+    out = pd.DataFrame(index=raw.index)
+    for name in raw.columns:
+        fld = fields[name]
+        col = raw[name]
+        short = name.removeprefix("detail.")
+        if fld.parse == "year":
+            vals, problems = V.fiscal_year(col)
+            out[name] = vals
+            out["built_year_text"] = V.text_value(col)
+        elif fld.parse in ("number", "positive", "integer"):
+            vals, problems = V.number(col, positive=fld.parse == "positive")
+            if fld.parse == "integer":
+                frac = vals.notna() & (vals != vals.round())
+                problems.update({i: f"{col.iloc[i]!r} is not a whole number" for i in np.flatnonzero(frac.to_numpy())})
+            out[name] = vals
+        elif fld.parse == "flag":
+            vals, problems = V.flag(col)
+            out[name] = vals
+        elif fld.parse == "choice":
+            allowed = [c for c, _label in detail[short].flatchoices]
+            words = {key(w): v for w, v in CHOICE_WORDS.get(short, {}).items()} | {key(v): v for v in allowed}
+            text = V.text_value(col)
+            mapped = text.map(lambda t, words=words: words.get(key(t), None) if t else "")
+            problems = {i: f"{col.iloc[i]!r} is not allowed (allowed: {', '.join(allowed)}; or "
+                           f"{', '.join(CHOICE_WORDS.get(short, {}))})"
+                        for i in np.flatnonzero(mapped.isna().to_numpy())}
+            # Blank: not given (kept as stored on update; required for a new asset).
+            out[name] = mapped.where(mapped != "", None)
+        else:
+            out[name] = V.text_value(col) if fld.parse != "code" else V.clean(col)
+            problems = {}
+        for pos, msg in problems.items():
+            errors.add(pos, name, msg)
+        blanks = V.is_unknown(V.clean(col)) & (V.clean(col) != "")
+        for pos in np.flatnonzero(blanks.to_numpy())[:20]:
+            report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: "
+                                   f"{col.iloc[pos]!r} read as empty")
+    return out
+
+
+def _owners(raw: pd.DataFrame, default: str | None, actor: Actor, source: str, errors: _Errors) -> pd.Series:
+    """Each record's 6-digit owner code (団体コード column, 5 or 6 digits, or the given municipality)."""
+    if "owner" in raw:
+        given = V.clean(raw["owner"]).replace("", default or "")
+    elif default:
+        given = pd.Series(default, index=raw.index)
+    else:
+        raise ValidationError({"municipality": _("Give the municipality (--municipality CODE) or a 団体コード column")})
+    known = set(Municipality.objects.values_list("code", flat=True))
+    scope = None if actor.is_system else access.scope_for(actor.principal)
+    resolved: dict[str, tuple[str, str]] = {}
+    for value in given.unique():
+        try:
+            code = normalize_lg_code(value)
+            msg = "" if code in known else _("no municipality with code %s is registered") % code
+            if not msg and scope is not None and not scope.can_write(code, source):
+                msg = _("you may not write %(code)s's %(source)s ledger") % {"code": code, "source": source}
+        except ValidationError as exc:
+            code, msg = "", " ".join(exc.messages)
+        resolved[value] = (code, msg)
+    for pos, value in enumerate(given.tolist()):
+        if resolved[value][1]:
+            errors.add(pos, "owner", resolved[value][1])
+    return given.map(lambda v: resolved[v][0])
+
+
+def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, errors: _Errors) -> tuple[list, list]:
+    """(WKB hex or None, srid) per record, from the file's geometries, a WKT column, lon/lat or plane X/Y."""
+    n = len(df)
+    wkb: list[str | None] = [None] * n
+    srids: list[int | None] = [srid] * n
+    if table_geoms is not None:
+        for i, g in enumerate(table_geoms):
+            wkb[i] = g.hex() if g else None
+    elif "wkt" in df and (df["wkt"] != "").any():
+        geoms = shapely.from_wkt(df["wkt"].replace("", None).to_numpy(), on_invalid="ignore")
+        for i, (g, text) in enumerate(zip(geoms, df["wkt"], strict=True)):
+            if text and g is None:
+                errors.add(i, "wkt", _("%r is not readable WKT") % text[:60])
+            wkb[i] = shapely.to_wkb(g, hex=True) if g is not None else None
+        srids = [srid or 6668] * n
+    elif {"lon0", "lat0", "lon1", "lat1"} <= set(df) or {"plane_x0", "plane_y0", "plane_x1", "plane_y1"} <= set(df):
+        plane = "plane_x0" in df
+        if plane and srid not in PLANE:
+            raise ValidationError({"srid": _("X/Y columns are plane rectangular coordinates: give their zone as "
+                                             "EPSG:6669–6687 (JGD2011) or 2443–2461 (JGD2000)")})
+        # Plane X is northing, Y easting: a point is (Y, X).
+        a, b = (("plane_y0", "plane_x0"), ("plane_y1", "plane_x1")) if plane else (("lon0", "lat0"), ("lon1", "lat1"))
+        coords = np.stack([df[[a[0], a[1]]].to_numpy(dtype=float), df[[b[0], b[1]]].to_numpy(dtype=float)], axis=1)
+        ok = np.isfinite(coords).all(axis=(1, 2))
+        lines = shapely.linestrings(np.where(ok[:, None, None], coords, 0.0))
+        wkb = [shapely.to_wkb(g, hex=True) if good else None for g, good in zip(lines, ok, strict=True)]
+        srids = [srid if plane else (srid if srid and srid not in PLANE else 6668)] * n
+    elif "lon" in df and "lat" in df:
+        pts = shapely.points(df["lon"].to_numpy(dtype=float), df["lat"].to_numpy(dtype=float))
+        wkb = [shapely.to_wkb(p, hex=True) if not shapely.is_empty(p) and np.isfinite(shapely.get_x(p)) else None
+               for p in pts]
+        srids = [srid if srid and srid not in PLANE else 6668] * n
+    elif "plane_x" in df and "plane_y" in df:
+        if srid not in PLANE:
+            raise ValidationError({"srid": _("X/Y columns are plane rectangular coordinates: give their zone as "
+                                             "EPSG:6669–6687 (JGD2011) or 2443–2461 (JGD2000)")})
+        # X is northing, Y easting: the point is (Y, X).
+        pts = shapely.points(df["plane_y"].to_numpy(dtype=float), df["plane_x"].to_numpy(dtype=float))
+        wkb = [shapely.to_wkb(p, hex=True) if np.isfinite(shapely.get_x(p)) else None for p in pts]
+    for i in range(n):
+        if wkb[i] is None and i not in errors.bad:
+            errors.add(i, "geometry", _("missing: give lon/lat (経度/緯度), X/Y in a plane zone, WKT, or a GIS file"))
+        elif wkb[i] is not None and srids[i] is None:
+            errors.add(i, "geometry", _("the coordinate system is unknown; give its EPSG code (srid)"))
+    return wkb, srids
+
+
+def _staging(cur, df: pd.DataFrame, kind: str) -> list[str]:
+    detail = _detail_fields(kind)
+    types = {"owner": "text", "external_id": "text", "name": "text", "built_fiscal_year": "integer",
+             "built_year_text": "text", "serves_important_facility": "boolean", "wkb": "text", "srid": "integer",
+             "pos": "integer"}
+    for name in df.columns:
+        if name.startswith("detail."):
+            f = detail[name.removeprefix("detail.")]
+            t = f.get_internal_type()
+            types[name] = ("boolean" if t == "BooleanField" else "double precision" if t == "FloatField"
+                           else "integer" if "Integer" in t else "text")
+    cols = [c for c in types if c in df.columns]
+    cur.execute("DROP TABLE IF EXISTS _ledger")
+    cur.execute("CREATE TEMP TABLE _ledger (" + ", ".join(f'"{c}" {types[c]}' for c in cols) + ") ON COMMIT DROP")
+    buf = io.StringIO()
+    out = df[cols].copy()
+    for c in cols:
+        if types[c] == "integer":
+            out[c] = out[c].astype("Int64")
+    out.to_csv(buf, index=False, header=False, na_rep="\\N")
+    with cur.cursor.copy("COPY _ledger (" + ", ".join(f'"{c}"' for c in cols) + ") FROM STDIN WITH (FORMAT csv, "
+                         "NULL '\\N')") as cp:
+        cp.write(buf.getvalue())
+    cur.execute("ALTER TABLE _ledger ADD COLUMN geom geometry, ADD COLUMN asset_id bigint, ADD COLUMN changed boolean")
+    cur.execute("UPDATE _ledger SET geom = ST_Transform(ST_SetSRID(ST_GeomFromWKB(decode(wkb, 'hex')), srid), 6668)")
+    return cols
+
+
+CHECK_SQL = """
+SELECT s.pos, CASE
+    WHEN NOT (replace(ST_GeometryType(s.geom), 'ST_', '') = ANY(%(types)s)) THEN
+        'geometry: ' || replace(ST_GeometryType(s.geom), 'ST_', '') || ' is not allowed for this kind; allowed: '
+        || %(allowed)s
+    WHEN NOT ST_IsValid(s.geom) THEN 'geometry: invalid (' || ST_IsValidReason(s.geom) || ')'
+    WHEN m.boundary IS NOT NULL AND NOT ST_Intersects(ST_Buffer(m.boundary, 0.01), s.geom) THEN
+        'geometry: lies outside ' || m.name || ' (lon ' || round(ST_X(ST_Centroid(s.geom))::numeric, 4) ||
+        ', lat ' || round(ST_Y(ST_Centroid(s.geom))::numeric, 4) || ')' ||
+        CASE WHEN s.srid = ANY(%(plane)s) THEN '. In plane rectangular zones X is northing; check the axis order '
+                                               'and the zone' ELSE '' END
+END
+FROM _ledger s JOIN assets_municipality m ON m.code = s.owner
+"""
+
+
+def _detail_value(kind: str, name: str) -> str:
+    """What a detail column becomes: a blank cell keeps a required (NOT NULL) value as it is."""
+    if _detail_fields(kind)[name].null:
+        return f's."detail.{name}"'
+    return f'coalesce(s."detail.{name}", d.{name})'
+
+
+def _compare_sql(kind: str, cols: list[str]) -> str:
+    table = KINDS[kind].detail_model._meta.db_table
+    core = [c for c in CORE_COLUMNS if c in cols]
+    det = [c.removeprefix("detail.") for c in cols if c.startswith("detail.")]
+    left = [f"a.{c}" for c in core] + [f"d.{c}" for c in det]
+    right = [f's."{c}"' for c in core] + [_detail_value(kind, c) for c in det]
+    differs = (f"({', '.join(left)}) IS DISTINCT FROM ({', '.join(right)}) OR " if left else "")
+    return f"""
+    UPDATE _ledger s SET asset_id = a.id,
+        changed = {differs} NOT ST_OrderingEquals(ST_SnapToGrid(a.geom, 1e-9), ST_SnapToGrid(s.geom, 1e-9))
+    FROM assets_asset a LEFT JOIN {table} d ON d.asset_id = a.id
+    WHERE a.owner_id = s.owner AND a.source = %(source)s AND a.external_id = s.external_id AND a.kind = %(kind)s
+    """
+
+
+def _changes(cur, kind: str, cols: list[str]) -> list[dict]:
+    table = KINDS[kind].detail_model._meta.db_table
+    core = [c for c in CORE_COLUMNS if c in cols]
+    det = [c.removeprefix("detail.") for c in cols if c.startswith("detail.")]
+    old = ", ".join([f"'{c}', a.{c}" for c in core] + [f"'detail.{c}', d.{c}" for c in det]) or "'_', null"
+    new = ", ".join([f"'{c}', s.\"{c}\"" for c in core]
+                    + [f"'detail.{c}', {_detail_value(kind, c)}" for c in det]) or "'_', null"
+    cur.execute(f"""
+        SELECT s.external_id, s.owner, a.global_id, jsonb_build_object({old}), jsonb_build_object({new}),
+               NOT ST_OrderingEquals(ST_SnapToGrid(a.geom, 1e-9), ST_SnapToGrid(s.geom, 1e-9))
+        FROM _ledger s JOIN assets_asset a ON a.id = s.asset_id LEFT JOIN {table} d ON d.asset_id = a.id
+        WHERE s.changed ORDER BY s.pos LIMIT {MAX_CHANGES_SHOWN}""")
+    out = []
+    for ext, owner, gid, before, after, moved in cur.fetchall():
+        diff = {k: {"from": before.get(k), "to": after.get(k)} for k in after if before.get(k) != after.get(k)}
+        if moved:
+            diff["geom"] = {"from": "…", "to": "…"}
+        out.append({"action": "update", "external_id": ext, "owner": owner, "asset": gid, "fields": diff})
+    cur.execute(f"SELECT external_id, owner FROM _ledger WHERE asset_id IS NULL ORDER BY pos LIMIT {MAX_CHANGES_SHOWN}")
+    return out + [{"action": "create", "external_id": e, "owner": o} for e, o in cur.fetchall()]
+
+
+def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[int, int]:
+    from assets.services import allocate_serials
+
+    table = KINDS[kind].detail_model._meta.db_table
+    core = [c for c in CORE_COLUMNS if c in cols]
+    det = [c.removeprefix("detail.") for c in cols if c.startswith("detail.")]
+    ct = ContentType.objects.get_for_model(Asset).pk
+    user_id = actor.user.pk if actor.user else None
+    # Serial numbers per owner for the new records, reserved in one statement each.
+    cur.execute("SELECT owner, count(*) FROM _ledger WHERE asset_id IS NULL GROUP BY owner")
+    first = {o: allocate_serials(o, kind, n) for o, n in cur.fetchall()}
+    code = spec_for(kind).code
+    history = """
+        INSERT INTO assets_changerecord (time, user_id, actor_name, via, action, content_type_id, object_id,
+                                         object_repr, before, after, message)
+        SELECT now(), %(user)s, %(actor)s, %(via)s, {action}, %(ct)s, a.id::text, a.global_id, {before}, {after},
+               %(message)s
+    """
+    params = {"user": user_id, "actor": actor.name, "via": actor.via, "ct": ct, "source": source, "kind": kind,
+              "first": json.dumps(first), "code": code, "message": _("ledger import")}
+    # Updates: history first (it needs the old values), then the asset and its detail.
+    if core or det:
+        old = ", ".join([f"'{c}', a.{c}" for c in core] + [f"'detail.{c}', d.{c}" for c in det])
+        new = ", ".join([f"'{c}', s.\"{c}\"" for c in core] + [f"'detail.{c}', {_detail_value(kind, c)}" for c in det])
+    else:
+        old = new = "'geom', null"
+    cur.execute(history.format(action="'update'", before=f"jsonb_build_object({old}, 'version', a.version)",
+                               after=f"jsonb_build_object({new}, 'version', a.version + 1)")
+                + f" FROM _ledger s JOIN assets_asset a ON a.id = s.asset_id LEFT JOIN {table} d ON d.asset_id = a.id"
+                  " WHERE s.changed", params)
+    sets = ", ".join([f'{c} = s."{c}"' for c in core] + ["geom = s.geom", "source_srid = s.srid",
+                                                            "version = a.version + 1", "updated_at = now()"])
+    cur.execute(f"UPDATE assets_asset a SET {sets} FROM _ledger s WHERE a.id = s.asset_id AND s.changed")
+    updated = cur.rowcount
+    if det:
+        dsets = ", ".join(f"{c} = {_detail_value(kind, c)}" for c in det)
+        cur.execute(f"UPDATE {table} d SET {dsets} FROM _ledger s WHERE d.asset_id = s.asset_id AND s.changed")
+    # Creates.
+    given = {"name": "coalesce(new.name, '')", "built_year_text": "coalesce(new.built_year_text, '')",
+             "serves_important_facility": "coalesce(new.serves_important_facility, false)",
+             "built_fiscal_year": "new.built_fiscal_year"}
+    fallback = {"name": "''", "built_year_text": "''", "serves_important_facility": "false",
+                "built_fiscal_year": "NULL"}
+    extra = {c: (given[c] if c in core else fallback[c]) for c in given}
+    cur.execute(f"""
+        WITH new AS (
+            SELECT s.*, (%(first)s::jsonb ->> s.owner)::bigint - 1
+                        + row_number() OVER (PARTITION BY s.owner ORDER BY s.pos) AS serial
+            FROM _ledger s WHERE s.asset_id IS NULL
+        ), ins AS (
+            INSERT INTO assets_asset (global_id, owner_id, kind, source, external_id, geom, source_srid, status,
+                                      version, created_at, updated_at, important_facility_note, {", ".join(extra)})
+            SELECT new.owner || '-' || %(code)s || '-' || lpad(new.serial::text, 6, '0'), new.owner, %(kind)s,
+                   %(source)s, new.external_id, new.geom, new.srid, 'in_service', 1, now(), now(), '',
+                   {", ".join(extra.values())}
+            FROM new
+            RETURNING id, owner_id, external_id
+        )
+        UPDATE _ledger s SET asset_id = ins.id FROM ins
+        WHERE s.asset_id IS NULL AND s.owner = ins.owner_id AND s.external_id = ins.external_id
+    """, params)
+    created = cur.rowcount
+    if created:
+        detail_fields = _detail_fields(kind)
+        names = det + [n for n, f in detail_fields.items() if n not in det and (f.has_default() or not f.null)]
+        vals = [f's."detail.{c}"' for c in det] + [
+            _sql_default(detail_fields[n]) for n in names[len(det):]]
+        cur.execute(f"INSERT INTO {table} (asset_id, {', '.join(names)}) SELECT s.asset_id, {', '.join(vals)} "
+                    f"FROM _ledger s WHERE s.changed IS NULL", params)
+        cur.execute(history.format(action="'create'", before="NULL",
+                                   after=f"jsonb_build_object({new}, 'global_id', a.global_id)")
+                    + f" FROM _ledger s JOIN assets_asset a ON a.id = s.asset_id LEFT JOIN {table} d ON d.asset_id = a.id"
+                      " WHERE s.changed IS NULL", params)
+    return created, updated
+
+
+def _sql_default(f) -> str:
+    v = f.get_default()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def import_ledger(*, actor: Actor, data: bytes, filename: str, kind: str, municipality: str | None = None,
+                  source: str = "ledger", srid: int | None = None, dry_run: bool = False,
+                  mapping: dict | None = None) -> LedgerReport:
+    spec_for(kind)
+    if srid is not None:
+        check_srid(int(srid), "srid")
+    table = read_table(data, filename)
+    report = LedgerReport(kind=kind, dry_run=dry_run, format=table.fmt, encoding=table.encoding)
+    report.warnings += table.warnings
+    if mapping is None and municipality:
+        from assets.models import LedgerMapping
+
+        mapping = LedgerMapping.objects.filter(owner_id=normalize_lg_code(municipality), kind=kind,
+                                               source=source).values_list("columns", flat=True).first()
+    at, cols = _find_header(table, kind, mapping)
+    header = table.rows[at]
+    report.mapping = {" ".join(str(header[i]).split()): name for i, name in cols.items()}
+    body = [(r, line, table.geoms[k] if table.geoms else None)
+            for k, (r, line) in enumerate(zip(table.rows, table.lines, strict=True)) if k > at and any(
+                str(c).strip() for c in r)]
+    report.rows = len(body)
+    if not body:
+        raise ValidationError({"file": _("The file has a header but no records")})
+    raw = pd.DataFrame({name: [r[i] if i < len(r) else "" for r, _line, _g in body] for i, name in cols.items()})
+    lines = [line for _r, line, _g in body]
+    errors = _Errors(report, lines)
+    df = _parse(raw, kind, errors, report)
+    df["owner"] = _owners(raw, municipality and normalize_lg_code(municipality), actor, source, errors)
+    ext = df["external_id"]
+    for pos in np.flatnonzero((ext == "").to_numpy()):
+        errors.add(int(pos), "external_id", _("required: the ledger's own id for the asset"))
+    dup = df.duplicated(subset=["owner", "external_id"], keep="first") & (ext != "")
+    for pos in np.flatnonzero(dup.to_numpy()):
+        errors.add(int(pos), "external_id", _("%s appears more than once in the file") % ext.iloc[pos])
+    geoms = [g for _r, _l, g in body] if table.geoms is not None else None
+    file_srid = table.srid or srid
+    wkb, srids = _geometry(df, geoms, file_srid, errors)
+    df["wkb"], df["srid"] = wkb, srids
+    df["pos"] = np.arange(len(df))
+    df = df.drop(columns=[c for c in df.columns if c.startswith(("lon", "lat", "plane_")) or c == "wkt"])
+    with transaction.atomic(), connection.cursor() as cur:
+        ok = df.drop(index=df.index[list(errors.bad)]) if errors.bad else df
+        cols_staged = _staging(cur, ok, kind)
+        cur.execute(CHECK_SQL, {"types": list(spec_for(kind).geom_types),
+                                "allowed": ", ".join(spec_for(kind).geom_types), "plane": list(PLANE)})
+        for pos, msg in cur.fetchall():
+            if msg:
+                fld, _sep, text = msg.partition(": ")
+                errors.add(pos, fld, text)
+        cur.execute(_compare_sql(kind, cols_staged), {"source": source, "kind": kind})
+        # New records need every required attribute; updates may send only what changed.
+        for name in _required(kind):
+            col = f"detail.{name}"
+            missing = "true" if col not in cols_staged else f'"{col}" IS NULL'
+            cur.execute(f"SELECT pos FROM _ledger WHERE asset_id IS NULL AND {missing} ORDER BY pos")
+            for (pos,) in cur.fetchall():
+                errors.add(pos, col, _("required for a new asset"))
+        if report.errors:
+            report.errors.sort(key=lambda e: int(e.split()[1]))
+            return report
+        cur.execute("SELECT count(*) FILTER (WHERE asset_id IS NULL), count(*) FILTER (WHERE changed), "
+                    "count(*) FILTER (WHERE changed IS FALSE) FROM _ledger")
+        report.created, report.updated, report.unchanged = cur.fetchone()
+        report.changes = _changes(cur, kind, cols_staged)
+        if dry_run or not (report.created or report.updated):
+            return report
+        created, updated = _write(cur, actor, kind, source, cols_staged)
+        report.created, report.updated, report.written = created, updated, True
+    return report
+
+
+__all__ = ["ALLOWED_SRIDS", "LedgerReport", "format_global_id", "import_ledger"]

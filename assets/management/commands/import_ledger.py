@@ -1,0 +1,43 @@
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from assets.history import Actor
+from assets.kinds import KINDS
+from assets.ledger.importer import import_ledger
+from assets.models import Via
+
+
+class Command(BaseCommand):
+    help = ("Import a municipal ledger (CSV in UTF-8/BOM/CP932, xlsx, GeoJSON, GeoPackage, zipped Shapefile): "
+            "every record is checked first, then all are written or none.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--municipality", help="5- or 6-digit code, unless the file has a 団体コード column")
+        parser.add_argument("--kind", required=True, choices=sorted(KINDS))
+        parser.add_argument("--source", default="ledger", help="the ledger's name, e.g. gesuido-daicho")
+        parser.add_argument("--srid", type=int, help="EPSG code of coordinates the file does not declare itself")
+        parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+
+    def handle(self, *args, file, municipality, kind, source, srid, dry_run, **opts):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"No such file: {file}")
+        try:
+            report = import_ledger(actor=Actor.system(Via.IMPORT), data=path.read_bytes(), filename=path.name,
+                                   kind=kind, municipality=municipality, source=source, srid=srid, dry_run=dry_run)
+        except (ValidationError, PermissionDenied) as exc:
+            msgs = exc.message_dict if hasattr(exc, "error_dict") else {"file": getattr(exc, "messages", [str(exc)])}
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in msgs.items())) from None
+        self.stdout.write(f"{path.name}: {report.format}{' ' + report.encoding if report.encoding else ''}, "
+                          f"{report.rows:,} records; columns: "
+                          + ", ".join(f"{h.strip()}→{f}" for h, f in report.mapping.items()))
+        for w in report.warnings[:20]:
+            self.stdout.write(f"  warning: {w}")
+        for e in report.errors[:200]:
+            self.stdout.write(f"  {e}")
+        self.stdout.write(report.summary() + (" (dry run)" if dry_run else ""))
+        if report.errors:
+            raise CommandError(f"{len(report.errors)} errors; nothing was written")
