@@ -100,7 +100,7 @@ def evaluate(o: Outlooks, problem: PlanProblem, year: np.ndarray, strategy: str,
 
 
 def scenarios(o: Outlooks, horizon: int, base_budget: np.ndarray, levels=(0.5, 1.0, 1.5),
-              strategies=STRATEGIES, time_limit_s: float = 20.0) -> list[Scenario]:
+              strategies=STRATEGIES, time_limit_s: float = 8.0) -> list[Scenario]:
     """`base_budget`: H × M yen (per year, per budget holder); each level scales it."""
     out = []
     untreated = o.risk[:, :horizon].sum(axis=0)
