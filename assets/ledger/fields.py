@@ -18,7 +18,7 @@ class LedgerField:
 CORE = (
     LedgerField("external_id", "text", ("external_id", "台帳番号", "管理番号", "施設番号", "施設id", "管渠番号",
                                         "管路番号", "橋梁id", "橋梁番号", "路線番号", "区間番号", "マンホール番号",
-                                        "人孔番号", "浄化槽番号", "設置番号", "id")),
+                                        "人孔番号", "mh番号", "浄化槽番号", "設置番号", "id")),
     LedgerField("name", "text", ("name", "名称", "施設名", "橋梁名", "橋名", "路線名称", "区間名")),
     LedgerField("owner", "code", ("owner", "団体コード", "管理者コード", "市町村コード", "自治体コード")),
     LedgerField("built_fiscal_year", "year", ("built_fiscal_year", "布設年度", "敷設年度", "架設年度", "設置年度",

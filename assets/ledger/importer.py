@@ -294,6 +294,7 @@ def _changes(cur, kind: str, cols: list[str]) -> list[dict]:
         WHERE s.changed ORDER BY s.pos LIMIT {MAX_CHANGES_SHOWN}""")
     out = []
     for ext, owner, gid, before, after, moved in cur.fetchall():
+        before, after = (json.loads(x) if isinstance(x, str) else x for x in (before, after))
         diff = {k: {"from": before.get(k), "to": after.get(k)} for k in after if before.get(k) != after.get(k)}
         if moved:
             diff["geom"] = {"from": "…", "to": "…"}

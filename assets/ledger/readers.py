@@ -11,7 +11,6 @@ import json
 import re
 import sqlite3
 import stat
-import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -56,7 +55,8 @@ def _prj_srid(text: str) -> int | None:
     if not m:
         return None
     name = m.group(2).replace(" ", "_").lower()
-    zone = re.search(r"jgd_?(2011|2000).*zone_?([ivx]+|\d+)", name)
+    zone = (re.search(r"jgd_?(2011|2000).*zone_?([ivx]+|\d+)$", name)
+            or re.search(r"jgd_?(2011|2000).*plane_rectangular_cs_?([ivx]+|\d+)$", name))
     if zone:
         roman = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10, "xi": 11,
                  "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18, "xix": 19}
@@ -214,7 +214,8 @@ def _shapefile(data: bytes) -> Table:
         for enc in ([encoding] if encoding else ["utf-8", "cp932"]):
             try:
                 layer = DataSource(str(Path(tmp) / "ledger.shp"), encoding=enc.lower().replace("shift_jis", "cp932"))[0]
-                props = [{f: feat.get(f) for f in layer.fields} for feat in layer]
+                names = layer.fields
+                props = [{name: feat[i].value for i, name in enumerate(names)} for feat in layer]
                 geoms = [bytes(feat.geom.wkb) for feat in layer]
                 break
             except UnicodeDecodeError:
@@ -236,9 +237,3 @@ def read_table(data: bytes, filename: str) -> Table:
         raise ValidationError({"file": _("Unsupported file type %(ext)r; allowed: %(allowed)s")
                                % {"ext": ext, "allowed": ", ".join(readers)}})
     return readers[ext](data)
-
-
-def gpkg_header_srs(blob: bytes) -> int:
-    """The srs id stored in a GeoPackage geometry header (used by tests)."""
-    order = "<" if blob[3] & 1 else ">"
-    return struct.unpack(order + "i", blob[4:8])[0]
