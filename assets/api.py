@@ -1,12 +1,15 @@
-"""Registry reads for people signed in to the app. Ledger machine clients and bulk writes come with
-the ledger-sync API; every handler here goes through selectors and services scoped by assets.access."""
+"""Registry reads and single-asset writes for people and ledger systems (token or session); bulk writes and the
+change feed are in assets.ledger.api. Every handler goes through selectors and services scoped by assets.access."""
 
 import json
 import math
-from datetime import date
+from datetime import date, datetime
 
+from django.contrib.gis.geos import GEOSGeometry, Polygon
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from assets import selectors, services
@@ -47,15 +50,59 @@ class RetireIn(Schema):
     reason: str = ""
 
 
+def _principal(request):
+    from assets.ledger.api import principal_of
+
+    return principal_of(request)
+
+
+def _filtered(request, municipality, kind, status, q, bbox, updated_since, grade):
+    qs = selectors.asset_list(principal=_principal(request), municipality=municipality, kind=kind, status=status, q=q)
+    if bbox:
+        try:
+            x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+        except ValueError:
+            raise ValidationError({"bbox": "lon_min,lat_min,lon_max,lat_max in degrees (JGD2011), e.g. "
+                                           "139.8,35.8,139.9,35.9"}) from None
+        box = Polygon.from_bbox((x0, y0, x1, y1))
+        box.srid = 6668
+        qs = qs.filter(geom__bboverlaps=box)
+    if updated_since:
+        qs = qs.filter(updated_at__gte=updated_since)
+    if grade:
+        qs = qs.filter(condition__grade__code=grade)
+    return qs
+
+
 @router.get("/assets", response=list[AssetOut])
 @paginate
 def list_assets(request, municipality: str | None = None, kind: str | None = None, status: str | None = None,
-                q: str | None = None):
-    return selectors.asset_list(principal=request.user, municipality=municipality, kind=kind, status=status, q=q)
+                q: str | None = None, bbox: str | None = None, updated_since: datetime | None = None,
+                grade: str | None = None):
+    """Filter by municipality, kind, status, bbox (lon/lat), updated since, current grade code (e.g. III)."""
+    return _filtered(request, municipality, kind, status, q, bbox, updated_since, grade)
+
+
+@router.get("/assets.geojson")
+def assets_geojson(request, municipality: str | None = None, kind: str | None = None, status: str | None = None,
+                   q: str | None = None, bbox: str | None = None, updated_since: datetime | None = None,
+                   grade: str | None = None, limit: int = 5000, offset: int = 0):
+    """The same filters as GeoJSON for GIS tools (QGIS: add a vector layer from this URL), paged by
+    `limit`/`offset` (at most 50,000)."""
+    limit = min(max(limit, 1), 50_000)
+    qs = _filtered(request, municipality, kind, status, q, bbox, updated_since, grade).order_by("id")
+    page = list(qs.select_related("condition__grade")[offset:offset + limit + 1])
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": a.global_id, "geometry": json.loads(a.geom.geojson), "properties": {
+            "global_id": a.global_id, "kind": a.kind, "owner": a.owner_id, "source": a.source,
+            "external_id": a.external_id, "name": a.name, "status": a.status, "built_fiscal_year": a.built_fiscal_year,
+            "version": a.version, "grade": a.condition.grade.code if hasattr(a, "condition") and a.condition.grade
+            else None}} for a in page[:limit]],
+        "next_offset": offset + limit if len(page) > limit else None}
 
 
 def _get(request, global_id: str) -> Asset:
-    return get_object_or_404(selectors.asset_list(principal=request.user), global_id=global_id)
+    return get_object_or_404(selectors.asset_list(principal=_principal(request)), global_id=global_id)
 
 
 @router.get("/assets/near")
@@ -80,13 +127,49 @@ def assets_near(request, lon: float, lat: float, radius_m: float = 400, limit: i
         for a in qs]}
 
 
+def _etag(asset: Asset) -> str:
+    return f'"{asset.global_id}-v{asset.version}"'
+
+
 @router.get("/assets/{global_id}", response=AssetOut)
-def get_asset(request, global_id: str):
-    return _get(request, global_id)
+def get_asset(request, global_id: str, response: HttpResponse):
+    asset = _get(request, global_id)
+    response["ETag"] = _etag(asset)
+    return asset
+
+
+class AssetPatch(Schema):
+    version: int | None = None
+    data: dict = {}
+    detail: dict = {}
+
+
+@router.patch("/assets/{global_id}", response={200: AssetOut, 412: dict, 428: dict})
+def patch_asset(request, global_id: str, payload: AssetPatch, response: HttpResponse):
+    """Change an asset you may write. Send the version you read, as `If-Match` (the ETag) or `version`: a
+    stale one gets 412 (If-Match) or 409 (version) and changes nothing."""
+    asset = _get(request, global_id)
+    if_match = request.headers.get("If-Match")
+    expected = payload.version
+    if if_match is not None:
+        if if_match.strip() not in ("*", _etag(asset)):
+            return Status(412, {"detail": "The asset changed since you read it", "etag": _etag(asset),
+                                "version": asset.version})
+        expected = asset.version if expected is None else expected
+    if expected is None:
+        return Status(428, {"detail": "Send If-Match (the ETag you read) or the version you read"})
+    data = dict(payload.data)
+    if "geometry" in data:
+        data["geom"] = GEOSGeometry(json.dumps(data.pop("geometry")))
+        data["geom"].srid = data["geom"].srid or 6668
+    updated = services.asset_update(actor=Actor(_principal(request), Via.API), asset=asset, data=data,
+                                    detail=payload.detail, expected_version=expected)
+    response["ETag"] = _etag(updated)
+    return updated
 
 
 @router.post("/assets/{global_id}/retire", response=AssetOut)
 def retire_asset(request, global_id: str, payload: RetireIn):
     asset = _get(request, global_id)
-    return services.asset_retire(actor=Actor(request.user, Via.API), asset=asset,
+    return services.asset_retire(actor=Actor(_principal(request), Via.API), asset=asset,
                                  retired_on=payload.retired_on, reason=payload.reason)

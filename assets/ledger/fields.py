@@ -23,13 +23,14 @@ CORE = (
     LedgerField("owner", "code", ("owner", "団体コード", "管理者コード", "市町村コード", "自治体コード")),
     LedgerField("built_fiscal_year", "year", ("built_fiscal_year", "布設年度", "敷設年度", "架設年度", "設置年度",
                                               "建設年度", "供用開始年度", "竣工年度", "整備年度", "年度", "架設年")),
+    LedgerField("built_year_text", "text", ("built_year_text", "建設年度(原表記)", "年度(原表記)")),
     LedgerField("serves_important_facility", "flag", ("serves_important_facility", "重要施設", "重要施設接続")),
     LedgerField("lon", "number", ("lon", "longitude", "経度", "x(経度)")),
     LedgerField("lat", "number", ("lat", "latitude", "緯度", "y(緯度)")),
     # Plane rectangular coordinates: X is northing, Y easting (domain.md).
     LedgerField("plane_x", "number", ("plane_x", "x座標", "x座標(m)", "x")),
     LedgerField("plane_y", "number", ("plane_y", "y座標", "y座標(m)", "y")),
-    LedgerField("wkt", "text", ("wkt", "geometry", "geom", "形状")),
+    LedgerField("wkt", "text", ("wkt", "geometry", "geom", "形状", "形状(wkt)")),
     # Pipes and road links: start and end points (manholes, nodes), lon/lat or plane X (north) / Y (east).
     LedgerField("lon0", "number", ("lon0", "始点経度", "上流経度")),
     LedgerField("lat0", "number", ("lat0", "始点緯度", "上流緯度")),

@@ -138,6 +138,8 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
         for pos in np.flatnonzero(blanks.to_numpy())[:20]:
             report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: "
                                    f"{col.iloc[pos]!r} read as empty")
+    if "built_year_text" in raw:  # an explicit original spelling wins over the year column's own text
+        out["built_year_text"] = V.text_value(raw["built_year_text"])
     return out
 
 
@@ -232,7 +234,7 @@ def _staging(cur, df: pd.DataFrame, kind: str) -> list[str]:
     out = df[cols].copy()
     for c in cols:
         if types[c] == "integer":
-            out[c] = out[c].astype("Int64")
+            out[c] = pd.to_numeric(out[c].replace("", None), errors="coerce").astype("Int64")
     out.to_csv(buf, index=False, header=False, na_rep="\\N")
     with cur.cursor.copy("COPY _ledger (" + ", ".join(f'"{c}"' for c in cols) + ") FROM STDIN WITH (FORMAT csv, "
                          "NULL '\\N')") as cp:
@@ -391,10 +393,37 @@ def _sql_default(f) -> str:
 def import_ledger(*, actor: Actor, data: bytes, filename: str, kind: str, municipality: str | None = None,
                   source: str = "ledger", srid: int | None = None, dry_run: bool = False,
                   mapping: dict | None = None) -> LedgerReport:
+    return import_table(actor=actor, table=read_table(data, filename), kind=kind, municipality=municipality,
+                        source=source, srid=srid, dry_run=dry_run, mapping=mapping)
+
+
+def records_table(records: list[dict]) -> Table:
+    """API records ({field or ledger header: value, "geometry": GeoJSON in lon/lat}) as a table."""
+    from django.contrib.gis.geos import GEOSGeometry
+
+    if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
+        raise ValidationError({"records": _("A non-empty list of objects is required")})
+    names: list[str] = []
+    for r in records:
+        names += [k for k in r if k != "geometry" and k not in names]
+    geoms = []
+    for n, r in enumerate(records, start=1):
+        g = r.get("geometry")
+        try:
+            geoms.append(bytes(GEOSGeometry(json.dumps(g)).wkb) if g else None)
+        except Exception:
+            raise ValidationError({"records": _("Record %d geometry: not a GeoJSON geometry") % n}) from None
+    rows = [names] + [["" if r.get(k) is None else str(r.get(k)) for k in names] for r in records]
+    has_geom = any(g is not None for g in geoms)
+    return Table(rows, list(range(len(rows))), [None, *geoms] if has_geom else None, 6668 if has_geom else None,
+                 "json", header_fixed=True)
+
+
+def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | None = None, source: str = "ledger",
+                 srid: int | None = None, dry_run: bool = False, mapping: dict | None = None) -> LedgerReport:
     spec_for(kind)
     if srid is not None:
         check_srid(int(srid), "srid")
-    table = read_table(data, filename)
     report = LedgerReport(kind=kind, dry_run=dry_run, format=table.fmt, encoding=table.encoding)
     report.warnings += table.warnings
     if mapping is None and municipality:

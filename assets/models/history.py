@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.db import models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,9 @@ class ChangeRecord(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     message = models.TextField(_("message"), blank=True)
     request_id = models.UUIDField(null=True, blank=True)
+    # The writing transaction's id, set by the database: the change feed orders by (txid, id) and serves only
+    # transactions older than every one still running, so a late commit can never slip behind a cursor.
+    txid = models.BigIntegerField(db_default=RawSQL("pg_current_xact_id()::text::bigint", []), editable=False)
 
     class Meta:
         verbose_name = _("change record")
@@ -48,6 +52,7 @@ class ChangeRecord(models.Model):
         indexes = [
             models.Index(fields=["content_type", "object_id", "time"], name="change_object_time_idx"),
             models.Index(fields=["time"], name="change_time_idx"),
+            models.Index(fields=["txid", "id"], name="change_feed_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,88 @@
+"""Ledger sync API: bulk upsert (JSON records or a file), the change feed, exports. Machine clients use a
+token (one municipality, one ledger source); people use their session."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from assets import access, selectors
+from assets.history import Actor
+from assets.ledger.exporters import export_ledger
+from assets.ledger.feed import change_feed
+from assets.ledger.importer import import_ledger, import_table, records_table
+from assets.ledger.readers import MAX_UPLOAD_BYTES
+from assets.models import ApiToken, Via
+
+router = Router(tags=["ledger sync"])
+
+
+def principal_of(request):
+    """The token when a machine client called, else the signed-in person."""
+    return request.auth if isinstance(request.auth, ApiToken) else request.user
+
+
+def _defaults(request, municipality: str | None, source: str | None) -> tuple[str | None, str]:
+    p = principal_of(request)
+    if isinstance(p, ApiToken):
+        return municipality or p.municipality_id, source or p.source
+    return municipality, source or "ledger"
+
+
+class UpsertIn(Schema):
+    kind: str
+    municipality: str | None = None
+    source: str | None = None
+    srid: int | None = None
+    dry_run: bool = False
+    records: list[dict]
+
+
+def _answer(report):
+    return Status(200 if report.ok else 422, report.to_dict())
+
+
+@router.post("/ledger/upsert", response={200: dict, 422: dict})
+def upsert(request, payload: UpsertIn):
+    """Create or update by (owner, source, external id). Every record is checked first; with any error nothing
+    is written (422 with every error). Sending the same batch twice changes nothing and says so."""
+    municipality, source = _defaults(request, payload.municipality, payload.source)
+    report = import_table(actor=Actor(principal_of(request), Via.API), table=records_table(payload.records),
+                          kind=payload.kind, municipality=municipality, source=source, srid=payload.srid,
+                          dry_run=payload.dry_run)
+    return _answer(report)
+
+
+@router.post("/ledger/import", response={200: dict, 422: dict, 413: dict})
+def import_file(request, file: File[UploadedFile], kind: Form[str], municipality: Form[str | None] = None,
+                source: Form[str | None] = None, srid: Form[int | None] = None, dry_run: Form[bool] = False):
+    if file.size > MAX_UPLOAD_BYTES:
+        return Status(413, {"detail": f"at most {MAX_UPLOAD_BYTES // 2**20} MB per file"})
+    municipality, source = _defaults(request, municipality, source)
+    report = import_ledger(actor=Actor(principal_of(request), Via.API), data=file.read(), filename=file.name,
+                           kind=kind, municipality=municipality, source=source, srid=srid, dry_run=dry_run)
+    return _answer(report)
+
+
+@router.get("/changes")
+def changes(request, cursor: str | None = None, limit: int = 500, municipality: str | None = None,
+            kind: str | None = None):
+    """Everything created, changed or retired since `cursor`, oldest first; pass `next_cursor` back until
+    `has_more` is false. Never misses or repeats a change, even while writes are going on."""
+    return change_feed(principal=principal_of(request), cursor=cursor, limit=limit, municipality=municipality,
+                       kind=kind)
+
+
+@router.get("/ledger/export")
+def export(request, kind: str, format: str = "csv", municipality: str | None = None, source: str | None = None):
+    p = principal_of(request)
+    if not access.scope_for(p).read and not access.scope_for(p).is_admin:
+        raise PermissionDenied("No municipality is visible to you")
+    qs = selectors.asset_list(principal=p, municipality=municipality, kind=kind)
+    if source:
+        qs = qs.filter(source=source)
+    sql, params = qs.values("id").query.sql_with_params()
+    body, content_type, ext = export_ledger(kind=kind, asset_ids_sql=sql, params=list(params), fmt=format)
+    resp = HttpResponse(body, content_type=content_type)
+    resp["Content-Disposition"] = f'attachment; filename="{municipality or "all"}-{kind}.{ext}"'
+    return resp
