@@ -110,6 +110,17 @@ def main() -> int:
         plan_at(N, result)
         for n in (100_000, 10_000):
             engine_at(n, result)
+    if os.environ.get("BENCH_LEDGER", "1") == "1":
+        import subprocess
+
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.ledger", "100000"], capture_output=True, text=True,
+                              check=True)
+        r = result["ledger_import"] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"ledger import {r['rows']:,} rows: {r['import_s']:.1f} s = {r['rows_per_s']:,} rows/s "
+              f"({r['import_over_raw_copy']:.0f} x a raw COPY of the same file, {r['raw_copy_s']:.2f} s); the same "
+              f"file again (nothing changes) {r['reimport_unchanged_s']:.1f} s; django-import-export "
+              f"{r['import_export_rows_per_s']:,} rows/s on {r['import_export_rows']:,} rows; change feed "
+              f"{r['feed_changes']:,} changes in {r['feed_pages']} pages, {r['feed_s']:.1f} s")
     out = Path("out")
     out.mkdir(exist_ok=True)
     (out / "bench.json").write_text(json.dumps(result, indent=2))

@@ -105,36 +105,38 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
     for name in raw.columns:
         fld = fields[name]
         col = raw[name]
+        text = V.clean(col)
         short = name.removeprefix("detail.")
         if fld.parse == "year":
-            vals, problems = V.fiscal_year(col)
+            vals, problems = V.fiscal_year(col, text)
             out[name] = vals
-            out["built_year_text"] = V.text_value(col)
+            out["built_year_text"] = V.text_value(col, text)
         elif fld.parse in ("number", "positive", "integer"):
-            vals, problems = V.number(col, positive=fld.parse == "positive")
+            vals, problems = V.number(col, positive=fld.parse == "positive", text=text)
             if fld.parse == "integer":
                 frac = vals.notna() & (vals != vals.round())
                 problems.update({i: f"{col.iloc[i]!r} is not a whole number" for i in np.flatnonzero(frac.to_numpy())})
             out[name] = vals
         elif fld.parse == "flag":
-            vals, problems = V.flag(col)
+            vals, problems = V.flag(col, text)
             out[name] = vals
         elif fld.parse == "choice":
             allowed = [c for c, _label in detail[short].flatchoices]
             words = {key(w): v for w, v in CHOICE_WORDS.get(short, {}).items()} | {key(v): v for v in allowed}
-            text = V.text_value(col)
-            mapped = text.map(lambda t, words=words: words.get(key(t), None) if t else "")
+            given = V.text_value(col, text)
+            lookup = {t: (words.get(key(t)) if t else "") for t in given.unique()}
+            mapped = given.map(lookup)
             problems = {i: f"{col.iloc[i]!r} is not allowed (allowed: {', '.join(allowed)}; or "
                            f"{', '.join(CHOICE_WORDS.get(short, {}))})"
                         for i in np.flatnonzero(mapped.isna().to_numpy())}
             # Blank: not given (kept as stored on update; required for a new asset).
             out[name] = mapped.where(mapped != "", None)
         else:
-            out[name] = V.text_value(col) if fld.parse != "code" else V.clean(col)
+            out[name] = V.text_value(col, text) if fld.parse != "code" else text
             problems = {}
         for pos, msg in problems.items():
             errors.add(pos, name, msg)
-        blanks = V.is_unknown(V.clean(col)) & (V.clean(col) != "")
+        blanks = V.is_unknown(text) & (text != "")
         for pos in np.flatnonzero(blanks.to_numpy())[:20]:
             report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: "
                                    f"{col.iloc[pos]!r} read as empty")
@@ -194,20 +196,21 @@ def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, erro
         coords = np.stack([df[[a[0], a[1]]].to_numpy(dtype=float), df[[b[0], b[1]]].to_numpy(dtype=float)], axis=1)
         ok = np.isfinite(coords).all(axis=(1, 2))
         lines = shapely.linestrings(np.where(ok[:, None, None], coords, 0.0))
-        wkb = [shapely.to_wkb(g, hex=True) if good else None for g, good in zip(lines, ok, strict=True)]
+        wkb = np.where(ok, shapely.to_wkb(lines, hex=True), None).tolist()
         srids = [srid if plane else (srid if srid and srid not in PLANE else 6668)] * n
     elif "lon" in df and "lat" in df:
-        pts = shapely.points(df["lon"].to_numpy(dtype=float), df["lat"].to_numpy(dtype=float))
-        wkb = [shapely.to_wkb(p, hex=True) if not shapely.is_empty(p) and np.isfinite(shapely.get_x(p)) else None
-               for p in pts]
+        xy = df[["lon", "lat"]].to_numpy(dtype=float)
+        ok = np.isfinite(xy).all(axis=1)
+        wkb = np.where(ok, shapely.to_wkb(shapely.points(np.where(ok[:, None], xy, 0.0)), hex=True), None).tolist()
         srids = [srid if srid and srid not in PLANE else 6668] * n
     elif "plane_x" in df and "plane_y" in df:
         if srid not in PLANE:
             raise ValidationError({"srid": _("X/Y columns are plane rectangular coordinates: give their zone as "
                                              "EPSG:6669–6687 (JGD2011) or 2443–2461 (JGD2000)")})
         # X is northing, Y easting: the point is (Y, X).
-        pts = shapely.points(df["plane_y"].to_numpy(dtype=float), df["plane_x"].to_numpy(dtype=float))
-        wkb = [shapely.to_wkb(p, hex=True) if np.isfinite(shapely.get_x(p)) else None for p in pts]
+        yx = df[["plane_y", "plane_x"]].to_numpy(dtype=float)
+        ok = np.isfinite(yx).all(axis=1)
+        wkb = np.where(ok, shapely.to_wkb(shapely.points(np.where(ok[:, None], yx, 0.0)), hex=True), None).tolist()
     for i in range(n):
         if wkb[i] is None and i not in errors.bad:
             errors.add(i, "geometry", _("missing: give lon/lat (経度/緯度), X/Y in a plane zone, WKT, or a GIS file"))
@@ -250,7 +253,7 @@ SELECT s.pos, CASE
         'geometry: ' || replace(ST_GeometryType(s.geom), 'ST_', '') || ' is not allowed for this kind; allowed: '
         || %(allowed)s
     WHEN NOT ST_IsValid(s.geom) THEN 'geometry: invalid (' || ST_IsValidReason(s.geom) || ')'
-    WHEN m.boundary IS NOT NULL AND NOT ST_Intersects(ST_Buffer(m.boundary, 0.01), s.geom) THEN
+    WHEN m.boundary IS NOT NULL AND NOT ST_DWithin(m.boundary, s.geom, 0.01) THEN
         'geometry: lies outside ' || m.name || ' (lon ' || round(ST_X(ST_Centroid(s.geom))::numeric, 4) ||
         ', lat ' || round(ST_Y(ST_Centroid(s.geom))::numeric, 4) || ')' ||
         CASE WHEN s.srid = ANY(%(plane)s) THEN '. In plane rectangular zones X is northing; check the axis order '

@@ -23,19 +23,31 @@ FALSE = {"0", "false", "no", "n", "無", "なし", "×", "非該当", "f", "い�
 
 
 def clean(series: pd.Series) -> pd.Series:
-    """NFKC (full-width digits and letters to ASCII), trimmed, line breaks removed."""
-    return series.fillna("").astype(str).map(lambda s: unicodedata.normalize("NFKC", s).strip().replace("\n", ""))
+    """NFKC (full-width digits and letters to ASCII), trimmed, line breaks removed. The column is normalized
+    as one string (a C call) rather than cell by cell."""
+    cells = series.fillna("").astype(str).tolist()
+    joined = "\x1f".join(cells)
+    if not joined.isascii():
+        joined = unicodedata.normalize("NFKC", joined)
+    parts = joined.replace("\n", "").split("\x1f")
+    return pd.Series([p.strip() for p in parts] if len(parts) == len(cells) else
+                     [unicodedata.normalize("NFKC", c).strip().replace("\n", "") for c in cells],
+                     index=series.index, dtype=object)
 
 
 def is_unknown(text: pd.Series) -> pd.Series:
     return text.str.lower().isin(UNKNOWN)
 
 
-def fiscal_year(series: pd.Series) -> tuple[pd.Series, dict[int, str]]:
+def fiscal_year(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, dict[int, str]]:
     """1973, 1973年度, S48, 昭和48年, 昭和48年度, H6年度, R6, 令和元年, S48.4.1 → Western fiscal year."""
     out = []
     problems = {}
-    for pos, t in enumerate(clean(series).tolist()):
+    cache: dict[str, float] = {}
+    for pos, t in enumerate((clean(series) if text is None else text).tolist()):
+        if t in cache:
+            out.append(cache[t])
+            continue
         year = np.nan
         if t.lower() not in UNKNOWN:
             m = WESTERN_RE.match(t)
@@ -50,13 +62,25 @@ def fiscal_year(series: pd.Series) -> tuple[pd.Series, dict[int, str]]:
             if year == year and not 1868 <= year <= 2100:
                 problems[pos] = f"{series.iloc[pos]!r} is outside 1868–2100"
                 year = np.nan
+        if pos not in problems:
+            cache[t] = year
         out.append(year)
     return pd.Series(out, index=series.index, dtype="float64"), problems
 
 
-def number(series: pd.Series, *, positive: bool = False) -> tuple[pd.Series, dict[int, str]]:
+def number(series: pd.Series, *, positive: bool = False, text: pd.Series | None = None
+           ) -> tuple[pd.Series, dict[int, str]]:
     """1,234.5 / 300mm / ３００ / 12.5m → float; 不明 and blanks → NaN."""
-    text = clean(series).str.replace(",", "", regex=False)
+    text = (clean(series) if text is None else text).str.replace(",", "", regex=False)
+    direct = pd.to_numeric(text, errors="coerce")
+    if direct.notna().all():  # the usual case: plain numbers, no units
+        values = direct.astype("float64")
+        problems = {}
+        if positive:
+            neg = values <= 0
+            problems = {int(i): f"{series.iloc[i]!r} must be greater than 0" for i in np.flatnonzero(neg.to_numpy())}
+            values = values.where(~neg)
+        return values, problems
     unknown = is_unknown(text)
     lead = text.str.extract(NUMBER_RE, expand=False) if len(text) else pd.Series(dtype=str)
     values = pd.to_numeric(lead, errors="coerce")
@@ -74,8 +98,8 @@ def number(series: pd.Series, *, positive: bool = False) -> tuple[pd.Series, dic
     return values.astype("float64"), problems
 
 
-def flag(series: pd.Series) -> tuple[pd.Series, dict[int, str]]:
-    text = clean(series).str.lower()
+def flag(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, dict[int, str]]:
+    text = (clean(series) if text is None else text).str.lower()
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     out[text.isin(TRUE)] = True
     out[text.isin(FALSE)] = False
@@ -87,6 +111,6 @@ def flag(series: pd.Series) -> tuple[pd.Series, dict[int, str]]:
     return out, problems
 
 
-def text_value(series: pd.Series) -> pd.Series:
-    t = clean(series)
+def text_value(series: pd.Series, text: pd.Series | None = None) -> pd.Series:
+    t = clean(series) if text is None else text
     return t.where(~is_unknown(t), "")

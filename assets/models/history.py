@@ -52,7 +52,7 @@ class ChangeRecord(models.Model):
         indexes = [
             models.Index(fields=["content_type", "object_id", "time"], name="change_object_time_idx"),
             models.Index(fields=["time"], name="change_time_idx"),
-            models.Index(fields=["txid", "id"], name="change_feed_idx"),
+            models.Index(fields=["content_type", "txid", "id"], name="change_feed_idx"),
         ]
 
     def __str__(self) -> str:
