@@ -9,10 +9,11 @@ from assets.models import Asset, ChangeRecord
 __all__ = ["asset_get", "asset_history", "asset_list", "municipality_choices"]
 
 
-def municipality_choices(*, principal) -> QuerySet:
-    """Municipalities to offer in filters: the visible ones that pool assets in a region. Cheap at any registry
-    size, unlike a DISTINCT over the owners of a million assets."""
-    return access.municipalities_visible(principal).filter(regions__isnull=False).distinct().order_by("code")
+def municipality_choices(*, principal, writable: bool = False) -> QuerySet:
+    """Municipalities to offer in filters (or forms that write): the visible (writable) ones that pool assets
+    in a region. Cheap at any registry size, unlike a DISTINCT over the owners of a million assets."""
+    qs = access.municipalities_writable(principal) if writable else access.municipalities_visible(principal)
+    return qs.filter(regions__isnull=False).distinct().order_by("code")
 
 
 def asset_list(*, principal, municipality: str | None = None, kind: str | None = None,

@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
+from assets import views as asset_views
 from config.api import api
 from inspections import views as inspection_views
 
@@ -21,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("inspections/new/", inspection_views.pick_asset, name="inspection-pick"),
     path("inspections/new/<str:gid>/", inspection_views.new_inspection, name="inspection-new"),
     path("inspections/overdue/", inspection_views.overdue, name="overdue"),
+    path("ledger/import/", asset_views.ledger_import, name="ledger-import"),
     path("assets/<str:gid>/", inspection_views.asset_detail, name="asset-detail"),
     path("", RedirectView.as_view(pattern_name="inspection-pick", permanent=False)),
     prefix_default_language=False,

@@ -86,3 +86,44 @@ def export(request, kind: str, format: str = "csv", municipality: str | None = N
     resp = HttpResponse(body, content_type=content_type)
     resp["Content-Disposition"] = f'attachment; filename="{municipality or "all"}-{kind}.{ext}"'
     return resp
+
+
+class MappingIn(Schema):
+    columns: dict[str, str]
+
+
+@router.get("/ledger/mappings")
+def list_mappings(request, municipality: str | None = None, kind: str | None = None):
+    from assets.models import LedgerMapping
+
+    visible = access.municipalities_visible(principal_of(request)).values("code")
+    qs = LedgerMapping.objects.filter(owner__in=visible)
+    if municipality:
+        qs = qs.filter(owner_id=municipality)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return [{"municipality": m.owner_id, "kind": m.kind, "source": m.source, "columns": m.columns,
+             "updated_at": m.updated_at} for m in qs.order_by("owner_id", "kind", "source")]
+
+
+@router.put("/ledger/mappings/{municipality}/{kind}")
+def put_mapping(request, municipality: str, kind: str, payload: MappingIn, source: str = "ledger"):
+    """Save how this municipality's ledger names its columns ({ledger header: registry field})."""
+    from django.core.exceptions import ValidationError
+
+    from assets.kinds import spec_for
+    from assets.ledger.fields import fields_for
+    from assets.models import LedgerMapping
+
+    spec_for(kind)
+    p = principal_of(request)
+    if not access.scope_for(p).can_write(municipality, source):
+        raise PermissionDenied(f"You may not change {municipality}'s {source} ledger settings")
+    allowed = sorted(fields_for(kind))
+    bad = {h: f for h, f in payload.columns.items() if f not in allowed}
+    if bad:
+        raise ValidationError({"columns": [f"{h!r} → {f!r}: not a field of {kind}; allowed: {', '.join(allowed)}"
+                                           for h, f in bad.items()]})
+    m, _created = LedgerMapping.objects.update_or_create(owner_id=municipality, kind=kind, source=source,
+                                                         defaults={"columns": payload.columns})
+    return {"municipality": m.owner_id, "kind": m.kind, "source": m.source, "columns": m.columns}

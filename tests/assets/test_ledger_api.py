@@ -19,7 +19,7 @@ MANHOLES = [{"マンホール番号": f"M-{k}", "深さ(m)": 2.0 + k / 10, "設�
 @pytest.fixture
 def token(world):
     _t, key = ApiToken.issue(name="下水道台帳システム", municipality=world.yashio, source="gesuido")
-    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {key}", "HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def upsert(client, token, records, **extra):
@@ -164,3 +164,33 @@ def test_geojson_listing_with_filters_for_qgis(client, world, token):
     r = client.get("/api/v1/assets.geojson?bbox=139.8349,35.8,139.8361,35.9&kind=manhole", **token).json()
     assert [f["properties"]["external_id"] for f in r["features"]] == ["M-0", "M-1", "M-2"]
     assert client.get("/api/v1/assets.geojson?bbox=nonsense", **token).status_code == 422
+
+
+def test_column_mappings_are_saved_per_municipality_and_checked(client, world, token):
+    r = client.put("/api/v1/ledger/mappings/112348/manhole?source=gesuido",
+                   json.dumps({"columns": {"施設コード": "external_id", "東経": "lon", "北緯": "lat", "色": "colour"}}),
+                   content_type="application/json", **token)
+    assert r.status_code == 422 and "'色' → 'colour': not a field of manhole" in r.json()["errors"]["columns"][0]
+    ok = client.put("/api/v1/ledger/mappings/112348/manhole?source=gesuido",
+                    json.dumps({"columns": {"施設コード": "external_id", "東経": "lon", "北緯": "lat"}}),
+                    content_type="application/json", **token)
+    assert ok.status_code == 200
+    assert client.put("/api/v1/ledger/mappings/112216/manhole?source=gesuido", json.dumps({"columns": {}}),
+                      content_type="application/json", **token).status_code == 403
+    r = upsert(client, token, [{"施設コード": "Z-1", "東経": 139.839, "北緯": 35.822}])
+    assert r.json()["created"] == 1, r.json()
+
+
+def test_the_upload_page_checks_then_loads(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(world.alice)
+    csv = "マンホール番号,深さ(m),経度,緯度\nM-1,2.5,139.839,35.822\nM-2,x,139.839,35.823\n".encode("cp932")
+    page = client.post("/en/ledger/import/", {"file": SimpleUploadedFile("mh.csv", csv), "kind": "manhole",
+                                              "municipality": "112348", "action": "check"})
+    assert page.status_code == 200
+    assert "Record 2 (line 3) detail.depth_m: &#x27;x&#x27; is not a number" in page.content.decode()
+    good = csv.decode("cp932").replace(",x,", ",3.0,").encode("cp932")
+    page = client.post("/en/ledger/import/", {"file": SimpleUploadedFile("mh.csv", good), "kind": "manhole",
+                                              "municipality": "112348", "action": "load"})
+    assert "2 created" in page.content.decode() and Asset.objects.count() == 2
