@@ -437,14 +437,15 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     at, cols = _find_header(table, kind, mapping)
     header = table.rows[at]
     report.mapping = {" ".join(str(header[i]).split()): name for i, name in cols.items()}
-    body = [(r, line, table.geoms[k] if table.geoms else None)
-            for k, (r, line) in enumerate(zip(table.rows, table.lines, strict=True)) if k > at and any(
-                str(c).strip() for c in r)]
-    report.rows = len(body)
-    if not body:
+    keep = [k for k in range(at + 1, len(table.rows)) if "".join(map(str, table.rows[k])).strip()]
+    report.rows = len(keep)
+    if not keep:
         raise ValidationError({"file": _("The file has a header but no records")})
-    raw = pd.DataFrame({name: [r[i] if i < len(r) else "" for r, _line, _g in body] for i, name in cols.items()})
-    lines = [line for _r, line, _g in body]
+    width = max(cols) + 1
+    grid = pd.DataFrame.from_records([table.rows[k][:width] for k in keep], columns=None)
+    raw = pd.DataFrame({name: (grid[i] if i in grid else pd.Series("", index=grid.index)).fillna("").astype(str)
+                        for i, name in cols.items()})
+    lines = [table.lines[k] for k in keep]
     errors = _Errors(report, lines)
     df = _parse(raw, kind, errors, report)
     df["owner"] = _owners(raw, municipality and normalize_lg_code(municipality), actor, source, errors)
@@ -454,7 +455,7 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     dup = df.duplicated(subset=["owner", "external_id"], keep="first") & (ext != "")
     for pos in np.flatnonzero(dup.to_numpy()):
         errors.add(int(pos), "external_id", _("%s appears more than once in the file") % ext.iloc[pos])
-    geoms = [g for _r, _l, g in body] if table.geoms is not None else None
+    geoms = [table.geoms[k] for k in keep] if table.geoms is not None else None
     file_srid = table.srid or srid
     wkb, srids = _geometry(df, geoms, file_srid, errors)
     df["wkb"], df["srid"] = wkb, srids

@@ -217,3 +217,33 @@ def test_no_header_found_says_what_is_needed(world):
         run(b"a,b\n1,2\n", "x.csv", kind="manhole")
     with pytest.raises((ValidationError, PermissionDenied)):
         run(b"\xff\xfe\x00garbage", "x.csv", kind="manhole")
+
+
+def test_an_import_that_fails_while_writing_leaves_the_registry_as_it_was(world, monkeypatch):
+    import assets.ledger.importer as importer
+
+    run(csv_bytes(PIPES[:5]), "a.csv", srid=6677)  # K-0001, K-0002 stored
+    before = (Asset.objects.count(), ChangeRecord.objects.count(),
+              list(Asset.objects.order_by("id").values_list("version", flat=True)))
+    real_write = importer._write
+
+    def crash(cur, *args):
+        real_write(cur, *args)  # everything written …
+        raise RuntimeError("disk full")  # … then the connection fails before the commit
+
+    monkeypatch.setattr(importer, "_write", crash)
+    changed = [line.replace("K-0001,ヒューム管,300", "K-0001,ヒューム管,350") for line in PIPES]
+    with pytest.raises(RuntimeError):
+        run(csv_bytes(changed), "a.csv", srid=6677)
+    assert (Asset.objects.count(), ChangeRecord.objects.count(),
+            list(Asset.objects.order_by("id").values_list("version", flat=True))) == before
+    assert Asset.objects.get(external_id="K-0001").sewer_pipe.diameter_mm == 300
+
+
+def test_a_shapefile_without_prj_needs_its_epsg_code(world, tmp_path):
+    ogr(tmp_path, "ESRI Shapefile", "mh.shp")
+    data = zipped(tmp_path, ["mh.shp", "mh.shx", "mh.dbf", "mh.cpg"])
+    report = run(data, "mh.zip", kind="manhole")
+    assert any("EPSG code" in w for w in report.warnings)
+    assert any("the coordinate system is unknown" in e for e in report.errors)
+    assert run(data, "mh.zip", kind="manhole", srid=6677).created == 1
