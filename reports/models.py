@@ -11,11 +11,7 @@ __all__ = ["Plan"]
 class Plan(models.Model):
     """A multi-year maintenance plan drawn from one engine run, its scenarios, and the PDF that prints it."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = EngineRun.Status  # the same life cycle as an engine run: queued, running, done, failed
 
     class Strategy(models.TextChoices):
         PREVENTIVE = "preventive", _("Preventive maintenance (予防保全)")
