@@ -352,22 +352,22 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
     fallback = {"name": "''", "built_year_text": "''", "serves_important_facility": "false",
                 "built_fiscal_year": "NULL"}
     extra = {c: (given[c] if c in core else fallback[c]) for c in given}
+    # New assets get their ids and global ids in a staging table first, so the asset, its detail and its
+    # history are three plain INSERT … SELECTs (no join back on RETURNING).
+    cur.execute("DROP TABLE IF EXISTS _new")
+    cur.execute("""
+        CREATE TEMP TABLE _new ON COMMIT DROP AS
+        SELECT nextval(pg_get_serial_sequence('assets_asset', 'id')) AS new_id, new.*,
+               new.owner || '-' || %(code)s || '-' || lpad(((%(first)s::jsonb ->> new.owner)::bigint - 1
+                   + row_number() OVER (PARTITION BY new.owner ORDER BY new.pos))::text, 6, '0') AS new_global_id
+        FROM _ledger new WHERE new.asset_id IS NULL
+    """, params)
     cur.execute(f"""
-        WITH new AS (
-            SELECT s.*, (%(first)s::jsonb ->> s.owner)::bigint - 1
-                        + row_number() OVER (PARTITION BY s.owner ORDER BY s.pos) AS serial
-            FROM _ledger s WHERE s.asset_id IS NULL
-        ), ins AS (
-            INSERT INTO assets_asset (global_id, owner_id, kind, source, external_id, geom, source_srid, status,
-                                      version, created_at, updated_at, important_facility_note, {", ".join(extra)})
-            SELECT new.owner || '-' || %(code)s || '-' || lpad(new.serial::text, 6, '0'), new.owner, %(kind)s,
-                   %(source)s, new.external_id, new.geom, new.srid, 'in_service', 1, now(), now(), '',
-                   {", ".join(extra.values())}
-            FROM new
-            RETURNING id, owner_id, external_id
-        )
-        UPDATE _ledger s SET asset_id = ins.id FROM ins
-        WHERE s.asset_id IS NULL AND s.owner = ins.owner_id AND s.external_id = ins.external_id
+        INSERT INTO assets_asset (id, global_id, owner_id, kind, source, external_id, geom, source_srid, status,
+                                  version, created_at, updated_at, important_facility_note, {", ".join(extra)})
+        SELECT new.new_id, new.new_global_id, new.owner, %(kind)s, %(source)s, new.external_id, new.geom, new.srid,
+               'in_service', 1, now(), now(), '', {", ".join(extra.values())}
+        FROM _new new
     """, params)
     created = cur.rowcount
     if created:
@@ -375,12 +375,17 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
         names = det + [n for n, f in detail_fields.items() if n not in det and (f.has_default() or not f.null)]
         vals = [f's."detail.{c}"' for c in det] + [
             _sql_default(detail_fields[n]) for n in names[len(det):]]
-        cur.execute(f"INSERT INTO {table} (asset_id, {', '.join(names)}) SELECT s.asset_id, {', '.join(vals)} "
-                    f"FROM _ledger s WHERE s.changed IS NULL", params)
-        cur.execute(history.format(action="'create'", before="NULL",
-                                   after=f"jsonb_build_object({new}, 'global_id', a.global_id)")
-                    + f" FROM _ledger s JOIN assets_asset a ON a.id = s.asset_id LEFT JOIN {table} d ON d.asset_id = a.id"
-                      " WHERE s.changed IS NULL", params)
+        cur.execute(f"INSERT INTO {table} (asset_id, {', '.join(names)}) SELECT s.new_id, {', '.join(vals)} "
+                    f"FROM _new s", params)
+        created_values = ", ".join([f"'{c}', s.\"{c}\"" for c in core]
+                                   + [f"'detail.{c}', s.\"detail.{c}\"" for c in det] + ["'global_id', s.new_global_id"])
+        cur.execute(f"""
+            INSERT INTO assets_changerecord (time, user_id, actor_name, via, action, content_type_id, object_id,
+                                             object_repr, before, after, message)
+            SELECT now(), %(user)s, %(actor)s, %(via)s, 'create', %(ct)s, s.new_id::text, s.new_global_id, NULL,
+                   jsonb_build_object({created_values}), %(message)s
+            FROM _new s
+        """, params)
     return created, updated
 
 
