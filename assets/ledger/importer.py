@@ -115,7 +115,7 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
             vals, problems = V.number(col, positive=fld.parse == "positive", text=text)
             if fld.parse == "integer":
                 frac = vals.notna() & (vals != vals.round())
-                problems.update({i: f"{col.iloc[i]!r} is not a whole number" for i in np.flatnonzero(frac.to_numpy())})
+                problems.update({i: _("%r is not a whole number") % col.iloc[i] for i in np.flatnonzero(frac.to_numpy())})
             out[name] = vals
         elif fld.parse == "flag":
             vals, problems = V.flag(col, text)
@@ -126,8 +126,8 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
             given = V.text_value(col, text)
             lookup = {t: (words.get(key(t)) if t else "") for t in given.unique()}
             mapped = given.map(lookup)
-            problems = {i: f"{col.iloc[i]!r} is not allowed (allowed: {', '.join(allowed)}; or "
-                           f"{', '.join(CHOICE_WORDS.get(short, {}))})"
+            problems = {i: _("%(value)r is not allowed (allowed: %(allowed)s; or %(words)s)") % {
+                "value": col.iloc[i], "allowed": ", ".join(allowed), "words": ", ".join(CHOICE_WORDS.get(short, {}))}
                         for i in np.flatnonzero(mapped.isna().to_numpy())}
             # Blank: not given (kept as stored on update; required for a new asset).
             out[name] = mapped.where(mapped != "", None)
@@ -139,7 +139,7 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
         blanks = V.is_unknown(text) & (text != "")
         for pos in np.flatnonzero(blanks.to_numpy())[:20]:
             report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: "
-                                   f"{col.iloc[pos]!r} read as empty")
+                                   + _("%r read as empty") % col.iloc[pos])
     if "built_year_text" in raw:  # an explicit original spelling wins over the year column's own text
         out["built_year_text"] = V.text_value(raw["built_year_text"])
     return out
@@ -247,17 +247,17 @@ def _staging(cur, df: pd.DataFrame, kind: str) -> list[str]:
     return cols
 
 
+# Messages come in as parameters so they are translated; the SQL only fills in the facts.
 CHECK_SQL = """
 SELECT s.pos, CASE
     WHEN NOT (replace(ST_GeometryType(s.geom), 'ST_', '') = ANY(%(types)s)) THEN
-        'geometry: ' || replace(ST_GeometryType(s.geom), 'ST_', '') || ' is not allowed for this kind; allowed: '
-        || %(allowed)s
-    WHEN NOT ST_IsValid(s.geom) THEN 'geometry: invalid (' || ST_IsValidReason(s.geom) || ')'
+        'geometry: ' || replace(%(not_allowed)s, '{type}', replace(ST_GeometryType(s.geom), 'ST_', ''))
+    WHEN NOT ST_IsValid(s.geom) THEN 'geometry: ' || replace(%(invalid)s, '{reason}', ST_IsValidReason(s.geom))
     WHEN m.boundary IS NOT NULL AND NOT ST_DWithin(m.boundary, s.geom, 0.01) THEN
-        'geometry: lies outside ' || m.name || ' (lon ' || round(ST_X(ST_Centroid(s.geom))::numeric, 4) ||
-        ', lat ' || round(ST_Y(ST_Centroid(s.geom))::numeric, 4) || ')' ||
-        CASE WHEN s.srid = ANY(%(plane)s) THEN '. In plane rectangular zones X is northing; check the axis order '
-                                               'and the zone' ELSE '' END
+        'geometry: ' || replace(replace(replace(%(outside)s, '{owner}', m.name),
+                                        '{lon}', round(ST_X(ST_Centroid(s.geom))::numeric, 4)::text),
+                                '{lat}', round(ST_Y(ST_Centroid(s.geom))::numeric, 4)::text) ||
+        CASE WHEN s.srid = ANY(%(plane)s) THEN %(axis)s ELSE '' END
 END
 FROM _ledger s JOIN assets_municipality m ON m.code = s.owner
 """
@@ -469,8 +469,12 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     with transaction.atomic(), connection.cursor() as cur:
         ok = df.drop(index=df.index[list(errors.bad)]) if errors.bad else df
         cols_staged = _staging(cur, ok, kind)
-        cur.execute(CHECK_SQL, {"types": list(spec_for(kind).geom_types),
-                                "allowed": ", ".join(spec_for(kind).geom_types), "plane": list(PLANE)})
+        types = spec_for(kind).geom_types
+        cur.execute(CHECK_SQL, {
+            "types": list(types), "plane": list(PLANE),
+            "not_allowed": _("{type} is not allowed for this kind; allowed: %s") % ", ".join(types),
+            "invalid": _("invalid ({reason})"), "outside": _("lies outside {owner} (lon {lon}, lat {lat})"),
+            "axis": _(". In plane rectangular zones X is northing; check the axis order and the zone")})
         for pos, msg in cur.fetchall():
             if msg:
                 fld, _sep, text = msg.partition(": ")

@@ -10,6 +10,7 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext as _
 
 ERAS = {"M": 1867, "T": 1911, "S": 1925, "H": 1988, "R": 2018, "明治": 1867, "大正": 1911, "昭和": 1925,
         "平成": 1988, "令和": 2018, "明": 1867, "大": 1911, "昭": 1925, "平": 1988, "令": 2018}
@@ -58,9 +59,9 @@ def fiscal_year(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Se
                 era = e.group(1).upper() if len(e.group(1)) == 1 and e.group(1).isascii() else e.group(1)
                 year = ERAS[era] + (1 if e.group(2) == "元" else int(e.group(2)))
             else:
-                problems[pos] = f"{series.iloc[pos]!r} is not a year; use 1973, S48, 昭和48年, H6年度, R6 or 令和元年"
+                problems[pos] = _("%r is not a year; use 1973, S48, 昭和48年, H6年度, R6 or 令和元年") % series.iloc[pos]
             if year == year and not 1868 <= year <= 2100:
-                problems[pos] = f"{series.iloc[pos]!r} is outside 1868–2100"
+                problems[pos] = _("%r is outside 1868–2100") % series.iloc[pos]
                 year = np.nan
         if pos not in problems:
             cache[t] = year
@@ -78,7 +79,7 @@ def number(series: pd.Series, *, positive: bool = False, text: pd.Series | None 
         problems = {}
         if positive:
             neg = values <= 0
-            problems = {int(i): f"{series.iloc[i]!r} must be greater than 0" for i in np.flatnonzero(neg.to_numpy())}
+            problems = {int(i): _("%r must be greater than 0") % series.iloc[i] for i in np.flatnonzero(neg.to_numpy())}
             values = values.where(~neg)
         return values, problems
     unknown = is_unknown(text)
@@ -88,12 +89,12 @@ def number(series: pd.Series, *, positive: bool = False, text: pd.Series | None 
     bad = values.isna() & ~unknown
     for idx in text.index[bad.to_numpy()]:
         pos = series.index.get_loc(idx)
-        problems[pos] = f"{series.iloc[pos]!r} is not a number"
+        problems[pos] = _("%r is not a number") % series.iloc[pos]
     if positive:
         neg = values.notna() & (values <= 0)
         for idx in text.index[neg.to_numpy()]:
             pos = series.index.get_loc(idx)
-            problems[pos] = f"{series.iloc[pos]!r} must be greater than 0"
+            problems[pos] = _("%r must be greater than 0") % series.iloc[pos]
         values = values.where(~neg)
     return values.astype("float64"), problems
 
@@ -107,7 +108,7 @@ def flag(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, d
     bad = ~(text.isin(TRUE) | text.isin(FALSE) | is_unknown(text))
     for idx in text.index[bad.to_numpy()]:
         pos = series.index.get_loc(idx)
-        problems[pos] = f"{series.iloc[pos]!r} is not yes/no; use 有/無, ○/×, 1/0"
+        problems[pos] = _("%r is not yes/no; use 有/無, ○/×, 1/0") % series.iloc[pos]
     return out, problems
 
 
