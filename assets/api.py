@@ -92,12 +92,21 @@ def assets_geojson(request, municipality: str | None = None, kind: str | None = 
     limit = min(max(limit, 1), 50_000)
     qs = _filtered(request, municipality, kind, status, q, bbox, updated_since, grade).order_by("id")
     page = list(qs.select_related("condition__grade")[offset:offset + limit + 1])
+    from django.db.models import Max
+
+    from inspections.models import Grade
+
+    worst = dict(Grade.objects.values("scheme_id").annotate(m=Max("rank")).values_list("scheme_id", "m"))
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": a.global_id, "geometry": json.loads(a.geom.geojson), "properties": {
             "global_id": a.global_id, "kind": a.kind, "owner": a.owner_id, "source": a.source,
             "external_id": a.external_id, "name": a.name, "status": a.status, "built_fiscal_year": a.built_fiscal_year,
-            "version": a.version, "grade": a.condition.grade.code if hasattr(a, "condition") and a.condition.grade
-            else None}} for a in page[:limit]],
+            "version": a.version,
+            "grade": a.condition.grade.code if hasattr(a, "condition") and a.condition.grade else None,
+            "grade_label": a.condition.grade.label if hasattr(a, "condition") and a.condition.grade else None,
+            # 0 = sound … 1 = worst state of its scheme, so one colour scale serves every kind.
+            "severity": (a.condition.grade.rank / max(worst.get(a.condition.grade.scheme_id, 1), 1)
+                         if hasattr(a, "condition") and a.condition.grade else None)}} for a in page[:limit]],
         "next_offset": offset + limit if len(page) > limit else None}
 
 
@@ -173,3 +182,23 @@ def retire_asset(request, global_id: str, payload: RetireIn):
     asset = _get(request, global_id)
     return services.asset_retire(actor=Actor(_principal(request), Via.API), asset=asset,
                                  retired_on=payload.retired_on, reason=payload.reason)
+
+
+@router.get("/regions/{slug}/boundaries")
+def region_boundaries(request, slug: str):
+    """The region's municipal boundaries (simplified to ~30 m) as GeoJSON, with the 国土数値情報 credit."""
+    from django.db import connection
+
+    from assets import access
+    from assets.reference.municipalities import CREDIT
+
+    region = get_object_or_404(access.regions_visible(_principal(request)), slug=slug)
+    with connection.cursor() as cur:
+        cur.execute("SELECT m.code, m.name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(m.boundary, 0.0003), 5) "
+                    "FROM assets_municipality m JOIN assets_region_members rm ON rm.municipality_id = m.code "
+                    "WHERE rm.region_id = %s AND m.kind <> 'prefecture' AND m.boundary IS NOT NULL ORDER BY m.code",
+                    [region.pk])
+        rows = cur.fetchall()
+    return {"type": "FeatureCollection", "attribution": CREDIT, "features": [
+        {"type": "Feature", "id": code, "properties": {"code": code, "name": name}, "geometry": json.loads(g)}
+        for code, name, g in rows]}

@@ -39,3 +39,31 @@ def ledger_import(request):
         except ValueError:
             ctx["error"] = _("srid: give an EPSG number such as 6677")
     return render(request, "assets/ledger_import.html", ctx, status=200)
+
+
+@login_required
+def region_map(request):
+    from django.conf import settings
+    from django.urls import reverse
+
+    from assets import access
+    from clusters.models import EngineRun
+
+    regions = list(access.regions_visible(request.user).order_by("name"))
+    region = next((r for r in regions if r.slug == request.GET.get("region")), regions[0] if regions else None)
+    run = (EngineRun.objects.filter(region=region, status=EngineRun.Status.DONE).order_by("-finished_at").first()
+           if region else None)
+    config = {
+        "boundaries": f"/api/v1/regions/{region.slug}/boundaries" if region else "",
+        "clusters": f"/api/v1/runs/{run.pk}/clusters.geojson" if run else "",
+        "assets": "/api/v1/assets.geojson?limit=3000",
+        "assetUrl": reverse("asset-detail", args=["GID"]),
+        "clusterUrl": reverse("cluster-detail", args=[run.pk, 0]) if run else "",
+        "minZoom": 14, "tiles": settings.MAP_TILE_URL, "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+        "labels": {"assets": _("assets"), "clusters": _("lots (群)"), "rank": _("rank"), "members": _("assets"),
+                   "myen": _("million yen"), "open": _("open"), "zoomIn": _("Zoom in to see assets"),
+                   "loading": _("loading…"), "shown": _("assets shown"), "more": _("zoom in for all"),
+                   "uninspected": _("not inspected")},
+    }
+    return render(request, "assets/map.html", {"regions": regions, "region": region, "run": run,
+                                               "map_config": config})

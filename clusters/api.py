@@ -161,3 +161,22 @@ def put_region_params(request, slug: str, payload: Body[dict]):
         raise ValidationError({"params": str(exc)}) from None
     RegionParams.objects.update_or_create(region=region, defaults={"params": payload})
     return {"region": payload, "effective": Params.from_dict(payload).to_dict()}
+
+
+@router.get("/runs/{pk}/clusters.geojson")
+def clusters_geojson(request, pk: int, municipality: str | None = None, top: int = 5000):
+    """Every lot's outline (simplified) with its rank, work type, cost and risk removed per million yen."""
+    from django.db import connection
+
+    run = _run(request, pk)
+    ids = list(selectors.cluster_list(run=run, municipality=municipality).values_list("id", flat=True)[:top])
+    with connection.cursor() as cur:
+        cur.execute("SELECT id, rank, key, work_type, member_count, municipality_count, total_cost, risk_per_myen, "
+                    "ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.00005), 6) FROM clusters_cluster "
+                    "WHERE id = ANY(%s) AND geom IS NOT NULL ORDER BY rank", [ids])
+        rows = cur.fetchall()
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": cid, "geometry": json.loads(g),
+         "properties": {"rank": rank, "key": key, "work_type": wt, "members": n, "municipalities": nm,
+                        "total_cost": cost, "risk_per_myen": rpy}}
+        for cid, rank, key, wt, n, nm, cost, rpy, g in rows]}

@@ -131,3 +131,8 @@ LOGIN_REDIRECT_URL = "inspection-pick"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 ENGINE_SYNC = envbool("ENGINE_SYNC", False)
+
+# Background tiles for the maps are optional (the maps work without them): e.g.
+# MAP_TILE_URL=https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png and MAP_TILE_ATTRIBUTION=地理院タイル
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
 from assets import views as asset_views
+from clusters import views as cluster_views
 from config.api import api
 from inspections import views as inspection_views
 
@@ -23,6 +24,11 @@ urlpatterns += i18n_patterns(
     path("inspections/new/<str:gid>/", inspection_views.new_inspection, name="inspection-new"),
     path("inspections/overdue/", inspection_views.overdue, name="overdue"),
     path("ledger/import/", asset_views.ledger_import, name="ledger-import"),
+    path("map/", asset_views.region_map, name="region-map"),
+    path("runs/", cluster_views.runs, name="runs"),
+    path("runs/<int:pk>/", cluster_views.run_detail, name="run-detail"),
+    path("runs/<int:pk>/clusters/<int:rank>/", cluster_views.cluster_detail, name="cluster-detail"),
+    path("runs/<int:a>/compare/<int:b>/", cluster_views.compare, name="run-compare"),
     path("assets/<str:gid>/", inspection_views.asset_detail, name="asset-detail"),
     path("", RedirectView.as_view(pattern_name="inspection-pick", permanent=False)),
     prefix_default_language=False,

@@ -1,0 +1,62 @@
+// The region map: boundaries always, the latest run's lots as outlines, assets only where zoomed in
+// (fetched for the visible box, at most a few thousand), so a million-asset region stays light.
+(function () {
+  const el = document.getElementById("regionmap");
+  if (!el) return;
+  const cfg = JSON.parse(document.getElementById("map-config").textContent);
+  const map = L.map(el, { preferCanvas: true, zoomSnap: 0.5 });
+  if (cfg.tiles) L.tileLayer(cfg.tiles, { attribution: cfg.tileAttribution, maxZoom: 19 }).addTo(map);
+  const status = document.getElementById("map-status");
+  const severityColour = (s) => s === null || s === undefined ? "#8a94a3"
+    : s < 0.2 ? "#2e7d32" : s < 0.5 ? "#9ccc65" : s < 0.8 ? "#ffb300" : "#e53935";
+  const workColour = { road: "#6d6d6d", sewer: "#1565c0", bridge: "#c62828", septic: "#2e7d32", road_sewer: "#6a1b9a" };
+  const assets = L.layerGroup().addTo(map);
+  const lots = L.layerGroup();
+  const overlays = {};
+  overlays[cfg.labels.assets] = assets;
+  overlays[cfg.labels.clusters] = lots;
+  L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+
+  fetch(cfg.boundaries).then(r => r.json()).then(fc => {
+    const layer = L.geoJSON(fc, { style: { color: "#333", weight: 1.5, fill: true, fillColor: "#fffdf5", fillOpacity: 0.6 },
+      onEachFeature: (f, l) => l.bindTooltip(f.properties.name, { permanent: false }) }).addTo(map);
+    map.fitBounds(layer.getBounds());
+    layer.bringToBack();
+    document.getElementById("map-credit").textContent = fc.attribution;
+  });
+  if (cfg.clusters) {
+    lots.addTo(map);
+    fetch(cfg.clusters).then(r => r.json()).then(fc => {
+      L.geoJSON(fc, { style: f => ({ color: workColour[f.properties.work_type] || "#000", weight: 1, fillOpacity: 0.25 }),
+        onEachFeature: (f, l) => l.bindPopup(`<b>${cfg.labels.rank} ${f.properties.rank}</b> ${f.properties.key}<br>` +
+          `${f.properties.members} ${cfg.labels.members} · ${(f.properties.total_cost / 1e6).toFixed(1)} ${cfg.labels.myen}<br>` +
+          `<a href="${cfg.clusterUrl.replace("0", f.properties.rank)}">${cfg.labels.open}</a>`) }).addTo(lots);
+    });
+  }
+  let pending = null;
+  function loadAssets() {
+    if (map.getZoom() < cfg.minZoom) {
+      assets.clearLayers();
+      status.textContent = cfg.labels.zoomIn;
+      return;
+    }
+    const b = map.getBounds();
+    const url = `${cfg.assets}&bbox=${b.getWest().toFixed(5)},${b.getSouth().toFixed(5)},${b.getEast().toFixed(5)},${b.getNorth().toFixed(5)}`;
+    if (pending) pending.abort();
+    pending = new AbortController();
+    status.textContent = cfg.labels.loading;
+    fetch(url, { signal: pending.signal }).then(r => r.json()).then(fc => {
+      assets.clearLayers();
+      L.geoJSON(fc, {
+        pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 4, weight: 1, color: "#222", fillColor: severityColour(f.properties.severity), fillOpacity: 0.9 }),
+        style: f => ({ color: severityColour(f.properties.severity), weight: 3 }),
+        onEachFeature: (f, l) => l.bindPopup(`<b>${f.properties.global_id}</b> ${f.properties.name || ""}<br>` +
+          `${f.properties.grade_label || cfg.labels.uninspected}<br><a href="${cfg.assetUrl.replace("GID", f.properties.global_id)}">${cfg.labels.open}</a>`),
+      }).addTo(assets);
+      status.textContent = `${fc.features.length} ${cfg.labels.shown}` + (fc.next_offset ? ` (${cfg.labels.more})` : "");
+      el.dataset.features = fc.features.length;
+    }).catch(() => {});
+  }
+  map.on("moveend", loadAssets);
+  map.whenReady(loadAssets);
+})();
