@@ -15,7 +15,7 @@ need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 
 # --- system packages ---------------------------------------------------------
 for p in postgresql postgresql-contrib gdal-bin libgdal-dev libgeos-dev libproj-dev proj-bin binutils \
-         fonts-ipaexfont poppler-utils python3 python3-venv python3-dev build-essential make; do
+         fonts-ipaexfont poppler-utils chromium python3 python3-venv python3-dev build-essential make; do
   need_pkg "$p"
 done
 if [ "${#missing[@]}" -gt 0 ]; then

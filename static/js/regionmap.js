@@ -5,6 +5,7 @@
   if (!el) return;
   const cfg = JSON.parse(document.getElementById("map-config").textContent);
   const map = L.map(el, { preferCanvas: true, zoomSnap: 0.5 });
+  window.regionMap = map;  // for the browser tests and the console
   if (cfg.tiles) L.tileLayer(cfg.tiles, { attribution: cfg.tileAttribution, maxZoom: 19 }).addTo(map);
   const status = document.getElementById("map-status");
   const severityColour = (s) => s === null || s === undefined ? "#8a94a3"
@@ -21,6 +22,7 @@
     const layer = L.geoJSON(fc, { style: { color: "#333", weight: 1.5, fill: true, fillColor: "#fffdf5", fillOpacity: 0.6 },
       onEachFeature: (f, l) => l.bindTooltip(f.properties.name, { permanent: false }) }).addTo(map);
     map.fitBounds(layer.getBounds());
+    el.dataset.boundaries = fc.features.length;
     layer.bringToBack();
     document.getElementById("map-credit").textContent = fc.attribution;
   });
@@ -30,7 +32,8 @@
       L.geoJSON(fc, { style: f => ({ color: workColour[f.properties.work_type] || "#000", weight: 1, fillOpacity: 0.25 }),
         onEachFeature: (f, l) => l.bindPopup(`<b>${cfg.labels.rank} ${f.properties.rank}</b> ${f.properties.key}<br>` +
           `${f.properties.members} ${cfg.labels.members} · ${(f.properties.total_cost / 1e6).toFixed(1)} ${cfg.labels.myen}<br>` +
-          `<a href="${cfg.clusterUrl.replace("0", f.properties.rank)}">${cfg.labels.open}</a>`) }).addTo(lots);
+          `<a href="${cfg.clusterUrl.replace(/0\/$/, f.properties.rank + "/")}">${cfg.labels.open}</a>`) }).addTo(lots);
+      el.dataset.lots = fc.features.length;
     });
   }
   let pending = null;

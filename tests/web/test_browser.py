@@ -1,0 +1,93 @@
+"""The screens in a real browser: Playwright driving Debian's Chromium (no browser download), headless."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.gis.geos import LineString
+
+from assets.history import Actor
+from assets.models import Via
+from assets.services import asset_create
+from inspections.services import inspection_record
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+pytestmark = [pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium package is not installed")]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def lots(world, settings, tmp_path):
+    """Failing pipes in two towns, so a run has lots to rank and a plan has work to schedule."""
+    settings.ENGINE_SYNC = True
+    settings.MEDIA_ROOT = tmp_path
+    for k, (owner, lon) in enumerate(((world.yashio, 139.835), (world.yashio, 139.845), (world.soka, 139.80))):
+        pipe = asset_create(actor=Actor.system(Via.SYSTEM), owner=owner, kind="sewer_pipe", source="daicho",
+                            external_id=f"P-{k}", geom=LineString((lon, 35.822), (lon + 0.0005, 35.822), srid=6668),
+                            built_fiscal_year=1965, detail={"drainage_system": "sanitary", "material": "rc",
+                                                            "diameter_mm": 400, "length_m": 50.0})
+        inspection_record(actor=Actor.system(), asset=pipe, inspected_on="2025-05-01", grade="緊急度Ⅰ")
+    return world
+
+
+def sign_in(browser, live_server, user: str, width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 900}, accept_downloads=True)
+    page.goto(f"{live_server.url}/en/accounts/login/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", f"pw-{user}")
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_url(lambda url: "login" not in url)
+    return page
+
+
+def test_sign_in_then_the_map_draws_boundaries_lots_and_assets(browser, live_server, lots):
+    from clusters.services import run_create, run_execute
+
+    run_execute(run_create(principal=lots.carol, region=lots.region).pk)
+    page = sign_in(browser, live_server, "carol")
+    page.goto(f"{live_server.url}/en/map/?region=nakagawa")
+    page.wait_for_function("document.getElementById('regionmap').dataset.boundaries > 0")
+    page.wait_for_function("document.getElementById('regionmap').dataset.lots > 0")
+    page.evaluate("window.regionMap.setView([35.822, 139.8355], 16)")
+    page.wait_for_function("document.getElementById('regionmap').dataset.features > 0")
+    assert "assets shown" in page.text_content("#map-status")
+
+
+def test_an_inspection_logged_end_to_end(browser, live_server, lots):
+    from assets.models import Asset
+
+    pipe = Asset.objects.get(external_id="P-0")
+    page = sign_in(browser, live_server, "alice", width=390)  # an engineer, on a phone
+    page.goto(f"{live_server.url}/en/inspections/new/{pipe.global_id}/")
+    page.check("input[name=grade][value=II]")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/assets/{pipe.global_id}/**")
+    assert "緊急度Ⅱ" in page.content()
+    assert pipe.inspections.count() == 2
+
+
+def test_an_engine_run_started_and_its_results_shown_then_a_plan_downloaded(browser, live_server, lots, tmp_path):
+    page = sign_in(browser, live_server, "carol")
+    page.goto(f"{live_server.url}/en/runs/")
+    page.click("#start-run button[type=submit]")
+    page.wait_for_url("**/runs/*/", timeout=60_000)
+    rows = page.locator("#clusters tr")
+    assert rows.count() >= 3  # header + the lots
+    page.click("#plan-form button[type=submit]")
+    page.wait_for_selector("#plan-pdf", timeout=60_000)
+    with page.expect_download() as dl:
+        page.click("#plan-pdf")
+    path = tmp_path / "plan.pdf"
+    dl.value.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF")
