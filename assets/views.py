@@ -67,3 +67,18 @@ def region_map(request):
     }
     return render(request, "assets/map.html", {"regions": regions, "region": region, "run": run,
                                                "map_config": config})
+
+
+@login_required
+def asset_list(request):
+    from django.core.paginator import Paginator
+
+    f = {k: request.GET.get(k) or None for k in ("municipality", "kind", "status", "q")}
+    qs = selectors.asset_list(principal=request.user, **f).select_related("condition__grade").order_by("global_id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    kinds = [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices]
+    statuses = [(k, str(v)) for k, v in Asset._meta.get_field("status").flatchoices]
+    query = "&".join(f"{k}={v}" for k, v in f.items() if v)
+    return render(request, "assets/list.html", {"page": page, "filters": f, "kinds": kinds, "statuses": statuses,
+                                                "municipalities": selectors.municipality_choices(principal=request.user),
+                                                "query": query})

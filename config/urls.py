@@ -10,6 +10,7 @@ from assets import views as asset_views
 from clusters import views as cluster_views
 from config.api import api
 from inspections import views as inspection_views
+from reports import views as report_views
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -25,10 +26,12 @@ urlpatterns += i18n_patterns(
     path("inspections/overdue/", inspection_views.overdue, name="overdue"),
     path("ledger/import/", asset_views.ledger_import, name="ledger-import"),
     path("map/", asset_views.region_map, name="region-map"),
+    path("assets/", asset_views.asset_list, name="asset-list"),
     path("runs/", cluster_views.runs, name="runs"),
     path("runs/<int:pk>/", cluster_views.run_detail, name="run-detail"),
     path("runs/<int:pk>/clusters/<int:rank>/", cluster_views.cluster_detail, name="cluster-detail"),
     path("runs/<int:a>/compare/<int:b>/", cluster_views.compare, name="run-compare"),
+    path("plans/<int:pk>/", report_views.plan_detail, name="plan-detail"),
     path("assets/<str:gid>/", inspection_views.asset_detail, name="asset-detail"),
     path("", RedirectView.as_view(pattern_name="inspection-pick", permanent=False)),
     prefix_default_language=False,

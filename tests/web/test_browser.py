@@ -91,3 +91,21 @@ def test_an_engine_run_started_and_its_results_shown_then_a_plan_downloaded(brow
     path = tmp_path / "plan.pdf"
     dl.value.save_as(path)
     assert path.read_bytes().startswith(b"%PDF")
+    page.click("#plan-open")  # the scenarios, compared with charts
+    page.wait_for_selector("#scenarios")
+    assert page.locator("#scenarios tr").count() == 7  # header + 2 strategies × 3 budget levels
+    assert page.locator("#chart-risk svg polyline").count() == 7  # six scenarios + doing nothing
+
+
+def test_asset_list_filters_and_the_lot_page(browser, live_server, lots):
+    from clusters.services import run_create, run_execute
+
+    run = run_execute(run_create(principal=lots.carol, region=lots.region).pk)
+    page = sign_in(browser, live_server, "bob", width=390)  # 草加市's engineer sees his town and neighbours
+    page.goto(f"{live_server.url}/en/assets/?kind=sewer_pipe")
+    assert page.locator("#assets tr").count() == 4
+    page.goto(f"{live_server.url}/en/assets/?municipality=112216")
+    assert page.locator("#assets tr").count() == 2
+    carol = sign_in(browser, live_server, "carol")
+    carol.goto(f"{live_server.url}/en/runs/{run.pk}/clusters/1/")
+    assert carol.locator("#members tr").count() >= 2 and carol.locator("#shares tr").count() >= 2

@@ -1,0 +1,34 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+
+from reports import selectors, svg
+from reports.models import Plan
+from reports.pdf.render import STRATEGY_LABEL, wareki_fy
+
+
+@login_required
+def plan_detail(request, pk: int):
+    try:
+        plan = selectors.plan_get(principal=request.user, pk=pk)
+    except Plan.DoesNotExist:
+        raise Http404 from None
+    r = plan.result or {}
+    years = [wareki_fy(fy).replace("令和", "R").replace("年度", "") for fy in r.get("fiscal_years", [])]
+    scen = r.get("scenarios", [])
+    main = scen[r["main"]] if scen and r.get("main") is not None else None
+    name = lambda s: f"{STRATEGY_LABEL.get(s['strategy'], s['strategy'])} {s['level']:.0%}"  # noqa: E731
+    charts = {}
+    if main:
+        charts["spend"] = mark_safe(svg.bars([("予算", [x / 1e6 for x in main["budget"]]),
+                                              ("執行", [x / 1e6 for x in main["spend"]])], years, "百万円"))
+        charts["risk"] = mark_safe(svg.lines([(name(s), s["risk"]) for s in scen]
+                                             + [("対策なし", main["risk_untreated"])], years, "リスク"))
+        charts["lcc"] = mark_safe(svg.bars([("50年LCC", [s["lcc50"] / 1e8 for s in scen])], [name(s) for s in scen],
+                                           "億円"))
+    rows = [{**s, "name": name(s), "total_spend": sum(s["spend"]), "gain": (
+        100 * (s["objective"] - s["greedy_objective"]) / s["greedy_objective"] if s["greedy_objective"] else 0)}
+            for s in scen]
+    return render(request, "reports/plan.html", {"plan": plan, "main": main, "rows": rows, "charts": charts,
+                                                 "years": list(zip(r.get("fiscal_years", []), years, strict=True))})
