@@ -22,6 +22,7 @@ __all__ = [
     "ensure_can_write",
     "municipalities_visible",
     "municipalities_writable",
+    "principal_of",
     "regions_coordinated",
     "regions_visible",
     "scope_for",
@@ -179,3 +180,9 @@ def regions_coordinated(principal, qs: QuerySet | None = None) -> QuerySet:
     qs = Region.objects.all() if qs is None else qs
     scope = scope_for(principal)
     return qs if scope.is_admin else qs.filter(id__in=scope.coordinates)
+
+
+def principal_of(request):
+    """Who is asking: the API token when a ledger system called with one, else the signed-in person."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiToken) else request.user

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
-from assets import selectors, services
+from assets import access, selectors, services
 from assets.history import Actor
 from assets.models import Asset, Via
 
@@ -50,10 +50,7 @@ class RetireIn(Schema):
     reason: str = ""
 
 
-def _principal(request):
-    from assets.ledger.api import principal_of
-
-    return principal_of(request)
+_principal = access.principal_of
 
 
 def _filtered(request, municipality, kind, status, q, bbox, updated_since, grade):
@@ -189,7 +186,6 @@ def region_boundaries(request, slug: str):
     """The region's municipal boundaries (simplified to ~30 m) as GeoJSON, with the 国土数値情報 credit."""
     from django.db import connection
 
-    from assets import access
     from assets.reference.municipalities import CREDIT
 
     region = get_object_or_404(access.regions_visible(_principal(request)), slug=slug)

@@ -7,6 +7,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from assets import access, selectors
+from assets.access import principal_of
 from assets.history import Actor
 from assets.ledger.exporters import export_ledger
 from assets.ledger.feed import change_feed
@@ -15,11 +16,6 @@ from assets.ledger.readers import MAX_UPLOAD_BYTES
 from assets.models import ApiToken, Via
 
 router = Router(tags=["ledger sync"])
-
-
-def principal_of(request):
-    """The token when a machine client called, else the signed-in person."""
-    return request.auth if isinstance(request.auth, ApiToken) else request.user
 
 
 def _defaults(request, municipality: str | None, source: str | None) -> tuple[str | None, str]:
