@@ -23,7 +23,8 @@ SELECT c.txid, c.id, c.time, c.action, c.via, c.actor_name, a.global_id, a.kind,
 FROM assets_changerecord c
 JOIN assets_asset a ON a.id = c.object_id::bigint
 WHERE c.content_type_id = %(ct)s
-  AND (c.txid, c.id) > (%(txid)s, %(id)s)
+  -- (txid, id) > cursor, spelled so the planner can estimate it from txid's statistics and walk the index
+  AND c.txid >= %(txid)s AND (c.txid > %(txid)s OR c.id > %(id)s)
   AND c.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
   {scope}
 ORDER BY c.txid, c.id
