@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 
 # Japan's extent including remote islands, with a margin: anything outside is a swapped axis or a wrong CRS.
 JAPAN_BBOX = (122.0, 20.0, 154.5, 46.0)
-PLANE_ZONES = range(6669, 6688)  # JGD2011 平面直角座標系 I–XIX
+# 平面直角座標系 I–XIX: JGD2011 (6669–6687) and JGD2000 (2443–2461). X is northing in both.
+PLANE_ZONES = frozenset({*range(6669, 6688), *range(2443, 2462)})
 
 
 def to_storage(geom, *, allowed_types: tuple[str, ...], field: str = "geom") -> tuple[GEOSGeometry, int]:

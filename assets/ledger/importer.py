@@ -19,14 +19,14 @@ from django.utils.translation import gettext as _
 
 from assets import access
 from assets.codes import normalize_lg_code
+from assets.geometry import PLANE_ZONES
 from assets.history import Actor
-from assets.kinds import KINDS, format_global_id, spec_for
+from assets.kinds import KINDS, spec_for
 from assets.ledger import values as V
 from assets.ledger.fields import CHOICE_WORDS, fields_for, key, match_headers
-from assets.ledger.readers import ALLOWED_SRIDS, Table, check_srid, read_table
+from assets.ledger.readers import Table, check_srid, read_table
 from assets.models import Asset, Municipality
 
-PLANE = {*range(6669, 6688), *range(2443, 2462)}
 CORE_COLUMNS = ("name", "built_fiscal_year", "built_year_text", "serves_important_facility")
 MAX_CHANGES_SHOWN = 200
 
@@ -171,6 +171,24 @@ def _owners(raw: pd.DataFrame, default: str | None, actor: Actor, source: str, e
     return given.map(lambda v: resolved[v][0])
 
 
+def _hex(coords: np.ndarray, make) -> list[str | None]:
+    """Hex WKB of `make(coords)` per record, None where a coordinate is missing."""
+    ok = np.isfinite(coords).reshape(len(coords), -1).all(axis=1)
+    filled = np.where(ok.reshape((-1,) + (1,) * (coords.ndim - 1)), coords, 0.0)
+    return np.where(ok, shapely.to_wkb(make(filled), hex=True), None).tolist()
+
+
+def _srids(srid: int | None, plane: bool, n: int) -> list[int | None]:
+    """Plane X/Y need their zone; lon/lat are JGD2011 unless another geographic system is named. In a plane
+    zone X is northing and Y easting, so the columns are read as (Y, X)."""
+    if plane:
+        if srid not in PLANE_ZONES:
+            raise ValidationError({"srid": _("X/Y columns are plane rectangular coordinates: give their zone as "
+                                             "EPSG:6669–6687 (JGD2011) or 2443–2461 (JGD2000)")})
+        return [srid] * n
+    return [srid if srid and srid not in PLANE_ZONES else 6668] * n
+
+
 def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, errors: _Errors) -> tuple[list, list]:
     """(WKB hex or None, srid) per record, from the file's geometries, a WKT column, lon/lat or plane X/Y."""
     n = len(df)
@@ -188,29 +206,14 @@ def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, erro
         srids = [srid or 6668] * n
     elif {"lon0", "lat0", "lon1", "lat1"} <= set(df) or {"plane_x0", "plane_y0", "plane_x1", "plane_y1"} <= set(df):
         plane = "plane_x0" in df
-        if plane and srid not in PLANE:
-            raise ValidationError({"srid": _("X/Y columns are plane rectangular coordinates: give their zone as "
-                                             "EPSG:6669–6687 (JGD2011) or 2443–2461 (JGD2000)")})
-        # Plane X is northing, Y easting: a point is (Y, X).
-        a, b = (("plane_y0", "plane_x0"), ("plane_y1", "plane_x1")) if plane else (("lon0", "lat0"), ("lon1", "lat1"))
-        coords = np.stack([df[[a[0], a[1]]].to_numpy(dtype=float), df[[b[0], b[1]]].to_numpy(dtype=float)], axis=1)
-        ok = np.isfinite(coords).all(axis=(1, 2))
-        lines = shapely.linestrings(np.where(ok[:, None, None], coords, 0.0))
-        wkb = np.where(ok, shapely.to_wkb(lines, hex=True), None).tolist()
-        srids = [srid if plane else (srid if srid and srid not in PLANE else 6668)] * n
-    elif "lon" in df and "lat" in df:
-        xy = df[["lon", "lat"]].to_numpy(dtype=float)
-        ok = np.isfinite(xy).all(axis=1)
-        wkb = np.where(ok, shapely.to_wkb(shapely.points(np.where(ok[:, None], xy, 0.0)), hex=True), None).tolist()
-        srids = [srid if srid and srid not in PLANE else 6668] * n
-    elif "plane_x" in df and "plane_y" in df:
-        if srid not in PLANE:
-            raise ValidationError({"srid": _("X/Y columns are plane rectangular coordinates: give their zone as "
-                                             "EPSG:6669–6687 (JGD2011) or 2443–2461 (JGD2000)")})
-        # X is northing, Y easting: the point is (Y, X).
-        yx = df[["plane_y", "plane_x"]].to_numpy(dtype=float)
-        ok = np.isfinite(yx).all(axis=1)
-        wkb = np.where(ok, shapely.to_wkb(shapely.points(np.where(ok[:, None], yx, 0.0)), hex=True), None).tolist()
+        ends = (("plane_y0", "plane_x0"), ("plane_y1", "plane_x1")) if plane else (("lon0", "lat0"), ("lon1", "lat1"))
+        coords = np.stack([df[list(e)].to_numpy(dtype=float) for e in ends], axis=1)
+        wkb = _hex(coords, lambda c: shapely.linestrings(c))
+        srids = _srids(srid, plane, n)
+    elif ("lon" in df and "lat" in df) or ("plane_x" in df and "plane_y" in df):
+        plane = "lon" not in df
+        wkb = _hex(df[["plane_y", "plane_x"] if plane else ["lon", "lat"]].to_numpy(dtype=float), shapely.points)
+        srids = _srids(srid, plane, n)
     for i in range(n):
         if wkb[i] is None and i not in errors.bad:
             errors.add(i, "geometry", _("missing: give lon/lat (経度/緯度), X/Y in a plane zone, WKT, or a GIS file"))
@@ -272,8 +275,7 @@ def _detail_value(kind: str, name: str) -> str:
 
 def _compare_sql(kind: str, cols: list[str]) -> str:
     table = KINDS[kind].detail_model._meta.db_table
-    core = [c for c in CORE_COLUMNS if c in cols]
-    det = [c.removeprefix("detail.") for c in cols if c.startswith("detail.")]
+    core, det = _split(cols)
     left = [f"a.{c}" for c in core] + [f"d.{c}" for c in det]
     right = [f's."{c}"' for c in core] + [_detail_value(kind, c) for c in det]
     differs = (f"({', '.join(left)}) IS DISTINCT FROM ({', '.join(right)}) OR " if left else "")
@@ -285,13 +287,22 @@ def _compare_sql(kind: str, cols: list[str]) -> str:
     """
 
 
+def _split(cols: list[str]) -> tuple[list[str], list[str]]:
+    """The core and detail columns the file brought."""
+    return [c for c in CORE_COLUMNS if c in cols], [c.removeprefix("detail.") for c in cols if c.startswith("detail.")]
+
+
+def _pairs(kind: str, cols: list[str]) -> tuple[str, str]:
+    """jsonb_build_object arguments for the stored values (a, d) and the values after this import (s)."""
+    core, det = _split(cols)
+    old = [f"'{c}', a.{c}" for c in core] + [f"'detail.{c}', d.{c}" for c in det]
+    new = [f"'{c}', s.\"{c}\"" for c in core] + [f"'detail.{c}', {_detail_value(kind, c)}" for c in det]
+    return ", ".join(old), ", ".join(new)
+
+
 def _changes(cur, kind: str, cols: list[str]) -> list[dict]:
     table = KINDS[kind].detail_model._meta.db_table
-    core = [c for c in CORE_COLUMNS if c in cols]
-    det = [c.removeprefix("detail.") for c in cols if c.startswith("detail.")]
-    old = ", ".join([f"'{c}', a.{c}" for c in core] + [f"'detail.{c}', d.{c}" for c in det]) or "'_', null"
-    new = ", ".join([f"'{c}', s.\"{c}\"" for c in core]
-                    + [f"'detail.{c}', {_detail_value(kind, c)}" for c in det]) or "'_', null"
+    old, new = _pairs(kind, cols)
     cur.execute(f"""
         SELECT s.external_id, s.owner, a.global_id, jsonb_build_object({old}), jsonb_build_object({new}),
                NOT ST_OrderingEquals(ST_SnapToGrid(a.geom, 1e-9), ST_SnapToGrid(s.geom, 1e-9))
@@ -312,32 +323,26 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
     from assets.services import allocate_serials
 
     table = KINDS[kind].detail_model._meta.db_table
-    core = [c for c in CORE_COLUMNS if c in cols]
-    det = [c.removeprefix("detail.") for c in cols if c.startswith("detail.")]
+    core, det = _split(cols)
     ct = ContentType.objects.get_for_model(Asset).pk
     user_id = actor.user.pk if actor.user else None
     # Serial numbers per owner for the new records, reserved in one statement each.
     cur.execute("SELECT owner, count(*) FROM _ledger WHERE asset_id IS NULL GROUP BY owner")
     first = {o: allocate_serials(o, kind, n) for o, n in cur.fetchall()}
-    code = spec_for(kind).code
-    history = """
+    params = {"user": user_id, "actor": actor.name, "via": actor.via, "ct": ct, "source": source, "kind": kind,
+              "first": json.dumps(first), "code": spec_for(kind).code, "message": _("ledger import")}
+    # Updates: history first (it needs the old values), then the asset and its detail.
+    old, new = _pairs(kind, cols)
+    cur.execute(f"""
         INSERT INTO assets_changerecord (time, user_id, actor_name, via, action, content_type_id, object_id,
                                          object_repr, before, after, message)
-        SELECT now(), %(user)s, %(actor)s, %(via)s, {action}, %(ct)s, a.id::text, a.global_id, {before}, {after},
+        SELECT now(), %(user)s, %(actor)s, %(via)s, 'update', %(ct)s, a.id::text, a.global_id,
+               jsonb_build_object({old}{", " if old else ""}'version', a.version),
+               jsonb_build_object({new}{", " if new else ""}'version', a.version + 1),
                %(message)s
-    """
-    params = {"user": user_id, "actor": actor.name, "via": actor.via, "ct": ct, "source": source, "kind": kind,
-              "first": json.dumps(first), "code": code, "message": _("ledger import")}
-    # Updates: history first (it needs the old values), then the asset and its detail.
-    if core or det:
-        old = ", ".join([f"'{c}', a.{c}" for c in core] + [f"'detail.{c}', d.{c}" for c in det])
-        new = ", ".join([f"'{c}', s.\"{c}\"" for c in core] + [f"'detail.{c}', {_detail_value(kind, c)}" for c in det])
-    else:
-        old = new = "'geom', null"
-    cur.execute(history.format(action="'update'", before=f"jsonb_build_object({old}, 'version', a.version)",
-                               after=f"jsonb_build_object({new}, 'version', a.version + 1)")
-                + f" FROM _ledger s JOIN assets_asset a ON a.id = s.asset_id LEFT JOIN {table} d ON d.asset_id = a.id"
-                  " WHERE s.changed", params)
+        FROM _ledger s JOIN assets_asset a ON a.id = s.asset_id LEFT JOIN {table} d ON d.asset_id = a.id
+        WHERE s.changed
+    """, params)
     sets = ", ".join([f'{c} = s."{c}"' for c in core] + ["geom = s.geom", "source_srid = s.srid",
                                                             "version = a.version + 1", "updated_at = now()"])
     cur.execute(f"UPDATE assets_asset a SET {sets} FROM _ledger s WHERE a.id = s.asset_id AND s.changed")
@@ -471,7 +476,7 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
         cols_staged = _staging(cur, ok, kind)
         types = spec_for(kind).geom_types
         cur.execute(CHECK_SQL, {
-            "types": list(types), "plane": list(PLANE),
+            "types": list(types), "plane": list(PLANE_ZONES),
             "not_allowed": _("{type} is not allowed for this kind; allowed: %s") % ", ".join(types),
             "invalid": _("invalid ({reason})"), "outside": _("lies outside {owner} (lon {lon}, lat {lat})"),
             "axis": _(". In plane rectangular zones X is northing; check the axis order and the zone")})
@@ -501,4 +506,4 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     return report
 
 
-__all__ = ["ALLOWED_SRIDS", "LedgerReport", "format_global_id", "import_ledger"]
+__all__ = ["LedgerReport", "import_ledger", "import_table", "records_table"]
