@@ -37,7 +37,7 @@ UPDATE clusters_cluster c SET geom = o.geom FROM (
 """
 
 
-def _copy_binary(cur, table_cols: str, columns: dict[str, tuple[str, np.ndarray]]) -> None:
+def copy_binary(cur, table_cols: str, columns: dict[str, tuple[str, np.ndarray]]) -> None:
     """Binary COPY of fixed-width columns built as one numpy record array (no text formatting)."""
     n = len(next(iter(columns.values()))[1])
     dtype = [("nfields", ">i2")]
@@ -63,7 +63,7 @@ def lot_keys(ids: np.ndarray, work_type: np.ndarray, *, srid: int, eps: float, m
         # Two runs in one transaction (tests, scripts) would meet the first run's tables.
         cur.execute("DROP TABLE IF EXISTS _acting, _lots")
         cur.execute("CREATE TEMP TABLE _acting (id bigint, work_type smallint) ON COMMIT DROP")
-        _copy_binary(cur, "_acting (id, work_type)", {"id": (">i8", ids), "work_type": (">i2", codes)})
+        copy_binary(cur, "_acting (id, work_type)", {"id": (">i8", ids), "work_type": (">i2", codes)})
         cur.execute(LOTS_SQL, {"srid": srid, "eps": eps, "max_lot": max_lot, "cell": cell})
         buf = io.BytesIO()
         with cur.cursor.copy("COPY (SELECT id, key FROM _lots) TO STDOUT WITH (FORMAT csv)") as cp:

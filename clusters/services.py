@@ -21,7 +21,7 @@ from clusters.engine.deterioration import estimate
 from clusters.engine.lots import Members, aggregate
 from clusters.engine.params import Params
 from clusters.engine.scoring import COMPONENTS, SCHEME_OF_KIND, score
-from clusters.lots import _copy_binary, draw_outlines, insert_lots, lot_keys
+from clusters.lots import copy_binary, draw_outlines, insert_lots, lot_keys
 from clusters.models import ACTIONS, WORK_TYPES, EngineRun, RegionParams
 
 __all__ = ["run_create", "run_execute"]
@@ -94,7 +94,7 @@ def _write_scores(run: EngineRun, ids: np.ndarray, frame: pd.DataFrame, cluster_
             cols["cluster_id"] = (">i8", cluster_id[sel])
         cols.update({c: (">f8", frame[c].to_numpy(dtype=float)[sel]) for c in SCORE_FLOAT})
         with connection.cursor() as cur:
-            _copy_binary(cur, f"clusters_assetscore ({', '.join(cols)})", cols)
+            copy_binary(cur, f"clusters_assetscore ({', '.join(cols)})", cols)
 
 
 def _verify_scores(run: EngineRun) -> None:

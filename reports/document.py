@@ -133,23 +133,24 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
     qs = Cluster.objects.filter(run=run).order_by("rank")
     if focus:
         qs = qs.filter(cost_shares__has_key=focus)
+    clusters = list(qs.only("id", "rank", "key", "work_type", "member_count", "cost_shares", "total_cost",
+                            "bundling_saving", "risk_removed", "risk_per_myen", "action_mix", "drivers",
+                            "consolidation"))
     with connection.cursor() as cur:
-        ids = list(qs.values_list("id", flat=True))
         cur.execute("SELECT id, ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.00005), 6) FROM clusters_cluster "
-                    "WHERE id = ANY(%s)", [ids])
+                    "WHERE id = ANY(%s)", [[c.id for c in clusters]])
         outline = dict(cur.fetchall())
+    shares_of = {c.id: c.cost_shares for c in clusters}
     rows = [ClusterRow(c.id, c.rank, c.key, c.work_type, c.member_count,
                        [names.get(k, k) for k in sorted(c.cost_shares)], c.total_cost, c.bundling_saving,
                        c.risk_removed, c.risk_per_myen, c.action_mix, c.drivers, _rings(outline.get(c.id)),
                        year_of.get(c.id), c.consolidation)
-            for c in qs.only("id", "rank", "key", "work_type", "member_count", "cost_shares", "total_cost",
-                             "bundling_saving", "risk_removed", "risk_per_myen", "action_mix", "drivers",
-                             "consolidation")]
+            for c in clusters]
     top_rows = rows[:top]
     mem = _members([r.id for r in top_rows])
     pages = []
     for r in top_rows:
-        cs = next(c for c in qs.filter(id=r.id).values_list("cost_shares", flat=True))
+        cs = shares_of[r.id]
         ms, total = mem.get(r.id, ([], 0))
         pages.append(ClusterPage(r, [(names.get(k, k), float(v)) for k, v in sorted(cs.items(), key=lambda kv: -kv[1])],
                                  ms, total))

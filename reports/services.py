@@ -14,7 +14,7 @@ from assets.models import Municipality
 from clusters.models import EngineRun
 from reports.models import Plan
 from reports.planning.inputs import outlooks_for
-from reports.planning.scenarios import STRATEGIES, default_budget, problem_for, scenarios
+from reports.planning.scenarios import STRATEGIES, default_budget, scenarios
 
 __all__ = ["plan_create", "plan_execute"]
 
@@ -96,7 +96,7 @@ def plan_compute(plan: Plan) -> dict:
     runs = scenarios(o, h, budget, levels=plan.levels or DEFAULT_LEVELS)
     main = next(i for i, s in enumerate(runs) if s.strategy == plan.strategy and s.level == 1.0)
     chosen = runs[main]
-    cost = problem_for(o, chosen.strategy, h, chosen.budget).cost
+    cost = chosen.problem.cost
     actions = [{"cluster_id": int(o.ids[k]), "year": int(y), "fiscal_year": fy0 + int(y), "cost": round(float(cost[k, y]))}
                for k, y in enumerate(chosen.plan.year) if y >= 0]
     return {**result, "base_budget": budget.round().tolist(), "scenarios": [s.to_dict() for s in runs],

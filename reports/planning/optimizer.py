@@ -95,7 +95,8 @@ def _new_solver() -> highspy.Highs:
     return solver
 
 
-def solve(problem: PlanProblem, time_limit_s: float = 20.0, rel_gap: float = 1e-3) -> PlanChoice:
+def solve(problem: PlanProblem, time_limit_s: float = 20.0, rel_gap: float = 1e-3,
+          baseline: PlanChoice | None = None) -> PlanChoice:
     """The exact plan (to `rel_gap`, within `time_limit_s`; the status and gap say how it ended). The greedy
     plan is given to the solver as a starting point, so the answer is never worse than the baseline."""
     import time
@@ -104,7 +105,7 @@ def solve(problem: PlanProblem, time_limit_s: float = 20.0, rel_gap: float = 1e-
     c_count, h = problem.shape
     cc, ss = np.nonzero(problem.eligible & (problem.gain > 0))
     n = len(cc)
-    base = greedy(problem)
+    base = baseline if baseline is not None else greedy(problem)
     if n == 0:
         return PlanChoice(np.full(c_count, -1), 0.0, "highs", spend=spend_of(problem, np.full(c_count, -1)))
     m = problem.shares.shape[1]

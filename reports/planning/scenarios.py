@@ -69,6 +69,7 @@ class Scenario:
     backlog: np.ndarray  # H: cost of work due (worst state reached) and not yet done, at each year's end
     lcc50: float
     treated: int
+    problem: PlanProblem
 
     def to_dict(self) -> dict:
         r = lambda a: [round(float(x), 3) for x in np.ravel(a)]  # noqa: E731
@@ -108,11 +109,11 @@ def scenarios(o: Outlooks, horizon: int, base_budget: np.ndarray, levels=(0.5, 1
         for level in levels:
             budget = np.asarray(base_budget, dtype=float) * level
             problem = problem_for(o, strategy, horizon, budget)
-            plan = solve(problem, time_limit_s=time_limit_s)
             base = greedy(problem)
+            plan = solve(problem, time_limit_s=time_limit_s, baseline=base)
             spend, risk, backlog, lcc = evaluate(o, problem, plan.year, strategy)
             out.append(Scenario(strategy, level, budget, plan, base, spend, risk, untreated, backlog, lcc,
-                                int((plan.year >= 0).sum())))
+                                int((plan.year >= 0).sum()), problem))
     return out
 
 
