@@ -47,12 +47,11 @@ def region_map(request):
     from django.urls import reverse
 
     from assets import access
-    from clusters.models import EngineRun
+    from clusters.selectors import run_latest_done, run_list
 
     regions = list(access.regions_visible(request.user).order_by("name"))
     region = next((r for r in regions if r.slug == request.GET.get("region")), regions[0] if regions else None)
-    run = (EngineRun.objects.filter(region=region, status=EngineRun.Status.DONE).order_by("-finished_at").first()
-           if region else None)
+    run = run_latest_done(run_list(principal=request.user, region=region.slug)) if region else None
     config = {
         "boundaries": f"/api/v1/regions/{region.slug}/boundaries" if region else "",
         "clusters": f"/api/v1/runs/{run.pk}/clusters.geojson" if run else "",

@@ -5,12 +5,17 @@ from django.db.models import QuerySet
 from assets import access
 from clusters.models import ACTIONS, Cluster, EngineRun
 
-__all__ = ["cluster_list", "run_compare", "run_get", "run_list"]
+__all__ = ["cluster_list", "run_compare", "run_get", "run_latest_done", "run_list"]
 
 
 def run_list(*, principal, region: str | None = None) -> QuerySet:
     qs = EngineRun.objects.filter(region__in=access.regions_visible(principal)).select_related("region")
     return qs.filter(region__slug=region) if region else qs
+
+
+def run_latest_done(runs: QuerySet) -> EngineRun | None:
+    """The most recently finished of these runs: what maps and plans use unless told otherwise."""
+    return runs.filter(status=EngineRun.Status.DONE).order_by("-finished_at").first()
 
 
 def run_get(*, principal, pk: int) -> EngineRun:

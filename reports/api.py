@@ -11,7 +11,6 @@ from ninja.pagination import paginate
 
 from assets import access
 from clusters import selectors as run_selectors
-from clusters.models import EngineRun
 from reports import selectors, services
 from reports.models import Plan
 
@@ -69,7 +68,7 @@ def start_plan(request, payload: PlanIn):
     if payload.run is not None:
         run = get_object_or_404(runs, pk=payload.run)
     else:
-        run = runs.filter(status=EngineRun.Status.DONE).order_by("-finished_at").first()
+        run = run_selectors.run_latest_done(runs)
         if run is None:
             from django.core.exceptions import ValidationError
 

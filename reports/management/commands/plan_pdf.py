@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assets.models import Municipality, Region
 from clusters.models import EngineRun
+from clusters.selectors import run_latest_done
 from clusters.services import run_create, run_execute
 from reports.services import plan_create, plan_execute
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
             if the_run is None:
                 raise CommandError(f"Run #{run} is not a run of {region}")
         else:
-            the_run = runs.filter(status=EngineRun.Status.DONE).order_by("-finished_at").first()
+            the_run = run_latest_done(runs)
             if the_run is None:
                 self.stdout.write(f"{region} has no finished engine run: running the engine first")
                 the_run = run_execute(run_create(principal=None, region=reg).pk)
