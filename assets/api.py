@@ -5,7 +5,8 @@ import json
 import math
 from datetime import date, datetime
 
-from django.contrib.gis.geos import GEOSGeometry, Polygon
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, Polygon
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -166,7 +167,10 @@ def patch_asset(request, global_id: str, payload: AssetPatch, response: HttpResp
         return Status(428, {"detail": "Send If-Match (the ETag you read) or the version you read"})
     data = dict(payload.data)
     if "geometry" in data:
-        data["geom"] = GEOSGeometry(json.dumps(data.pop("geometry")))
+        try:
+            data["geom"] = GEOSGeometry(json.dumps(data.pop("geometry")))
+        except (ValueError, TypeError, GEOSException, GDALException):
+            raise ValidationError({"geometry": "not a GeoJSON geometry (lon/lat, JGD2011)"}) from None
         data["geom"].srid = data["geom"].srid or 6668
     updated = services.asset_update(actor=Actor(_principal(request), Via.API), asset=asset, data=data,
                                     detail=payload.detail, expected_version=expected)

@@ -64,6 +64,9 @@ def _wkt_or_lonlat(geojson: str) -> tuple:
 
 def export_ledger(*, kind: str, asset_ids_sql: str, params: list, fmt: str) -> tuple[bytes, str, str]:
     """Bytes, content type and file extension of the assets selected by `asset_ids_sql` (a SELECT of ids)."""
+    from assets.kinds import spec_for
+
+    spec_for(kind)  # an unknown kind is refused with the allowed ones
     if fmt not in FORMATS:
         raise ValidationError({"format": _("Unknown format %(f)r; allowed: %(allowed)s")
                                % {"f": fmt, "allowed": ", ".join(FORMATS)}})

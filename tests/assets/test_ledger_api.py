@@ -132,6 +132,9 @@ def test_stale_updates_are_refused_and_change_nothing(client, world):
     blind = client.patch(f"/api/v1/assets/{mh.global_id}", json.dumps({"detail": {"depth_m": 6}}),
                          content_type="application/json")
     assert blind.status_code == 428
+    broken = client.patch(f"/api/v1/assets/{mh.global_id}", json.dumps({"version": 2, "data": {"geometry": {"x": 1}}}),
+                          content_type="application/json")
+    assert broken.status_code == 422 and "geometry" in broken.json()["errors"]
     mh.refresh_from_db()
     assert (mh.version, mh.manhole.depth_m) == (2, 3.0)
 
@@ -147,6 +150,8 @@ def test_exports_for_excel_and_gis_and_the_round_trip(client, world, token):
     assert wb.active.max_row == 6
     gj = client.get("/api/v1/ledger/export?kind=manhole&format=geojson", **token).json()
     assert len(gj["features"]) == 5
+    bad = client.get("/api/v1/ledger/export?kind=tunnel&format=pdf", **token)
+    assert bad.status_code == 422 and "allowed" in json.dumps(bad.json())
     gpkg = client.get("/api/v1/ledger/export?kind=manhole&format=gpkg", **token)
     assert gpkg.content[:16] == b"SQLite format 3\x00"
     # What was exported imports back as it is (the name keeps its apostrophe, as Excel would show it).
