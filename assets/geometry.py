@@ -1,5 +1,7 @@
 """Geometry intake: every stored geometry is JGD2011 (EPSG:6668) lon/lat; the source CRS is remembered."""
 
+import math
+
 from django.conf import settings
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError
@@ -9,6 +11,54 @@ from django.utils.translation import gettext as _
 JAPAN_BBOX = (122.0, 20.0, 154.5, 46.0)
 # 平面直角座標系 I–XIX: JGD2011 (6669–6687) and JGD2000 (2443–2461). X is northing in both.
 PLANE_ZONES = frozenset({*range(6669, 6688), *range(2443, 2462)})
+# Plane rectangular coordinates reach about ±1,000 km from a zone's origin; beyond this bound a value is junk.
+PLANE_LIMIT_M = 3_000_000.0
+
+
+def _bounded(value, lo: float, hi: float) -> bool:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(v) and lo <= v <= hi
+
+
+def check_lonlat(lon, lat, *, field: str = "lon/lat") -> tuple[float, float]:
+    """Longitude and latitude as finite numbers inside Japan's extent, checked before any geometry is built
+    (GEOS aborts the process on some extreme values, e.g. 1e308 in its WKT writer)."""
+    bx0, by0, bx1, by1 = JAPAN_BBOX
+    if not (_bounded(lon, bx0, bx1) and _bounded(lat, by0, by1)):
+        raise ValidationError({field: _(
+            "Longitude must be a number from %(x0)s to %(x1)s and latitude from %(y0)s to %(y1)s "
+            "(JGD2011, Japan); got %(lon)s, %(lat)s") % {
+                "x0": bx0, "x1": bx1, "y0": by0, "y1": by1, "lon": str(lon)[:32], "lat": str(lat)[:32]}})
+    return float(lon), float(lat)
+
+
+def check_plane_xy(x, y, *, field: str = "X/Y") -> tuple[float, float]:
+    """Plane rectangular X (northing) and Y (easting) in metres, finite and within a zone's reach."""
+    if not (_bounded(x, -PLANE_LIMIT_M, PLANE_LIMIT_M) and _bounded(y, -PLANE_LIMIT_M, PLANE_LIMIT_M)):
+        raise ValidationError({field: _(
+            "Plane rectangular X and Y must be numbers in metres between %(lo)s and %(hi)s; got %(x)s, %(y)s")
+            % {"lo": f"{-PLANE_LIMIT_M:,.0f}", "hi": f"{PLANE_LIMIT_M:,.0f}", "x": str(x)[:32], "y": str(y)[:32]}})
+    return float(x), float(y)
+
+
+def check_coordinates(geom: GEOSGeometry, *, field: str = "geom") -> None:
+    """Every coordinate of a geometry finite and plausible for its CRS, before it is transformed or written."""
+    try:
+        xmin, ymin, xmax, ymax = geom.extent
+    except Exception:  # an empty or broken geometry has no extent; to_storage names that case
+        return
+    if geom.srid in PLANE_ZONES:
+        check_plane_xy(xmin, ymin, field=field)
+        check_plane_xy(xmax, ymax, field=field)
+        return
+    # Degrees get a loose bound here so that to_storage can still explain swapped axes or a wrong CRS.
+    limit = 360.0 if geom.srid in (None, 4326, 6668, 4612) else 1e8
+    if not all(_bounded(v, -limit, limit) for v in (xmin, ymin, xmax, ymax)):
+        raise ValidationError({field: _("The geometry has coordinates that are not finite numbers or far out of "
+                                        "range (%(lo)s … %(hi)s)") % {"lo": -limit, "hi": limit}})
 
 
 def to_storage(geom, *, allowed_types: tuple[str, ...], field: str = "geom") -> tuple[GEOSGeometry, int]:
@@ -29,6 +79,7 @@ def to_storage(geom, *, allowed_types: tuple[str, ...], field: str = "geom") -> 
                                % {"got": geom.geom_type, "allowed": ", ".join(allowed_types)}})
     if geom.empty:
         raise ValidationError({field: _("The geometry is empty")})
+    check_coordinates(geom, field=field)
     source_srid = geom.srid
     target = settings.GEOMETRY_SRID
     if source_srid != target:
