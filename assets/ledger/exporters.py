@@ -1,7 +1,9 @@
 """Ledgers back out: CP932 CSV with Japanese headers for Excel users, UTF-8 CSV, xlsx, GeoJSON, GeoPackage.
 
 Cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR at the start of text) are neutralised
-with a leading apostrophe; numbers stay numbers."""
+with a leading apostrophe, which the importer takes off again (as Excel does), so an export imports back
+exactly; numbers stay numbers. The CP932 CSV refuses text CP932 cannot write (emoji, 𠮷, …) rather than
+turning it into "?": such ledgers are exported as UTF-8 CSV, xlsx, GeoJSON or GeoPackage."""
 
 import csv
 import io
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from assets.kinds import KINDS
 from assets.ledger.fields import DETAIL_HEADERS
+from assets.ledger.values import FORMULA_START, escape_formula
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "csv-cp932": "text/csv; charset=shift_jis",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -24,13 +27,31 @@ EXT = {"csv": "csv", "csv-cp932": "csv", "xlsx": "xlsx", "geojson": "geojson", "
 CORE = [("global_id", "共通ID"), ("owner_id", "団体コード"), ("source", "台帳"), ("external_id", "台帳番号"),
         ("name", "名称"), ("built_fiscal_year", "建設年度"), ("built_year_text", "建設年度(原表記)"),
         ("status", "状態"), ("version", "版")]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["FORMULA_START", "export_ledger", "safe_cell"]
+MAX_NAMED = 20
 
 
 def safe_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return escape_formula(value)
+
+
+def _check_cp932(names: list[str], rows: list[list]) -> None:
+    """Refuse, naming the assets and fields, text that CP932 cannot hold: a silent "?" would be imported back
+    as the asset's new value."""
+    bad = []
+    for r in rows:
+        for name, v in zip(names, r, strict=False):
+            if isinstance(v, str):
+                try:
+                    v.encode("cp932")
+                except UnicodeEncodeError as exc:
+                    bad.append(f"{r[0]} {name} ({v[exc.start:exc.end]!r})")
+                    break
+    if bad:
+        raise ValidationError({"format": _(
+            "%(n)d assets hold characters that CP932 (Shift_JIS) cannot write: %(rows)s. Nothing was exported; "
+            "use format=csv (UTF-8), xlsx, geojson or gpkg for this ledger") % {
+                "n": len(bad), "rows": "; ".join(bad[:MAX_NAMED]) + (" …" if len(bad) > MAX_NAMED else "")}})
 
 
 def _columns(kind: str) -> list[tuple[str, str]]:
@@ -96,8 +117,14 @@ def export_ledger(*, kind: str, asset_ids_sql: str, params: list, fmt: str) -> t
     w.writerow(header)
     w.writerows(["" if v is None else v for v in r] for r in table)
     text = out.getvalue()
-    return (text.encode("cp932", errors="replace") if fmt == "csv-cp932" else text.encode("utf-8")), FORMATS[fmt], \
-        EXT[fmt]
+    if fmt == "csv-cp932":
+        try:
+            body = text.encode("cp932")
+        except UnicodeEncodeError:
+            _check_cp932(names, rows)
+            raise
+        return body, FORMATS[fmt], EXT[fmt]
+    return text.encode("utf-8"), FORMATS[fmt], EXT[fmt]
 
 
 def _gpkg(geojson: bytes, layer: str) -> bytes:

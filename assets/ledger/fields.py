@@ -13,6 +13,50 @@ class LedgerField:
     name: str  # "external_id", "built_fiscal_year", "detail.diameter_mm", "lon", …
     parse: str  # text | year | number | positive | integer | flag | choice | code
     headers: tuple[str, ...] = ()
+    max_length: int | None = None  # text: the column's length
+    lo: float | None = None  # numbers: the allowed range (the column's type and what makes sense)
+    hi: float | None = None
+
+
+# What the database column can hold, by Django field type.
+TYPE_RANGE = {
+    "SmallIntegerField": (-32768, 32767), "PositiveSmallIntegerField": (0, 32767),
+    "IntegerField": (-2**31, 2**31 - 1), "PositiveIntegerField": (0, 2**31 - 1),
+    "BigIntegerField": (-2**63, 2**63 - 1), "PositiveBigIntegerField": (0, 2**63 - 1),
+}
+# What makes sense for an attribute, narrower than its column: a 管径 of 99,999,999,999 mm or a 人槽 of 40,000
+# is a typing slip, not a pipe or a tank. Generous: the largest real ones fit with room to spare.
+DOMAIN_RANGE = {
+    "length_m": (None, 100_000.0),  # 100 km: longer than any road section, bridge or pipe run
+    "width_m": (None, 500.0),
+    "deck_area_m2": (None, 1_000_000.0),
+    "detour_length_m": (None, 1_000_000.0),
+    "traffic_volume": (0, 1_000_000),
+    "span_count": (1, 1_000),
+    "diameter_mm": (1, 12_000),  # shield-driven trunk sewers reach about 11 m
+    "cover_depth_m": (None, 200.0),
+    "depth_m": (None, 200.0),
+    "cover_installed_fy": (1868, 2100),
+    "capacity_persons": (1, 30_000),
+    "households_served": (0, 30_000),
+}
+
+
+def bounds(model_field) -> tuple[float | None, float | None]:
+    """The allowed range of a numeric model field: its column type and validators, narrowed by DOMAIN_RANGE."""
+    lo, hi = TYPE_RANGE.get(model_field.get_internal_type(), (None, None))
+    for v in model_field.validators:
+        limit = getattr(v, "limit_value", None)
+        if isinstance(limit, int | float) and v.code == "min_value":
+            lo = limit if lo is None else max(lo, limit)
+        elif isinstance(limit, int | float) and v.code == "max_value":
+            hi = limit if hi is None else min(hi, limit)
+    d_lo, d_hi = DOMAIN_RANGE.get(model_field.name, (None, None))
+    if d_lo is not None:
+        lo = d_lo if lo is None else max(lo, d_lo)
+    if d_hi is not None:
+        hi = d_hi if hi is None else min(hi, d_hi)
+    return lo, hi
 
 
 CORE = (
@@ -97,10 +141,28 @@ def key(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text or "")).split()).lower()
 
 
+def _core() -> dict[str, LedgerField]:
+    """The core fields with the limits of their Asset columns."""
+    from dataclasses import replace
+
+    from assets.models import Asset
+
+    out = {}
+    for f in CORE:
+        try:
+            mf = Asset._meta.get_field(f.name)
+        except Exception:  # lon, lat, wkt, …: read into a geometry, not stored as they are
+            out[f.name] = f
+            continue
+        out[f.name] = replace(f, max_length=getattr(mf, "max_length", None), **(
+            dict(zip(("lo", "hi"), bounds(mf), strict=True)) if f.parse == "integer" else {}))
+    return out
+
+
 def fields_for(kind: str) -> dict[str, LedgerField]:
-    """Every importable field of a kind, by name, with the parser its model field calls for."""
+    """Every importable field of a kind, by name, with the parser its model field calls for and its limits."""
     model = KINDS[kind].detail_model
-    out = {f.name: f for f in CORE}
+    out = _core()
     for f in model._meta.concrete_fields:
         if f.name in ("asset",) or f.is_relation:
             continue
@@ -115,19 +177,42 @@ def fields_for(kind: str) -> dict[str, LedgerField]:
             parse = "positive" if f.validators else "number"
         else:
             parse = "text"
-        out[f"detail.{f.name}"] = LedgerField(f"detail.{f.name}", parse, DETAIL_HEADERS.get(f.name, (f.name,)))
+        lo, hi = bounds(f) if parse in ("integer", "number", "positive") else (None, None)
+        if parse == "positive" and lo == 0:
+            lo = None  # "positive" already means more than 0
+        out[f"detail.{f.name}"] = LedgerField(f"detail.{f.name}", parse, DETAIL_HEADERS.get(f.name, (f.name,)),
+                                              max_length=getattr(f, "max_length", None), lo=lo, hi=hi)
     return out
 
 
 def match_headers(headers: list[str], kind: str, saved: dict[str, str] | None = None) -> dict[int, str]:
-    """Column position → field name: the saved mapping first (header → field), then the known headers."""
+    """Column position → field name: the saved mapping first (header → field), then the known headers.
+    When two columns name the same field, the first is kept here; `duplicate_columns` says which."""
+    out = {}
+    for i, name in _matches(headers, kind, saved):
+        if name not in out.values():
+            out[i] = name
+    return out
+
+
+def _matches(headers: list[str], kind: str, saved: dict[str, str] | None) -> list[tuple[int, str]]:
     fields = fields_for(kind)
     saved_keys = {key(h): f for h, f in (saved or {}).items()}
     known = {key(alias): name for name, fld in fields.items() for alias in fld.headers}
-    out = {}
+    out = []
     for i, h in enumerate(headers):
         k = key(h)
         name = saved_keys.get(k) or known.get(k)
-        if name and name not in out.values():
-            out[i] = name
+        if name:
+            out.append((i, name))
     return out
+
+
+def duplicate_columns(headers: list[str], kind: str, saved: dict[str, str] | None = None
+                      ) -> dict[str, list[int]]:
+    """Fields named by more than one column ({field: [column positions]}): which of two 管径 columns is
+    the right one cannot be guessed, and reading only the first would silently drop the second."""
+    seen: dict[str, list[int]] = {}
+    for i, name in _matches(headers, kind, saved):
+        seen.setdefault(name, []).append(i)
+    return {name: cols for name, cols in seen.items() if len(cols) > 1}

@@ -3,7 +3,12 @@ all or nothing. Set-based: one COPY into a staging table, checks and writes in S
 
 Idempotent: a record whose values equal the stored ones changes nothing (and is counted as unchanged).
 Columns absent from the file are left as they are. Every bad record is reported as
-`Record N (line L) field: message`; with any error, or in a dry run, nothing is written."""
+`Record N (line L) field: message` (the first MAX_ERRORS_SHOWN of them, with the total count); with any error,
+or in a dry run, nothing is written.
+
+Concurrent imports into the same (owner, source, kind) are serialized by a transaction-scoped advisory lock
+taken before the file is compared with the registry, and the rows to be updated are locked before their
+history is written: the second import waits, then compares with what the first one wrote."""
 
 import io
 import json
@@ -11,24 +16,36 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from assets import access
 from assets.codes import normalize_lg_code
-from assets.geometry import PLANE_ZONES
+from assets.geometry import JAPAN_BBOX, PLANE_LIMIT_M, PLANE_ZONES, check_lonlat, check_plane_xy
 from assets.history import Actor
 from assets.kinds import KINDS, spec_for
 from assets.ledger import values as V
-from assets.ledger.fields import CHOICE_WORDS, fields_for, key, match_headers
+from assets.ledger.fields import CHOICE_WORDS, duplicate_columns, fields_for, key, match_headers
 from assets.ledger.readers import Table, check_srid, read_table
 from assets.models import Asset, Municipality
 
 CORE_COLUMNS = ("name", "built_fiscal_year", "built_year_text", "serves_important_facility")
 MAX_CHANGES_SHOWN = 200
+# A file of a million bad rows must not answer with a million messages (it once made 235 MB): the first ones
+# by record, and the count.
+MAX_ERRORS_SHOWN = 1000
+# Formats our exporters neutralise formulas in (and a spreadsheet user may have edited).
+SPREADSHEETS = ("csv", "xlsx")
+# How long an import waits for another import of the same ledger before it answers 409.
+LOCK_WAIT = "300s"
+
+
+class ImportBusy(ValidationError):
+    """Another import or change of the same records got in the way; nothing was written. The API answers 409."""
 
 
 @dataclass
@@ -41,6 +58,8 @@ class LedgerReport:
     dry_run: bool = False
     written: bool = False
     errors: list[str] = field(default_factory=list)
+    error_count: int = 0  # every error found; `errors` holds the first MAX_ERRORS_SHOWN of them
+    bad_records: int = 0
     warnings: list[str] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
@@ -53,7 +72,11 @@ class LedgerReport:
 
     def summary(self) -> str:
         if self.errors:
-            return _("%d bad records; nothing was written") % len({e.split(" (")[0] for e in self.errors})
+            bad = self.bad_records or len({e.split(" (")[0] for e in self.errors})
+            if self.error_count > len(self.errors):
+                return _("%(bad)d bad records, %(n)d errors (the first %(shown)d are listed); nothing was written") % {
+                    "bad": bad, "n": self.error_count, "shown": len(self.errors)}
+            return _("%d bad records; nothing was written") % bad
         if not self.created and not self.updated:
             return _("Nothing to change: all %d records are already in the registry as sent") % self.rows
         verb = _("would be") if self.dry_run else _("were")
@@ -63,7 +86,9 @@ class LedgerReport:
     def to_dict(self) -> dict:
         return {"kind": self.kind, "rows": self.rows, "created": self.created, "updated": self.updated,
                 "unchanged": self.unchanged, "dry_run": self.dry_run, "written": self.written, "ok": self.ok,
-                "summary": self.summary(), "errors": self.errors, "warnings": self.warnings,
+                "summary": self.summary(), "errors": self.errors,
+                "error_count": max(self.error_count, len(self.errors)),
+                "errors_truncated": self.error_count > len(self.errors), "warnings": self.warnings,
                 "changes": self.changes, "mapping": self.mapping, "format": self.format, "encoding": self.encoding}
 
 
@@ -73,6 +98,12 @@ def _find_header(table: Table, kind: str, saved: dict | None) -> tuple[int, dict
     for i, row in enumerate(table.rows[:1] if table.header_fixed else table.rows[:10]):
         found = match_headers(row, kind, saved)
         if "external_id" in found.values() and len(found) >= 2:
+            twice = duplicate_columns(row, kind, saved)
+            if twice:
+                raise ValidationError({"file": [
+                    _("Columns %(cols)s all give %(field)s; keep one of them, or map them to different fields")
+                    % {"cols": ", ".join(f"{c + 1} ({' '.join(str(row[c]).split())!r})" for c in cols), "field": name}
+                    for name, cols in twice.items()]})
             return i, found
     ids = ", ".join(fields_for(kind)["external_id"].headers[:8])
     raise ValidationError({"file": _("No header row found in the first 10 rows: it needs an id column (%s) and at "
@@ -89,60 +120,133 @@ def _required(kind: str) -> list[str]:
 
 
 class _Errors:
+    """Every bad record is counted; only the first MAX_ERRORS_SHOWN messages by record are kept and worded."""
+
     def __init__(self, report: LedgerReport, lines: list[int]):
         self.report, self.lines = report, lines
-        self.bad: set[int] = set()
+        self.mask = np.zeros(len(lines), dtype=bool)
+        self.count = 0
+        self._kept: list[tuple[int, int, str]] = []  # (record, order found, message)
+        self._threshold: int | None = None
+        self._seq = 0
+
+    @property
+    def bad(self) -> np.ndarray:
+        return np.flatnonzero(self.mask)
+
+    def __contains__(self, pos: int) -> bool:
+        return bool(self.mask[pos])
 
     def add(self, pos: int, fld: str, message: str) -> None:
-        self.bad.add(pos)
-        self.report.errors.append(f"Record {pos + 1} (line {self.lines[pos]}) {fld}: {message}")
+        self.mask[pos] = True
+        self.count += 1
+        self._keep(pos, lambda: message, fld)
+
+    def add_many(self, problems: V.Problems, fld: str) -> None:
+        """Bad cells of one column: all marked, only as many worded as could be shown."""
+        if not len(problems):
+            return
+        self.mask[problems.positions] = True
+        self.count += len(problems)
+        for pos in problems.positions[:MAX_ERRORS_SHOWN].tolist():
+            self._keep(pos, lambda p=pos: problems.message(p), fld)
+
+    def _keep(self, pos: int, message, fld: str) -> None:
+        if self._threshold is not None and pos > self._threshold:
+            return  # later than every message already kept: it would not be shown
+        self._seq += 1
+        self._kept.append((pos, self._seq, f"Record {pos + 1} (line {self.lines[pos]}) {fld}: {message()}"))
+        if len(self._kept) > 2 * MAX_ERRORS_SHOWN:
+            self._trim()
+
+    def _trim(self) -> None:
+        self._kept.sort()
+        del self._kept[MAX_ERRORS_SHOWN:]
+        if len(self._kept) == MAX_ERRORS_SHOWN:
+            self._threshold = self._kept[-1][0]
+
+    def mark(self, positions: np.ndarray) -> None:
+        """Bad records beyond those shown: counted, not worded."""
+        self.mask[positions] = True
+        self.count += len(positions)
+
+    def finish(self) -> None:
+        self._trim()
+        self.report.errors = [m for _p, _n, m in self._kept]
+        self.report.error_count = self.count
+        self.report.bad_records = int(self.mask.sum())
 
 
 def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) -> pd.DataFrame:
     fields = fields_for(kind)
+    spreadsheet = report.format in SPREADSHEETS
     detail = _detail_fields(kind)
     out = pd.DataFrame(index=raw.index)
     for name in raw.columns:
         fld = fields[name]
         col = raw[name]
+        # PostgreSQL text cannot hold NUL; such a cell is refused, not truncated.
+        nul = col.str.contains("\x00", regex=False).to_numpy(dtype=bool)
+        if nul.any():
+            errors.add_many(V.Problems.where(nul, lambda pos: _("contains a NUL character (\\x00)")), name)
+            col = col.str.replace("\x00", "", regex=False)
         text = V.clean(col)
         short = name.removeprefix("detail.")
+        problems: list[V.Problems] = []
         if fld.parse == "year":
-            vals, problems = V.fiscal_year(col, text)
+            vals, p = V.fiscal_year(col, text)
             out[name] = vals
-            out["built_year_text"] = V.text_value(col, text)
+            problems.append(p)
+            if name == "built_fiscal_year":
+                out["built_year_text"] = V.text_value(col, text, spreadsheet=spreadsheet)
         elif fld.parse in ("number", "positive", "integer"):
-            vals, problems = V.number(col, positive=fld.parse == "positive", text=text)
+            vals, problems = V.number(col, positive=fld.parse == "positive", text=text, lo=fld.lo, hi=fld.hi)
             if fld.parse == "integer":
                 frac = vals.notna() & (vals != vals.round())
-                problems.update({i: _("%r is not a whole number") % col.iloc[i] for i in np.flatnonzero(frac.to_numpy())})
+                problems.append(V.Problems.where(frac.to_numpy(), lambda pos, col=col: _("%s is not a whole number")
+                                                 % V.shown(col.iloc[pos])))
+                vals = vals.where(~frac)
             out[name] = vals
         elif fld.parse == "flag":
-            vals, problems = V.flag(col, text)
+            vals, p = V.flag(col, text)
             out[name] = vals
+            problems.append(p)
         elif fld.parse == "choice":
             allowed = [c for c, _label in detail[short].flatchoices]
             words = {key(w): v for w, v in CHOICE_WORDS.get(short, {}).items()} | {key(v): v for v in allowed}
-            given = V.text_value(col, text)
+            given = V.text_value(col, text, spreadsheet=spreadsheet)
             lookup = {t: (words.get(key(t)) if t else "") for t in given.unique()}
             mapped = given.map(lookup)
-            problems = {i: _("%(value)r is not allowed (allowed: %(allowed)s; or %(words)s)") % {
-                "value": col.iloc[i], "allowed": ", ".join(allowed), "words": ", ".join(CHOICE_WORDS.get(short, {}))}
-                        for i in np.flatnonzero(mapped.isna().to_numpy())}
+            message = _("%(value)s is not allowed (allowed: %(allowed)s; or %(words)s)")
+            facts = {"allowed": ", ".join(allowed), "words": ", ".join(CHOICE_WORDS.get(short, {}))}
+            problems.append(V.Problems.where(mapped.isna().to_numpy(), lambda pos, col=col, m=message, f=facts: m % {
+                "value": V.shown(col.iloc[pos]), **f}))
             # Blank: not given (kept as stored on update; required for a new asset).
             out[name] = mapped.where(mapped != "", None)
         else:
-            out[name] = V.text_value(col, text) if fld.parse != "code" else text
-            problems = {}
-        for pos, msg in problems.items():
-            errors.add(pos, name, msg)
+            out[name] = V.text_value(col, text, spreadsheet=spreadsheet) if fld.parse != "code" else text
+        for p in problems:
+            errors.add_many(p, name)
         blanks = V.is_unknown(text) & (text != "")
         for pos in np.flatnonzero(blanks.to_numpy())[:20]:
             report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: "
-                                   + _("%r read as empty") % col.iloc[pos])
+                                   + _("%s read as empty") % V.shown(col.iloc[pos]))
     if "built_year_text" in raw:  # an explicit original spelling wins over the year column's own text
-        out["built_year_text"] = V.text_value(raw["built_year_text"])
+        out["built_year_text"] = V.text_value(raw["built_year_text"].str.replace("\x00", "", regex=False),
+                                              spreadsheet=spreadsheet)
+    _check_lengths(out, fields, errors)
     return out
+
+
+def _check_lengths(out: pd.DataFrame, fields: dict, errors: _Errors) -> None:
+    """Text longer than its column is refused with the limit (the database would refuse it with a 500)."""
+    for name in out.columns:
+        limit = fields[name].max_length if name in fields else None
+        if not limit or out[name].dtype != object:
+            continue
+        lengths = out[name].fillna("").astype(str).str.len()
+        errors.add_many(V.Problems.where((lengths > limit).to_numpy(), lambda pos, lengths=lengths, limit=limit: _(
+            "%(n)d characters; at most %(max)d are allowed") % {"n": lengths.iloc[pos], "max": limit}), name)
 
 
 def _owners(raw: pd.DataFrame, default: str | None, actor: Actor, source: str, errors: _Errors) -> pd.Series:
@@ -165,9 +269,15 @@ def _owners(raw: pd.DataFrame, default: str | None, actor: Actor, source: str, e
         except ValidationError as exc:
             code, msg = "", " ".join(exc.messages)
         resolved[value] = (code, msg)
-    for pos, value in enumerate(given.tolist()):
-        if resolved[value][1]:
-            errors.add(pos, "owner", resolved[value][1])
+    if default:
+        # A file sent for one municipality must not carry rows of another without a word: refused, named.
+        for value, (code, msg) in resolved.items():
+            if not msg and code != default:
+                resolved[value] = (code, _("団体コード %(code)s differs from the municipality this import is for "
+                                           "(%(given)s); give no municipality to import several, or correct the row")
+                                   % {"code": code, "given": default})
+    messages = given.map(lambda v: resolved[v][1])
+    errors.add_many(V.Problems.where((messages != "").to_numpy(), lambda pos: messages.iloc[pos]), "owner")
     return given.map(lambda v: resolved[v][0])
 
 
@@ -176,6 +286,51 @@ def _hex(coords: np.ndarray, make) -> list[str | None]:
     ok = np.isfinite(coords).reshape(len(coords), -1).all(axis=1)
     filled = np.where(ok.reshape((-1,) + (1,) * (coords.ndim - 1)), coords, 0.0)
     return np.where(ok, shapely.to_wkb(make(filled), hex=True), None).tolist()
+
+
+def _check_points(coords: np.ndarray, plane: bool, errors: _Errors, fld: str) -> None:
+    """Coordinates given as columns ((lon, lat) or plane (Y, X) per row) must be finite and plausible before
+    a geometry is built from them (GEOS aborts on some extreme values). Blank rows are left to the
+    `missing` check."""
+    x, y = coords[:, 0], coords[:, 1]
+    given = ~(np.isnan(x) & np.isnan(y))
+    with np.errstate(invalid="ignore"):
+        if plane:
+            ok = (np.abs(x) <= PLANE_LIMIT_M) & (np.abs(y) <= PLANE_LIMIT_M)
+        else:
+            x0, y0, x1, y1 = JAPAN_BBOX
+            ok = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+    def message(pos: int) -> str:
+        try:
+            if plane:
+                check_plane_xy(y[pos], x[pos], field=fld)
+            else:
+                check_lonlat(x[pos], y[pos], field=fld)
+        except ValidationError as exc:
+            text = " ".join(exc.messages)
+            if not plane and JAPAN_BBOX[1] <= x[pos] <= JAPAN_BBOX[3] and JAPAN_BBOX[0] <= y[pos] <= JAPAN_BBOX[2]:
+                text += _(". It looks like latitude and longitude are swapped")
+            return text
+        return _("one coordinate is missing")
+
+    errors.add_many(V.Problems.where(given & ~ok, message), fld)
+
+
+def _check_extent(geoms: np.ndarray, srid: int | None, errors: _Errors, fld: str) -> None:
+    """Geometries from a file or a WKT column: every coordinate finite and within reach of its coordinate
+    system, before PostGIS transforms them. Lon/lat get a loose bound here so that the area check can still
+    explain swapped axes."""
+    present = ~shapely.is_missing(geoms)
+    empty = present & shapely.is_empty(geoms)
+    bounds = shapely.bounds(geoms)  # NaN for missing and empty geometries
+    limit = PLANE_LIMIT_M if srid in PLANE_ZONES else 360.0 if srid in (4326, 6668, 4612) else 1e8
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(bounds).all(axis=1) & (np.abs(bounds) <= limit).all(axis=1)
+    errors.add_many(V.Problems.where(empty, lambda pos: _("the geometry is empty")), fld)
+    errors.add_many(V.Problems.where(present & ~empty & ~ok, lambda pos: _(
+        "the geometry has coordinates that are not finite numbers or far out of range (%(lo)s … %(hi)s)")
+        % {"lo": f"{-limit:,g}", "hi": f"{limit:,g}"}), fld)
 
 
 def _srids(srid: int | None, plane: bool, n: int) -> list[int | None]:
@@ -195,27 +350,37 @@ def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, erro
     wkb: list[str | None] = [None] * n
     srids: list[int | None] = [srid] * n
     if table_geoms is not None:
+        geoms = shapely.from_wkb([g or None for g in table_geoms], on_invalid="ignore")
+        _check_extent(geoms, srid, errors, "geometry")
         for i, g in enumerate(table_geoms):
-            wkb[i] = g.hex() if g else None
+            wkb[i] = g.hex() if g and i not in errors else None
     elif "wkt" in df and (df["wkt"] != "").any():
         geoms = shapely.from_wkt(df["wkt"].replace("", None).to_numpy(), on_invalid="ignore")
         for i, (g, text) in enumerate(zip(geoms, df["wkt"], strict=True)):
             if text and g is None:
-                errors.add(i, "wkt", _("%r is not readable WKT") % text[:60])
-            wkb[i] = shapely.to_wkb(g, hex=True) if g is not None else None
+                errors.add(i, "wkt", _("%s is not readable WKT") % V.shown(text, 60))
         srids = [srid or 6668] * n
+        _check_extent(geoms, srids[0], errors, "wkt")
+        wkb = [shapely.to_wkb(g, hex=True) if g is not None and i not in errors else None
+               for i, g in enumerate(geoms)]
     elif {"lon0", "lat0", "lon1", "lat1"} <= set(df) or {"plane_x0", "plane_y0", "plane_x1", "plane_y1"} <= set(df):
         plane = "plane_x0" in df
         ends = (("plane_y0", "plane_x0"), ("plane_y1", "plane_x1")) if plane else (("lon0", "lat0"), ("lon1", "lat1"))
         coords = np.stack([df[list(e)].to_numpy(dtype=float) for e in ends], axis=1)
-        wkb = _hex(coords, lambda c: shapely.linestrings(c))
         srids = _srids(srid, plane, n)
+        for k, end in enumerate(ends):
+            _check_points(coords[:, k, :], plane, errors, "/".join(reversed(end)) if plane else "/".join(end))
+        coords[errors.mask] = np.nan
+        wkb = _hex(coords, lambda c: shapely.linestrings(c))
     elif ("lon" in df and "lat" in df) or ("plane_x" in df and "plane_y" in df):
         plane = "lon" not in df
-        wkb = _hex(df[["plane_y", "plane_x"] if plane else ["lon", "lat"]].to_numpy(dtype=float), shapely.points)
+        coords = df[["plane_y", "plane_x"] if plane else ["lon", "lat"]].to_numpy(dtype=float)
         srids = _srids(srid, plane, n)
+        _check_points(coords, plane, errors, "plane_x/plane_y" if plane else "lon/lat")
+        coords[errors.mask] = np.nan
+        wkb = _hex(coords, shapely.points)
     for i in range(n):
-        if wkb[i] is None and i not in errors.bad:
+        if wkb[i] is None and i not in errors:
             errors.add(i, "geometry", _("missing: give lon/lat (経度/緯度), X/Y in a plane zone, WKT, or a GIS file"))
         elif wkb[i] is not None and srids[i] is None:
             errors.add(i, "geometry", _("the coordinate system is unknown; give its EPSG code (srid)"))
@@ -273,7 +438,7 @@ def _detail_value(kind: str, name: str) -> str:
     return f'coalesce(s."detail.{name}", d.{name})'
 
 
-def _compare_sql(kind: str, cols: list[str]) -> str:
+def _compare_sql(kind: str, cols: list[str], only_changed: bool = False) -> str:
     table = KINDS[kind].detail_model._meta.db_table
     core, det = _split(cols)
     left = [f"a.{c}" for c in core] + [f"d.{c}" for c in det]
@@ -284,6 +449,7 @@ def _compare_sql(kind: str, cols: list[str]) -> str:
         changed = {differs} NOT ST_OrderingEquals(ST_SnapToGrid(a.geom, 1e-9), ST_SnapToGrid(s.geom, 1e-9))
     FROM assets_asset a LEFT JOIN {table} d ON d.asset_id = a.id
     WHERE a.owner_id = s.owner AND a.source = %(source)s AND a.external_id = s.external_id AND a.kind = %(kind)s
+    {"AND s.changed" if only_changed else ""}
     """
 
 
@@ -460,50 +626,99 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     df = _parse(raw, kind, errors, report)
     df["owner"] = _owners(raw, municipality and normalize_lg_code(municipality), actor, source, errors)
     ext = df["external_id"]
-    for pos in np.flatnonzero((ext == "").to_numpy()):
-        errors.add(int(pos), "external_id", _("required: the ledger's own id for the asset"))
+    errors.add_many(V.Problems.where((ext == "").to_numpy(),
+                                     lambda pos: _("required: the ledger's own id for the asset")), "external_id")
     dup = df.duplicated(subset=["owner", "external_id"], keep="first") & (ext != "")
-    for pos in np.flatnonzero(dup.to_numpy()):
-        errors.add(int(pos), "external_id", _("%s appears more than once in the file") % ext.iloc[pos])
+    errors.add_many(V.Problems.where(dup.to_numpy(), lambda pos: _("%s appears more than once in the file")
+                                     % ext.iloc[pos][:64]), "external_id")
     geoms = [table.geoms[k] for k in keep] if table.geoms is not None else None
     file_srid = table.srid or srid
     wkb, srids = _geometry(df, geoms, file_srid, errors)
     df["wkb"], df["srid"] = wkb, srids
     df["pos"] = np.arange(len(df))
     df = df.drop(columns=[c for c in df.columns if c.startswith(("lon", "lat", "plane_")) or c == "wkt"])
-    with transaction.atomic(), connection.cursor() as cur:
-        ok = df.drop(index=df.index[list(errors.bad)]) if errors.bad else df
-        cols_staged = _staging(cur, ok, kind)
-        types = spec_for(kind).geom_types
-        cur.execute(CHECK_SQL, {
-            "types": list(types), "plane": list(PLANE_ZONES),
-            "not_allowed": _("{type} is not allowed for this kind; allowed: %s") % ", ".join(types),
-            "invalid": _("invalid ({reason})"), "outside": _("lies outside {owner} (lon {lon}, lat {lat})"),
-            "axis": _(". In plane rectangular zones X is northing; check the axis order and the zone")})
-        for pos, msg in cur.fetchall():
-            if msg:
-                fld, _sep, text = msg.partition(": ")
-                errors.add(pos, fld, text)
-        cur.execute(_compare_sql(kind, cols_staged), {"source": source, "kind": kind})
-        # New records need every required attribute; updates may send only what changed.
-        for name in _required(kind):
-            col = f"detail.{name}"
-            missing = "true" if col not in cols_staged else f'"{col}" IS NULL'
-            cur.execute(f"SELECT pos FROM _ledger WHERE asset_id IS NULL AND {missing} ORDER BY pos")
-            for (pos,) in cur.fetchall():
-                errors.add(pos, col, _("required for a new asset"))
-        if report.errors:
-            report.errors.sort(key=lambda e: int(e.split()[1]))
-            return report
-        cur.execute("SELECT count(*) FILTER (WHERE asset_id IS NULL), count(*) FILTER (WHERE changed), "
-                    "count(*) FILTER (WHERE changed IS FALSE) FROM _ledger")
-        report.created, report.updated, report.unchanged = cur.fetchone()
-        report.changes = _changes(cur, kind, cols_staged)
-        if dry_run or not (report.created or report.updated):
-            return report
-        created, updated = _write(cur, actor, kind, source, cols_staged)
-        report.created, report.updated, report.written = created, updated, True
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            return _check_and_write(cur, df, errors, report, actor=actor, kind=kind, source=source, dry_run=dry_run)
+    except (IntegrityError, OperationalError) as exc:
+        cause = exc.__cause__
+        if isinstance(exc, IntegrityError) or isinstance(cause, psycopg.errors.LockNotAvailable | psycopg.errors.
+                                                          DeadlockDetected | psycopg.errors.SerializationFailure):
+            raise ImportBusy({"file": _(
+                "Another import or change of the same %(kind)s records of this ledger was being written at the same "
+                "time; nothing was written. Send the file again: records already there will show as unchanged")
+                % {"kind": kind}}) from None
+        raise
+
+
+def _lock_ledgers(cur, kind: str, source: str) -> None:
+    """One import at a time per (owner, source, kind): a transaction-scoped advisory lock per owner of the
+    file, taken in code order so that two multi-owner files cannot deadlock. The loser waits (up to LOCK_WAIT)
+    and then compares with what the winner committed."""
+    cur.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+    cur.execute("SELECT DISTINCT owner FROM _ledger ORDER BY owner")
+    for (owner,) in cur.fetchall():
+        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    [f"gunmane.ledger-import:{owner}:{source}:{kind}"])
+
+
+def _sql_errors(cur, sql: str, params: dict | None, errors: _Errors, fld: str | None = None) -> None:
+    """Report the rows a check query returns as (pos, "field: message") or (pos) with `fld`: every one counted,
+    only the first MAX_ERRORS_SHOWN worded, so a million bad rows do not come back as a million messages."""
+    cur.execute(f"""
+        WITH c AS ({sql}), b AS (SELECT c.*, row_number() OVER (ORDER BY pos) AS n FROM c)
+        SELECT coalesce(array_agg(pos ORDER BY pos), '{{}}'),
+               coalesce(jsonb_object_agg(pos, {"msg" if fld is None else "''"}) FILTER (WHERE n <= %(max_shown)s),
+                        '{{}}')
+        FROM b""", {**(params or {}), "max_shown": MAX_ERRORS_SHOWN})
+    positions, messages = cur.fetchone()
+    messages = json.loads(messages) if isinstance(messages, str) else messages
+    for pos in positions[:MAX_ERRORS_SHOWN]:
+        if fld is None:
+            name, _sep, text = messages[str(pos)].partition(": ")
+            errors.add(pos, name, text)
+        else:
+            errors.add(pos, fld, _("required for a new asset"))
+    errors.mark(np.asarray(positions[MAX_ERRORS_SHOWN:], dtype=np.int64))
+
+
+def _check_and_write(cur, df: pd.DataFrame, errors: _Errors, report: LedgerReport, *, actor: Actor, kind: str,
+                     source: str, dry_run: bool) -> LedgerReport:
+    ok = df.drop(index=df.index[errors.bad]) if errors.count else df
+    cols_staged = _staging(cur, ok, kind)
+    types = spec_for(kind).geom_types
+    _sql_errors(cur, "SELECT * FROM (" + CHECK_SQL + ") q (pos, msg) WHERE msg IS NOT NULL", {
+        "types": list(types), "plane": list(PLANE_ZONES),
+        "not_allowed": _("{type} is not allowed for this kind; allowed: %s") % ", ".join(types),
+        "invalid": _("invalid ({reason})"), "outside": _("lies outside {owner} (lon {lon}, lat {lat})"),
+        "axis": _(". In plane rectangular zones X is northing; check the axis order and the zone")}, errors)
+    if not dry_run and not errors.count:
+        _lock_ledgers(cur, kind, source)
+    cur.execute(_compare_sql(kind, cols_staged), {"source": source, "kind": kind})
+    # New records need every required attribute; updates may send only what changed.
+    for name in _required(kind):
+        col = f"detail.{name}"
+        missing = "true" if col not in cols_staged else f'"{col}" IS NULL'
+        _sql_errors(cur, f"SELECT pos FROM _ledger WHERE asset_id IS NULL AND {missing}", None, errors, col)
+    if errors.count:
+        errors.finish()
+        return report
+    if not dry_run:
+        # Lock what will be updated, then compare those rows again: a change committed since the comparison
+        # (a PATCH, say) is seen, and the history's "before" is what the row holds.
+        cur.execute("SELECT a.id FROM assets_asset a JOIN _ledger s ON s.asset_id = a.id WHERE s.changed "
+                    "ORDER BY a.id FOR UPDATE OF a")
+        if cur.rowcount:
+            cur.execute(_compare_sql(kind, cols_staged, only_changed=True), {"source": source, "kind": kind})
+    cur.execute("SELECT count(*) FILTER (WHERE asset_id IS NULL), count(*) FILTER (WHERE changed), "
+                "count(*) FILTER (WHERE changed IS FALSE) FROM _ledger")
+    report.created, report.updated, report.unchanged = cur.fetchone()
+    report.changes = _changes(cur, kind, cols_staged)
+    if dry_run or not (report.created or report.updated):
+        return report
+    created, updated = _write(cur, actor, kind, source, cols_staged)
+    report.created, report.updated, report.written = created, updated, True
     return report
 
 
-__all__ = ["LedgerReport", "import_ledger", "import_table", "records_table"]
+__all__ = ["ImportBusy", "LedgerReport", "import_ledger", "import_table", "records_table"]

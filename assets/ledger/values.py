@@ -2,25 +2,74 @@
 every common spelling, numbers with separators and units, 不明 and blanks, yes/no marks.
 
 Each parser returns (values, problems): values with NaN/None where the cell was empty or unknown, and
-problems as {row position: message} for cells that could not be read. Unknown cells are not errors: the
-importer reports them as warnings."""
+problems (row positions and a message for each) for cells that could not be read or lie outside the allowed
+range. Messages are made only for the rows that are reported, so a file of a million bad cells costs an array
+of positions, not a million strings. Unknown cells are not errors: the importer reports them as warnings."""
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-ERAS = {"M": 1867, "T": 1911, "S": 1925, "H": 1988, "R": 2018, "明治": 1867, "大正": 1911, "昭和": 1925,
-        "平成": 1988, "令和": 2018, "明": 1867, "大": 1911, "昭": 1925, "平": 1988, "令": 2018}
+from assets import wareki
+
 UNKNOWN = {"", "不明", "不詳", "未詳", "—", "-", "－", "ー", "―", "?", "？", "na", "n/a", "nan", "none", "null", "不明確"}
-ERA_RE = re.compile(r"^(明治|大正|昭和|平成|令和|[MTSHR明大昭平令])\s*(元|\d{1,2})\s*(?:年度|年)?(?:[./\-年]\d{1,2}.*)?$",
-                    re.IGNORECASE)
+ERA_RE = re.compile(rf"^({wareki.ERA_PATTERN})\s*(元|\d{{1,2}})\s*(?:年度|年)?(?:[./\-年]\d{{1,2}}.*)?$", re.IGNORECASE)
 WESTERN_RE = re.compile(r"^(\d{4})\s*(?:年度|年)?(?:[./\-年]\d{1,2}.*)?$")
-NUMBER_RE = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))")
+NUMBER_RE = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)", re.IGNORECASE)
 TRUE = {"1", "true", "yes", "y", "有", "あり", "○", "〇", "◯", "該当", "t", "はい"}
 FALSE = {"0", "false", "no", "n", "無", "なし", "×", "非該当", "f", "いいえ"}
+YEARS = (1868, 2100)
+# Formula neutralisation by the exporters: an apostrophe before one of these (or before further apostrophes
+# followed by one of these) was added on the way out and is taken off on the way in.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def shown(value, limit: int = 40) -> str:
+    """A cell as quoted in a message, cut short: an error report must not echo a 100,000-character cell."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+@dataclass
+class Problems:
+    """Bad cells of one column: sorted row positions and how to word each."""
+    positions: np.ndarray
+    message: Callable[[int], str]
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def items(self) -> Iterator[tuple[int, str]]:
+        for pos in self.positions.tolist():
+            yield pos, self.message(pos)
+
+    @classmethod
+    def none(cls) -> "Problems":
+        return cls(np.array([], dtype=np.int64), str)
+
+    @classmethod
+    def where(cls, mask, message: Callable[[int], str]) -> "Problems":
+        return cls(np.flatnonzero(np.asarray(mask, dtype=bool)), message)
+
+
+def unescape_formula(text: str) -> str:
+    """Undo the exporters' formula neutralisation: "'=SUM(A1)" → "=SUM(A1)", "''=x" → "'=x"; other text as is."""
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START):
+        return text[1:]
+    return text
+
+
+def escape_formula(value):
+    """What a spreadsheet would run as a formula gets a leading apostrophe; so does text that already looks
+    escaped, so that `unescape_formula` gives back exactly what was stored."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def clean(series: pd.Series) -> pd.Series:
@@ -40,78 +89,121 @@ def is_unknown(text: pd.Series) -> pd.Series:
     return text.str.lower().isin(UNKNOWN)
 
 
-def fiscal_year(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, dict[int, str]]:
-    """1973, 1973年度, S48, 昭和48年, 昭和48年度, H6年度, R6, 令和元年, S48.4.1 → Western fiscal year."""
-    out = []
-    problems = {}
-    cache: dict[str, float] = {}
-    for pos, t in enumerate((clean(series) if text is None else text).tolist()):
-        if t in cache:
-            out.append(cache[t])
-            continue
-        year = np.nan
-        if t.lower() not in UNKNOWN:
-            m = WESTERN_RE.match(t)
-            e = None if m else ERA_RE.match(t)
-            if m:
-                year = int(m.group(1))
-            elif e:
-                era = e.group(1).upper() if len(e.group(1)) == 1 and e.group(1).isascii() else e.group(1)
-                year = ERAS[era] + (1 if e.group(2) == "元" else int(e.group(2)))
-            else:
-                problems[pos] = _("%r is not a year; use 1973, S48, 昭和48年, H6年度, R6 or 令和元年") % series.iloc[pos]
-            if year == year and not 1868 <= year <= 2100:
-                problems[pos] = _("%r is outside 1868–2100") % series.iloc[pos]
-                year = np.nan
-        if pos not in problems:
-            cache[t] = year
-        out.append(year)
-    return pd.Series(out, index=series.index, dtype="float64"), problems
+def year_of(text: str) -> int | None:
+    """One cell's Western fiscal year (None for blank or 不明); ValueError with the message otherwise."""
+    if text.lower() in UNKNOWN:
+        return None
+    m = WESTERN_RE.match(text)
+    if m:
+        year = int(m.group(1))
+    else:
+        e = ERA_RE.match(text)
+        if not e:
+            raise ValueError(_("%s is not a year; use 1973, S48, 昭和48年, H6年度, R6 or 令和元年") % shown(text))
+        year = wareki.western_year(e.group(1), e.group(2))
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ValueError(_("%(value)s is outside %(lo)d–%(hi)d") % {"value": shown(text), "lo": YEARS[0],
+                                                                    "hi": YEARS[1]})
+    return year
 
 
-def number(series: pd.Series, *, positive: bool = False, text: pd.Series | None = None
-           ) -> tuple[pd.Series, dict[int, str]]:
-    """1,234.5 / 300mm / ３００ / 12.5m → float; 不明 and blanks → NaN."""
+def fiscal_year(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, Problems]:
+    """1973, 1973年度, S48, 昭和48年, 昭和48年度, H6年度, R6, 令和元年, S48.4.1 → Western fiscal year; 和暦 years
+    outside their era (平成99年, 昭和0年) are refused with the era's range (`assets.wareki`)."""
+    text = clean(series) if text is None else text
+    years: dict[str, float] = {}
+    wrong: dict[str, str] = {}
+    for t in text.unique().tolist():  # a ledger has few distinct spellings: parse each once
+        try:
+            y = year_of(t)
+            years[t] = np.nan if y is None else float(y)
+        except ValueError as exc:
+            wrong[t] = str(exc)
+            years[t] = np.nan
+    values = text.map(years).astype("float64")
+    if not wrong:
+        return values, Problems.none()
+    return values, Problems.where(text.isin(wrong).to_numpy(), lambda pos: wrong[text.iloc[pos]])
+
+
+def _range_message(series: pd.Series, lo: float | None, hi: float | None, positive: bool):
+    if hi is None and lo is None:
+        bounds = ""
+    elif hi is None:
+        bounds = _("at least %s") % f"{lo:,g}"
+    elif lo is None and positive:
+        bounds = _("more than 0 and at most %s") % f"{hi:,g}"
+    elif lo is None:
+        bounds = _("at most %s") % f"{hi:,g}"
+    else:
+        bounds = _("%(lo)s to %(hi)s") % {"lo": f"{lo:,g}", "hi": f"{hi:,g}"}
+
+    def message(pos: int) -> str:
+        return _("%(value)s is outside the allowed range (%(bounds)s)") % {"value": shown(series.iloc[pos]),
+                                                                           "bounds": bounds}
+    return message
+
+
+def number(series: pd.Series, *, positive: bool = False, text: pd.Series | None = None,
+           lo: float | None = None, hi: float | None = None) -> tuple[pd.Series, list[Problems]]:
+    """1,234.5 / 300mm / ３００ / 12.5m → float; 不明 and blanks → NaN. inf, nan and values outside [lo, hi]
+    (or not above 0 when `positive`) are refused with the allowed range."""
     text = (clean(series) if text is None else text).str.replace(",", "", regex=False)
+    lower = text.str.lower()
+    # "inf", "nan" and "1e999" are numbers to pandas, yet no ledger length is infinite or undefined.
+    spelled = lower.str.fullmatch(r"[+-]?(?:inf|infinity|nan)").fillna(False).to_numpy(dtype=bool)
+    unknown = lower.isin(UNKNOWN).to_numpy() & ~spelled
     direct = pd.to_numeric(text, errors="coerce")
-    if direct.notna().all():  # the usual case: plain numbers, no units
-        values = direct.astype("float64")
-        problems = {}
-        if positive:
-            neg = values <= 0
-            problems = {int(i): _("%r must be greater than 0") % series.iloc[i] for i in np.flatnonzero(neg.to_numpy())}
-            values = values.where(~neg)
-        return values, problems
-    unknown = is_unknown(text)
-    lead = text.str.extract(NUMBER_RE, expand=False) if len(text) else pd.Series(dtype=str)
-    values = pd.to_numeric(lead, errors="coerce")
-    problems = {}
-    bad = values.isna() & ~unknown
-    for idx in text.index[bad.to_numpy()]:
-        pos = series.index.get_loc(idx)
-        problems[pos] = _("%r is not a number") % series.iloc[pos]
-    if positive:
-        neg = values.notna() & (values <= 0)
-        for idx in text.index[neg.to_numpy()]:
-            pos = series.index.get_loc(idx)
-            problems[pos] = _("%r must be greater than 0") % series.iloc[pos]
-        values = values.where(~neg)
-    return values.astype("float64"), problems
+    if (direct.notna().to_numpy() | unknown | spelled).all():  # the usual case: plain numbers, no units
+        values = direct
+    else:
+        lead = text.str.extract(NUMBER_RE, expand=False) if len(text) else pd.Series(dtype=str)
+        # float(), not pd.to_numeric: "1e999" must become inf (and be refused), not NaN or 1.
+        values = pd.Series([float(x) if isinstance(x, str) else np.nan for x in lead.tolist()], index=text.index)
+    arr = values.to_numpy(dtype="float64", na_value=np.nan)
+    arr[unknown] = np.nan
+    nonfinite = np.isinf(arr) | spelled
+    unreadable = np.isnan(arr) & ~unknown & ~nonfinite
+    finite = np.where(np.isfinite(arr), arr, np.nan)
+    with np.errstate(invalid="ignore"):
+        low = (finite <= 0) if positive else np.zeros(len(arr), dtype=bool)
+        if lo is not None:
+            low |= finite < lo
+        high = (finite > hi) if hi is not None else np.zeros(len(arr), dtype=bool)
+    out = low | high
+    if positive and lo is None and hi is None:
+        out_message = lambda pos: _("%s must be greater than 0") % shown(series.iloc[pos])  # noqa: E731
+    else:
+        out_message = _range_message(series, lo, hi, positive)
+    problems = [
+        Problems.where(unreadable, lambda pos: _("%s is not a number") % shown(series.iloc[pos])),
+        Problems.where(nonfinite, lambda pos: _("%s is not a finite number") % shown(series.iloc[pos])),
+        Problems.where(out, out_message),
+    ]
+    values = pd.Series(np.where(out | nonfinite | unreadable, np.nan, finite), index=series.index, dtype="float64")
+    return values, [p for p in problems if len(p)]
 
 
-def flag(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, dict[int, str]]:
+def flag(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, Problems]:
     text = (clean(series) if text is None else text).str.lower()
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    out[text.isin(TRUE)] = True
-    out[text.isin(FALSE)] = False
-    problems = {}
-    bad = ~(text.isin(TRUE) | text.isin(FALSE) | is_unknown(text))
-    for idx in text.index[bad.to_numpy()]:
-        pos = series.index.get_loc(idx)
-        problems[pos] = _("%r is not yes/no; use 有/無, ○/×, 1/0") % series.iloc[pos]
-    return out, problems
+    yes, no = text.isin(TRUE), text.isin(FALSE)
+    out[yes] = True
+    out[no] = False
+    bad = ~(yes | no | is_unknown(text))
+    return out, Problems.where(bad.to_numpy(), lambda pos: _("%s is not yes/no; use 有/無, ○/×, 1/0")
+                               % shown(series.iloc[pos]))
 
 
-def text_value(series: pd.Series, text: pd.Series | None = None) -> pd.Series:
+def text_value(series: pd.Series, text: pd.Series | None = None, *, spreadsheet: bool = False) -> pd.Series:
+    """Free text: 不明 and the like become empty. In a spreadsheet (CSV, xlsx) an apostrophe before a formula
+    character is taken off again, as Excel does: the exporters put it there, so an exported ledger imports
+    back as it was. JSON and GIS files are taken as they are."""
     t = clean(series) if text is None else text
-    return t.where(~is_unknown(t), "")
+    t = t.where(~is_unknown(t), "")
+    if not spreadsheet:
+        return t
+    quoted = t.str.startswith("'")
+    if quoted.any():
+        t = t.where(~quoted, t[quoted].map(unescape_formula))
+    return t
