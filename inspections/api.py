@@ -10,7 +10,7 @@ from assets import selectors as asset_selectors
 from assets.history import Actor
 from assets.models import Via
 from inspections import selectors, services
-from inspections.importing import import_csv
+from inspections.importing import MAX_UPLOAD_BYTES, import_csv
 from inspections.models import Inspection
 
 router = Router(tags=["inspections"])
@@ -103,6 +103,7 @@ class ImportOut(Schema):
     dry_run: bool
     encoding: str
     errors: list[str]
+    error_count: int = 0
 
 
 @router.post("/inspections", response={201: InspectionDetail})
@@ -113,9 +114,11 @@ def create_inspection(request, payload: InspectionIn):
     return Status(201, insp)
 
 
-@router.post("/inspections/import", response={200: ImportOut, 422: ImportOut})
+@router.post("/inspections/import", response={200: ImportOut, 422: ImportOut, 413: dict})
 def import_inspections(request, file: UploadedFile = File(...), dry_run: bool = Form(False),
                        municipality: str | None = Form(None)):
+    if file.size > MAX_UPLOAD_BYTES:  # refused before the upload is read into memory
+        return Status(413, {"detail": f"at most {MAX_UPLOAD_BYTES // 2**20} MB per inspection CSV"})
     report = import_csv(actor=Actor(request.user, Via.IMPORT), data=file.read(), dry_run=dry_run,
                         default_municipality=municipality)
     return Status(200 if report.ok else 422, report)

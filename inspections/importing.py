@@ -1,5 +1,6 @@
 """Bulk import of inspection results from CSV (UTF-8, UTF-8 with BOM or CP932): validate every row, report
-every bad one as `Record N field: message`, then store all rows or none."""
+every bad one as `Record N field: message` (the first MAX_ERRORS_SHOWN, with the count), then store all rows
+or none. At most MAX_UPLOAD_BYTES per file and MAX_ROWS rows."""
 
 import csv
 import io
@@ -37,6 +38,9 @@ COLUMNS = {
 }
 OBSERVATION_COLUMNS = ("crack_pct", "rut_mm", "iri", "sigma_mm")
 MAX_ROWS = 100_000
+# 100,000 rows of a wide inspection sheet fit in well under 20 MB; the bound keeps one upload's memory small.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_ERRORS_SHOWN = 1000
 
 
 def _key(text: str) -> str:
@@ -53,10 +57,22 @@ class ImportReport:
     dry_run: bool = False
     errors: list[str] = field(default_factory=list)
     encoding: str = ""
+    error_count: int = 0  # every error found; `errors` lists the first MAX_ERRORS_SHOWN
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def add_error(self, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS_SHOWN:
+            self.errors.append(message)
+
+
+def check_size(size: int) -> None:
+    if size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": _("The file is %(mb).1f MB; at most %(max)d MB per inspection CSV")
+                               % {"mb": size / 2**20, "max": MAX_UPLOAD_BYTES // 2**20}})
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -80,6 +96,13 @@ def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
         mapping = {j: LOOKUP[_key(c)] for j, c in enumerate(row) if _key(c) in LOOKUP}
         names = set(mapping.values())
         if "inspected_on" in names and ({"asset", "external_id"} & names):
+            twice = {n: [j for j, m in mapping.items() if m == n] for n in names}
+            twice = {n: cols for n, cols in twice.items() if len(cols) > 1}
+            if twice:  # which of two 点検日 columns is meant cannot be guessed; reading one would drop the other
+                raise ValidationError({"file": [
+                    _("Columns %(cols)s all give %(field)s; keep one of them")
+                    % {"cols": ", ".join(f"{j + 1} ({' '.join(row[j].split())!r})" for j in cols), "field": n}
+                    for n, cols in twice.items()]})
             return i, mapping
     raise ValidationError({"file": _("No header row found; it needs a date column (点検日) and an asset column "
                                      "(共通ID, or 団体コード with 台帳番号)")})
@@ -87,19 +110,29 @@ def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
 
 def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_municipality: str | None = None,
                scheme: str | None = None) -> ImportReport:
+    check_size(len(data))
     text, encoding = decode(data)
     rows = list(csv.reader(io.StringIO(text)))
     header_at, mapping = _header(rows)
     records = []
+    report = ImportReport(dry_run=dry_run, encoding=encoding)
     for line_no, row in enumerate(rows[header_at + 1:], start=header_at + 2):
         if not any(c.strip() for c in row):
             continue
         rec = {name: row[j].strip() for j, name in mapping.items() if j < len(row)}
         records.append((line_no, rec))
-    report = ImportReport(rows=len(records), dry_run=dry_run, encoding=encoding)
-    if len(records) > MAX_ROWS:
-        raise ValidationError({"file": _("At most %d rows per file") % MAX_ROWS})
-    assets = _resolve_assets(actor, records, default_municipality, report)
+        if len(records) > MAX_ROWS:
+            raise ValidationError({"file": _("At most %d rows per file") % MAX_ROWS})
+    report.rows = len(records)
+    # PostgreSQL text cannot hold NUL: such a row is refused and named, and not looked at further.
+    nul = {}
+    for n, (line_no, rec) in enumerate(records, start=1):
+        for name, value in rec.items():
+            if "\x00" in value:
+                nul[line_no] = True
+                report.add_error(f"Record {n} (line {line_no}) {name}: " + _("contains a NUL character (\\x00)"))
+
+    assets = _resolve_assets(actor, records, default_municipality, report, skip=set(nul))
     cache: dict = {}
     valid = []
     for n, (line_no, rec) in enumerate(records, start=1):
@@ -114,7 +147,7 @@ def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_muni
         except ValidationError as exc:
             for fld, msgs in exc.message_dict.items():
                 for m in msgs:
-                    report.errors.append(f"Record {n} (line {line_no}) {fld}: {m}")
+                    report.add_error(f"Record {n} (line {line_no}) {fld}: {m}")
             continue
         valid.append((asset, rec, clean))
     if report.errors or dry_run:
@@ -134,8 +167,11 @@ def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_muni
     return report
 
 
-def _resolve_assets(actor: Actor, records, default_municipality, report) -> dict[int, Asset]:
-    """Find every row's asset in two set-based queries, within what the actor may write."""
+def _resolve_assets(actor: Actor, records, default_municipality, report, skip: set[int]) -> dict[int, Asset]:
+    """Find every row's asset in two set-based queries, within what the actor may write (rows on the `skip`
+    lines are already refused)."""
+    numbers = {line_no: n for n, (line_no, _r) in enumerate(records, start=1)}
+    records = [(line_no, r) for line_no, r in records if line_no not in skip]
     writable = Asset.objects.all() if actor.is_system else access.assets_writable(actor.principal)
     visible = Asset.objects.all() if actor.is_system else access.assets_visible(actor.principal)
     by_gid = {r["asset"] for _l, r in records if r.get("asset")}
@@ -162,25 +198,25 @@ def _resolve_assets(actor: Actor, records, default_municipality, report) -> dict
         for a in writable.filter(q):
             found_pair.setdefault((a.owner_id, a.external_id), a)
     out = {}
-    for n, (line_no, r) in enumerate(records, start=1):
-        prefix = f"Record {n} (line {line_no})"
+    for line_no, r in records:
+        prefix = f"Record {numbers[line_no]} (line {line_no})"
         if r.get("asset"):
             gid = r["asset"]
             if gid in found_gid:
                 out[line_no] = found_gid[gid]
             elif gid in seen_gid:
-                report.errors.append(f"{prefix} asset: " + _("%s belongs to another municipality; you may not "
+                report.add_error(f"{prefix} asset: " + _("%s belongs to another municipality; you may not "
                                                              "record inspections for it") % gid)
             else:
-                report.errors.append(f"{prefix} asset: " + _("no asset %s that you may see") % gid)
+                report.add_error(f"{prefix} asset: " + _("no asset %s that you may see") % gid)
         elif line_no in bad_codes:
-            report.errors.append(f"{prefix} municipality: {bad_codes[line_no]}")
+            report.add_error(f"{prefix} municipality: {bad_codes[line_no]}")
         elif not r.get("external_id"):
-            report.errors.append(f"{prefix} asset: " + _("give 共通ID, or 団体コード with 台帳番号"))
+            report.add_error(f"{prefix} asset: " + _("give 共通ID, or 団体コード with 台帳番号"))
         elif pairs[line_no] in found_pair:
             out[line_no] = found_pair[pairs[line_no]]
         else:
-            report.errors.append(f"{prefix} external_id: " + _("no asset %(ext)s of municipality %(code)s that you "
+            report.add_error(f"{prefix} external_id: " + _("no asset %(ext)s of municipality %(code)s that you "
                                                                "may change") % {"ext": pairs[line_no][1],
                                                                                  "code": pairs[line_no][0]})
     return out

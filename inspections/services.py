@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assets import access
+from assets import access, wareki
 from assets.history import Action, Actor, record_change, snapshot
 from assets.models import Asset
 from inspections.catalogue import resolve_scheme, scheme_dict
@@ -28,8 +28,6 @@ DEFAULT_METHOD = {
     "septic_maintenance": Method.MAINTENANCE,
 }
 LEGAL_BASIS = {"septic_hantei": ("7条", "11条")}
-ERAS = {"M": 1867, "T": 1911, "S": 1925, "H": 1988, "R": 2018, "明治": 1867, "大正": 1911, "昭和": 1925,
-        "平成": 1988, "令和": 2018}
 
 
 def parse_date(value, field: str = "inspected_on") -> datetime.date:
@@ -40,15 +38,15 @@ def parse_date(value, field: str = "inspected_on") -> datetime.date:
         return value
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
     m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
-    era = re.fullmatch(r"(明治|大正|昭和|平成|令和|[MTSHR])\s*(\d{1,2}|元)[.年/-](\d{1,2})[.月/-](\d{1,2})日?", text,
+    era = re.fullmatch(rf"({wareki.ERA_PATTERN})\s*(\d{{1,2}}|元)[.年/-](\d{{1,2}})[.月/-](\d{{1,2}})日?", text,
                        re.IGNORECASE)
     try:
         if m:
             return datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if era:
-            year = 1 if era.group(2) == "元" else int(era.group(2))
-            return datetime.date(ERAS[era.group(1).upper() if len(era.group(1)) == 1 else era.group(1)] + year,
-                                 int(era.group(3)), int(era.group(4)))
+            # One reading of 和暦 for every import: a year outside its era (平成99年) is refused, with the range.
+            year = wareki.check(era.group(1), era.group(2), field)
+            return datetime.date(year, int(era.group(3)), int(era.group(4)))
     except ValueError:
         pass
     raise ValidationError({field: _("%(value)r is not a date; use 2024-05-01, 2024/5/1 or 和暦 such as R6.5.1")
