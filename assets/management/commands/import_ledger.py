@@ -38,6 +38,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  warning: {w}")
         for e in report.errors[:200]:
             self.stdout.write(f"  {e}")
+        total = max(report.error_count, len(report.errors))
+        if total > 200:
+            self.stdout.write(f"  … {total - 200:,} more errors")
         self.stdout.write(report.summary() + (" (dry run)" if dry_run else ""))
         if report.errors:
-            raise CommandError(f"{len(report.errors)} errors; nothing was written")
+            raise CommandError(f"{total:,} errors; nothing was written")
