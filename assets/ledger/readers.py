@@ -49,7 +49,8 @@ MAX_CELL_CHARS = 1_048_576  # one cell (e.g. the WKT of a long pipe); Python's c
 MAX_XLSX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_JSON_OBJECTS = 1_000_000  # '{' in a GeoJSON file
 MAX_JSON_ARRAYS = 4_000_000  # '['
-READ_SECONDS = 60  # GeoPackage queries are interrupted after this
+# The stated time bound for reading a file: 10 s + 1 s per MB (GeoPackage queries are interrupted at it).
+READ_SECONDS, READ_SECONDS_PER_MB = 10, 1
 
 # Raised once for the process: the limit is global in the csv module; every cell is checked against the bound.
 csv.field_size_limit(MAX_CELL_CHARS)
@@ -414,14 +415,15 @@ def _gpkg(data: bytes) -> Table:
             con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
         except sqlite3.Error as exc:
             raise ValidationError({"file": _("Not a readable GeoPackage: %s") % exc}) from None
-        deadline = time.monotonic() + READ_SECONDS
+        seconds = READ_SECONDS + READ_SECONDS_PER_MB * len(data) / 2**20
+        deadline = time.monotonic() + seconds
         con.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
         con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(MAX_CELL_CHARS * 4, len(data)))
         try:
             srid, names, records, column = _gpkg_read(con)
         except sqlite3.OperationalError as exc:
             if "interrupted" in str(exc):
-                raise _refuse("The GeoPackage took more than %(s)d s to read; refused", s=READ_SECONDS) from None
+                raise _refuse("The GeoPackage took more than %(s)d s to read; refused", s=int(seconds)) from None
             raise ValidationError({"file": _("Not a readable GeoPackage: %s") % exc}) from None
         except sqlite3.Error as exc:
             raise ValidationError({"file": _("Not a readable GeoPackage: %s") % exc}) from None
