@@ -3,23 +3,36 @@
 Safety: coordinate systems are accepted only from an allow-list of EPSG codes, recognised by name or code
 without ever handing a file's WKT or PROJ text to GDAL (before 3.9 it cannot stop such text from reading
 files or the network); GeoPackages are read with sqlite3 and their geometry blobs decoded here; zip files are
-checked for path traversal, links and decompression bombs before anything is extracted."""
+checked for path traversal, links, encryption and decompression bombs before anything is extracted.
 
+Hostile files: every reader bounds what it keeps (records, cells, columns, characters per cell) and refuses
+a file as soon as a bound is passed; sizes that only show after decompression (xlsx shared strings and rows,
+zip members, GeoJSON containers) are counted on the raw bytes BEFORE any parser builds objects. GeoPackages
+are read from base tables only (never a view, a virtual table or a generated column, so no SQL from the file
+runs), with a row limit and a time limit. Every coordinate a GIS file brings is checked to be finite and
+plausible before the geometry goes further."""
+
+import codecs
 import csv
 import io
 import json
+import logging
 import re
 import sqlite3
 import stat
 import tempfile
+import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from inspections.importing import decode
+from assets.geometry import check_coordinates, check_plane_xy
+
+log = logging.getLogger(__name__)
 
 # JGD2011 and JGD2000 lon/lat and plane rectangular zones, and WGS 84.
 ALLOWED_SRIDS = {4326, 6668, 4612, *range(6669, 6688), *range(2443, 2462)}
@@ -27,6 +40,20 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
 MAX_ZIP_RATIO = 100
 MAX_ZIP_ENTRIES = 50
+# Bounds on what one file may bring (README, "Ledger sync"): with them an import stays under 1 GB of memory.
+MAX_RECORDS = 200_000  # data rows or features
+MAX_LINES = 1_000_000  # CSV lines and xlsx rows, blank ones included
+MAX_CELLS = 3_000_000  # non-blank cells (xlsx: cells and shared strings)
+MAX_COLUMNS = 1_000
+MAX_CELL_CHARS = 1_048_576  # one cell (e.g. the WKT of a long pipe); Python's csv stops at 131,072 by default
+MAX_XLSX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_JSON_OBJECTS = 1_000_000  # '{' in a GeoJSON file
+MAX_JSON_ARRAYS = 4_000_000  # '['
+# The stated time bound for reading a file: 10 s + 1 s per MB (GeoPackage queries are interrupted at it).
+READ_SECONDS, READ_SECONDS_PER_MB = 10, 1
+
+# Raised once for the process: the limit is global in the csv module; every cell is checked against the bound.
+csv.field_size_limit(MAX_CELL_CHARS)
 
 
 @dataclass
@@ -67,103 +94,395 @@ def _prj_srid(text: str) -> int | None:
             "wgs_84": 4326, "wgs84": 4326}.get(name)
 
 
+def _refuse(message: str, **params) -> ValidationError:
+    return ValidationError({"file": _(message) % params if params else _(message)})
+
+
+class _Rows:
+    """Rows as read, with the bounds on records, columns, cells and cell length enforced while reading; blank
+    rows are not kept (the line numbers of the kept ones are)."""
+
+    def __init__(self, unit: str):
+        self.rows: list[list[str]] = []
+        self.lines: list[int] = []
+        self.cells = 0
+        self.unit = unit  # how a row is named in messages: line, row (of a sheet), feature
+
+    def where(self, line: int) -> str:
+        return {"line": _("Line %d"), "row": _("Row %d"), "feature": _("Feature %d")}[self.unit] % line
+
+    def add(self, row: list[str], line: int, keep_blank: bool = False) -> None:
+        if not keep_blank and not any(c.strip() for c in row):
+            return
+        if len(row) > MAX_COLUMNS:
+            raise ValidationError({"file": _("%(where)s has %(n)d columns; at most %(max)d are accepted")
+                                   % {"where": self.where(line), "n": len(row), "max": MAX_COLUMNS}})
+        for col, cell in enumerate(row, start=1):
+            if len(cell) > MAX_CELL_CHARS:
+                raise ValidationError({"file": _("%(where)s, column %(col)d: the cell has %(n)s characters; at most "
+                                                 "%(max)s are accepted") % {"where": self.where(line), "col": col,
+                                                                             "n": f"{len(cell):,}",
+                                                                             "max": f"{MAX_CELL_CHARS:,}"}})
+            if "\x00" in cell:
+                raise ValidationError({"file": _("%(where)s, column %(col)d: the cell holds a NUL character; ledger "
+                                                 "files are text (UTF-8 or CP932)") % {"where": self.where(line),
+                                                                                        "col": col}})
+        self.cells += len(row)
+        if self.cells > MAX_CELLS:
+            raise ValidationError({"file": _("%(where)s: the file holds more than %(max)s cells; split it")
+                                   % {"where": self.where(line), "max": f"{MAX_CELLS:,}"}})
+        if len(self.rows) > MAX_RECORDS:  # the header row comes on top of the records
+            raise ValidationError({"file": _("%(where)s: the file holds more than %(max)s records; split it")
+                                   % {"where": self.where(line), "max": f"{MAX_RECORDS:,}"}})
+        self.rows.append(row)
+        self.lines.append(line)
+
+
+def _text_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM) or CP932, checked in chunks so that no second copy of the text is made."""
+    # Japanese Excel writes CP932, not strict Shift_JIS.
+    candidates = ["utf-8-sig"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
+    view = memoryview(data)
+    for enc in candidates:
+        decoder = codecs.getincrementaldecoder(enc)()
+        try:
+            for i in range(0, len(data), 1 << 20):
+                decoder.decode(view[i:i + (1 << 20)])
+            decoder.decode(b"", final=True)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    raise _refuse("The file is neither UTF-8 nor CP932 (Shift_JIS) text")
+
+
 def _csv(data: bytes) -> Table:
-    text, encoding = decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows, lines = [], []
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _refuse("Line %(line)d: the file holds NUL bytes; a ledger CSV is text in UTF-8 or CP932 (a UTF-16 or "
+                      "binary file is not accepted)", line=data.count(b"\n", 0, nul) + 1)
+    lines = data.count(b"\n") + 1
+    if lines > MAX_LINES:
+        raise _refuse("The file has %(n)s lines; at most %(max)s are accepted (blank lines included)",
+                      n=f"{lines:,}", max=f"{MAX_LINES:,}")
+    encoding = _text_encoding(data)
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
+    out = _Rows("line")
     start = 1
-    for row in reader:
-        rows.append(row)
-        lines.append(start)
-        start = reader.line_num + 1
-    return Table(rows, lines, fmt="csv", encoding=encoding)
+    try:
+        for row in reader:
+            out.add(row, start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _refuse("Line %(line)d: not readable as CSV (%(err)s); a cell may hold at most %(max)s characters",
+                      line=start, err=exc, max=f"{MAX_CELL_CHARS:,}") from None
+    return Table(out.rows, out.lines, fmt="csv", encoding=encoding)
+
+
+def _zip_read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> bytes:
+    """A member's bytes; a damaged or encrypted member is a ValidationError naming it, never a crash."""
+    try:
+        return zf.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError) as exc:
+        raise ValidationError({"file": _("%(what)s: %(name)s cannot be read (%(err)s)")
+                               % {"what": what, "name": info.filename, "err": exc}}) from None
+
+
+def _open_zip(data: bytes, message: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        raise ValidationError({"file": message}) from None
+
+
+def _check_encrypted(infos: list[zipfile.ZipInfo]) -> None:
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise ValidationError({"file": _("%s is encrypted; upload the file without a password") % info.filename})
+
+
+_XML_TAG = {name: re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + name + rb"[\s/>]") for name in (b"row", b"c", b"si")}
+
+
+def _count_tags(zf: zipfile.ZipFile, info: zipfile.ZipInfo, tag: bytes, limit: int, what: str) -> int:
+    """Occurrences of an XML element in a zip member, counted on a streaming read (no parser, no tree), stopping
+    as soon as the limit is passed."""
+    pattern, n, tail = _XML_TAG[tag], 0, b""
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(1 << 20):
+                buf = tail + chunk
+                # An element cut at the chunk boundary is counted in the next round (kept in `tail`).
+                cut = max(0, len(buf) - 64)
+                n += len(pattern.findall(buf, 0, cut))
+                tail = buf[cut:]
+                if n > limit:
+                    raise ValidationError({"file": _("%(what)s holds more than %(max)s of them; split the file")
+                                           % {"what": what, "max": f"{limit:,}"}})
+            n += len(pattern.findall(tail))
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError) as exc:
+        raise ValidationError({"file": _("%(name)s cannot be read (%(err)s)")
+                               % {"name": info.filename, "err": exc}}) from None
+    if n > limit:
+        raise ValidationError({"file": _("%(what)s holds more than %(max)s of them; split the file")
+                               % {"what": what, "max": f"{limit:,}"}})
+    return n
+
+
+def _xlsx_precheck(data: bytes) -> None:
+    """Sizes openpyxl would only find out by building them: total unpacked size, shared strings (read whole),
+    rows and cells of the sheets."""
+    zf = _open_zip(data, _("Not a readable Excel (xlsx) file: it is not a zip package"))
+    infos = zf.infolist()
+    if len(infos) > 1000:
+        raise _refuse("The Excel file holds %(n)d parts; at most %(max)d are accepted", n=len(infos), max=1000)
+    _check_encrypted(infos)
+    total = sum(i.file_size for i in infos)
+    if total > MAX_XLSX_UNZIPPED_BYTES:
+        raise _refuse("The Excel file unpacks to %(mb)d MB; at most %(max)d MB are accepted",
+                      mb=total // 2**20, max=MAX_XLSX_UNZIPPED_BYTES // 2**20)
+    rows = cells = 0
+    for info in infos:
+        name = info.filename.lower()
+        if name.endswith("sharedstrings.xml"):
+            _count_tags(zf, info, b"si", MAX_CELLS, _("The Excel file's shared strings table"))
+        elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            rows += _count_tags(zf, info, b"row", MAX_LINES - rows, _("The Excel file's rows"))
+            cells += _count_tags(zf, info, b"c", MAX_CELLS - cells, _("The Excel file's cells"))
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 def _xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
 
+    _xlsx_precheck(data)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:
+    except Exception as exc:  # openpyxl raises many types for broken workbooks
         raise ValidationError({"file": _("Not a readable Excel (xlsx) file: %s") % exc}) from None
+    if not wb.worksheets:
+        raise _refuse("The Excel file has no worksheet")
     ws = wb.worksheets[0]
-    rows, lines = [], []
-    for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
-        rows.append(["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-                     for v in row])
-        lines.append(i)
-    wb.close()
-    return Table(rows, lines, fmt="xlsx")
+    # A declared dimension (e.g. A1:XFD1048576) would make openpyxl pad every row to it; ignore it.
+    ws.reset_dimensions()
+    out = _Rows("row")
+    i = 0
+    try:
+        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            if i > MAX_LINES:
+                raise _refuse("The sheet has more than %(max)s rows", max=f"{MAX_LINES:,}")
+            cells = [_cell_text(v) for v in row]
+            while cells and cells[-1] == "":
+                cells.pop()
+            out.add(cells, i)
+    except ValidationError:
+        raise
+    except Exception as exc:
+        raise ValidationError({"file": _("Not a readable Excel (xlsx) file: row %(row)d: %(err)s")
+                               % {"row": i + 1, "err": exc}}) from None
+    finally:
+        wb.close()
+    return Table(out.rows, out.lines, fmt="xlsx")
+
+
+def _geometry_ok(wkb: bytes | memoryview, srid: int | None, where: str) -> bytes:
+    """Decoded and checked WKB: readable, and every coordinate finite and plausible for its CRS."""
+    import numpy as np
+    import shapely
+    from django.contrib.gis.geos import GEOSGeometry
+
+    try:
+        geom = GEOSGeometry(memoryview(wkb))
+        shape = shapely.from_wkb(bytes(wkb))
+        coords = shapely.get_coordinates(shape, include_z=bool(shapely.has_z(shape)))
+    except Exception as exc:
+        raise ValidationError({"file": _("%(where)s: unreadable geometry (%(err)s)") % {"where": where, "err": exc}}) \
+            from None
+    if not np.isfinite(coords).all():  # NaN or infinity: GEOS has no extent for them, so check them first
+        raise ValidationError({where: _("The geometry has coordinates that are not finite numbers")})
+    if srid is None:  # a Shapefile without .prj: its CRS is given later, so bound it as plane coordinates
+        if not geom.empty:
+            xmin, ymin, xmax, ymax = geom.extent
+            check_plane_xy(xmin, ymin, field=where)
+            check_plane_xy(xmax, ymax, field=where)
+    else:
+        geom.srid = srid
+        check_coordinates(geom, field=where)
+    return bytes(geom.wkb)
 
 
 def _features(props: list[dict], geoms: list[bytes | None], srid: int, fmt: str) -> Table:
+    if len(props) > MAX_RECORDS:
+        raise _refuse("The file holds %(n)s features; at most %(max)s are accepted", n=f"{len(props):,}",
+                      max=f"{MAX_RECORDS:,}")
     names: list[str] = []
+    seen: set[str] = set()
     for p in props:
         for k in p:
-            if k not in names:
+            if k not in seen:
+                seen.add(k)
                 names.append(k)
-    rows = [names] + [["" if p.get(k) is None else str(p.get(k)) for k in names] for p in props]
-    return Table(rows, list(range(0, len(rows))), [None, *geoms], srid, fmt, header_fixed=True)
+                if len(names) > MAX_COLUMNS:
+                    raise _refuse("The features have more than %(max)d different properties", max=MAX_COLUMNS)
+    out = _Rows("feature")
+    out.add([str(k) for k in names], 0, keep_blank=True)
+    for n, p in enumerate(props, start=1):  # blank features are kept: rows stay aligned with geometries
+        out.add(["" if p.get(k) is None else str(p.get(k)) for k in names], n, keep_blank=True)
+    return Table(out.rows, out.lines, [None, *geoms], srid, fmt, header_fixed=True)
 
 
 def _geojson(data: bytes) -> Table:
     from django.contrib.gis.geos import GEOSGeometry
 
+    objects, arrays = data.count(b"{"), data.count(b"[")
+    if objects > MAX_JSON_OBJECTS or arrays > MAX_JSON_ARRAYS:
+        raise _refuse("The GeoJSON file holds %(o)s objects and %(a)s arrays; at most %(mo)s and %(ma)s are accepted",
+                      o=f"{objects:,}", a=f"{arrays:,}", mo=f"{MAX_JSON_OBJECTS:,}", ma=f"{MAX_JSON_ARRAYS:,}")
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationError({"file": _("Not a readable GeoJSON file: %s") % exc}) from None
+    except RecursionError:
+        raise _refuse("Not a readable GeoJSON file: it is nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise _refuse("Not a GeoJSON FeatureCollection or Feature: the file holds a JSON %(type)s",
+                      type=type(doc).__name__)
     srid = 4326  # RFC 7946
-    crs = (doc.get("crs") or {}).get("properties", {}).get("name", "")
-    if crs:
-        m = re.search(r"EPSG:{1,2}(\d+)$", crs) or re.search(r"CRS84$", crs)
-        srid = check_srid(int(m.group(1)) if m and m.groups() else (4326 if m else None), "GeoJSON crs")
+    crs = doc.get("crs")
+    if crs is not None:
+        name = crs.get("properties", {}).get("name", "") if isinstance(crs, dict) else None
+        if not isinstance(name, str):
+            raise ValidationError({"crs": _('The GeoJSON "crs" must be {"type": "name", "properties": {"name": '
+                                            '"urn:ogc:def:crs:EPSG::6668"}}')})
+        if name:
+            m = re.search(r"EPSG:{1,2}(\d+)$", name) or re.search(r"CRS84$", name)
+            srid = check_srid(int(m.group(1)) if m and m.groups() else (4326 if m else None), "GeoJSON crs")
     feats = doc.get("features") if doc.get("type") == "FeatureCollection" else [doc]
+    if feats is None:
+        feats = []
+    if not isinstance(feats, list):
+        raise _refuse('The GeoJSON "features" must be a list')
+    if len(feats) > MAX_RECORDS:
+        raise _refuse("The file holds %(n)s features; at most %(max)s are accepted", n=f"{len(feats):,}",
+                      max=f"{MAX_RECORDS:,}")
     props, geoms = [], []
-    for n, f in enumerate(feats or [], start=1):
-        props.append(f.get("properties") or {})
-        g = f.get("geometry")
+    for n, f in enumerate(feats, start=1):
+        if not isinstance(f, dict):
+            raise _refuse("Feature %(n)d: not a GeoJSON Feature object", n=n)
+        p, g = f.get("properties"), f.get("geometry")
+        if p is not None and not isinstance(p, dict):
+            raise _refuse('Feature %(n)d: "properties" must be an object', n=n)
+        if g is not None and not isinstance(g, dict):
+            raise _refuse('Feature %(n)d: "geometry" must be a GeoJSON geometry object', n=n)
+        props.append(p or {})
         try:
-            geoms.append(bytes(GEOSGeometry(json.dumps(g)).wkb) if g else None)
+            wkb = bytes(GEOSGeometry(json.dumps(g)).wkb) if g else None
         except Exception as exc:
             raise ValidationError({"file": _("Feature %(n)d: unreadable geometry (%(err)s)") % {"n": n, "err": exc}}) \
                 from None
+        geoms.append(_geometry_ok(wkb, srid, _("Feature %d geometry") % n) if wkb else None)
     return _features(props, geoms, srid, "geojson")
 
 
-def _gpkg_wkb(blob: bytes) -> bytes | None:
+def _gpkg_wkb(blob, n: int, srid: int) -> bytes | None:
     """GeoPackage geometry blob → WKB: 'GP', version, flags (envelope size in bits 1–3), srs id, envelope."""
-    if blob is None or blob[:2] != b"GP":
+    if blob is None:
         return None
+    where = _("Feature %d geometry") % n
+    if not isinstance(blob, bytes) or len(blob) < 8 or blob[:2] != b"GP":
+        raise ValidationError({"file": _("%(where)s: not a GeoPackage geometry blob") % {"where": where}})
     flags = blob[3]
     if flags & 0b10000:  # empty geometry
         return None
-    env = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get((flags >> 1) & 0b111, 0)
-    return bytes(blob[8 + env:])
+    env = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get((flags >> 1) & 0b111)
+    if env is None or len(blob) <= 8 + env:
+        raise ValidationError({"file": _("%(where)s: the GeoPackage geometry blob is damaged or truncated")
+                               % {"where": where}})
+    return _geometry_ok(memoryview(blob)[8 + env:], srid, where)
 
 
 def _gpkg(data: bytes) -> Table:
+    """Read with sqlite3 from base tables only: a view, a virtual table or a generated column would run SQL
+    the file brings (an endless recursive CTE, say), so such a file is refused before any row is read."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.gpkg"
         path.write_bytes(data)
         try:
-            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-            table, column, srs = con.execute(
-                "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c "
-                "JOIN gpkg_geometry_columns g ON g.table_name = c.table_name WHERE c.data_type = 'features' "
-                "ORDER BY c.table_name LIMIT 1").fetchone()
-            org = con.execute("SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys "
-                              "WHERE srs_id = ?", [srs]).fetchone()
-            cur = con.execute(f'SELECT * FROM "{table.replace(chr(34), "")}"')
-            names = [d[0] for d in cur.description]
-            records = cur.fetchall()
-            con.close()
-        except (sqlite3.Error, TypeError) as exc:
+            con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        except sqlite3.Error as exc:
             raise ValidationError({"file": _("Not a readable GeoPackage: %s") % exc}) from None
-    srid = check_srid(int(org[1]) if org and str(org[0]).upper() == "EPSG" else None, "GeoPackage")
+        seconds = READ_SECONDS + READ_SECONDS_PER_MB * len(data) / 2**20
+        deadline = time.monotonic() + seconds
+        con.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+        con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(MAX_CELL_CHARS * 4, len(data)))
+        try:
+            srid, names, records, column = _gpkg_read(con)
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise _refuse("The GeoPackage took more than %(s)d s to read; refused", s=int(seconds)) from None
+            raise ValidationError({"file": _("Not a readable GeoPackage: %s") % exc}) from None
+        except sqlite3.Error as exc:
+            raise ValidationError({"file": _("Not a readable GeoPackage: %s") % exc}) from None
+        finally:
+            con.close()
     gi = names.index(column)
     props = [{k: v for k, v in zip(names, r, strict=True) if k != column and k != "fid"} for r in records]
-    return _features(props, [_gpkg_wkb(r[gi]) for r in records], srid, "gpkg")
+    return _features(props, [_gpkg_wkb(r[gi], n, srid) for n, r in enumerate(records, start=1)], srid, "gpkg")
+
+
+def _gpkg_read(con: sqlite3.Connection) -> tuple[int, list[str], list[tuple], str]:
+    schema = {name: (typ, sql or "") for name, typ, sql in con.execute("SELECT name, type, sql FROM sqlite_master")}
+
+    def base_table(name) -> None:
+        typ, sql = schema.get(name, ("", ""))
+        if typ != "table" or re.match(r"\s*CREATE\s+VIRTUAL\b", sql, re.I):
+            raise ValidationError({"file": _("The GeoPackage's %(name)s is not a table (%(type)s); only tables are "
+                                             "read, never views") % {"name": name, "type": typ or _("missing")}})
+        generated = [c for c, hidden in con.execute("SELECT name, hidden FROM pragma_table_xinfo(?)", [name])
+                     if hidden in (2, 3)]
+        if generated:
+            raise ValidationError({"file": _("The GeoPackage's table %(name)s has generated columns (%(cols)s); "
+                                             "they are not read") % {"name": name, "cols": ", ".join(generated)}})
+
+    for name in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys"):
+        base_table(name)
+    found = con.execute(
+        "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c "
+        "JOIN gpkg_geometry_columns g ON g.table_name = c.table_name WHERE c.data_type = 'features' "
+        "ORDER BY c.table_name LIMIT 1").fetchone()
+    if not found:
+        raise _refuse("The GeoPackage has no feature table")
+    table, column, srs = found
+    if not isinstance(table, str) or not isinstance(column, str):
+        raise _refuse("The GeoPackage's gpkg_geometry_columns is damaged")
+    base_table(table)
+    org = con.execute("SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys "
+                      "WHERE srs_id = ?", [srs]).fetchone()
+    code = None
+    if org and str(org[0]).upper() == "EPSG":
+        try:
+            code = int(str(org[1]).strip())
+        except ValueError:
+            raise ValidationError({"crs": _("The GeoPackage's organization_coordsys_id %r is not an EPSG number")
+                                   % str(org[1])[:40]}) from None
+    srid = check_srid(code, "GeoPackage")
+    quoted = '"' + table.replace('"', '""') + '"'
+    cur = con.execute(f"SELECT * FROM {quoted} LIMIT {MAX_RECORDS + 1}")
+    names = [d[0] for d in cur.description]
+    if column not in names:
+        raise _refuse("The GeoPackage's table %(table)s has no geometry column %(column)s", table=table[:80],
+                      column=column[:80])
+    if len(names) > MAX_COLUMNS:
+        raise _refuse("The GeoPackage's table has %(n)d columns; at most %(max)d are accepted", n=len(names),
+                      max=MAX_COLUMNS)
+    records = cur.fetchall()
+    if len(records) > MAX_RECORDS:
+        raise _refuse("The file holds more than %(max)s features; split it", max=f"{MAX_RECORDS:,}")
+    return srid, names, records, column
 
 
 def _safe_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
@@ -171,6 +490,7 @@ def _safe_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     if len(infos) > MAX_ZIP_ENTRIES:
         raise ValidationError({"file": _("The zip file holds %d entries; at most %d are accepted")
                                % (len(infos), MAX_ZIP_ENTRIES)})
+    _check_encrypted(infos)
     total = 0
     for info in infos:
         name = info.filename
@@ -188,42 +508,77 @@ def _safe_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     return infos
 
 
+# What .cpg files say, as Python codec names.
+CPG_NAMES = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8", "cp932": "cp932", "932": "cp932",
+             "ansi 932": "cp932", "sjis": "cp932", "shift_jis": "cp932", "shift-jis": "cp932", "ms932": "cp932",
+             "windows-31j": "cp932", "euc-jp": "euc_jp", "eucjp": "euc_jp", "20932": "euc_jp", "51932": "euc_jp",
+             "iso-8859-1": "latin-1", "latin1": "latin-1", "1252": "cp1252", "ansi 1252": "cp1252",
+             "ascii": "ascii", "us-ascii": "ascii"}
+
+
+def _cpg_encoding(raw: bytes) -> str:
+    text = raw.decode("ascii", "ignore").strip()
+    if not text:
+        return ""
+    enc = CPG_NAMES.get(text.lower())
+    if enc is None:
+        raise ValidationError({"file": _("The .cpg names the encoding %(enc)r, which is not known; allowed: UTF-8, "
+                                         "CP932 (Shift_JIS, 932), EUC-JP") % {"enc": text[:40]}})
+    return enc
+
+
 def _shapefile(data: bytes) -> Table:
     from django.contrib.gis.gdal import DataSource
 
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ValidationError({"file": _("Not a zip file; a Shapefile is uploaded as a .zip of .shp, .shx, .dbf "
-                                         "(and .prj)")}) from None
+    zf = _open_zip(data, _("Not a zip file; a Shapefile is uploaded as a .zip of .shp, .shx, .dbf (and .prj)"))
     infos = _safe_members(zf)
     by_ext = {Path(i.filename).suffix.lower(): i for i in infos if not i.is_dir()}
     missing = [e for e in (".shp", ".shx", ".dbf") if e not in by_ext]
     if missing:
         raise ValidationError({"file": _("The zip file lacks %s") % ", ".join(missing)})
-    prj = zf.read(by_ext[".prj"]).decode("latin-1") if ".prj" in by_ext else ""
+    prj = _zip_read(zf, by_ext[".prj"], "Shapefile").decode("latin-1") if ".prj" in by_ext else ""
     srid = _prj_srid(prj) if prj else None
     if prj and srid is None:
         raise ValidationError({"crs": _("The .prj names a coordinate system that is not accepted; allowed: JGD2011 "
                                         "lon/lat or plane zones I–XIX, JGD2000, WGS 84")})
-    encoding = zf.read(by_ext[".cpg"]).decode("ascii", "ignore").strip() if ".cpg" in by_ext else ""
+    encoding = _cpg_encoding(_zip_read(zf, by_ext[".cpg"], "Shapefile")) if ".cpg" in by_ext else ""
     with tempfile.TemporaryDirectory() as tmp:
         for ext in (".shp", ".shx", ".dbf"):  # never the .prj: GDAL must not parse it
-            (Path(tmp) / f"ledger{ext}").write_bytes(zf.read(by_ext[ext]))
+            (Path(tmp) / f"ledger{ext}").write_bytes(_zip_read(zf, by_ext[ext], "Shapefile"))
         props, geoms = [], []
         for enc in ([encoding] if encoding else ["utf-8", "cp932"]):
             try:
-                layer = DataSource(str(Path(tmp) / "ledger.shp"), encoding=enc.lower().replace("shift_jis", "cp932"))[0]
-                names = layer.fields
-                props = [{name: feat[i].value for i, name in enumerate(names)} for feat in layer]
-                geoms = [bytes(feat.geom.wkb) for feat in layer]
+                props, geoms = _shp_features(DataSource(str(Path(tmp) / "ledger.shp"), encoding=enc), srid)
                 break
             except UnicodeDecodeError:
+                if encoding:
+                    raise ValidationError({"file": _("The .dbf is not in the encoding its .cpg names (%s)")
+                                           % encoding}) from None
                 continue
+            except ValidationError:
+                raise
+            except Exception as exc:  # GDAL raises GDALException and others on damaged files
+                raise ValidationError({"file": _("Not a readable Shapefile: %s") % exc}) from None
     table = _features(props, geoms, srid, "shapefile")
     if srid is None:
         table.warnings.append(_("The Shapefile has no .prj; give its EPSG code (srid)"))
     return table
+
+
+def _shp_features(ds, srid: int | None) -> tuple[list[dict], list[bytes | None]]:
+    layer = ds[0]
+    if len(layer) > MAX_RECORDS:
+        raise _refuse("The Shapefile holds %(n)s features; at most %(max)s are accepted", n=f"{len(layer):,}",
+                      max=f"{MAX_RECORDS:,}")
+    names = layer.fields
+    props, geoms = [], []
+    for n, feat in enumerate(layer, start=1):
+        if n > MAX_RECORDS:
+            raise _refuse("The Shapefile holds more than %(max)s features", max=f"{MAX_RECORDS:,}")
+        props.append({name: feat[i].value for i, name in enumerate(names)})
+        g = feat.geom
+        geoms.append(_geometry_ok(bytes(g.wkb), srid, _("Feature %d geometry") % n) if g is not None else None)
+    return props, geoms
 
 
 def read_table(data: bytes, filename: str) -> Table:
@@ -236,4 +591,15 @@ def read_table(data: bytes, filename: str) -> Table:
     if ext not in readers:
         raise ValidationError({"file": _("Unsupported file type %(ext)r; allowed: %(allowed)s")
                                % {"ext": ext, "allowed": ", ".join(readers)}})
-    return readers[ext](data)
+    try:
+        return readers[ext](data)
+    except ValidationError:
+        raise
+    except (RecursionError, MemoryError):
+        raise _refuse("The file is too complex to read (nesting or size)") from None
+    except Exception as exc:
+        # The parsers of hostile bytes (GDAL, openpyxl, sqlite) raise many kinds of errors; each known one is
+        # named above, and anything else is still the file's fault, not a server error. Logged to be named later.
+        log.exception("unexpected error reading ledger file %r", filename[:100])
+        raise ValidationError({"file": _("Not a readable %(ext)s file (%(err)s)")
+                               % {"ext": ext, "err": type(exc).__name__}}) from None
