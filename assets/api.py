@@ -124,7 +124,7 @@ def assets_near(request, lon: float, lat: float, radius_m: float = 400, limit: i
     box = Polygon.from_bbox((lon - dlon, lat - dlat, lon + dlon, lat + dlat))
     box.srid = 6668
     here = Point(lon, lat, srid=6668)
-    qs = (selectors.asset_list(principal=request.user).filter(geom__bboverlaps=box)
+    qs = (selectors.asset_list(principal=_principal(request)).filter(geom__bboverlaps=box)
           .annotate(d=GeometryDistance("geom", here)).order_by("d")
           .select_related("condition__grade")[:limit])
     return {"type": "FeatureCollection", "features": [

@@ -158,6 +158,11 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
     for key in ("owner", "operator"):
         if key in data:
             data[key] = _resolve_municipality(data[key], key)
+    if "owner" in data and data["owner"] is None:
+        raise ValidationError({"owner": _("An owner (管理者) is required")})
+    if "owner" in data and not actor.is_system:
+        access.ensure_can_change_owner(actor.principal, old_owner=locked.owner_id, new_owner=data["owner"].code,
+                                       source=locked.source)
     if "geom" in data:
         data["geom"], data["source_srid"] = to_storage(data["geom"], allowed_types=spec_for(locked.kind).geom_types)
     for key, value in data.items():
@@ -165,7 +170,7 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
     if "geom" in data or "owner" in data:
         check_in_area(locked.geom, locked.owner.boundary, source_srid=locked.source_srid, owner_name=str(locked.owner))
     if "owner" in data or "operator" in data:
-        # Handing an asset over needs the right to write for the new owner too.
+        # After a change of operator the caller must still be one who may write it (owner: checked above).
         _check_writable(actor, owner=locked.owner, source=locked.source, operator=locked.operator)
     _full_clean(locked, exclude=["global_id"])
     spec = spec_for(locked.kind)

@@ -15,6 +15,8 @@ from clusters import selectors, services
 from clusters.engine.params import Params
 from clusters.models import ACTIONS, EngineRun, RegionParams
 
+_principal = access.principal_of
+
 router = Router(tags=["engine"])
 
 
@@ -98,15 +100,15 @@ class ClusterDetail(ClusterOut):
 
 def _run(request, pk: int) -> EngineRun:
     try:
-        return selectors.run_get(principal=request.user, pk=pk)
+        return selectors.run_get(principal=_principal(request), pk=pk)
     except EngineRun.DoesNotExist:
         raise Http404 from None
 
 
 @router.post("/runs", response={202: RunOut})
 def start_run(request, payload: RunIn):
-    region = get_object_or_404(access.regions_visible(request.user), slug=payload.region)
-    run = services.run_create(principal=request.user, region=region, overrides=payload.params)
+    region = get_object_or_404(access.regions_visible(_principal(request)), slug=payload.region)
+    run = services.run_create(principal=_principal(request), region=region, overrides=payload.params)
     async_task("clusters.tasks.run_execute_task", run.pk, sync=getattr(settings, "ENGINE_SYNC", False))
     run.refresh_from_db()
     return Status(202, run)
@@ -115,7 +117,7 @@ def start_run(request, payload: RunIn):
 @router.get("/runs", response=list[RunOut])
 @paginate
 def list_runs(request, region: str | None = None):
-    return selectors.run_list(principal=request.user, region=region)
+    return selectors.run_list(principal=_principal(request), region=region)
 
 
 @router.get("/runs/{pk}", response=RunOut)
@@ -143,7 +145,7 @@ def compare_runs(request, a: int, b: int, top: int = 20):
 
 @router.get("/regions/{slug}/params")
 def get_region_params(request, slug: str):
-    region = get_object_or_404(access.regions_visible(request.user), slug=slug)
+    region = get_object_or_404(access.regions_visible(_principal(request)), slug=slug)
     stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
     return {"defaults": Params().to_dict(), "region": stored, "effective": Params.from_dict(stored).to_dict()}
 
@@ -152,8 +154,8 @@ def get_region_params(request, slug: str):
 def put_region_params(request, slug: str, payload: Body[dict]):
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    region = get_object_or_404(access.regions_visible(request.user), slug=slug)
-    if not access.regions_coordinated(request.user).filter(pk=region.pk).exists():
+    region = get_object_or_404(access.regions_visible(_principal(request)), slug=slug)
+    if not access.regions_coordinated(_principal(request)).filter(pk=region.pk).exists():
         raise PermissionDenied("Only the region's coordinators may change its engine parameters")
     try:
         Params.from_dict(payload)
