@@ -82,6 +82,23 @@ def _check_writable(actor: Actor, *, owner: Municipality, source: str, operator:
                             operator_code=operator.code if operator else None)
 
 
+def _refuse_nulls(model, data: Mapping, prefix: str = "") -> None:
+    """`null` for a field that cannot be empty is a 422 naming it, not a database error; text fields that
+    may be blank are cleared with "" and say so."""
+    errors = {}
+    for key, value in data.items():
+        try:
+            f = model._meta.get_field(key)
+        except Exception:
+            continue  # unknown fields are named by the caller
+        if value is None and not f.null:
+            hint = _(' (send "" to clear it)') if f.blank and f.get_internal_type() in ("CharField", "TextField") \
+                else ""
+            errors[prefix + key] = [_("This field may not be null") + hint]
+    if errors:
+        raise ValidationError(errors)
+
+
 def _explained(model, errors: dict, prefix: str = "") -> dict:
     """Add the allowed values to errors on fields with choices, so the fix is in the message."""
     out = {}
@@ -155,11 +172,10 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
     if unknown:
         raise ValidationError({f: _("Not a field that can be changed here; allowed: %s") % ", ".join(CORE_UPDATABLE)
                                for f in sorted(unknown)})
+    _refuse_nulls(Asset, data)
     for key in ("owner", "operator"):
         if key in data:
             data[key] = _resolve_municipality(data[key], key)
-    if "owner" in data and data["owner"] is None:
-        raise ValidationError({"owner": _("An owner (管理者) is required")})
     if "owner" in data and not actor.is_system:
         access.ensure_can_change_owner(actor.principal, old_owner=locked.owner_id, new_owner=data["owner"].code,
                                        source=locked.source)
@@ -178,9 +194,11 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
     if detail:
         if detail_obj is None:
             detail_obj = spec.detail_model(asset=locked)
-        for key, value in detail.items():
+        for key in detail:
             if key not in {f.name for f in spec.detail_model._meta.concrete_fields} or key == "asset":
                 raise ValidationError({f"detail.{key}": _("Unknown attribute for %s") % locked.kind})
+        _refuse_nulls(spec.detail_model, detail, prefix="detail.")
+        for key, value in detail.items():
             setattr(detail_obj, key, value)
         _validate_detail(locked, detail_obj)
         detail_obj.save()

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_q.tasks import async_task
-from ninja import Body, Field, Router, Schema, Status
+from ninja import Body, Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from assets import access
 from clusters import selectors, services
 from clusters.engine.params import Params
 from clusters.models import ACTIONS, EngineRun, RegionParams
+from config.pagination import Paged
 
 _principal = access.principal_of
 
@@ -115,7 +116,7 @@ def start_run(request, payload: RunIn):
 
 
 @router.get("/runs", response=list[RunOut])
-@paginate
+@paginate(Paged)
 def list_runs(request, region: str | None = None):
     return selectors.run_list(principal=_principal(request), region=region)
 
@@ -126,7 +127,7 @@ def get_run(request, pk: int):
 
 
 @router.get("/runs/{pk}/clusters", response=list[ClusterOut])
-@paginate
+@paginate(Paged)
 def list_clusters(request, pk: int, work_type: str | None = None, cross_municipal: bool | None = None,
                   municipality: str | None = None):
     return selectors.cluster_list(run=_run(request, pk), work_type=work_type, cross_municipal=cross_municipal,
@@ -139,8 +140,8 @@ def get_cluster(request, pk: int, rank: int):
 
 
 @router.get("/runs/{a}/compare/{b}")
-def compare_runs(request, a: int, b: int, top: int = 20):
-    return selectors.run_compare(a=_run(request, a), b=_run(request, b), top=min(max(top, 1), 200))
+def compare_runs(request, a: int, b: int, top: int = Query(20, ge=1, le=200)):
+    return selectors.run_compare(a=_run(request, a), b=_run(request, b), top=top)
 
 
 @router.get("/regions/{slug}/params")
@@ -166,7 +167,7 @@ def put_region_params(request, slug: str, payload: Body[dict]):
 
 
 @router.get("/runs/{pk}/clusters.geojson")
-def clusters_geojson(request, pk: int, municipality: str | None = None, top: int = 5000):
+def clusters_geojson(request, pk: int, municipality: str | None = None, top: int = Query(5000, ge=1, le=50_000)):
     """Every lot's outline (simplified) with its rank, work type, cost and risk removed per million yen."""
     from django.db import connection
 

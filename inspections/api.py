@@ -10,6 +10,7 @@ from assets import access
 from assets import selectors as asset_selectors
 from assets.history import Actor
 from assets.models import Via
+from config.pagination import Paged
 from inspections import selectors, services
 from inspections.importing import import_csv
 from inspections.models import Inspection
@@ -125,7 +126,7 @@ def import_inspections(request, file: UploadedFile = File(...), dry_run: bool = 
 
 
 @router.get("/inspections", response=list[InspectionOut])
-@paginate
+@paginate(Paged)
 def list_inspections(request, asset: str | None = None, municipality: str | None = None, kind: str | None = None,
                      date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                      grade: str | None = None, scheme: str | None = None):
@@ -162,6 +163,6 @@ def add_photos(request, pk: int, photos: list[UploadedFile] = File(...)):
 
 
 @router.get("/overdue", response=list[ConditionOut])
-@paginate
+@paginate(Paged)
 def overdue(request, municipality: str | None = None, kind: str | None = None):
     return selectors.overdue_list(principal=_principal(request), municipality=municipality, kind=kind)

@@ -207,6 +207,9 @@ def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
     if unknown:
         raise ValidationError({f: _("Not a field that can be changed; allowed: %s") % ", ".join(EDITABLE)
                                for f in sorted(unknown)})
+    nulls = sorted(k for k, v in data.items() if v is None)
+    if nulls:
+        raise ValidationError({k: _("This field may not be null") for k in nulls})
     before = _snapshot(insp)
     merged = {
         "inspected_on": data.get("inspected_on", insp.inspected_on),

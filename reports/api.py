@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 
 from assets import access
 from clusters import selectors as run_selectors
+from config.pagination import Paged
 from reports import selectors, services
 from reports.models import Plan
 
@@ -88,7 +89,7 @@ def start_plan(request, payload: PlanIn):
 
 
 @router.get("/plans", response=list[PlanOut])
-@paginate
+@paginate(Paged)
 def list_plans(request, region: str | None = None):
     return selectors.plan_list(principal=_principal(request), region=region)
 
