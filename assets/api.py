@@ -156,6 +156,21 @@ def _etag(asset: Asset) -> str:
     return f'"{asset.global_id}-v{asset.version}"'
 
 
+def _etag_version(asset: Asset, if_match: str) -> int | None:
+    """The version an If-Match names for this asset (any of a comma-separated list), or None."""
+    for tag in if_match.split(","):
+        tag = tag.strip().removeprefix("W/")
+        prefix = f'"{asset.global_id}-v'
+        if tag.startswith(prefix) and tag.endswith('"') and tag[len(prefix):-1].isdigit():
+            return int(tag[len(prefix):-1])
+    return None
+
+
+def _precondition_failed(asset: Asset):
+    return Status(412, {"detail": "The asset changed since you read it", "etag": _etag(asset),
+                        "version": asset.version})
+
+
 @router.get("/assets/{global_id}", response=AssetOut)
 def get_asset(request, global_id: str, response: HttpResponse):
     asset = _get(request, global_id)
@@ -175,19 +190,23 @@ def patch_asset(request, global_id: str, payload: AssetPatch, response: HttpResp
     stale one gets 412 (If-Match) or 409 (version) and changes nothing."""
     asset = _get(request, global_id)
     if_match = request.headers.get("If-Match")
-    expected = payload.version
-    if if_match is not None:
-        if if_match.strip() not in ("*", _etag(asset)):
-            return Status(412, {"detail": "The asset changed since you read it", "etag": _etag(asset),
-                                "version": asset.version})
-        expected = asset.version if expected is None else expected
-    if expected is None:
+    if if_match is None and payload.version is None:
         return Status(428, {"detail": "Send If-Match (the ETag you read) or the version you read"})
+    precondition = None
+    if if_match is not None and if_match.strip() != "*":
+        precondition = _etag_version(asset, if_match)
+        if precondition is None:
+            return _precondition_failed(asset)
     data = dict(payload.data)
     if "geometry" in data:
         data["geom"] = from_geojson(data.pop("geometry"), field="geometry")
-    updated = services.asset_update(actor=Actor(_principal(request), Via.API), asset=asset, data=data,
-                                    detail=payload.detail, expected_version=expected)
+    try:
+        updated = services.asset_update(actor=Actor(_principal(request), Via.API), asset=asset, data=data,
+                                        detail=payload.detail, expected_version=payload.version,
+                                        precondition_version=precondition)
+    except services.PreconditionFailed:
+        asset.refresh_from_db()
+        return _precondition_failed(asset)
     response["ETag"] = _etag(updated)
     return updated
 

@@ -15,6 +15,7 @@ from assets.kinds import format_global_id, spec_for
 from assets.models import Asset, AssetStatus, Municipality
 
 __all__ = [
+    "PreconditionFailed",
     "VersionConflict",
     "allocate_serials",
     "asset_create",
@@ -35,6 +36,11 @@ class VersionConflict(Exception):
     def __init__(self, current: int):
         super().__init__(_("The asset was changed by someone else (now version %d)") % current)
         self.current = current
+
+
+class PreconditionFailed(VersionConflict):
+    """An If-Match precondition did not hold: compared under the row lock, so two writers with the same
+    ETag get one success and one 412, never a 409 for the second."""
 
 
 def allocate_serials(owner_code: str, kind: str, count: int = 1) -> int:
@@ -161,8 +167,13 @@ def asset_create(*, actor: Actor, owner, kind: str, geom, detail: Mapping | None
 
 @transaction.atomic
 def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, detail: Mapping | None = None,
-                 expected_version: int | None = None, message: str = "") -> Asset:
+                 expected_version: int | None = None, precondition_version: int | None = None,
+                 message: str = "") -> Asset:
+    """`precondition_version` is the version an If-Match named (412 when stale); `expected_version` the one
+    a client sent in the body (409 when stale). Both are compared under the row lock."""
     locked = Asset.objects.select_for_update().get(pk=asset.pk)
+    if precondition_version is not None and locked.version != precondition_version:
+        raise PreconditionFailed(locked.version)
     if expected_version is not None and locked.version != expected_version:
         raise VersionConflict(locked.version)
     _check_writable(actor, owner=locked.owner, source=locked.source, operator=locked.operator)
