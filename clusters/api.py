@@ -100,6 +100,7 @@ class ClusterDetail(ClusterOut):
 
 
 def _run(request, pk: int) -> EngineRun:
+    services.runs_reap_dead()
     try:
         return selectors.run_get(principal=_principal(request), pk=pk)
     except EngineRun.DoesNotExist:
@@ -118,6 +119,7 @@ def start_run(request, payload: RunIn):
 @router.get("/runs", response=list[RunOut])
 @paginate(Paged)
 def list_runs(request, region: str | None = None):
+    services.runs_reap_dead()  # a run whose process died says so at once, not 'running' for ever
     return selectors.run_list(principal=_principal(request), region=region)
 
 

@@ -58,6 +58,7 @@ class PlanOut(Schema):
 
 
 def _plan(request, pk: int) -> Plan:
+    services.plans_reap_dead()
     try:
         return selectors.plan_get(principal=_principal(request), pk=pk)
     except Plan.DoesNotExist:
@@ -91,6 +92,7 @@ def start_plan(request, payload: PlanIn):
 @router.get("/plans", response=list[PlanOut])
 @paginate(Paged)
 def list_plans(request, region: str | None = None):
+    services.plans_reap_dead()
     return selectors.plan_list(principal=_principal(request), region=region)
 
 

@@ -47,8 +47,8 @@ def test_concurrent_inspections_leave_the_condition_at_the_latest_one(world):
         days = [datetime.date(2015, 1, 1) + datetime.timedelta(days=200 * k) for k in range(10)]
         rng.shuffle(days)
         grades = ["I", "II", "III", "IV"]
-        jobs = [(lambda d=d, g=grades[k % 4]: inspection_record(
-            actor=Actor.system(Via.API), asset=bridge, inspected_on=d, grade=g)) for k, d in enumerate(days)]
+        jobs = [(lambda d=d, g=grades[k % 4], a=bridge: inspection_record(
+            actor=Actor.system(Via.API), asset=a, inspected_on=d, grade=g)) for k, d in enumerate(days)]
         results = together(jobs)
         assert not [r for r in results if isinstance(r, Exception)], results
         latest = Inspection.objects.filter(asset=bridge).order_by("-inspected_on", "-id").first()
@@ -62,7 +62,7 @@ def test_two_patches_with_the_same_if_match_give_one_200_and_one_412(world):
         pipe = make_asset(world.yashio, "sewer_pipe", external_id=f"P-{round_}")
         etag = f'"{pipe.global_id}-v{pipe.version}"'
 
-        def patch(name):
+        def patch(name, pipe=pipe, etag=etag):
             c = Client()
             c.force_login(world.alice)
             return c.patch(f"/api/v1/assets/{pipe.global_id}", json.dumps({"data": {"name": name}}),
