@@ -118,7 +118,7 @@ def create_inspection(request, payload: InspectionIn):
 
 
 # 422 is either the import report (rows in error) or a file-level error ({"detail", "errors"}).
-@router.post("/inspections/import", response={200: ImportOut, 422: dict})
+@router.post("/inspections/import", response={200: ImportOut, 422: ImportOut | dict})
 def import_inspections(request, file: UploadedFile = File(...), dry_run: bool = Form(False),
                        municipality: str | None = Form(None)):
     report = import_csv(actor=Actor(_principal(request), Via.IMPORT), data=file.read(), dry_run=dry_run,
