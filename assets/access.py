@@ -18,7 +18,9 @@ __all__ = [
     "Scope",
     "assets_visible",
     "assets_writable",
+    "can_change_owner",
     "can_write_asset",
+    "ensure_can_change_owner",
     "ensure_can_write",
     "municipalities_visible",
     "municipalities_writable",
@@ -71,8 +73,10 @@ def _compute(principal) -> Scope:
         if principal.revoked_at is not None:
             return NOBODY
         own = frozenset({principal.municipality_id})
+        # A token sees its own municipality's records, and the runs and plans of the regions it belongs to
+        # (as its engineers do); it never coordinates.
         return Scope(read=own, write=own if principal.can_write else frozenset(),
-                     write_source=principal.source)
+                     regions=frozenset(_regions_of(own)), write_source=principal.source)
     if principal is None or not getattr(principal, "is_authenticated", False) or not principal.is_active:
         return NOBODY
     if principal.is_superuser:
@@ -157,6 +161,24 @@ def ensure_can_write(principal, *, owner_code: str, source: str | None = None,
     )
 
 
+def can_change_owner(principal, *, old_owner: str, new_owner: str, source: str | None = None) -> bool:
+    """Handing an asset to another owner (管理者) needs the right to write for BOTH owners: an administrator,
+    or someone who writes for the old and the new one. Being its operator is not enough, and neither is
+    writing for only one side, so nobody can push an asset into, or pull one out of, another municipality."""
+    if old_owner == new_owner:
+        return True
+    scope = scope_for(principal)
+    return scope.can_write(old_owner, source) and scope.can_write(new_owner, source)
+
+
+def ensure_can_change_owner(principal, *, old_owner: str, new_owner: str, source: str | None = None) -> None:
+    """The one rule for changing an asset's owner, used by the API, the services, the admin form and imports."""
+    if not can_change_owner(principal, old_owner=old_owner, new_owner=new_owner, source=source):
+        raise PermissionDenied(
+            _("Changing the owner from %(old)s to %(new)s needs the right to write for both municipalities")
+            % {"old": old_owner, "new": new_owner})
+
+
 def municipalities_visible(principal, qs: QuerySet | None = None) -> QuerySet:
     qs = Municipality.objects.all() if qs is None else qs
     scope = scope_for(principal)
@@ -183,6 +205,10 @@ def regions_coordinated(principal, qs: QuerySet | None = None) -> QuerySet:
 
 
 def principal_of(request):
-    """Who is asking: the API token when a ledger system called with one, else the signed-in person."""
+    """Who is asking: the API token when a ledger system called with one, else the signed-in person.
+    The API's auth layer resolves it once per request (`request.principal`); pages fall back to the session."""
+    principal = getattr(request, "principal", None)
+    if principal is not None:
+        return principal
     auth = getattr(request, "auth", None)
     return auth if isinstance(auth, ApiToken) else request.user

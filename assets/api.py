@@ -5,17 +5,19 @@ import json
 import math
 from datetime import date, datetime
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, Polygon
+from django.contrib.gis.geos import Polygon
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from assets import access, selectors, services
+from assets.geometry import JAPAN_BBOX, check_lonlat, from_geojson
 from assets.history import Actor
 from assets.models import Asset, Via
+from config.pagination import MAX_OFFSET, Paged
 
 router = Router(tags=["assets"])
 
@@ -54,17 +56,28 @@ class RetireIn(Schema):
 _principal = access.principal_of
 
 
+def _bbox(text: str) -> Polygon:
+    """`lon_min,lat_min,lon_max,lat_max`: four finite numbers inside Japan, in order, checked before GEOS."""
+    usage = _("lon_min,lat_min,lon_max,lat_max in degrees (JGD2011) inside Japan, e.g. 139.8,35.8,139.9,35.9")
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValidationError({"bbox": usage})
+    try:
+        x0, y0 = check_lonlat(parts[0].strip(), parts[1].strip(), field="bbox")
+        x1, y1 = check_lonlat(parts[2].strip(), parts[3].strip(), field="bbox")
+    except ValidationError:
+        raise ValidationError({"bbox": usage}) from None
+    if x0 > x1 or y0 > y1:
+        raise ValidationError({"bbox": _("The minimum comes first: %s") % usage})
+    box = Polygon.from_bbox((x0, y0, x1, y1))
+    box.srid = 6668
+    return box
+
+
 def _filtered(request, municipality, kind, status, q, bbox, updated_since, grade):
     qs = selectors.asset_list(principal=_principal(request), municipality=municipality, kind=kind, status=status, q=q)
     if bbox:
-        try:
-            x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
-        except ValueError:
-            raise ValidationError({"bbox": "lon_min,lat_min,lon_max,lat_max in degrees (JGD2011), e.g. "
-                                           "139.8,35.8,139.9,35.9"}) from None
-        box = Polygon.from_bbox((x0, y0, x1, y1))
-        box.srid = 6668
-        qs = qs.filter(geom__bboverlaps=box)
+        qs = qs.filter(geom__bboverlaps=_bbox(bbox))
     if updated_since:
         qs = qs.filter(updated_at__gte=updated_since)
     if grade:
@@ -73,7 +86,7 @@ def _filtered(request, municipality, kind, status, q, bbox, updated_since, grade
 
 
 @router.get("/assets", response=list[AssetOut])
-@paginate
+@paginate(Paged)
 def list_assets(request, municipality: str | None = None, kind: str | None = None, status: str | None = None,
                 q: str | None = None, bbox: str | None = None, updated_since: datetime | None = None,
                 grade: str | None = None):
@@ -84,10 +97,10 @@ def list_assets(request, municipality: str | None = None, kind: str | None = Non
 @router.get("/assets.geojson")
 def assets_geojson(request, municipality: str | None = None, kind: str | None = None, status: str | None = None,
                    q: str | None = None, bbox: str | None = None, updated_since: datetime | None = None,
-                   grade: str | None = None, limit: int = 5000, offset: int = 0):
+                   grade: str | None = None, limit: int = Query(5000, ge=1, le=50_000),
+                   offset: int = Query(0, ge=0, le=MAX_OFFSET)):
     """The same filters as GeoJSON for GIS tools (QGIS: add a vector layer from this URL), paged by
     `limit`/`offset` (at most 50,000)."""
-    limit = min(max(limit, 1), 50_000)
     qs = _filtered(request, municipality, kind, status, q, bbox, updated_since, grade).order_by("id")
     page = list(qs.select_related("condition__grade")[offset:offset + limit + 1])
     from django.db.models import Max
@@ -113,18 +126,23 @@ def _get(request, global_id: str) -> Asset:
 
 
 @router.get("/assets/near")
-def assets_near(request, lon: float, lat: float, radius_m: float = 400, limit: int = 300):
+def assets_near(request, lon: float = Query(..., ge=JAPAN_BBOX[0], le=JAPAN_BBOX[2]),
+                lat: float = Query(..., ge=JAPAN_BBOX[1], le=JAPAN_BBOX[3]),
+                radius_m: float = Query(400, ge=10, le=3000), limit: int = Query(300, ge=1, le=1000)):
     """GeoJSON of the visible assets nearest a point, for picking one on a map (bounded, never the region)."""
     from django.contrib.gis.db.models.functions import GeometryDistance
-    from django.contrib.gis.geos import Point, Polygon
+    from django.contrib.gis.geos import Point
 
-    radius_m, limit = min(max(radius_m, 10), 3000), min(max(limit, 1), 1000)
+    # Before any geometry is built: GEOS aborts the process on some extreme values.
+    lon, lat = check_lonlat(lon, lat, field="lon/lat")
+    if not math.isfinite(radius_m):
+        raise ValidationError({"radius_m": _("A number of metres from 10 to 3000")})
     dlat = radius_m / 111_000
     dlon = dlat / max(0.2, math.cos(math.radians(lat)))
     box = Polygon.from_bbox((lon - dlon, lat - dlat, lon + dlon, lat + dlat))
     box.srid = 6668
     here = Point(lon, lat, srid=6668)
-    qs = (selectors.asset_list(principal=request.user).filter(geom__bboverlaps=box)
+    qs = (selectors.asset_list(principal=_principal(request)).filter(geom__bboverlaps=box)
           .annotate(d=GeometryDistance("geom", here)).order_by("d")
           .select_related("condition__grade")[:limit])
     return {"type": "FeatureCollection", "features": [
@@ -136,6 +154,21 @@ def assets_near(request, lon: float, lat: float, radius_m: float = 400, limit: i
 
 def _etag(asset: Asset) -> str:
     return f'"{asset.global_id}-v{asset.version}"'
+
+
+def _etag_version(asset: Asset, if_match: str) -> int | None:
+    """The version an If-Match names for this asset (any of a comma-separated list), or None."""
+    for tag in if_match.split(","):
+        tag = tag.strip().removeprefix("W/")
+        prefix = f'"{asset.global_id}-v'
+        if tag.startswith(prefix) and tag.endswith('"') and tag[len(prefix):-1].isdigit():
+            return int(tag[len(prefix):-1])
+    return None
+
+
+def _precondition_failed(asset: Asset):
+    return Status(412, {"detail": "The asset changed since you read it", "etag": _etag(asset),
+                        "version": asset.version})
 
 
 @router.get("/assets/{global_id}", response=AssetOut)
@@ -157,23 +190,23 @@ def patch_asset(request, global_id: str, payload: AssetPatch, response: HttpResp
     stale one gets 412 (If-Match) or 409 (version) and changes nothing."""
     asset = _get(request, global_id)
     if_match = request.headers.get("If-Match")
-    expected = payload.version
-    if if_match is not None:
-        if if_match.strip() not in ("*", _etag(asset)):
-            return Status(412, {"detail": "The asset changed since you read it", "etag": _etag(asset),
-                                "version": asset.version})
-        expected = asset.version if expected is None else expected
-    if expected is None:
+    if if_match is None and payload.version is None:
         return Status(428, {"detail": "Send If-Match (the ETag you read) or the version you read"})
+    precondition = None
+    if if_match is not None and if_match.strip() != "*":
+        precondition = _etag_version(asset, if_match)
+        if precondition is None:
+            return _precondition_failed(asset)
     data = dict(payload.data)
     if "geometry" in data:
-        try:
-            data["geom"] = GEOSGeometry(json.dumps(data.pop("geometry")))
-        except (ValueError, TypeError, GEOSException, GDALException):
-            raise ValidationError({"geometry": "not a GeoJSON geometry (lon/lat, JGD2011)"}) from None
-        data["geom"].srid = data["geom"].srid or 6668
-    updated = services.asset_update(actor=Actor(_principal(request), Via.API), asset=asset, data=data,
-                                    detail=payload.detail, expected_version=expected)
+        data["geom"] = from_geojson(data.pop("geometry"), field="geometry")
+    try:
+        updated = services.asset_update(actor=Actor(_principal(request), Via.API), asset=asset, data=data,
+                                        detail=payload.detail, expected_version=payload.version,
+                                        precondition_version=precondition)
+    except services.PreconditionFailed:
+        asset.refresh_from_db()
+        return _precondition_failed(asset)
     response["ETag"] = _etag(updated)
     return updated
 

@@ -114,3 +114,46 @@ def check_in_area(geom: GEOSGeometry, boundary, *, source_srid: int | None, owne
         hint = _(" In plane rectangular zones X is northing and comes first; check the axis order and the zone.")
     raise ValidationError({field: _("The geometry lies outside %(owner)s (lon %(x).4f, lat %(y).4f).%(hint)s")
                            % {"owner": owner_name, "x": geom.centroid.x, "y": geom.centroid.y, "hint": hint}})
+
+
+GEOJSON_DEPTH = {"Point": 1, "MultiPoint": 2, "LineString": 2, "MultiLineString": 3, "Polygon": 3, "MultiPolygon": 4}
+MAX_GEOJSON_POSITIONS = 200_000
+
+
+def from_geojson(value, *, field: str = "geometry") -> GEOSGeometry:
+    """A GeoJSON geometry object (lon/lat, JGD2011) checked by shape and by every number before GEOS sees it:
+    one out-of-range coordinate can abort the whole process inside GEOS, so nothing unchecked reaches it."""
+    import json
+
+    if not isinstance(value, dict) or value.get("type") not in GEOJSON_DEPTH:
+        raise ValidationError({field: _("A GeoJSON geometry object is required, with type one of %(types)s "
+                                        "and lon/lat coordinates (JGD2011)") % {"types": ", ".join(GEOJSON_DEPTH)}})
+    depth = GEOJSON_DEPTH[value["type"]]
+    count = 0
+    # Iterative walk with a fixed depth per type: no recursion on hostile nesting, no unbounded work.
+    stack = [(value.get("coordinates"), depth)]
+    while stack:
+        node, level = stack.pop()
+        if not isinstance(node, list) or (level > 1 and not node):
+            raise ValidationError({field: _("The coordinates of a %(type)s are nested %(depth)d deep "
+                                            "([lon, lat] positions)") % {"type": value["type"], "depth": depth}})
+        if level == 1:
+            if len(node) not in (2, 3) or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                                  for v in node):
+                raise ValidationError({field: _("A position is [lon, lat] (numbers); got %(p)s")
+                                       % {"p": str(node)[:64]}})
+            # Loose here (any degree value); to_storage then names a point outside Japan or swapped axes.
+            if not (_bounded(node[0], -360, 360) and _bounded(node[1], -360, 360)):
+                raise ValidationError({field: _("Coordinates are finite lon/lat degrees; got %(p)s")
+                                       % {"p": str(node)[:64]}})
+            count += 1
+            if count > MAX_GEOJSON_POSITIONS:
+                raise ValidationError({field: _("At most %d positions per geometry") % MAX_GEOJSON_POSITIONS})
+            continue
+        stack.extend((child, level - 1) for child in node)
+    try:
+        geom = GEOSGeometry(json.dumps({"type": value["type"], "coordinates": value["coordinates"]}))
+    except Exception as exc:  # GEOS and GDAL raise several types for unreadable shapes
+        raise ValidationError({field: _("Not a readable GeoJSON geometry: %s") % exc}) from None
+    geom.srid = 6668
+    return geom

@@ -15,6 +15,7 @@ from assets.kinds import format_global_id, spec_for
 from assets.models import Asset, AssetStatus, Municipality
 
 __all__ = [
+    "PreconditionFailed",
     "VersionConflict",
     "allocate_serials",
     "asset_create",
@@ -35,6 +36,11 @@ class VersionConflict(Exception):
     def __init__(self, current: int):
         super().__init__(_("The asset was changed by someone else (now version %d)") % current)
         self.current = current
+
+
+class PreconditionFailed(VersionConflict):
+    """An If-Match precondition did not hold: compared under the row lock, so two writers with the same
+    ETag get one success and one 412, never a 409 for the second."""
 
 
 def allocate_serials(owner_code: str, kind: str, count: int = 1) -> int:
@@ -80,6 +86,23 @@ def _check_writable(actor: Actor, *, owner: Municipality, source: str, operator:
         return
     access.ensure_can_write(actor.principal, owner_code=owner.code, source=source,
                             operator_code=operator.code if operator else None)
+
+
+def _refuse_nulls(model, data: Mapping, prefix: str = "") -> None:
+    """`null` for a field that cannot be empty is a 422 naming it, not a database error; text fields that
+    may be blank are cleared with "" and say so."""
+    errors = {}
+    for key, value in data.items():
+        try:
+            f = model._meta.get_field(key)
+        except Exception:
+            continue  # unknown fields are named by the caller
+        if value is None and not f.null:
+            hint = _(' (send "" to clear it)') if f.blank and f.get_internal_type() in ("CharField", "TextField") \
+                else ""
+            errors[prefix + key] = [_("This field may not be null") + hint]
+    if errors:
+        raise ValidationError(errors)
 
 
 def _explained(model, errors: dict, prefix: str = "") -> dict:
@@ -144,8 +167,13 @@ def asset_create(*, actor: Actor, owner, kind: str, geom, detail: Mapping | None
 
 @transaction.atomic
 def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, detail: Mapping | None = None,
-                 expected_version: int | None = None, message: str = "") -> Asset:
+                 expected_version: int | None = None, precondition_version: int | None = None,
+                 message: str = "") -> Asset:
+    """`precondition_version` is the version an If-Match named (412 when stale); `expected_version` the one
+    a client sent in the body (409 when stale). Both are compared under the row lock."""
     locked = Asset.objects.select_for_update().get(pk=asset.pk)
+    if precondition_version is not None and locked.version != precondition_version:
+        raise PreconditionFailed(locked.version)
     if expected_version is not None and locked.version != expected_version:
         raise VersionConflict(locked.version)
     _check_writable(actor, owner=locked.owner, source=locked.source, operator=locked.operator)
@@ -155,9 +183,13 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
     if unknown:
         raise ValidationError({f: _("Not a field that can be changed here; allowed: %s") % ", ".join(CORE_UPDATABLE)
                                for f in sorted(unknown)})
+    _refuse_nulls(Asset, data)
     for key in ("owner", "operator"):
         if key in data:
             data[key] = _resolve_municipality(data[key], key)
+    if "owner" in data and not actor.is_system:
+        access.ensure_can_change_owner(actor.principal, old_owner=locked.owner_id, new_owner=data["owner"].code,
+                                       source=locked.source)
     if "geom" in data:
         data["geom"], data["source_srid"] = to_storage(data["geom"], allowed_types=spec_for(locked.kind).geom_types)
     for key, value in data.items():
@@ -165,7 +197,7 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
     if "geom" in data or "owner" in data:
         check_in_area(locked.geom, locked.owner.boundary, source_srid=locked.source_srid, owner_name=str(locked.owner))
     if "owner" in data or "operator" in data:
-        # Handing an asset over needs the right to write for the new owner too.
+        # After a change of operator the caller must still be one who may write it (owner: checked above).
         _check_writable(actor, owner=locked.owner, source=locked.source, operator=locked.operator)
     _full_clean(locked, exclude=["global_id"])
     spec = spec_for(locked.kind)
@@ -173,9 +205,11 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
     if detail:
         if detail_obj is None:
             detail_obj = spec.detail_model(asset=locked)
-        for key, value in detail.items():
+        for key in detail:
             if key not in {f.name for f in spec.detail_model._meta.concrete_fields} or key == "asset":
                 raise ValidationError({f"detail.{key}": _("Unknown attribute for %s") % locked.kind})
+        _refuse_nulls(spec.detail_model, detail, prefix="detail.")
+        for key, value in detail.items():
             setattr(detail_obj, key, value)
         _validate_detail(locked, detail_obj)
         detail_obj.save()

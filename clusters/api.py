@@ -7,13 +7,16 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_q.tasks import async_task
-from ninja import Body, Field, Router, Schema, Status
+from ninja import Body, Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from assets import access
 from clusters import selectors, services
 from clusters.engine.params import Params
 from clusters.models import ACTIONS, EngineRun, RegionParams
+from config.pagination import Paged
+
+_principal = access.principal_of
 
 router = Router(tags=["engine"])
 
@@ -97,25 +100,27 @@ class ClusterDetail(ClusterOut):
 
 
 def _run(request, pk: int) -> EngineRun:
+    services.runs_reap_dead()
     try:
-        return selectors.run_get(principal=request.user, pk=pk)
+        return selectors.run_get(principal=_principal(request), pk=pk)
     except EngineRun.DoesNotExist:
         raise Http404 from None
 
 
 @router.post("/runs", response={202: RunOut})
 def start_run(request, payload: RunIn):
-    region = get_object_or_404(access.regions_visible(request.user), slug=payload.region)
-    run = services.run_create(principal=request.user, region=region, overrides=payload.params)
+    region = get_object_or_404(access.regions_visible(_principal(request)), slug=payload.region)
+    run = services.run_create(principal=_principal(request), region=region, overrides=payload.params)
     async_task("clusters.tasks.run_execute_task", run.pk, sync=getattr(settings, "ENGINE_SYNC", False))
     run.refresh_from_db()
     return Status(202, run)
 
 
 @router.get("/runs", response=list[RunOut])
-@paginate
+@paginate(Paged)
 def list_runs(request, region: str | None = None):
-    return selectors.run_list(principal=request.user, region=region)
+    services.runs_reap_dead()  # a run whose process died says so at once, not 'running' for ever
+    return selectors.run_list(principal=_principal(request), region=region)
 
 
 @router.get("/runs/{pk}", response=RunOut)
@@ -124,7 +129,7 @@ def get_run(request, pk: int):
 
 
 @router.get("/runs/{pk}/clusters", response=list[ClusterOut])
-@paginate
+@paginate(Paged)
 def list_clusters(request, pk: int, work_type: str | None = None, cross_municipal: bool | None = None,
                   municipality: str | None = None):
     return selectors.cluster_list(run=_run(request, pk), work_type=work_type, cross_municipal=cross_municipal,
@@ -137,13 +142,13 @@ def get_cluster(request, pk: int, rank: int):
 
 
 @router.get("/runs/{a}/compare/{b}")
-def compare_runs(request, a: int, b: int, top: int = 20):
-    return selectors.run_compare(a=_run(request, a), b=_run(request, b), top=min(max(top, 1), 200))
+def compare_runs(request, a: int, b: int, top: int = Query(20, ge=1, le=200)):
+    return selectors.run_compare(a=_run(request, a), b=_run(request, b), top=top)
 
 
 @router.get("/regions/{slug}/params")
 def get_region_params(request, slug: str):
-    region = get_object_or_404(access.regions_visible(request.user), slug=slug)
+    region = get_object_or_404(access.regions_visible(_principal(request)), slug=slug)
     stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
     return {"defaults": Params().to_dict(), "region": stored, "effective": Params.from_dict(stored).to_dict()}
 
@@ -152,8 +157,8 @@ def get_region_params(request, slug: str):
 def put_region_params(request, slug: str, payload: Body[dict]):
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    region = get_object_or_404(access.regions_visible(request.user), slug=slug)
-    if not access.regions_coordinated(request.user).filter(pk=region.pk).exists():
+    region = get_object_or_404(access.regions_visible(_principal(request)), slug=slug)
+    if not access.regions_coordinated(_principal(request)).filter(pk=region.pk).exists():
         raise PermissionDenied("Only the region's coordinators may change its engine parameters")
     try:
         Params.from_dict(payload)
@@ -164,7 +169,7 @@ def put_region_params(request, slug: str, payload: Body[dict]):
 
 
 @router.get("/runs/{pk}/clusters.geojson")
-def clusters_geojson(request, pk: int, municipality: str | None = None, top: int = 5000):
+def clusters_geojson(request, pk: int, municipality: str | None = None, top: int = Query(5000, ge=1, le=50_000)):
     """Every lot's outline (simplified) with its rank, work type, cost and risk removed per million yen."""
     from django.db import connection
 

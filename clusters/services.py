@@ -1,6 +1,5 @@
 """Engine runs: create (frozen parameters), execute (read → score → cluster), all results in one transaction."""
 
-import datetime
 import json
 import time
 import traceback
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from assets import access
 from assets.bulkdb import Clock, bulk_mode
 from assets.models import Asset, Region
+from clusters import liveness
 from clusters.data import load_assets, load_pairs
 from clusters.engine.deterioration import estimate
 from clusters.engine.lots import Members, aggregate
@@ -29,19 +29,17 @@ __all__ = ["run_create", "run_execute"]
 N_STATES = {"bridge_kenzen": 4, "pavement_shindan": 4, "sewer_kinkyu": 4, "manhole_kinkyu": 4, "septic_hantei": 3}
 
 
-STALE_AFTER_S = 2 * 3600
+DEAD_MESSAGE = "failed: the process running it stopped (killed or crashed); start a new run"
 
 
-def runs_mark_stale() -> int:
-    """Runs whose worker died mid-way stay 'running' forever; after two hours they are marked failed."""
-    cutoff = timezone.now() - datetime.timedelta(seconds=STALE_AFTER_S)
-    return EngineRun.objects.filter(status=EngineRun.Status.RUNNING, started_at__lt=cutoff).update(
-        status=EngineRun.Status.FAILED, message="interrupted (no progress for two hours)", finished_at=timezone.now())
+def runs_reap_dead() -> list[int]:
+    """Runs whose owner is gone (its advisory lock is free) are marked failed at once; see clusters.liveness."""
+    return liveness.reap_dead(EngineRun, liveness.ENGINE_RUN, DEAD_MESSAGE)
 
 
 def run_create(*, principal, region: Region, overrides: dict | None = None) -> EngineRun:
     """Freeze the parameters (defaults ← region's own ← this run's overrides) and queue the run."""
-    runs_mark_stale()
+    runs_reap_dead()
     if principal is not None and not access.regions_coordinated(principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may run the engine for %s") % region)
     stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
@@ -264,15 +262,23 @@ def _outlook(cur, run: EngineRun, df: pd.DataFrame, hazards: dict, scores, clust
 
 def run_execute(run_id: int) -> EngineRun:
     run = EngineRun.objects.select_related("region").get(pk=run_id)
+    # The owner holds the run's advisory lock from before the claim until the end, so a run that says
+    # 'running' always has a live owner, or is dead and found so by runs_reap_dead.
+    with liveness.owning(liveness.ENGINE_RUN, run.pk) as owned:
+        if not owned:
+            return run
+        # Claim the run exactly once: a retried or duplicated task finds it no longer queued and stops.
+        claimed = EngineRun.objects.filter(pk=run.pk, status=EngineRun.Status.QUEUED).update(
+            status=EngineRun.Status.RUNNING, started_at=timezone.now(), progress=1, message="reading")
+        if claimed != 1:
+            return run
+        return _execute_claimed(run)
+
+
+def _execute_claimed(run: EngineRun) -> EngineRun:
     t0 = time.perf_counter()
     clock = Clock()
     lap, timings = clock.lap, clock.laps
-
-    # Claim the run exactly once: a retried or duplicated task finds it no longer queued and stops.
-    claimed = EngineRun.objects.filter(pk=run.pk, status=EngineRun.Status.QUEUED).update(
-        status=EngineRun.Status.RUNNING, started_at=timezone.now(), progress=1, message="reading")
-    if claimed != 1:
-        return run
     try:
         params = Params.from_dict(run.params)
         codes = _members(run.region)

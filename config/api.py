@@ -1,6 +1,6 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import NinjaAPI
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from assets.api import router as assets_router
 from assets.ledger.api import router as ledger_router
@@ -15,10 +15,24 @@ class TokenAuth(HttpBearer):
     """Ledger systems: `Authorization: Bearer gm_…`, a token bound to one municipality and one source."""
 
     def authenticate(self, request, token):
-        return ApiToken.authenticate(token)
+        found = ApiToken.authenticate(token)
+        if found is not None:
+            # Who is asking is resolved here, once per request; handlers read it via access.principal_of.
+            request.principal = found
+        return found
 
 
-api = NinjaAPI(title="群マネ API", version="1", auth=[TokenAuth(), django_auth], urls_namespace="api")
+class PersonAuth(SessionAuth):
+    """People: the signed-in session (with Django's CSRF check for unsafe methods)."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user is not None:
+            request.principal = user
+        return user
+
+
+api = NinjaAPI(title="群マネ API", version="1", auth=[TokenAuth(), PersonAuth()], urls_namespace="api")
 api.add_router("/", assets_router)
 api.add_router("/", ledger_router)
 api.add_router("/", inspections_router)

@@ -1,7 +1,68 @@
 """The API is not under a language prefix: it answers in the language the client asks for (Accept-Language),
-Japanese by default, where the pages follow their URL prefix."""
+Japanese by default, where the pages follow their URL prefix.
 
+The same middleware (already first in line for every request) also turns away requests that no view can
+answer: a NUL anywhere in the path or the query string (PostgreSQL text cannot hold one), a NUL inside a JSON
+body, and a multipart body that cannot be parsed (no boundary, broken framing). Each gets a 400 naming the part
+at fault instead of a 500 deep in a view."""
+
+import json
+from urllib.parse import parse_qsl, unquote
+
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+
+def _bad(request, field: str, message: str):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "errors": {field: [message]}}, status=400)
+    return HttpResponseBadRequest(f"{field}: {message}", content_type="text/plain; charset=utf-8")
+
+
+def _has_nul(value) -> bool:
+    # Iterative, so a deeply nested body cannot exhaust the stack here.
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if "\x00" in v:
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
+def refuse_unreadable(request):
+    """A response for a request that must not reach a view, or None."""
+    raw_path = request.META.get("PATH_INFO", "")
+    if "\x00" in raw_path or "\x00" in unquote(raw_path) or "%00" in request.get_full_path().split("?")[0]:
+        return _bad(request, "path", _("The path contains a NUL character"))
+    query = request.META.get("QUERY_STRING", "")
+    if "\x00" in query or "%00" in query:
+        names = sorted({k.replace("\x00", "\\0") for k, v in parse_qsl(query, keep_blank_values=True)
+                        if "\x00" in k or "\x00" in v}) or ["query"]
+        return _bad(request, names[0], _("The query parameter %s contains a NUL character") % names[0])
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if request.method in ("POST", "PUT", "PATCH") and content_type.startswith("multipart/"):
+        try:
+            request.POST  # noqa: B018  parses (and caches) the body; the view then reads the same result
+        except MultiPartParserError as exc:
+            return _bad(request, "body", _("The multipart body cannot be read (%s); send multipart/form-data "
+                                           "with a boundary") % exc)
+    elif request.path.startswith("/api/") and "json" in content_type:
+        body = request.body
+        if b"\\u0000" in body:
+            try:
+                if _has_nul(json.loads(body)):
+                    return _bad(request, "body", _("A text value contains a NUL character"))
+            except ValueError:
+                pass  # not JSON at all: the API says so itself
+    return None
 
 
 class ApiLanguageMiddleware:
@@ -13,4 +74,7 @@ class ApiLanguageMiddleware:
             language = translation.get_language_from_request(request, check_path=False)
             translation.activate(language)
             request.LANGUAGE_CODE = language
+        refused = refuse_unreadable(request)
+        if refused is not None:
+            return refused
         return self.get_response(request)

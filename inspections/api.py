@@ -6,12 +6,16 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
+from assets import access
 from assets import selectors as asset_selectors
 from assets.history import Actor
 from assets.models import Via
+from config.pagination import Paged
 from inspections import selectors, services
 from inspections.importing import MAX_UPLOAD_BYTES, import_csv
 from inspections.models import Inspection
+
+_principal = access.principal_of
 
 router = Router(tags=["inspections"])
 
@@ -108,34 +112,35 @@ class ImportOut(Schema):
 
 @router.post("/inspections", response={201: InspectionDetail})
 def create_inspection(request, payload: InspectionIn):
-    asset = get_object_or_404(asset_selectors.asset_list(principal=request.user), global_id=payload.asset)
+    asset = get_object_or_404(asset_selectors.asset_list(principal=_principal(request)), global_id=payload.asset)
     data = payload.dict(exclude={"asset"})
-    insp = services.inspection_record(actor=Actor(request.user, Via.API), asset=asset, **data)
+    insp = services.inspection_record(actor=Actor(_principal(request), Via.API), asset=asset, **data)
     return Status(201, insp)
 
 
-@router.post("/inspections/import", response={200: ImportOut, 422: ImportOut, 413: dict})
+# 422 is either the import report (rows in error) or a file-level error ({"detail", "errors"}).
+@router.post("/inspections/import", response={200: ImportOut, 422: ImportOut | dict, 413: dict})
 def import_inspections(request, file: UploadedFile = File(...), dry_run: bool = Form(False),
                        municipality: str | None = Form(None)):
     if file.size > MAX_UPLOAD_BYTES:  # refused before the upload is read into memory
         return Status(413, {"detail": f"at most {MAX_UPLOAD_BYTES // 2**20} MB per inspection CSV"})
-    report = import_csv(actor=Actor(request.user, Via.IMPORT), data=file.read(), dry_run=dry_run,
+    report = import_csv(actor=Actor(_principal(request), Via.IMPORT), data=file.read(), dry_run=dry_run,
                         default_municipality=municipality)
     return Status(200 if report.ok else 422, report)
 
 
 @router.get("/inspections", response=list[InspectionOut])
-@paginate
+@paginate(Paged)
 def list_inspections(request, asset: str | None = None, municipality: str | None = None, kind: str | None = None,
                      date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                      grade: str | None = None, scheme: str | None = None):
-    return selectors.inspection_list(principal=request.user, asset=asset, municipality=municipality, kind=kind,
+    return selectors.inspection_list(principal=_principal(request), asset=asset, municipality=municipality, kind=kind,
                                      date_from=date_from, date_to=date_to, grade=grade, scheme=scheme)
 
 
 def _get(request, pk: int) -> Inspection:
     try:
-        return selectors.inspection_get(principal=request.user, pk=pk)
+        return selectors.inspection_get(principal=_principal(request), pk=pk)
     except Inspection.DoesNotExist:
         from django.http import Http404
 
@@ -151,16 +156,17 @@ def get_inspection(request, pk: int):
 def update_inspection(request, pk: int, payload: InspectionPatch):
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
-    return services.inspection_update(actor=Actor(request.user, Via.API), inspection=_get(request, pk), data=data,
+    return services.inspection_update(actor=Actor(_principal(request), Via.API), inspection=_get(request, pk), data=data,
                                       expected_version=version)
 
 
 @router.post("/inspections/{pk}/photos", response={201: list[PhotoOut]})
 def add_photos(request, pk: int, photos: list[UploadedFile] = File(...)):
-    return Status(201, services.photos_add(actor=Actor(request.user, Via.API), inspection=_get(request, pk), photos=photos))
+    return Status(201, services.photos_add(actor=Actor(_principal(request), Via.API), inspection=_get(request, pk),
+                                           photos=photos))
 
 
 @router.get("/overdue", response=list[ConditionOut])
-@paginate
+@paginate(Paged)
 def overdue(request, municipality: str | None = None, kind: str | None = None):
-    return selectors.overdue_list(principal=request.user, municipality=municipality, kind=kind)
+    return selectors.overdue_list(principal=_principal(request), municipality=municipality, kind=kind)

@@ -149,6 +149,10 @@ def _cleanup(photos: Iterable[InspectionPhoto]) -> None:
         p.thumbnail.delete(save=False)
 
 
+def _lock_asset(asset_id: int) -> None:
+    Asset.objects.select_for_update().filter(pk=asset_id).values_list("pk", flat=True).first()
+
+
 def inspection_record(*, actor: Actor, asset: Asset, inspected_on, grade=None, scheme: str | None = None,
                       method=None, inspector: str = "", notes: str = "", observations: Mapping | None = None,
                       legal_basis: str = "", photos: Iterable = ()) -> Inspection:
@@ -159,6 +163,9 @@ def inspection_record(*, actor: Actor, asset: Asset, inspected_on, grade=None, s
     stored: list[InspectionPhoto] = []
     try:
         with transaction.atomic():
+            # One writer per asset at a time: the condition is rebuilt from "the latest inspection", which a
+            # concurrent transaction would otherwise pick from its own stale snapshot and store last.
+            _lock_asset(asset.pk)
             insp = Inspection.objects.create(asset=asset, inspector=inspector[:100], notes=notes,
                                              created_by=actor.user, **clean)
             stored = _store_photos(insp, checked)
@@ -195,6 +202,7 @@ EDITABLE = ("inspected_on", "grade", "method", "inspector", "notes", "observatio
 @transaction.atomic
 def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
                       expected_version: int | None = None) -> Inspection:
+    _lock_asset(inspection.asset_id)
     insp = Inspection.objects.select_for_update().select_related("asset", "scheme", "grade").get(pk=inspection.pk)
     _check_access(actor, insp.asset)
     if expected_version is not None and insp.version != expected_version:
@@ -205,6 +213,9 @@ def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
     if unknown:
         raise ValidationError({f: _("Not a field that can be changed; allowed: %s") % ", ".join(EDITABLE)
                                for f in sorted(unknown)})
+    nulls = sorted(k for k, v in data.items() if v is None)
+    if nulls:
+        raise ValidationError({k: _("This field may not be null") for k in nulls})
     before = _snapshot(insp)
     merged = {
         "inspected_on": data.get("inspected_on", insp.inspected_on),
@@ -232,6 +243,7 @@ def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
 
 @transaction.atomic
 def inspection_delete(*, actor: Actor, inspection: Inspection, reason: str = "") -> None:
+    _lock_asset(inspection.asset_id)
     insp = Inspection.objects.select_related("asset", "scheme", "grade").get(pk=inspection.pk)
     _check_access(actor, insp.asset)
     if not reason.strip():

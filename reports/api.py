@@ -11,8 +11,11 @@ from ninja.pagination import paginate
 
 from assets import access
 from clusters import selectors as run_selectors
+from config.pagination import Paged
 from reports import selectors, services
 from reports.models import Plan
+
+_principal = access.principal_of
 
 router = Router(tags=["plans"])
 
@@ -55,16 +58,17 @@ class PlanOut(Schema):
 
 
 def _plan(request, pk: int) -> Plan:
+    services.plans_reap_dead()
     try:
-        return selectors.plan_get(principal=request.user, pk=pk)
+        return selectors.plan_get(principal=_principal(request), pk=pk)
     except Plan.DoesNotExist:
         raise Http404 from None
 
 
 @router.post("/plans", response={202: PlanOut})
 def start_plan(request, payload: PlanIn):
-    region = get_object_or_404(access.regions_visible(request.user), slug=payload.region)
-    runs = run_selectors.run_list(principal=request.user, region=region.slug)
+    region = get_object_or_404(access.regions_visible(_principal(request)), slug=payload.region)
+    runs = run_selectors.run_list(principal=_principal(request), region=region.slug)
     if payload.run is not None:
         run = get_object_or_404(runs, pk=payload.run)
     else:
@@ -75,8 +79,8 @@ def start_plan(request, payload: PlanIn):
             raise ValidationError({"run": f"{region.slug} has no finished engine run yet; start one with POST /runs"})
     muni = None
     if payload.municipality:
-        muni = get_object_or_404(access.municipalities_visible(request.user), code=payload.municipality)
-    plan = services.plan_create(principal=request.user, run=run, municipality=muni,
+        muni = get_object_or_404(access.municipalities_visible(_principal(request)), code=payload.municipality)
+    plan = services.plan_create(principal=_principal(request), run=run, municipality=muni,
                                 horizon_years=payload.horizon_years, strategy=payload.strategy,
                                 budget_mode=payload.budget_mode, budget_per_year=payload.budget_per_year,
                                 budget_by_municipality=payload.budget_by_municipality, levels=payload.levels)
@@ -86,9 +90,10 @@ def start_plan(request, payload: PlanIn):
 
 
 @router.get("/plans", response=list[PlanOut])
-@paginate
+@paginate(Paged)
 def list_plans(request, region: str | None = None):
-    return selectors.plan_list(principal=request.user, region=region)
+    services.plans_reap_dead()
+    return selectors.plan_list(principal=_principal(request), region=region)
 
 
 @router.get("/plans/{pk}", response=PlanOut)

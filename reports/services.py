@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from assets import access
 from assets.models import Municipality
+from clusters import liveness
 from clusters.models import EngineRun
 from reports.models import Plan
 from reports.planning.inputs import outlooks_for
@@ -59,6 +60,7 @@ def plan_create(*, principal, run: EngineRun, municipality: Municipality | None 
         errors["levels"] = _("Budget levels are factors between 0 and 10, e.g. [0.5, 1, 1.5]")
     if errors:
         raise ValidationError(errors)
+    plans_reap_dead()
     if not _can_plan(principal, run, municipality):
         raise PermissionDenied(_("Only the region's coordinators, or the municipality's own staff, may make this plan"))
     user = principal if getattr(principal, "is_authenticated", False) and hasattr(principal, "username") else None
@@ -103,12 +105,27 @@ def plan_compute(plan: Plan) -> dict:
             "main": main, "actions": actions}
 
 
+DEAD_MESSAGE = "failed: the process making it stopped (killed or crashed); start a new plan"
+
+
+def plans_reap_dead() -> list[int]:
+    """Plans whose owner is gone (its advisory lock is free) are marked failed at once; see clusters.liveness."""
+    return liveness.reap_dead(Plan, liveness.PLAN, DEAD_MESSAGE)
+
+
 def plan_execute(plan_id: int, *, render: bool = True) -> Plan:
     plan = Plan.objects.select_related("run__region", "municipality").get(pk=plan_id)
-    claimed = Plan.objects.filter(pk=plan.pk, status=Plan.Status.QUEUED).update(
-        status=Plan.Status.RUNNING, progress=5, message="planning")
-    if claimed != 1:
-        return plan
+    with liveness.owning(liveness.PLAN, plan.pk) as owned:
+        if not owned:
+            return plan
+        claimed = Plan.objects.filter(pk=plan.pk, status=Plan.Status.QUEUED).update(
+            status=Plan.Status.RUNNING, progress=5, message="planning")
+        if claimed != 1:
+            return plan
+        return _execute_claimed(plan, render=render)
+
+
+def _execute_claimed(plan: Plan, *, render: bool) -> Plan:
     t0 = time.perf_counter()
     timings = {}
     try:

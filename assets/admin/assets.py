@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.gis import admin as gis_admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -111,6 +111,9 @@ class AssetAdmin(gis_admin.GISModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             fields.append("kind")
+            # An operator who does not write for the owner may edit the asset but never hand it elsewhere.
+            if not access.scope_for(request.user).can_write(obj.owner_id, obj.source):
+                fields.append("owner")
         return fields
 
     def get_inlines(self, request, obj):
@@ -150,9 +153,12 @@ class AssetAdmin(gis_admin.GISModelAdmin):
                 owner = cleaned.get("owner")
                 if owner is not None:
                     try:
+                        if obj is not None:
+                            access.ensure_can_change_owner(request.user, old_owner=obj.owner_id,
+                                                           new_owner=owner.code, source=obj.source)
                         access.ensure_can_write(request.user, owner_code=owner.code,
-                                                source=cleaned.get("source"))
-                    except Exception as exc:
+                                                source=cleaned.get("source", obj.source if obj else None))
+                    except PermissionDenied as exc:
                         self.add_error("owner", str(exc))
                 return cleaned
 
