@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "django_q",
+    "ninja",  # its Swagger UI from our static files: no CDN, no inline script
     "axes",
     "csp",
     "assets",
