@@ -145,7 +145,8 @@ def test_https_settings_come_from_the_environment():
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     import secrets
 
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env = {**clean, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "HTTPS": "1", "SECURE_HSTS_PRELOAD": "1",
            "ALLOWED_HOSTS": "gunmane.example.jp"}
     r = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT, env=env,
