@@ -11,6 +11,7 @@ setup:
 	@bash scripts/bootstrap.sh
 	@$(MANAGE) migrate --noinput -v 0
 	@$(MANAGE) load_reference_data
+	@$(MANAGE) collectstatic --noinput -v 0
 
 demo-data: setup
 	@$(MANAGE) generate_region --region nakagawa --assets $(DEMO_ASSETS) --seed $(DEMO_SEED)
@@ -20,8 +21,8 @@ demo-data: setup
 	@$(MANAGE) plan_pdf --region nakagawa --municipality 112348 --out out/plan-nakagawa-112348.pdf
 
 # The django-q2 worker runs beside the web server and stops with it.
+# Without DEBUG (the default): static files come from whitenoise, stored files only through scoped views.
 demo: demo-data
-	@$(MANAGE) collectstatic --noinput -v 0
 	@echo "Serving on http://localhost:$(PORT)/  (admin: http://localhost:$(PORT)/admin/)"
 	@$(MANAGE) qcluster > qcluster.log 2>&1 & qpid=$$!; trap "kill $$qpid 2>/dev/null" EXIT INT TERM; \
 		$(MANAGE) runserver 0.0.0.0:$(PORT)

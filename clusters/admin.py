@@ -27,11 +27,33 @@ class RegionScopedReadOnly(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return access.scope_for(request.user).is_admin
 
+    def get_exclude(self, request, obj=None):
+        # A failed job's traceback (paths, SQL, settings) is for the operators only.
+        exclude = list(super().get_exclude(request, obj) or ())
+        if "error" in {f.name for f in self.model._meta.fields} and not request.user.is_superuser:
+            exclude.append("error")
+        return exclude
+
+
+class VisibleRegionFilter(admin.RelatedFieldListFilter):
+    """The region choices a person may see, not every region in the registry."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(r.pk, str(r)) for r in access.regions_visible(request.user).order_by("name")]
+
+
+class VisibleRunFilter(admin.RelatedFieldListFilter):
+    """The runs of the regions a person may see, newest first (the stock filter listed every region's runs)."""
+
+    def field_choices(self, field, request, model_admin):
+        runs = EngineRun.objects.filter(region__in=access.regions_visible(request.user)).select_related("region")
+        return [(r.pk, str(r)) for r in runs.order_by("-pk")[:200]]
+
 
 @admin.register(EngineRun)
 class EngineRunAdmin(RegionScopedReadOnly):
     list_display = ("id", "region", "status", "progress", "created_at", "duration_s", "created_by")
-    list_filter = ("status", "region")
+    list_filter = ("status", ("region", VisibleRegionFilter))
 
 
 @admin.register(Cluster)
@@ -39,7 +61,7 @@ class ClusterAdmin(RegionScopedReadOnly):
     region_path = "run__region"
     list_display = ("run", "rank", "key", "work_type", "member_count", "municipality_count", "total_cost",
                     "risk_removed", "risk_per_myen")
-    list_filter = ("work_type", "run")
+    list_filter = ("work_type", ("run", VisibleRunFilter))
     show_full_result_count = False
 
 

@@ -40,6 +40,11 @@ class RunOut(Schema):
     duration_s: float | None
     error: str
 
+    @staticmethod
+    def resolve_error(obj) -> str:
+        # The traceback stays with the operators (log, superusers in the admin); clients get the short message.
+        return obj.message if obj.status == "failed" else ""
+
 
 class ClusterOut(Schema):
     id: int

@@ -2,7 +2,6 @@
 
 import json
 import time
-import traceback
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ from clusters.engine.params import Params
 from clusters.engine.scoring import COMPONENTS, SCHEME_OF_KIND, score
 from clusters.lots import copy_binary, draw_outlines, insert_lots, lot_keys
 from clusters.models import ACTIONS, WORK_TYPES, EngineRun, RegionParams
+from config.failures import record_failure
 
 __all__ = ["run_create", "run_execute"]
 
@@ -354,8 +354,9 @@ def _execute_claimed(run: EngineRun) -> EngineRun:
                 status=EngineRun.Status.DONE, progress=100, message="done", summary=summary, data_timestamp=data_ts,
                 finished_at=timezone.now(), duration_s=round(duration, 2))
     except Exception as exc:
-        EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.FAILED, error=traceback.format_exc(),
-                                                   message=str(exc)[:200], finished_at=timezone.now())
+        message, detail = record_failure(exc, what=_("Engine run"), pk=run.pk)
+        EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.FAILED, error=detail,
+                                                   message=message, finished_at=timezone.now())
         raise
     run.refresh_from_db()
     return run

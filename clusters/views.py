@@ -1,6 +1,8 @@
 """Coordinator workspace: runs (start one, watch it), the ranked lots with their reasons, one lot, two runs
 compared, and the plans made from a run. Reads through the selectors; runs and plans start through the API."""
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -66,7 +68,8 @@ def cluster_detail(request, pk: int, rank: int):
     return render(request, "clusters/cluster.html", {
         "run": run, "cluster": cluster, "members": members, "actions": ACTIONS, "explained": _explained(cluster),
         "shares": [(n, v, 100 * v / total) for n, v in shares], "components": COMPONENTS,
-        "outline": cluster.geom.geojson if cluster.geom else "null",
+        # Parsed here so the page hands it to lotmap.js through json_script, never as markup.
+        "outline_data": json.loads(cluster.geom.geojson) if cluster.geom else None,
         "points": [{"gid": m.asset.global_id, "kind": m.asset.kind, "geom": m.asset.geom.geojson} for m in members]})
 
 

@@ -1,6 +1,8 @@
 """Settings, read from the environment with safe local defaults for `make demo` / `make test`."""
 
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -21,10 +23,41 @@ def envbool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean, got {raw!r}")
 
 
-DEBUG = envbool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+def envint(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def local_secret_key(path: Path) -> str:
+    """A key made on this machine at first start and kept in an untracked file, so no installation shares a
+    known key; SECRET_KEY in the environment wins (production)."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    try:
+        # O_EXCL: when two processes start at once, one writes and both read the same key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
+
+
+# Debug pages show settings and the URLconf: only when asked for (`DEBUG=1`, development).
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key(
+    Path(os.environ.get("SECRET_KEY_FILE", BASE_DIR / ".secret_key")))
+if len(SECRET_KEY) < 32:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters (e.g. python -c 'import secrets; "
+                               "print(secrets.token_urlsafe(50))')")
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 
 INSTALLED_APPS = [
@@ -37,6 +70,9 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "django_q",
+    "ninja",  # its Swagger UI from our static files: no CDN, no inline script
+    "axes",
+    "csp",
     "assets",
     "inspections",
     "clusters",
@@ -45,6 +81,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "config.middleware.ApiLanguageMiddleware",
@@ -53,6 +91,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,8 +143,21 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# whitenoise serves /static/ from the app itself, with DEBUG off too (`make demo`, small deployments).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Stored files (inspection photos, plan PDFs) are never served from a public URL: only through views that
+# check the record's scope (config/files.py). MEDIA_URL is not routed.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# How those views hand the bytes over: "django" (the app streams the file), "x-accel" (nginx: internal
+# location FILES_INTERNAL_URL aliased to MEDIA_ROOT) or "x-sendfile" (Apache mod_xsendfile, lighttpd).
+FILES_SERVE_MODE = os.environ.get("FILES_SERVE_MODE", "django")
+if FILES_SERVE_MODE not in {"django", "x-accel", "x-sendfile"}:
+    raise ImproperlyConfigured(f"FILES_SERVE_MODE must be django, x-accel or x-sendfile, got {FILES_SERVE_MODE!r}")
+FILES_INTERNAL_URL = os.environ.get("FILES_INTERNAL_URL", "/protected-media/")
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
@@ -120,11 +178,71 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Lockouts and failed sign-ins are logged whatever LOG_LEVEL says.
+    "loggers": {"axes": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }
 
 # Debian 12 ships GDAL 3.6, which cannot sandbox file access in spatial references; uploads are parsed
 # with our own readers and explicit SRIDs, so the warning is acknowledged rather than fixed here.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- HTTPS deployment ------------------------------------------------------------------------------------
+# HTTPS=1 turns on everything a site behind TLS wants; each setting can still be set on its own.
+HTTPS = envbool("HTTPS", False)
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", HTTPS)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# Only behind a proxy that sets X-Forwarded-Proto itself (and strips the client's): e.g. nginx.
+if envbool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------------------------
+# No inline script, anywhere: every script is a static file and data reaches it through json_script or
+# data- attributes. Map tiles are the one outside source, and only when configured.
+_tile_hosts = []
+for _url in (os.environ.get("MAP_TILE_URL", ""), "https://tile.openstreetmap.org/"):  # OSM: the admin's map widget
+    if _url.startswith(("https://", "http://")):
+        _tile_hosts.append("/".join(_url.split("/")[:3]))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # Leaflet and OpenLayers position their panes with style attributes.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *_tile_hosts],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Login throttle (django-axes) ------------------------------------------------------------------------
+# LOGIN_FAILURE_LIMIT wrong passwords for one user name, or from one address, lock that user name or address
+# out of the sign-in page and the admin's for LOGIN_LOCKOUT_MINUTES; the answer is 429 and a log line.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The log says which user name and address were locked out (operators must see whom to unlock); passwords
+# are never logged.
+AXES_SENSITIVE_PARAMETERS = []
+# Behind a reverse proxy the client's address is in X-Forwarded-For; say how many proxies to trust.
+AXES_IPWARE_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT
+                                     else ["REMOTE_ADDR"])
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inspection-pick"

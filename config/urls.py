@@ -1,6 +1,4 @@
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -15,6 +13,9 @@ from reports import views as report_views
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    # Stored files only through views that check the record's scope; MEDIA_URL is never routed.
+    path("files/photos/<int:pk>/", inspection_views.photo_file, name="photo-file"),
+    path("files/photos/<int:pk>/thumbnail/", inspection_views.photo_file, {"thumbnail": True}, name="photo-thumbnail"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
@@ -36,5 +37,3 @@ urlpatterns += i18n_patterns(
     path("", RedirectView.as_view(pattern_name="inspection-pick", permanent=False)),
     prefix_default_language=False,
 )
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -38,7 +38,7 @@ class PhotoInline(admin.TabularInline):
     @admin.display(description="")
     def preview(self, obj):
         return format_html_join("", '<a href="{}"><img src="{}" style="height:64px"></a>',
-                                [(obj.image.url, obj.thumbnail.url)])
+                                [(obj.url, obj.thumbnail_url)])
 
 
 @admin.register(Inspection)

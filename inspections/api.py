@@ -52,13 +52,14 @@ class PhotoOut(Schema):
     url: str
     thumbnail_url: str
 
+    # Served by a view that checks the asset's scope (session or the same bearer token), never from /media/.
     @staticmethod
     def resolve_url(obj) -> str:
-        return obj.image.url
+        return obj.url
 
     @staticmethod
     def resolve_thumbnail_url(obj) -> str:
-        return obj.thumbnail.url
+        return obj.thumbnail_url
 
 
 class InspectionOut(Schema):

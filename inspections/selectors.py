@@ -6,9 +6,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from assets import access
-from inspections.models import AssetCondition, Inspection
+from inspections.models import AssetCondition, Inspection, InspectionPhoto
 
-__all__ = ["inspection_get", "inspection_list", "overdue_list"]
+__all__ = ["inspection_get", "inspection_list", "overdue_list", "photo_get"]
 
 
 def inspection_list(*, principal, asset: str | None = None, municipality: str | None = None,
@@ -35,6 +35,11 @@ def inspection_list(*, principal, asset: str | None = None, municipality: str | 
 
 def inspection_get(*, principal, pk: int) -> Inspection:
     return inspection_list(principal=principal).prefetch_related("photos").get(pk=pk)
+
+
+def photo_get(*, principal, pk: int) -> InspectionPhoto:
+    """A photo is visible exactly when its inspection's asset is."""
+    return InspectionPhoto.objects.filter(inspection__asset__in=access.assets_visible(principal)).get(pk=pk)
 
 
 def overdue_list(*, principal, municipality: str | None = None, kind: str | None = None,

@@ -1,9 +1,10 @@
 """The engineer's screens: pick an asset (search or map), log an inspection, see overdue work."""
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,11 +12,12 @@ from django.utils.translation import gettext as _
 from assets import access
 from assets import selectors as asset_selectors
 from assets.history import Actor
-from assets.models import Asset, Via
+from assets.models import ApiToken, Asset, Via
+from config.files import stored_file_response
 from inspections import selectors, services
 from inspections.catalogue import schemes_for_kind
 from inspections.forms import ROWS, SPAN_ITEMS, observations_from_post
-from inspections.models import Method
+from inspections.models import InspectionPhoto, Method
 
 
 def _asset(request, gid: str) -> Asset:
@@ -97,3 +99,30 @@ def overdue(request):
         "municipality": municipality, "kind": kind, "today": timezone.localdate(),
         "kinds": [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices],
     })
+
+
+def photo_file(request, pk: int, thumbnail: bool = False):
+    """A photo or its thumbnail, for whoever may see the inspected asset: a signed-in person (pages, admin) or
+    an API token (`Authorization: Bearer …`, as the API's photo URLs say). Anyone else learns nothing: no
+    sign-in → the login page (401 for a bad token), outside the scope → 404, as if there were no such photo."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        principal = ApiToken.authenticate(header[7:].strip())
+        if principal is None:
+            return JsonResponse({"detail": "Unauthorized"}, status=401)
+    elif request.user.is_authenticated:
+        principal = request.user
+    else:
+        return redirect_to_login(request.get_full_path())
+    try:
+        photo = selectors.photo_get(principal=principal, pk=pk)
+    except InspectionPhoto.DoesNotExist:
+        raise Http404 from None
+    if thumbnail:
+        return stored_file_response(photo.thumbnail, filename=_thumb_name(photo.original_name),
+                                    content_type="image/jpeg")
+    return stored_file_response(photo.image, filename=photo.original_name, content_type=photo.content_type)
+
+
+def _thumb_name(original: str) -> str:
+    return (original.rsplit(".", 1)[0] or "photo") + "_thumb.jpg"

@@ -3,7 +3,7 @@
 import datetime
 
 from django.conf import settings
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_q.tasks import async_task
 from ninja import Field, Router, Schema, Status
@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 
 from assets import access
 from clusters import selectors as run_selectors
+from config.files import stored_file_response
 from config.pagination import Paged
 from reports import selectors, services
 from reports.models import Plan
@@ -55,6 +56,11 @@ class PlanOut(Schema):
     @staticmethod
     def resolve_pdf_url(obj) -> str | None:
         return f"/api/v1/plans/{obj.pk}/pdf" if obj.status == Plan.Status.DONE and obj.pdf else None
+
+    @staticmethod
+    def resolve_error(obj) -> str:
+        # The traceback stays with the operators (log, superusers in the admin); clients get the short message.
+        return obj.message if obj.status == "failed" else ""
 
 
 def _plan(request, pk: int) -> Plan:
@@ -107,4 +113,4 @@ def get_plan_pdf(request, pk: int):
     if plan.status != Plan.Status.DONE or not plan.pdf:
         return Status(409, {"detail": f"plan #{plan.pk} is {plan.status} ({plan.progress} %); the PDF is not ready"})
     name = f"plan-{plan.run.region.slug}-{plan.municipality_id or 'region'}-{plan.pk}.pdf"
-    return FileResponse(plan.pdf.open("rb"), content_type="application/pdf", as_attachment=True, filename=name)
+    return stored_file_response(plan.pdf, filename=name, as_attachment=True, content_type="application/pdf")

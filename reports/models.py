@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -6,6 +8,11 @@ from assets.models import Municipality
 from clusters.models import EngineRun
 
 __all__ = ["Plan"]
+
+
+def plan_pdf_path(instance, filename: str) -> str:
+    # Random: a plan's PDF cannot be found by counting plan ids; it is served only through the plans API.
+    return f"plans/{uuid.uuid4().hex}.pdf"
 
 
 class Plan(models.Model):
@@ -36,7 +43,7 @@ class Plan(models.Model):
     message = models.CharField(_("message"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
-    pdf = models.FileField(_("PDF"), upload_to="plans/", blank=True)
+    pdf = models.FileField(_("PDF"), upload_to=plan_pdf_path, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -1,7 +1,6 @@
 """Plans: create (who may, with which budget), execute (scenarios, the chosen plan, the PDF), in one place."""
 
 import time
-import traceback
 
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +12,7 @@ from assets import access
 from assets.models import Municipality
 from clusters import liveness
 from clusters.models import EngineRun
+from config.failures import record_failure
 from reports.models import Plan
 from reports.planning.inputs import outlooks_for
 from reports.planning.scenarios import STRATEGIES, default_budget, scenarios
@@ -148,8 +148,9 @@ def _execute_claimed(plan: Plan, *, render: bool) -> Plan:
             status=Plan.Status.DONE, progress=100, message="done", pdf=plan.pdf.name or "", result=result,
             finished_at=timezone.now(), duration_s=round(time.perf_counter() - t0, 2))
     except Exception as exc:
-        Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.FAILED, error=traceback.format_exc(),
-                                               message=str(exc)[:200], finished_at=timezone.now())
+        message, detail = record_failure(exc, what=_("Plan"), pk=plan.pk)
+        Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.FAILED, error=detail,
+                                               message=message, finished_at=timezone.now())
         raise
     plan.refresh_from_db()
     return plan

@@ -4,8 +4,10 @@ from django.contrib.gis.forms.widgets import OSMWidget
 class LocalOSMWidget(OSMWidget):
     """The stock map widget with OpenLayers served from our own static files: the admin must work on a
     closed municipal network. Background tiles still come from OSM when reachable; the geometry shows
-    either way."""
+    either way. Django's template starts the widget with an inline script, which the Content-Security-Policy
+    forbids: ours hands the options over as JSON and static/js/mapwidget.js starts it."""
 
+    template_name = "gis/openlayers-local.html"
     default_lon = 139.84
     default_lat = 35.85
     default_zoom = 12
@@ -13,4 +15,15 @@ class LocalOSMWidget(OSMWidget):
     class Media:
         extend = False
         css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
-        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
+        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js", "js/mapwidget.js")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget_options"] = {
+            "geom_name": context["geom_type"], "id": context["id"], "map_id": f"{context['id']}_map",
+            "map_srid": context["map_srid"], "name": context["name"], "module": context["module"],
+            "default_lon": self.attrs["default_lon"], "default_lat": self.attrs["default_lat"],
+            "default_zoom": self.attrs["default_zoom"],
+        }
+        context["options_id"] = f"{context['id']}_mapwidget_options"
+        return context

@@ -3,6 +3,7 @@ token (one municipality, one ledger source); people use their session."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -91,7 +92,8 @@ def export(request, kind: str, format: str = "csv", municipality: str | None = N
     sql, params = qs.values("id").query.sql_with_params()
     body, content_type, ext = export_ledger(kind=kind, asset_ids_sql=sql, params=list(params), fmt=format)
     resp = HttpResponse(body, content_type=content_type)
-    resp["Content-Disposition"] = f'attachment; filename="{municipality or "all"}-{kind}.{ext}"'
+    # Built by Django: quotes, CR/LF and non-ASCII in the query string cannot break the header.
+    resp["Content-Disposition"] = content_disposition_header(True, f"{municipality or 'all'}-{kind}.{ext}")
     return resp
 
 

@@ -1,5 +1,9 @@
+import uuid
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from assets.models import Asset
@@ -56,12 +60,28 @@ class Inspection(models.Model):
         return f"{self.asset.global_id} {self.inspected_on} {self.grade.label}"
 
 
+def _stored_name(folder: str, filename: str) -> str:
+    # A random name: stored files are never guessable from a date, an asset or what the phone called them.
+    ext = PurePosixPath(filename).suffix.lower()[:8]
+    ext = ext if ext[1:].isalnum() else ""
+    return f"{folder}/{uuid.uuid4().hex}{ext}"
+
+
+def photo_path(instance, filename: str) -> str:
+    return _stored_name("inspections/photos", filename)
+
+
+def thumbnail_path(instance, filename: str) -> str:
+    return _stored_name("inspections/thumbs", filename)
+
+
 class InspectionPhoto(models.Model):
-    """Photos live on disk (MEDIA_ROOT), not in the database; a thumbnail is made on upload."""
+    """Photos live on disk (MEDIA_ROOT), not in the database; a thumbnail is made on upload. They are served
+    only through `inspections.views.photo_file`, which checks that the asset is visible to the requester."""
 
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="photos")
-    image = models.FileField(_("photo"), upload_to="inspections/%Y/%m/")
-    thumbnail = models.FileField(_("thumbnail"), upload_to="inspections/thumbs/%Y/%m/")
+    image = models.FileField(_("photo"), upload_to=photo_path)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=thumbnail_path)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(max_length=40)
     size_bytes = models.PositiveIntegerField()
@@ -73,3 +93,11 @@ class InspectionPhoto(models.Model):
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["id"]
+
+    @property
+    def url(self) -> str:
+        return reverse("photo-file", args=[self.pk])
+
+    @property
+    def thumbnail_url(self) -> str:
+        return reverse("photo-thumbnail", args=[self.pk])

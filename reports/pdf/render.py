@@ -1,6 +1,7 @@
 """The maintenance-plan PDF (A4, Japanese, IPAex embedded): PlanDocument in, PDF bytes out. No database."""
 
 import io
+from xml.sax.saxutils import escape as xml_escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -56,6 +57,13 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+def _p(text, style: ParagraphStyle) -> Paragraph:
+    """The one way text enters the PDF. reportlab's Paragraph reads markup (<img src> fetches a URL or a file,
+    <a>, <font>, <b>); our text comes from the registry (names typed by anyone with write access), so every
+    character is escaped and only a line break survives, as a line break."""
+    return Paragraph(xml_escape(str(text)).replace("\n", "<br/>"), style)
+
+
 def _yen_m(x: float) -> str:
     return f"{x / 1e6:,.1f}"
 
@@ -72,7 +80,7 @@ def _table(rows: list[list], widths: list[float], header_rows: int = 1, align_ri
            zebra: bool = True) -> LongTable:
     """A table that splits across pages and repeats its header on each."""
     st = _styles()["cell"]
-    data = [[c if not isinstance(c, str) else Paragraph(c, st) for c in r] for r in rows]
+    data = [[c if not isinstance(c, str) else _p(c, st) for c in r] for r in rows]
     t = LongTable(data, colWidths=widths, repeatRows=header_rows)
     style = [
         ("FONTNAME", (0, 0), (-1, -1), GOTHIC),
@@ -91,7 +99,7 @@ def _table(rows: list[list], widths: list[float], header_rows: int = 1, align_ri
 
 
 def _num(text: str) -> Paragraph:
-    return Paragraph(text, ParagraphStyle("num", parent=_styles()["cell"], alignment=2))
+    return _p(text, ParagraphStyle("num", parent=_styles()["cell"], alignment=2))
 
 
 class _NumberedCanvas(Canvas):
@@ -127,67 +135,67 @@ class _NumberedCanvas(Canvas):
 def _cover(doc: PlanDocument, st) -> list:
     return [
         Spacer(1, 55 * mm),
-        Paragraph(doc.scope, st["subtitle"]),
+        _p(doc.scope, st["subtitle"]),
         Spacer(1, 6 * mm),
-        Paragraph(doc.title, st["title"]),
-        Paragraph("（個別施設計画・長寿命化修繕計画）", st["subtitle"]),
+        _p(doc.title, st["title"]),
+        _p("（個別施設計画・長寿命化修繕計画）", st["subtitle"]),
         Spacer(1, 8 * mm),
-        Paragraph(f"計画期間　{doc.period}", st["subtitle"]),
+        _p(f"計画期間　{doc.period}", st["subtitle"]),
         Spacer(1, 70 * mm),
-        Paragraph(doc.generated_on, st["centre"]),
-        Paragraph(doc.lead, st["centre"]),
+        _p(doc.generated_on, st["centre"]),
+        _p(doc.lead, st["centre"]),
         Spacer(1, 18 * mm),
-        Paragraph(f"エンジン実行 #{doc.run_id}　データ時点 {doc.data_timestamp}", st["small"]),
+        _p(f"エンジン実行 #{doc.run_id}　データ時点 {doc.data_timestamp}", st["small"]),
         NextPageTemplate("body"),
         PageBreak(),
     ]
 
 
 def _summary(doc: PlanDocument, st) -> list:
-    out = [Paragraph("1. 施設の現況", st["h1"]),
-           Paragraph(f"{doc.scope}が管理する施設を、市町村の別なく一つの台帳として集計した。"
+    out = [_p("1. 施設の現況", st["h1"]),
+           _p(f"{doc.scope}が管理する施設を、市町村の別なく一つの台帳として集計した。"
                      "健全度は最新の点検結果による（未点検の施設は「未点検」）。", st["body"]),
-           Paragraph("1.1 施設数", st["h2"])]
+           _p("1.1 施設数", st["h2"])]
     total = sum(n for _, n in doc.counts)
     rows = [["施設種別", "施設数", "構成比"]] + [[k, _num(f"{n:,}"), _num(f"{100 * n / max(total, 1):.1f}%")]
                                           for k, n in doc.counts] + [["合計", _num(f"{total:,}"), _num("100%")]]
-    out += [_table(rows, [60 * mm, 40 * mm, 30 * mm]), Paragraph("1.2 健全度の分布", st["h2"])]
+    out += [_table(rows, [60 * mm, 40 * mm, 30 * mm]), _p("1.2 健全度の分布", st["h2"])]
     out.append(drawings.stacked_bars(doc.conditions, BODY_W))
     rows = [["施設種別", "判定区分（件数）"]] + [[k, "　".join(f"{g}: {n:,}" for g, n in grades)]
                                           for k, grades in doc.conditions]
-    out += [_table(rows, [40 * mm, BODY_W - 40 * mm]), CondPageBreak(80 * mm), Paragraph("1.3 建設年代", st["h2"])]
+    out += [_table(rows, [40 * mm, BODY_W - 40 * mm]), CondPageBreak(80 * mm), _p("1.3 建設年代", st["h2"])]
     out.append(drawings.bar_chart(doc.age_bands, doc.ages, BODY_W, 70 * mm, "施設数", stacked=True))
     return out
 
 
 def _map(doc: PlanDocument, st) -> list:
-    return [PageBreak(), Paragraph("2. 群（クラスター）の配置", st["h1"]),
-            Paragraph("色は工種、番号は優先順位。境界は市町村界。群は所有者に関わらず、工種が同じで"
+    return [PageBreak(), _p("2. 群（クラスター）の配置", st["h1"]),
+            _p("色は工種、番号は優先順位。境界は市町村界。群は所有者に関わらず、工種が同じで"
                       "互いに近い施設を一つの発注単位としてまとめたもの。", st["body"]),
             Spacer(1, 3 * mm), drawings.region_map(doc.areas, doc.clusters, BODY_W, 165 * mm),
-            Paragraph(doc.credit, st["small"])]
+            _p(doc.credit, st["small"])]
 
 
 def _ranking(doc: PlanDocument, st) -> list:
-    rows = [["順位", "群ID", "工種", "施設数", "関係市町村", "事業費<br/>(百万円)", "削減リスク", "百万円当たり",
+    rows = [["順位", "群ID", "工種", "施設数", "関係市町村", "事業費\n(百万円)", "削減リスク", "百万円当たり",
              "実施年度"]]
     for c in doc.clusters:
         rows.append([_num(str(c.rank)), c.key, WORK_LABEL.get(c.work_type, c.work_type), _num(f"{c.members:,}"),
                      "・".join(c.municipalities), _num(_yen_m(c.cost)), _num(f"{c.risk_removed:,.2f}"),
                      _num(f"{c.per_myen:,.3f}"), wareki_fy(c.fiscal_year) if c.fiscal_year else "計画期間外"])
     widths = [10 * mm, 25 * mm, 19 * mm, 12 * mm, 34 * mm, 17 * mm, 15 * mm, 17 * mm, BODY_W - 149 * mm]
-    return [PageBreak(), Paragraph("3. 優先順位", st["h1"]),
-            Paragraph("順位は削減できるリスク（劣化の起こりやすさ×影響の大きさ）を事業費100万円当たりで比べたもの。"
+    return [PageBreak(), _p("3. 優先順位", st["h1"]),
+            _p("順位は削減できるリスク（劣化の起こりやすさ×影響の大きさ）を事業費100万円当たりで比べたもの。"
                       "実施年度は4.の中長期計画による。", st["body"]), Spacer(1, 2 * mm), _table(rows, widths)]
 
 
 def _cluster_pages(doc: PlanDocument, st) -> list:
-    out = [PageBreak(), Paragraph("6. 群別調書（上位の群）", st["h1"])]
+    out = [PageBreak(), _p("6. 群別調書（上位の群）", st["h1"])]
     for i, page in enumerate(doc.pages):
         c = page.row
         if i:
             out.append(PageBreak())
-        out.append(Paragraph(f"第{c.rank}位　群 {c.key}（{WORK_LABEL.get(c.work_type, c.work_type)}）", st["h2"]))
+        out.append(_p(f"第{c.rank}位　群 {c.key}（{WORK_LABEL.get(c.work_type, c.work_type)}）", st["h2"]))
         mix = "、".join(f"{KIND_LABEL.get(k.split(':')[0], k)}{ACTION_LABEL.get(k.split(':')[1], '')} {n}"
                        for k, n in sorted(c.action_mix.items()))
         facts = [["実施年度", wareki_fy(c.fiscal_year) if c.fiscal_year else "計画期間外"],
@@ -209,14 +217,14 @@ def _cluster_pages(doc: PlanDocument, st) -> list:
         out.append(KeepTogether([_table(shares, [50 * mm, 28 * mm, 22 * mm]), Spacer(1, 2 * mm),
                                  _table(why, [60 * mm, 20 * mm])]))
         for note in _consolidation_notes(c.consolidation):
-            out.append(Paragraph(note, st["small"]))
+            out.append(_p(note, st["small"]))
         rows = [["施設ID", "種別", "名称", "管理者", "対策", "判定", "リスク", "費用(百万円)"]]
         for m in page.members:
             rows.append([m.global_id, KIND_LABEL.get(m.kind, m.kind), m.name or "—", m.owner,
                          ACTION_LABEL.get(m.action, m.action), m.grade or "未点検", _num(f"{m.risk:.2f}"),
                          _num(_yen_m(m.cost))])
         more = page.member_total - len(page.members)
-        out += [Spacer(1, 2 * mm), Paragraph("構成施設" + (f"（リスクの大きい順に{len(page.members)}件、ほか{more}件）"
+        out += [Spacer(1, 2 * mm), _p("構成施設" + (f"（リスクの大きい順に{len(page.members)}件、ほか{more}件）"
                                                       if more > 0 else ""), st["small"]),
                 _table(rows, [30 * mm, 20 * mm, 30 * mm, 25 * mm, 14 * mm, 14 * mm, 14 * mm, BODY_W - 147 * mm])]
     return out
@@ -236,12 +244,12 @@ def _consolidation_notes(cons: dict) -> list[str]:
 
 
 def _plan(doc: PlanDocument, st) -> list:
-    out = [PageBreak(), Paragraph("4. 中長期計画", st["h1"])]
+    out = [PageBreak(), _p("4. 中長期計画", st["h1"])]
     if doc.main is None:
-        return out + [Paragraph("対策を要する群がないため、計画はない。", st["body"])]
+        return out + [_p("対策を要する群がないため、計画はない。", st["body"])]
     s = doc.scenarios[doc.main]
     years = [wareki_fy(fy) for fy in doc.fiscal_years]
-    out.append(Paragraph(
+    out.append(_p(
         f"戦略は{doc.strategy}。各年度の予算の範囲で、計画期間内に削減できるリスク（リスク×年）が最大となるよう、"
         "どの群をどの年度に実施するかを数理最適化（混合整数計画、HiGHS）で定めた。先送りした群は劣化が進み、"
         f"費用もリスクも増える。最適化の結果は{s['objective']:,.1f}、比較のための貪欲法（各年度に費用対効果の高い順）は"
@@ -267,8 +275,8 @@ def _gain(s: dict) -> str:
 def _scenarios(doc: PlanDocument, st) -> list:
     if not doc.scenarios:
         return []
-    out = [PageBreak(), Paragraph("5. シナリオの比較", st["h1"]),
-           Paragraph("事後保全（最悪の状態に達してから更新）と予防保全（修繕可能なうちに修繕）を、予算の水準を変えて比べた。"
+    out = [PageBreak(), _p("5. シナリオの比較", st["h1"]),
+           _p("事後保全（最悪の状態に達してから更新）と予防保全（修繕可能なうちに修繕）を、予算の水準を変えて比べた。"
                      "50年ライフサイクルコストは、計画期間の執行額、期間末に残る要対策額、その後の定常的な年額の合計。",
                      st["body"])]
     rows = [["戦略", "予算水準", "執行計(百万円)", "実施群", "期末リスク", "期末の未対策額(百万円)", "50年LCC(億円)",
@@ -288,8 +296,8 @@ def _scenarios(doc: PlanDocument, st) -> list:
 
 
 def _consolidation(doc: PlanDocument, st) -> list:
-    out = [PageBreak(), Paragraph("7. 集約・再編の候補", st["h1"]),
-           Paragraph("7.1 下水道から合併処理浄化槽への転換", st["h2"])]
+    out = [PageBreak(), _p("7. 集約・再編の候補", st["h1"]),
+           _p("7.1 下水道から合併処理浄化槽への転換", st["h2"])]
     if doc.sewer_septic:
         rows = [["群ID", "管路延長(km)", "戸数", "戸/km", "損益分岐(戸/km)", "更新(百万円/年)", "浄化槽(百万円/年)", "判定"]]
         for r in doc.sewer_septic:
@@ -300,8 +308,8 @@ def _consolidation(doc: PlanDocument, st) -> list:
                          "浄化槽へ転換" if s["recommendation"] == "convert_to_septic" else "管路を更新"])
         out.append(_table(rows, [28 * mm, 20 * mm, 16 * mm, 16 * mm, 22 * mm, 22 * mm, 24 * mm, BODY_W - 148 * mm]))
     else:
-        out.append(Paragraph("該当なし。", st["body"]))
-    out.append(Paragraph("7.2 橋梁の撤去・集約", st["h2"]))
+        out.append(_p("該当なし。", st["body"]))
+    out.append(_p("7.2 橋梁の撤去・集約", st["h2"]))
     if doc.bridges:
         rows = [["橋梁", "管理者", "交通量(台/日)", "迂回(m)", "維持(百万円/年)", "撤去(百万円/年)", "判定"]]
         verdict = {"remove": "撤去を検討", "renew": "更新", "no_alternative_route": "迂回路なし"}
@@ -313,8 +321,8 @@ def _consolidation(doc: PlanDocument, st) -> list:
                          verdict.get(b["recommendation"], b["recommendation"])])
         out.append(_table(rows, [45 * mm, 22 * mm, 20 * mm, 16 * mm, 24 * mm, 24 * mm, BODY_W - 151 * mm]))
     else:
-        out.append(Paragraph("該当なし。", st["body"]))
-    out.append(Paragraph("7.3 老朽化した単独処理・不適正な浄化槽の集まり", st["h2"]))
+        out.append(_p("該当なし。", st["body"]))
+    out.append(_p("7.3 老朽化した単独処理・不適正な浄化槽の集まり", st["h2"]))
     if doc.septic_groups:
         rows = [["基数", "世帯", "単独処理", "不適正", "市町村", "転換費(百万円)"]]
         for g in doc.septic_groups:
@@ -322,24 +330,24 @@ def _consolidation(doc: PlanDocument, st) -> list:
                          _num(f"{g['improper']}"), "・".join(g["owners"]), _num(_yen_m(g["conversion_cost"]))])
         out.append(_table(rows, [16 * mm, 16 * mm, 18 * mm, 16 * mm, 60 * mm, BODY_W - 126 * mm]))
     else:
-        out.append(Paragraph("該当なし。", st["body"]))
+        out.append(_p("該当なし。", st["body"]))
     return out
 
 
 def _appendix(doc: PlanDocument, st) -> list:
-    out = [PageBreak(), Paragraph("付録　手法と条件", st["h1"])]
-    out += [Paragraph(p, st["body"]) for p in doc.method]
+    out = [PageBreak(), _p("付録　手法と条件", st["h1"])]
+    out += [_p(p, st["body"]) for p in doc.method]
     rows = [["劣化区分", "推定方法", "点検ペア数", "各区分の平均滞留年数"]]
     for scheme, h in sorted(doc.hazards.items()):
         rows.append([scheme, "最尤推定" if h["source"] == "estimated" else "既定値", _num(f"{h['pairs']:,}"),
                      " / ".join(f"{y:.1f}" for y in h["expected_years_in_state"])])
-    out += [Paragraph("劣化予測（マルコフ連鎖）", st["h2"]), _table(rows, [40 * mm, 25 * mm, 25 * mm, BODY_W - 90 * mm]),
-            Paragraph("パラメータ", st["h2"]),
+    out += [_p("劣化予測（マルコフ連鎖）", st["h2"]), _table(rows, [40 * mm, 25 * mm, 25 * mm, BODY_W - 90 * mm]),
+            _p("パラメータ", st["h2"]),
             _table([["名称", "値"]] + [[k, v] for k, v in doc.params], [70 * mm, BODY_W - 70 * mm]),
             Spacer(1, 4 * mm),
-            Paragraph(f"エンジン実行 #{doc.run_id}、計画 #{doc.plan_id}、データ時点 {doc.data_timestamp}、"
+            _p(f"エンジン実行 #{doc.run_id}、計画 #{doc.plan_id}、データ時点 {doc.data_timestamp}、"
                       f"作成 {doc.generated_on}。", st["small"]),
-            Paragraph(doc.credit, st["small"])]
+            _p(doc.credit, st["small"])]
     return out
 
 

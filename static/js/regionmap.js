@@ -1,8 +1,11 @@
 // The region map: boundaries always, the latest run's lots as outlines, assets only where zoomed in
 // (fetched for the visible box, at most a few thousand), so a million-asset region stays light.
+// Every value from the data goes into popups and tooltips as text (gm.el), never as HTML.
 (function () {
+  "use strict";
   const el = document.getElementById("regionmap");
   if (!el) return;
+  const h = window.gm.el;
   const cfg = JSON.parse(document.getElementById("map-config").textContent);
   const map = L.map(el, { preferCanvas: true, zoomSnap: 0.5 });
   window.regionMap = map;  // for the browser tests and the console
@@ -14,25 +17,35 @@
   const assets = L.layerGroup().addTo(map);
   const lots = L.layerGroup();
   const overlays = {};
-  overlays[cfg.labels.assets] = assets;
-  overlays[cfg.labels.clusters] = lots;
+  overlays[h("span", {}, cfg.labels.assets).outerHTML] = assets;
+  overlays[h("span", {}, cfg.labels.clusters).outerHTML] = lots;
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
 
   fetch(cfg.boundaries).then(r => r.json()).then(fc => {
     const layer = L.geoJSON(fc, { style: { color: "#333", weight: 1.5, fill: true, fillColor: "#fffdf5", fillOpacity: 0.6 },
-      onEachFeature: (f, l) => l.bindTooltip(f.properties.name, { permanent: false }) }).addTo(map);
+      onEachFeature: (f, l) => l.bindTooltip(h("span", {}, f.properties.name), { permanent: false }) }).addTo(map);
     map.fitBounds(layer.getBounds());
     el.dataset.boundaries = fc.features.length;
     layer.bringToBack();
     document.getElementById("map-credit").textContent = fc.attribution;
   });
+  function lotPopup(p) {
+    return h("div", { class: "popup" },
+      h("b", {}, `${cfg.labels.rank} ${p.rank}`), " ", p.key, h("br"),
+      `${p.members} ${cfg.labels.members} · ${(p.total_cost / 1e6).toFixed(1)} ${cfg.labels.myen}`, h("br"),
+      h("a", { href: cfg.clusterUrl.replace(/0\/$/, encodeURIComponent(p.rank) + "/") }, cfg.labels.open));
+  }
+  function assetPopup(p) {
+    return h("div", { class: "popup" },
+      h("b", { class: "popup-gid" }, p.global_id), " ", h("span", { class: "popup-name" }, p.name || ""), h("br"),
+      p.grade_label || cfg.labels.uninspected, h("br"),
+      h("a", { href: cfg.assetUrl.replace("GID", encodeURIComponent(p.global_id)) }, cfg.labels.open));
+  }
   if (cfg.clusters) {
     lots.addTo(map);
     fetch(cfg.clusters).then(r => r.json()).then(fc => {
       L.geoJSON(fc, { style: f => ({ color: workColour[f.properties.work_type] || "#000", weight: 1, fillOpacity: 0.25 }),
-        onEachFeature: (f, l) => l.bindPopup(`<b>${cfg.labels.rank} ${f.properties.rank}</b> ${f.properties.key}<br>` +
-          `${f.properties.members} ${cfg.labels.members} · ${(f.properties.total_cost / 1e6).toFixed(1)} ${cfg.labels.myen}<br>` +
-          `<a href="${cfg.clusterUrl.replace(/0\/$/, f.properties.rank + "/")}">${cfg.labels.open}</a>`) }).addTo(lots);
+        onEachFeature: (f, l) => l.bindPopup(() => lotPopup(f.properties)) }).addTo(lots);
       el.dataset.lots = fc.features.length;
     });
   }
@@ -53,8 +66,7 @@
       L.geoJSON(fc, {
         pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 4, weight: 1, color: "#222", fillColor: severityColour(f.properties.severity), fillOpacity: 0.9 }),
         style: f => ({ color: severityColour(f.properties.severity), weight: 3 }),
-        onEachFeature: (f, l) => l.bindPopup(`<b>${f.properties.global_id}</b> ${f.properties.name || ""}<br>` +
-          `${f.properties.grade_label || cfg.labels.uninspected}<br><a href="${cfg.assetUrl.replace("GID", f.properties.global_id)}">${cfg.labels.open}</a>`),
+        onEachFeature: (f, l) => l.bindPopup(() => assetPopup(f.properties)),
       }).addTo(assets);
       status.textContent = `${fc.features.length} ${cfg.labels.shown}` + (fc.next_offset ? ` (${cfg.labels.more})` : "");
       el.dataset.features = fc.features.length;

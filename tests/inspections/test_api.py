@@ -96,7 +96,12 @@ def test_photos_upload_over_the_api(world, kinds, settings, tmp_path):
     pk = post(c, "/api/v1/inspections", {"asset": kinds["bridge"].global_id, "inspected_on": "2025-07-01",
                                          "grade": "I"}).json()["id"]
     r = c.post(f"/api/v1/inspections/{pk}/photos", {"photos": [SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg")]})
-    assert r.status_code == 201 and r.json()[0]["thumbnail_url"].endswith(".jpg")
+    assert r.status_code == 201
+    photo = r.json()[0]
+    # Served by the scope-checking view, not from /media/.
+    assert photo["thumbnail_url"] == f"/files/photos/{photo['id']}/thumbnail/"
+    thumb = c.get(photo["thumbnail_url"])
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
     r = c.post(f"/api/v1/inspections/{pk}/photos", {"photos": [SimpleUploadedFile("a.txt", b"hello", "text/plain")]})
     assert r.status_code == 422
     assert c.get(f"/api/v1/inspections/{pk}").json()["photos"][0]["original_name"] == "a.jpg"

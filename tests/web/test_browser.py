@@ -41,6 +41,18 @@ def lots(world, settings, tmp_path):
     return world
 
 
+def wait_for(page, expression: str, timeout: float = 30.0) -> None:
+    """Poll an expression through the debugger protocol: page.wait_for_function evaluates its predicate with
+    eval() inside the page, which the Content-Security-Policy (rightly) refuses."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
+
+
 def sign_in(browser, live_server, user: str, width: int = 1280):
     page = browser.new_page(viewport={"width": width, "height": 900}, accept_downloads=True)
     page.goto(f"{live_server.url}/en/accounts/login/")
@@ -57,10 +69,10 @@ def test_sign_in_then_the_map_draws_boundaries_lots_and_assets(browser, live_ser
     run_execute(run_create(principal=lots.carol, region=lots.region).pk)
     page = sign_in(browser, live_server, "carol")
     page.goto(f"{live_server.url}/en/map/?region=nakagawa")
-    page.wait_for_function("document.getElementById('regionmap').dataset.boundaries > 0")
-    page.wait_for_function("document.getElementById('regionmap').dataset.lots > 0")
+    wait_for(page, "document.getElementById('regionmap').dataset.boundaries > 0")
+    wait_for(page, "document.getElementById('regionmap').dataset.lots > 0")
     page.evaluate("window.regionMap.setView([35.822, 139.8355], 16)")
-    page.wait_for_function("document.getElementById('regionmap').dataset.features > 0")
+    wait_for(page, "document.getElementById('regionmap').dataset.features > 0")
     assert "assets shown" in page.text_content("#map-status")
 
 
@@ -109,3 +121,64 @@ def test_asset_list_filters_and_the_lot_page(browser, live_server, lots):
     carol = sign_in(browser, live_server, "carol")
     carol.goto(f"{live_server.url}/en/runs/{run.pk}/clusters/1/")
     assert carol.locator("#members tr").count() >= 2 and carol.locator("#shares tr").count() >= 2
+
+
+def watch_csp(page) -> list:
+    """Every CSP violation and every error the page reports, collected for the assertions."""
+    problems = []
+    page.on("console", lambda m: problems.append(m.text)
+            if "Content Security Policy" in m.text or "CSP violation" in m.text else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
+                         "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
+    return problems
+
+
+def test_a_hostile_asset_name_shows_as_text_in_the_map_popup(browser, live_server, lots):
+    from assets.models import Asset
+    from clusters.services import run_create, run_execute
+
+    hostile = '<img src=x onerror="window.__xss=1">'
+    pipe = Asset.objects.get(external_id="P-0")
+    Asset.objects.filter(pk=pipe.pk).update(name=hostile)
+    run_execute(run_create(principal=lots.carol, region=lots.region).pk)
+    page = sign_in(browser, live_server, "carol")
+    problems = watch_csp(page)
+    r = page.goto(f"{live_server.url}/en/map/?region=nakagawa")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    page.evaluate("window.regionMap.setView([35.822, 139.8355], 17)")
+    wait_for(page, "document.getElementById('regionmap').dataset.features > 0")
+    page.evaluate(f"""window.regionMap.eachLayer(l => {{
+        if (l.feature && l.feature.properties.global_id === {pipe.global_id!r}) l.openPopup(); }})""")
+    popup = page.wait_for_selector(".leaflet-popup-content .popup-name")
+    assert popup.text_content() == hostile
+    assert page.locator(".leaflet-popup-content img").count() == 0
+    assert page.evaluate("window.__xss") is None
+    assert not problems, problems
+
+
+def test_the_main_pages_carry_the_csp_and_report_no_violation(browser, live_server, lots):
+    from assets.models import Asset
+    from clusters.services import run_create, run_execute
+    from reports.services import plan_create, plan_execute
+
+    run = run_execute(run_create(principal=lots.carol, region=lots.region).pk)
+    plan = plan_execute(plan_create(principal=lots.carol, run=run).pk)
+    pipe = Asset.objects.get(external_id="P-0")
+    pages = {"carol": [("/en/map/?region=nakagawa", "#regionmap[data-boundaries]"), ("/en/runs/", "#runs"),
+                       (f"/en/runs/{run.pk}/", "#clusters"), (f"/en/runs/{run.pk}/clusters/1/", "#lotmap .leaflet-pane"),
+                       (f"/en/plans/{plan.pk}/", "#scenarios"), ("/en/assets/", "#assets")],
+             "alice": [("/en/inspections/new/", "#map canvas"), (f"/en/inspections/new/{pipe.global_id}/", "form"),
+                       (f"/en/assets/{pipe.global_id}/", "h1")],
+             "admin": [("/en/admin/", "#content"), (f"/en/admin/assets/asset/{pipe.pk}/change/", "#id_geom_map canvas")]}
+    for user, urls in pages.items():
+        page = sign_in(browser, live_server, user)
+        problems = watch_csp(page)
+        for url, ready in urls:
+            r = page.goto(live_server.url + url)
+            assert r.status == 200, url
+            csp = r.headers["content-security-policy"]
+            assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+            page.wait_for_selector(ready, state="attached", timeout=15_000)
+            page.wait_for_timeout(300)  # late violations (tiles, fetches) still count
+        assert not problems, (user, problems)
