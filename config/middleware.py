@@ -3,8 +3,8 @@ Japanese by default, where the pages follow their URL prefix.
 
 The same middleware (already first in line for every request) also turns away requests that no view can
 answer: a NUL anywhere in the path or the query string (PostgreSQL text cannot hold one), a NUL inside a JSON
-body, and a multipart body that cannot be parsed (no boundary, broken framing). Each gets a 400 naming the part
-at fault instead of a 500 deep in a view."""
+body, and a multipart body that cannot be parsed (no boundary, broken framing). Each gets a 422 (a 400 on a page)
+naming the parameter, or the JSON path of the value, instead of a 500 deep in a view."""
 
 import json
 from urllib.parse import parse_qsl, unquote
@@ -17,24 +17,28 @@ from django.utils.translation import gettext as _
 
 def _bad(request, field: str, message: str):
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "errors": {field: [message]}}, status=400)
+        return JsonResponse({"detail": message, "errors": {field: [message]}}, status=422)
     return HttpResponseBadRequest(f"{field}: {message}", content_type="text/plain; charset=utf-8")
 
 
-def _has_nul(value) -> bool:
-    # Iterative, so a deeply nested body cannot exhaust the stack here.
-    stack = [value]
+def _nul_path(value) -> str | None:
+    """JSON path of the first text holding a NUL (e.g. `records[0].名称`), so the client knows which
+    record and field to fix. Iterative, so a deeply nested body cannot exhaust the stack here."""
+    stack = [(value, "")]
     while stack:
-        v = stack.pop()
+        v, where = stack.pop()
         if isinstance(v, str):
             if "\x00" in v:
-                return True
+                return where or "body"
         elif isinstance(v, dict):
-            stack.extend(v.keys())
-            stack.extend(v.values())
+            for k, item in reversed(list(v.items())):
+                key = f"{where}.{k}" if where else str(k)
+                if "\x00" in str(k):
+                    return key.replace("\x00", "\\0")
+                stack.append((item, key))
         elif isinstance(v, list):
-            stack.extend(v)
-    return False
+            stack.extend((item, f"{where}[{i}]") for i, item in reversed(list(enumerate(v))))
+    return None
 
 
 def refuse_unreadable(request):
@@ -58,8 +62,9 @@ def refuse_unreadable(request):
         body = request.body
         if b"\\u0000" in body:
             try:
-                if _has_nul(json.loads(body)):
-                    return _bad(request, "body", _("A text value contains a NUL character"))
+                where = _nul_path(json.loads(body))
+                if where:
+                    return _bad(request, where, _("A text value contains a NUL character"))
             except ValueError:
                 pass  # not JSON at all: the API says so itself
     return None

@@ -37,7 +37,10 @@ def parse_cursor(cursor: str | None) -> tuple[int, int]:
         return 0, 0
     try:
         txid, _sep, pk = cursor.partition(".")
-        return int(txid), int(pk)
+        txid, pk = int(txid), int(pk)
+        if not (0 <= txid < 2**63 and 0 <= pk < 2**63):  # both are bigint in the database
+            raise ValueError(cursor)
+        return txid, pk
     except ValueError:
         raise ValidationError({"cursor": _("%r is not a cursor from this feed (expected e.g. 1234.5678, or empty "
                                            "to start from the beginning)") % cursor}) from None

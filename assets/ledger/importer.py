@@ -25,7 +25,14 @@ from django.utils.translation import gettext as _
 
 from assets import access
 from assets.codes import normalize_lg_code
-from assets.geometry import JAPAN_BBOX, PLANE_LIMIT_M, PLANE_ZONES, check_lonlat, check_plane_xy
+from assets.geometry import (
+    JAPAN_BBOX,
+    PLANE_LIMIT_M,
+    PLANE_ZONES,
+    check_lonlat,
+    check_plane_xy,
+    from_geojson,
+)
 from assets.history import Actor
 from assets.kinds import KINDS, spec_for
 from assets.ledger import values as V
@@ -578,8 +585,6 @@ def import_ledger(*, actor: Actor, data: bytes, filename: str, kind: str, munici
 
 def records_table(records: list[dict]) -> Table:
     """API records ({field or ledger header: value, "geometry": GeoJSON in lon/lat}) as a table."""
-    from django.contrib.gis.geos import GEOSGeometry
-
     if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
         raise ValidationError({"records": _("A non-empty list of objects is required")})
     names: list[str] = []
@@ -589,9 +594,11 @@ def records_table(records: list[dict]) -> Table:
     for n, r in enumerate(records, start=1):
         g = r.get("geometry")
         try:
-            geoms.append(bytes(GEOSGeometry(json.dumps(g)).wkb) if g else None)
-        except Exception:
-            raise ValidationError({"records": _("Record %d geometry: not a GeoJSON geometry") % n}) from None
+            # Shape and every number checked before GEOS sees them (an extreme value can abort GEOS).
+            geoms.append(bytes(from_geojson(g).wkb) if g else None)
+        except ValidationError as exc:
+            raise ValidationError({"records": _("Record %(n)d geometry: %(err)s")
+                                   % {"n": n, "err": " ".join(exc.messages)}}) from None
     rows = [names] + [["" if r.get(k) is None else str(r.get(k)) for k in names] for r in records]
     has_geom = any(g is not None for g in geoms)
     return Table(rows, list(range(len(rows))), [None, *geoms] if has_geom else None, 6668 if has_geom else None,

@@ -198,3 +198,21 @@ def test_the_upload_page_checks_then_loads(client, world):
     page = client.post("/en/ledger/import/", {"file": SimpleUploadedFile("mh.csv", good), "kind": "manhole",
                                               "municipality": "112348", "action": "load"})
     assert "2 created" in page.content.decode() and Asset.objects.count() == 2
+
+
+@pytest.mark.parametrize("cursor", ["99999999999999999999999.1", "1.99999999999999999999", "-5.0", "abc"])
+def test_a_cursor_out_of_range_is_named_not_a_server_error(client, world, token, cursor):
+    # Both parts are bigint in the database; a larger number used to reach PostgreSQL and answer 500.
+    r = client.get(f"/api/v1/changes?cursor={cursor}", **token)
+    assert r.status_code == 422, r.content
+    assert "cursor" in r.json()["errors"]
+
+
+@pytest.mark.parametrize("coords", [[1e308, 0], [139.8, float("inf")], [[139.8, 35.8]], ["139.8", "35.8"]])
+def test_an_upsert_geometry_is_checked_before_geos_sees_it(client, world, token, coords):
+    body = json.dumps({"kind": "manhole", "records": [
+        {"マンホール番号": "M-9", "geometry": {"type": "Point", "coordinates": coords}}]}).replace("Infinity", "1e999")
+    r = client.post("/api/v1/ledger/upsert", body, content_type="application/json", **token)
+    assert r.status_code == 422, r.content
+    assert "Record 1 geometry" in json.dumps(r.json(), ensure_ascii=False)
+    assert Asset.objects.count() == 0

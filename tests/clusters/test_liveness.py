@@ -24,7 +24,8 @@ def _env_for_test_database() -> dict:
     auth = f"{s['USER']}:{s['PASSWORD']}@" if s.get("USER") and s.get("PASSWORD") else (
         f"{s['USER']}@" if s.get("USER") else "")
     host = f"{s.get('HOST') or ''}" + (f":{s['PORT']}" if s.get("PORT") else "")
-    return {**os.environ, "DATABASE_URL": f"postgresql://{auth}{host}/{s['NAME']}", "SECRET_KEY": "kill-test-only"}
+    return {**os.environ, "DATABASE_URL": f"postgresql://{auth}{host}/{s['NAME']}",
+            "SECRET_KEY": "kill-test-only-" + "x" * 32}
 
 
 @pytest.mark.django_db(transaction=True)
