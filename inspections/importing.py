@@ -154,6 +154,10 @@ def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_muni
         report.created = 0 if report.errors else len(valid)
         return report
     with transaction.atomic():
+        # Locked in id order, as a single inspection locks its asset: a concurrent write to the same assets
+        # waits, and the condition rebuilt below then sees the inspections it committed.
+        list(Asset.objects.select_for_update().filter(pk__in={a.pk for a, _r, _c in valid}).order_by("pk")
+             .values_list("pk", flat=True))
         created = Inspection.objects.bulk_create([
             Inspection(asset=a, inspector=r.get("inspector", "")[:100], notes=r.get("notes", ""),
                        created_by=actor.user, **clean)

@@ -71,3 +71,23 @@ def test_two_patches_with_the_same_if_match_give_one_200_and_one_412(world):
         results = together([lambda: patch("一"), lambda: patch("二")])
         assert sorted(results) == [200, 412], f"round {round_}: {results}"
         assert Asset.objects.get(pk=pipe.pk).version == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_inspection_imports_leave_the_condition_at_the_latest_one(world):
+    from inspections.importing import import_csv
+
+    for round_ in range(4):
+        bridge = make_asset(world.yashio, "bridge", external_id=f"BI-{round_}")
+        days = [datetime.date(2016, 4, 1) + datetime.timedelta(days=300 * k) for k in range(6)]
+        random.Random(round_).shuffle(days)
+
+        def one(day, grade, bridge=bridge):
+            text = f"団体コード,橋梁ID,点検年月日,判定区分\n112348,{bridge.external_id},{day.isoformat()},{grade}\n"
+            return import_csv(actor=Actor(world.alice, Via.IMPORT), data=text.encode("utf-8"))
+
+        results = together([lambda d=d, g=("I", "II", "III")[k % 3]: one(d, g) for k, d in enumerate(days)])
+        assert all(not isinstance(r, Exception) and r.ok for r in results), results
+        latest = Inspection.objects.filter(asset=bridge).order_by("-inspected_on", "-id").first()
+        cond = AssetCondition.objects.get(asset=bridge)
+        assert (cond.inspection_id, cond.inspected_on) == (latest.pk, latest.inspected_on), f"round {round_}"
