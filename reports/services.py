@@ -73,7 +73,7 @@ def plan_create(*, principal, run: EngineRun, municipality: Municipality | None 
 
 
 def _budget(plan: Plan, o, h: int) -> np.ndarray:
-    need = default_budget(o, h)  # H × M
+    need = default_budget(o, h, plan.strategy)  # H × M
     if plan.budget_by_municipality and len(o.holders) > 1:
         return np.repeat(np.array([[float(plan.budget_by_municipality.get(m, 0.0)) for m in o.holders]]), h, axis=0)
     if plan.budget_per_year is None:

@@ -248,8 +248,18 @@ def reduction(runs: list[Scenario], level: float = 1.0) -> dict | None:
             "amount": round(amount), "percent": round(100 * amount / c.lcc50, 1)}
 
 
-def default_budget(o: Outlooks, horizon: int) -> np.ndarray:
-    """The levelled need: acting on every cluster now, preventively, spread evenly over the horizon and split
-    between the budget holders by their cost shares (H × M)."""
+def default_budget(o: Outlooks, horizon: int, strategy: str = "preventive") -> np.ndarray:
+    """The levelled need, with the law first: each year gets the mandatory work due in it (its mandatory parts
+    alone, at that year's cost, overdue work in the first year), and the rest of the work, acting on every
+    lot now preventively, is spread evenly over the horizon; split between the budget holders by their cost
+    shares (H × M)."""
     need = (o.cost_preventive[:, 0] + o.overhead)[:, None] * o.shares
-    return np.repeat(need.sum(axis=0)[None, :] / horizon, horizon, axis=0)
+    budget = np.repeat(need.sum(axis=0)[None, :] / horizon, horizon, axis=0)
+    it = items_of(o, horizon)
+    i = it.o
+    for k in np.flatnonzero(it.part == "mandatory"):
+        d = int(it.deadline[k])
+        part = i.cost_preventive[k, d] if strategy == "preventive" else i.cost_corrective[k]
+        budget[d] += (part + i.overhead[k]) * i.shares[k]
+        budget -= i.cost_preventive[k, 0] * i.shares[k] / horizon  # no longer in the levelled rest
+    return np.maximum(budget, 0.0)

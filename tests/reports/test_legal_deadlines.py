@@ -181,3 +181,16 @@ def test_preventive_against_corrective_reports_the_reduction():
     by = {s.strategy: s.lcc50 for s in runs}
     assert r["amount"] == round(by["corrective"] - by["preventive"])
     assert r["percent"] == pytest.approx(100 * (by["corrective"] - by["preventive"]) / by["corrective"], abs=0.05)
+
+
+@pytest.mark.parametrize("strategy", ["preventive", "corrective"])
+def test_the_default_budget_funds_the_legally_due_work_first(strategy):
+    """At 100 % of the default budget the plan's own strategy meets every deadline: overdue work is in the
+    first year's budget, the rest is levelled (平準化) over the horizon."""
+    from reports.planning.scenarios import default_budget
+
+    rng = np.random.default_rng(9)
+    o = outlooks(8, 30, rng, deadline=[0, 0, 0, 1, -1, -1, 3, 12])
+    s = scenarios(o, 5, default_budget(o, 5, strategy), levels=(1.0,), strategies=(strategy,))[0]
+    assert sum(s.legal["shortfall_count"]) == 0
+    assert sum(s.legal["scheduled"]) == 5  # the lot due in year 12 is outside a 5-year plan
