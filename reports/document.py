@@ -127,7 +127,7 @@ def _members(cluster_ids: list[int]) -> dict[int, tuple[list[Member], int]]:
     return out
 
 
-URGENT_GRADES = {("bridge", "IV"), ("bridge", "III"), ("sewer_pipe", "I"), ("manhole", "I")}
+URGENT_GRADES = {("bridge", "IV"): 0, ("bridge", "III"): 1, ("sewer_pipe", "I"): 2, ("manhole", "I"): 3}
 SHORTFALL_ROWS = 300
 
 
@@ -158,11 +158,13 @@ def _legal(plan: Plan) -> tuple[list[dict], list[dict], dict, list[dict]]:
         row["short"] += missed
         row["in_time"] += (not missed) and u["scheduled_fy"] is not None and u["scheduled_fy"] <= u["deadline_fy"]
         if (u["kind"], u["grade"]) in URGENT_GRADES:
-            urgent.append({"global_id": u["global_id"], "name": u["name"] or "—", "kind": key[0],
+            urgent.append({"order": (URGENT_GRADES[(u["kind"], u["grade"])], u["due"]), "global_id": u["global_id"],
+                           "name": u["name"] or "—", "kind": key[0],
                            "owner": u["owner_name"], "grade": grade, "due": _wareki_iso(u["due"]),
                            "deadline": wareki_fy(u["deadline_fy"]) + ("（期限超過）" if u["overdue"] else ""),
                            "plan": (wareki_fy(u["scheduled_fy"]) if not missed and u["scheduled_fy"] else
                                     f"予算不足：{u['interim_measure']}")})
+    urgent.sort(key=lambda u: u.pop("order"))
     shortfall = [{"global_id": a["global_id"], "name": a["name"] or "—", "kind": KIND_LABEL.get(a["kind"], "その他"),
                   "owner": a["owner_name"], "grade": _short(a["grade_label"]) if a["grade_label"] else "—",
                   "deadline": wareki_fy(a["fiscal_year"]), "cost": a["cost"], "interim": a["interim_measure"]}

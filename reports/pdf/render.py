@@ -172,7 +172,7 @@ def _urgent(doc: PlanDocument, st) -> list:
         for u in doc.urgent:
             rows.append([u["global_id"], u["kind"], u["name"], u["owner"], u["grade"], u["due"], u["deadline"],
                          u["plan"]])
-        out.append(_table(rows, [27 * mm, 16 * mm, 26 * mm, 16 * mm, 13 * mm, 24 * mm, 24 * mm, BODY_W - 146 * mm]))
+        out.append(_table(rows, [30 * mm, 18 * mm, 24 * mm, 16 * mm, 16 * mm, 26 * mm, 22 * mm, BODY_W - 152 * mm]))
     out.append(PageBreak())
     return out
 
@@ -334,6 +334,8 @@ def _legal_plan(doc: PlanDocument, st) -> list:
 
 def _gain(s: dict) -> str:
     g = s["greedy_objective"]
+    if s.get("greedy_shortfall", 0) > s.get("legal", {}).get("shortfall_total", {}).get("count", 0) and s["objective"] < g:
+        return "法定の対策を優先"
     return f"最適化で{100 * (s['objective'] - g) / g:+.1f}%" if g > 0 else "同等"
 
 

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reports.planning.optimizer import PlanChoice, PlanProblem, greedy, missed_groups, solve, spend_of
+from reports.planning.optimizer import (
+    PlanChoice,
+    PlanProblem,
+    greedy,
+    missed_groups,
+    shortfall_of,
+    solve,
+    spend_of,
+)
 
 STRATEGIES = ("preventive", "corrective")
 CORRECTIVE_TRIGGER = 0.5  # share (by renewal cost) of the cluster in the worst state
@@ -152,7 +160,9 @@ class Scenario:
                 "backlog": r(self.backlog), "lcc50": round(self.lcc50), "treated": self.treated,
                 "objective": round(self.plan.objective, 3), "greedy_objective": round(self.baseline.objective, 3),
                 "solver_status": self.plan.status, "solver_gap": self.plan.gap,
-                "solver_seconds": round(self.plan.seconds, 2), "legal": self.legal}
+                "solver_seconds": round(self.plan.seconds, 2), "legal": self.legal,
+                # The baseline may remove more risk by leaving legally due work undone: say so beside it.
+                "greedy_shortfall": round(shortfall_of(self.problem, self.baseline.year))}
 
 
 def evaluate(o: Outlooks, problem: PlanProblem, year: np.ndarray, strategy: str, lcc_years: int = 50):
