@@ -145,12 +145,23 @@ def greedy(problem: PlanProblem) -> PlanChoice:
                 return True
             return False
 
+        # The legal work due this year first, each at its cheapest (the mandatory part alone); then, while the
+        # budget allows, a split lot is done whole instead.
+        split = []
         for g in groups[deadlines == s]:
             if g in used:
                 continue
-            items = np.flatnonzero(problem.group == g)  # the whole lot first, then its mandatory part
-            if not any(take(int(i)) for i in items):
+            items = np.flatnonzero(problem.group == g)  # the whole lot, then its mandatory part
+            if not any(take(int(i)) for i in items[::-1]):
                 missed.add(int(g))
+            elif len(items) > 1 and year[items[-1]] == s:
+                split.append(items)
+        for items in split:
+            whole, part = int(items[0]), int(items[-1])
+            left += problem.cost[part, s] * problem.shares[part]
+            year[part] = -1
+            if not take(whole):
+                take(part)
         open_ = np.flatnonzero((year < 0) & problem.eligible[:, s] & (problem.gain[:, s] > 0))
         ratio = problem.gain[open_, s] / np.maximum(problem.cost[open_, s], 1.0)
         for c in open_[np.argsort(-ratio, kind="stable")]:
