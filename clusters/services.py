@@ -249,13 +249,45 @@ def _bridge_removals(cur, run: EngineRun, params: Params, df: pd.DataFrame, fram
 def _outlook(cur, run: EngineRun, df: pd.DataFrame, hazards: dict, scores, cluster_index: np.ndarray,
              lot_ids: np.ndarray) -> None:
     """Every cluster's year-by-year risk and cost of acting, for the multi-year plan."""
-    from clusters.engine.outlook import cluster_outlook
+    from clusters.engine.outlook import cluster_outlook, cost_now
     from clusters.engine.scoring import state_now
 
-    nows = ((scheme, rows, now) for _kind, scheme, rows, now in state_now(df, hazards))
+    nows = [(scheme, rows, now) for _kind, scheme, rows, now in state_now(df, hazards)]
     out = cluster_outlook(nows, hazards, scores.cof, scores.repair_cost, scores.renew_cost, cluster_index,
                           len(lot_ids))
     payload = {str(cid): out.for_cluster(k) for k, cid in enumerate(lot_ids.tolist())}
+    # Assets with a legal measures deadline (AssetCondition.action_due_on): the same outlook over them alone,
+    # so a plan can schedule a lot's mandatory part on its own when the whole lot does not fit.
+    due = pd.to_datetime(df["action_due_on"], errors="coerce") if "action_due_on" in df else pd.Series(
+        pd.NaT, index=df.index)
+    mandatory = due.notna().to_numpy() & (cluster_index >= 0)
+    if mandatory.any():
+        part_index = np.where(mandatory, cluster_index, -1)
+        part = cluster_outlook(nows, hazards, scores.cof, scores.repair_cost, scores.renew_cost, part_index,
+                               len(lot_ids))
+        now_cost = cost_now(nows, scores.repair_cost, scores.renew_cost, len(df))
+        rows = np.flatnonzero(mandatory)
+        cur.execute("SELECT a.id, a.global_id, a.name, g.code, g.label FROM assets_asset a "
+                    "LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id "
+                    "LEFT JOIN inspections_grade g ON g.id = c.grade_id WHERE a.id = ANY(%s)",
+                    [df["id"].to_numpy()[rows].tolist()])
+        info = {r[0]: r[1:] for r in cur.fetchall()}
+        by_cluster: dict[int, list] = {}
+        for r in rows.tolist():
+            aid = int(df["id"].iat[r])
+            gid, name, grade, label = info.get(aid, ("", "", "", ""))
+            by_cluster.setdefault(int(cluster_index[r]), []).append({
+                "id": aid, "global_id": gid, "name": name or "", "owner": str(df["owner"].iat[r]),
+                "kind": df["kind"].iat[r], "grade": grade or "", "grade_label": label or "",
+                "due": due.iat[r].date().isoformat(), "cost_preventive": round(float(now_cost[r])),
+                "cost_corrective": round(float(scores.renew_cost[r]))})
+        for k, assets in by_cluster.items():
+            shares: dict[str, float] = {}
+            for a in assets:
+                shares[a["owner"]] = shares.get(a["owner"], 0.0) + a["cost_preventive"]
+            payload[str(lot_ids[k])]["mandatory"] = {
+                **part.for_cluster(k), "due": min(a["due"] for a in assets), "count": len(assets),
+                "cost_shares": shares, "assets": sorted(assets, key=lambda a: (a["due"], a["id"]))}
     cur.execute("UPDATE clusters_cluster c SET outlook = x.value FROM jsonb_each(%s::jsonb) x "
                 "WHERE c.id = x.key::bigint AND c.run_id = %s", [json.dumps(payload), run.pk])
 

@@ -30,8 +30,14 @@ METHOD = [
     "土被り、上部道路（管路の破損で道路が陥没する影響）、重要施設、迂回距離を重み付けして合計した。",
     "群：期間内に対策が必要な施設のうち、工種が同じで互いに300m以内のものを、所有者に関わらず一つの発注単位とした。"
     "舗装の打換えとその下の管路の更新は一つの群とし、掘削・復旧を一度で済ませる（掘り返しの削減）。",
-    "中長期計画：各群をどの年度に実施するかを、年度ごとの予算を超えない範囲で、計画期間内のリスク×年の削減量が最大となるよう"
-    "混合整数計画（HiGHS）で求めた。先送りすると劣化が進み、修繕で済んだものが更新になる分だけ費用が増える。",
+    "中長期計画：法定の措置期限（橋梁の健全性Ⅳは直ちに、Ⅲは次回点検まで、下水道の緊急度Ⅰは原則1年以内、Ⅱは5年以内、"
+    "舗装の修繕段階、浄化槽の不適正）がある施設を含む群は、その期限の年度までに必ず実施する制約とした（期限を過ぎたものは"
+    "初年度）。群全体が予算に収まらないときは、期限のある施設だけを分けて単独で発注する。予算が足りない分は予算不足として"
+    "施設ごとに示し、その間の暫定措置（通行規制・通行止め、応急措置など）を挙げる。法定の対策に予算を充てた残りで、"
+    "計画期間内のリスク×年の削減量が最大となるよう、各群をどの年度に実施するかを混合整数計画（HiGHS）で求めた。"
+    "先送りすると劣化が進み、修繕で済んだものが更新になる分だけ費用が増える。",
+    "戦略：予防保全は健全性Ⅱ（下水道は緊急度Ⅲ）の段階、Ⅲに至る前に修繕する。事後保全はⅢ・Ⅳ（緊急度Ⅱ・Ⅰ）に至ってから、"
+    "法定の期限内に更新する。50年ライフサイクルコストの差を予防保全による縮減額とした。",
     "集約・再編：下水道管路は、更新費と維持費の年価を合併処理浄化槽の設置・維持の年価と比べた（都道府県構想の手法）。"
     "橋梁は、道路網から橋を除いたときの迂回延長を最短経路で求め、更新・維持の年価と撤去費＋迂回による利用者費用の年価を比べた。",
 ]
@@ -121,6 +127,51 @@ def _members(cluster_ids: list[int]) -> dict[int, tuple[list[Member], int]]:
     return out
 
 
+URGENT_GRADES = {("bridge", "IV"): 0, ("bridge", "III"): 1, ("sewer_pipe", "I"): 2, ("manhole", "I"): 3}
+SHORTFALL_ROWS = 300
+
+
+def _wareki_iso(iso: str) -> str:
+    import datetime
+
+    d = datetime.date.fromisoformat(iso)
+    if d.year < 2019 or (d.year == 2019 and d.month < 5):
+        return f"平成{d.year - 1988}年{d.month}月{d.day}日"
+    return _wareki_date(d)
+
+
+def _legal(plan: Plan) -> tuple[list[dict], list[dict], dict, list[dict]]:
+    """The urgent list (bridges at Ⅳ/Ⅲ and 緊急度Ⅰ, what 告示426号 and the 下水道 guidance make most urgent), a
+    count of every legally due asset by kind and grade, the chosen scenario's legal figures and shortfall."""
+    r = plan.result or {}
+    scen = r.get("scenarios") or []
+    legal = scen[r["main"]]["legal"] if scen and r.get("main") is not None else {}
+    short = {a["asset_id"] for a in legal.get("shortfall_assets", [])}
+    urgent, summary = [], {}
+    for u in r.get("urgent", []):
+        grade = _short(u["grade_label"]) if u["grade_label"] else "—"
+        key = (KIND_LABEL.get(u["kind"], "その他"), grade)
+        row = summary.setdefault(key, {"kind": key[0], "grade": grade, "count": 0, "in_time": 0, "short": 0,
+                                       "first": u["deadline_fy"]})
+        row["count"] += 1
+        missed = u["asset_id"] in short
+        row["short"] += missed
+        row["in_time"] += (not missed) and u["scheduled_fy"] is not None and u["scheduled_fy"] <= u["deadline_fy"]
+        if (u["kind"], u["grade"]) in URGENT_GRADES:
+            urgent.append({"order": (URGENT_GRADES[(u["kind"], u["grade"])], u["due"]), "global_id": u["global_id"],
+                           "name": u["name"] or "—", "kind": key[0],
+                           "owner": u["owner_name"], "grade": grade, "due": _wareki_iso(u["due"]),
+                           "deadline": wareki_fy(u["deadline_fy"]) + ("（期限超過）" if u["overdue"] else ""),
+                           "plan": (wareki_fy(u["scheduled_fy"]) if not missed and u["scheduled_fy"] else
+                                    f"予算不足：{u['interim_measure']}")})
+    urgent.sort(key=lambda u: u.pop("order"))
+    shortfall = [{"global_id": a["global_id"], "name": a["name"] or "—", "kind": KIND_LABEL.get(a["kind"], "その他"),
+                  "owner": a["owner_name"], "grade": _short(a["grade_label"]) if a["grade_label"] else "—",
+                  "deadline": wareki_fy(a["fiscal_year"]), "cost": a["cost"], "interim": a["interim_measure"]}
+                 for a in legal.get("shortfall_assets", [])[:SHORTFALL_ROWS]]
+    return urgent, sorted(summary.values(), key=lambda x: (x["kind"], x["grade"])), legal, shortfall
+
+
 def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
     run = plan.run
     region = run.region
@@ -173,6 +224,7 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
                 "levelled need" if plan.budget_per_year is None else f"{plan.budget_per_year:,.0f}"),
                ("plan: levels", ", ".join(f"{x:g}" for x in plan.levels))]
     ts = run.data_timestamp
+    urgent, urgent_summary, legal, shortfall = _legal(plan)
     return PlanDocument(
         title="地域インフラ群 維持管理計画", scope=scope, region=region.name,
         lead=region.lead.name if region.lead_id else region.name,
@@ -183,7 +235,9 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
         areas=_areas(members, focus), clusters=rows, pages=pages, fiscal_years=fys,
         strategy=STRATEGY_LABEL.get(plan.strategy, plan.strategy), scenarios=plan.result.get("scenarios", []),
         main=plan.result.get("main"), sewer_septic=sewer[:40], bridges=bridges[:40], septic_groups=groups,
-        hazards=summary.get("hazards", {}), params=params, method=METHOD, credit=CREDIT, plan_id=plan.pk)
+        hazards=summary.get("hazards", {}), params=params, method=METHOD, credit=CREDIT, plan_id=plan.pk,
+        urgent=urgent, urgent_summary=urgent_summary, legal=legal, shortfall=shortfall,
+        reduction=plan.result.get("reduction"))
 
 
 __all__ = ["ACTION_LABEL", "build_document"]

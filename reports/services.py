@@ -1,5 +1,6 @@
 """Plans: create (who may, with which budget), execute (scenarios, the chosen plan, the PDF), in one place."""
 
+import datetime
 import time
 
 import numpy as np
@@ -11,11 +12,12 @@ from django.utils.translation import gettext as _
 from assets import access
 from assets.models import Municipality
 from clusters import liveness
+from clusters.engine.params import Params
 from clusters.models import EngineRun
 from config.failures import record_failure
 from reports.models import Plan
-from reports.planning.inputs import outlooks_for
-from reports.planning.scenarios import STRATEGIES, default_budget, scenarios
+from reports.planning.inputs import fiscal_year, outlooks_for
+from reports.planning.scenarios import STRATEGIES, default_budget, reduction, scenarios
 
 __all__ = ["plan_create", "plan_execute"]
 
@@ -71,7 +73,7 @@ def plan_create(*, principal, run: EngineRun, municipality: Municipality | None 
 
 
 def _budget(plan: Plan, o, h: int) -> np.ndarray:
-    need = default_budget(o, h)  # H × M
+    need = default_budget(o, h, plan.strategy)  # H × M
     if plan.budget_by_municipality and len(o.holders) > 1:
         return np.repeat(np.array([[float(plan.budget_by_municipality.get(m, 0.0)) for m in o.holders]]), h, axis=0)
     if plan.budget_per_year is None:
@@ -85,24 +87,91 @@ def _progress(plan: Plan, pct: int, message: str) -> None:
     Plan.objects.filter(pk=plan.pk).update(progress=pct, message=message)
 
 
+def _legal_detail(plan: Plan, o, scenario: dict, fys: list[int], interim: dict, names: dict) -> dict:
+    """The scenario's shortfall asset by asset: which legally due assets its budget leaves undone by their
+    deadline, per 年度 and per municipality (件数, 金額), each with the interim measure to take meanwhile."""
+    legal = scenario["legal"]
+    row_of = {int(cid): k for k, cid in enumerate(o.ids.tolist())}
+    cost_key = "cost_preventive" if scenario["strategy"] == "preventive" else "cost_corrective"
+    assets, per_year, per_muni = [], {}, {}
+    for entry in legal["shortfall"]:
+        for a in (o.mandatory_assets or {}).get(row_of[entry["cluster_id"]], []):
+            if plan.municipality_id and a["owner"] != plan.municipality_id:
+                continue
+            fy = min(max(fiscal_year(datetime.date.fromisoformat(a["due"])), fys[0]), fys[-1])
+            cost = float(a[cost_key])
+            assets.append({"asset_id": a["id"], "global_id": a["global_id"], "name": a["name"], "kind": a["kind"],
+                           "owner": a["owner"], "owner_name": names.get(a["owner"], a["owner"]),
+                           "grade": a["grade"], "grade_label": a["grade_label"], "due": a["due"], "fiscal_year": fy,
+                           "cost": round(cost), "cluster_id": entry["cluster_id"],
+                           "interim_measure": interim.get(a["kind"], "")})
+            y = per_year.setdefault(fy, {"fiscal_year": fy, "count": 0, "cost": 0})
+            y["count"] += 1
+            y["cost"] += round(cost)
+            m = per_muni.setdefault(a["owner"], {"code": a["owner"], "name": names.get(a["owner"], a["owner"]),
+                                                 "count": 0, "cost": 0})
+            m["count"] += 1
+            m["cost"] += round(cost)
+    assets.sort(key=lambda a: (a["due"], a["owner"], a["asset_id"]))
+    return {**legal, "shortfall_assets": assets,
+            "shortfall_by_year": sorted(per_year.values(), key=lambda r: r["fiscal_year"]),
+            "shortfall_by_municipality": sorted(per_muni.values(), key=lambda r: r["code"]),
+            "shortfall_total": {"count": len(assets), "cost": sum(a["cost"] for a in assets)}}
+
+
+def _urgent(o, fys: list[int], municipality: str | None, names: dict, year_of: dict, interim: dict) -> list[dict]:
+    """Every asset with a measures deadline within the plan, most urgent first, with the 年度 the plan does it."""
+    out = []
+    for k, assets in (o.mandatory_assets or {}).items():
+        cid = int(o.ids[k])
+        for a in assets:
+            if municipality and a["owner"] != municipality:
+                continue
+            due_fy = fiscal_year(datetime.date.fromisoformat(a["due"]))
+            if due_fy > fys[-1]:
+                continue
+            out.append({"asset_id": a["id"], "global_id": a["global_id"], "name": a["name"], "kind": a["kind"],
+                        "owner": a["owner"], "owner_name": names.get(a["owner"], a["owner"]), "grade": a["grade"],
+                        "grade_label": a["grade_label"], "due": a["due"], "deadline_fy": max(due_fy, fys[0]),
+                        "overdue": due_fy < fys[0], "cluster_id": cid, "scheduled_fy": year_of.get(cid),
+                        "interim_measure": interim.get(a["kind"], "")})
+    out.sort(key=lambda a: (a["due"], a["owner"], a["asset_id"]))
+    return out
+
+
 def plan_compute(plan: Plan) -> dict:
     """Scenarios and the chosen plan, as stored in `Plan.result`."""
     h = plan.horizon_years
     per_muni = plan.budget_mode == Plan.BudgetMode.PER_MUNICIPALITY and plan.municipality_id is None
-    o = outlooks_for(plan.run, municipality=plan.municipality_id, per_municipality=per_muni)
     fy0 = timezone.localdate().year + (1 if timezone.localdate().month >= 4 else 0)  # next fiscal year's budget
-    result = {"fiscal_years": list(range(fy0, fy0 + h)), "holders": o.holders, "clusters": int(len(o.ids))}
+    o = outlooks_for(plan.run, municipality=plan.municipality_id, per_municipality=per_muni, first_fy=fy0)
+    fys = list(range(fy0, fy0 + h))
+    result = {"fiscal_years": fys, "holders": o.holders, "clusters": int(len(o.ids))}
     if not len(o.ids):
-        return {**result, "scenarios": [], "main": None, "actions": [], "base_budget": []}
+        return {**result, "scenarios": [], "main": None, "actions": [], "base_budget": [], "urgent": [],
+                "reduction": None}
     budget = _budget(plan, o, h)
     runs = scenarios(o, h, budget, levels=plan.levels or DEFAULT_LEVELS)
     main = next(i for i, s in enumerate(runs) if s.strategy == plan.strategy and s.level == 1.0)
     chosen = runs[main]
     cost = chosen.problem.cost
-    actions = [{"cluster_id": int(o.ids[k]), "year": int(y), "fiscal_year": fy0 + int(y), "cost": round(float(cost[k, y]))}
+    it = chosen.items
+    actions = [{"cluster_id": int(it.o.ids[k]), "year": int(y), "fiscal_year": fy0 + int(y),
+                "cost": round(float(cost[k, y])), "part": str(it.part[k]), "mandatory": bool(it.deadline[k] >= 0)}
                for k, y in enumerate(chosen.plan.year) if y >= 0]
-    return {**result, "base_budget": budget.round().tolist(), "scenarios": [s.to_dict() for s in runs],
-            "main": main, "actions": actions}
+    names = dict(Municipality.objects.filter(code__in=list(plan.run.region.members.values_list("code", flat=True)))
+                 .values_list("code", "name"))
+    interim = Params.from_dict(plan.run.params).interim_measures
+    dicts = [s.to_dict() for s in runs]
+    for d in dicts:
+        d["legal"] = _legal_detail(plan, o, d, fys, interim, names)
+    year_of: dict = {}
+    for a in actions:  # a split lot: its mandatory part's 年度
+        if a["part"] != "rest":
+            year_of[a["cluster_id"]] = a["fiscal_year"]
+    return {**result, "base_budget": budget.round().tolist(), "scenarios": dicts, "main": main,
+            "actions": actions, "urgent": _urgent(o, fys, plan.municipality_id, names, year_of, interim),
+            "reduction": reduction(runs)}
 
 
 DEAD_MESSAGE = "failed: the process making it stopped (killed or crashed); start a new plan"

@@ -28,7 +28,21 @@ def plan_detail(request, pk: int):
         charts["lcc"] = mark_safe(svg.bars([("50年LCC", [s["lcc50"] / 1e8 for s in scen])], [name(s) for s in scen],
                                            "億円"))
     rows = [{**s, "name": name(s), "total_spend": sum(s["spend"]), "gain": (
-        100 * (s["objective"] - s["greedy_objective"]) / s["greedy_objective"] if s["greedy_objective"] else 0)}
+        100 * (s["objective"] - s["greedy_objective"]) / s["greedy_objective"] if s["greedy_objective"] else 0),
+             "shortfall": s.get("legal", {}).get("shortfall_total", {"count": 0, "cost": 0})}
             for s in scen]
-    return render(request, "reports/plan.html", {"plan": plan, "main": main, "rows": rows, "charts": charts,
-                                                 "years": list(zip(r.get("fiscal_years", []), years, strict=True))})
+    legal = (main or {}).get("legal", {})
+    per_year = [{"fy": fy, "label": label, **{k: legal.get(k, [0] * len(years))[i] for k in (
+        "due", "scheduled", "scheduled_cost", "shortfall_count", "shortfall_cost")}}
+        for i, (fy, label) in enumerate(zip(r.get("fiscal_years", []), years, strict=True))]
+    kind = {"road_segment": "道路(舗装)", "bridge": "橋梁", "sewer_pipe": "下水道管渠", "manhole": "マンホール",
+            "septic_tank": "浄化槽"}
+    shortfall = [{**a, "kind_label": kind.get(a["kind"], a["kind"])}
+                 for a in legal.get("shortfall_assets", [])[:SHORTFALL_SHOWN]]
+    return render(request, "reports/plan.html", {
+        "plan": plan, "main": main, "rows": rows, "charts": charts, "legal": legal, "per_year": per_year,
+        "shortfall": shortfall, "reduction": r.get("reduction"),
+        "years": list(zip(r.get("fiscal_years", []), years, strict=True))})
+
+
+SHORTFALL_SHOWN = 500

@@ -52,6 +52,14 @@ class Outlook:
                 "annual_corrective": round(float(self.annual_corrective[c]))}
 
 
+def cost_now(nows, repair: np.ndarray, renew: np.ndarray, n: int) -> np.ndarray:
+    """Each asset's preventive cost today (repair, or renewal weighted by P(worst) today), for listing it."""
+    out = np.zeros(n)
+    for _scheme, rows, now in nows:
+        out[rows] = repair[rows] + now[:, -1] * (renew[rows] - repair[rows])
+    return out
+
+
 def cluster_outlook(nows, hazards: dict[str, Hazards], cof: np.ndarray, repair: np.ndarray, renew: np.ndarray,
                     cluster: np.ndarray, n_clusters: int, years: int = OUTLOOK_YEARS) -> Outlook:
     """`nows`: (scheme, rows, distribution today) per kind as `scoring.state_now` yields them; `cluster`: the

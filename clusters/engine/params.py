@@ -68,6 +68,15 @@ class Params:
     septic_group_distance_m: float = 100.0
     septic_group_min_tanks: int = 5
 
+    # What a municipality does meanwhile when a legally due measure cannot be funded in time (by asset kind).
+    interim_measures: dict = field(default_factory=lambda: {
+        "bridge": "通行規制・通行止め（重量制限・監視を含む）",
+        "sewer_pipe": "応急措置（部分補修・閉塞防止）と路面の監視",
+        "manhole": "応急措置（蓋・躯体の部分補修）",
+        "road_segment": "応急措置（パッチング・段差すり付け）と通行注意の表示",
+        "septic_tank": "設置者への改善指導と保健所への報告",
+    })
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -114,7 +114,9 @@ def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Par
     state = _col(df, "state", -1)
     n_states = np.array([4 if k != "septic_tank" else 3 for k in kinds])
     worst = n_states - 1
-    act = (lof >= params.lof_action_threshold) | (state >= worst - 1)
+    # 予防保全 (MLIT) acts while an asset is at Ⅱ (sewer 緊急度Ⅲ), before it reaches Ⅲ: such assets are work
+    # candidates whatever their P(worst within the horizon), or a preventive plan could only ever act at Ⅲ.
+    act = (lof >= params.lof_action_threshold) | (state >= 1)
     renew = act & ((expected >= worst - 0.5) | (state >= worst))
     # Septic results are compliance, not wear: act on 不適正, and renew old 単独処理 tanks (conversion to 合併).
     septic = kinds == "septic_tank"

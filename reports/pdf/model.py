@@ -82,3 +82,10 @@ class PlanDocument:
     method: list[str]
     credit: str
     plan_id: int = 0
+    # Legal deadlines: the urgent list (Ⅳ/Ⅲ bridges, 緊急度Ⅰ), the counts behind it, the chosen scenario's
+    # shortfall, and the 縮減額 of 予防保全 against 事後保全. Text is already Japanese; no codes.
+    urgent: list[dict] = field(default_factory=list)  # kind, name, owner, grade, due, deadline, scheduled/interim
+    urgent_summary: list[dict] = field(default_factory=list)  # kind, grade, count, scheduled in time, short
+    legal: dict = field(default_factory=dict)
+    shortfall: list[dict] = field(default_factory=list)
+    reduction: dict | None = None

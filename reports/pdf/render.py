@@ -151,6 +151,32 @@ def _cover(doc: PlanDocument, st) -> list:
     ]
 
 
+def _urgent(doc: PlanDocument, st) -> list:
+    """Near the front: what the law says must be done first, and whether this plan does it in time."""
+    out = [_p("要対策施設（法定の措置期限）", st["h1"]),
+           _p("点検の結果、法令・基準により措置の期限がある施設。橋梁の健全性Ⅳ（緊急措置段階）は直ちに、Ⅲ（早期措置段階）は"
+              "次回点検（5年以内）までに、下水道の緊急度Ⅰは原則1年以内、Ⅱは応急措置の上5年以内に措置する。"
+              "本計画はこれらを期限の年度までに必ず実施する制約として定め、予算が足りない分は予算不足として示す。",
+              st["body"])]
+    if doc.urgent_summary:
+        rows = [["施設種別", "判定", "件数", "期限内に実施", "予算不足"]]
+        for r in doc.urgent_summary:
+            rows.append([r["kind"], r["grade"], _num(f"{r['count']:,}"), _num(f"{r['in_time']:,}"),
+                         _num(f"{r['short']:,}")])
+        out.append(_table(rows, [35 * mm, 30 * mm, 25 * mm, 30 * mm, BODY_W - 120 * mm]))
+    else:
+        out.append(_p("計画期間内に措置の期限を迎える施設はない。", st["body"]))
+    if doc.urgent:
+        out += [_p("緊急度の高い施設（橋梁の健全性Ⅳ・Ⅲ、下水道の緊急度Ⅰ）", st["h2"])]
+        rows = [["施設ID", "種別", "名称", "管理者", "判定", "措置期限", "期限の年度", "本計画"]]
+        for u in doc.urgent:
+            rows.append([u["global_id"], u["kind"], u["name"], u["owner"], u["grade"], u["due"], u["deadline"],
+                         u["plan"]])
+        out.append(_table(rows, [30 * mm, 18 * mm, 24 * mm, 16 * mm, 16 * mm, 26 * mm, 22 * mm, BODY_W - 152 * mm]))
+    out.append(PageBreak())
+    return out
+
+
 def _summary(doc: PlanDocument, st) -> list:
     out = [_p("1. 施設の現況", st["h1"]),
            _p(f"{doc.scope}が管理する施設を、市町村の別なく一つの台帳として集計した。"
@@ -264,11 +290,52 @@ def _plan(doc: PlanDocument, st) -> list:
         rows.append([f"{wareki_fy(fy)}（{fy}）", _num(_yen_m(s["budget"][k])), _num(_yen_m(s["spend"][k])),
                      _num(f"{s['risk'][k]:,.1f}"), _num(f"{s['risk_untreated'][k]:,.1f}"), _num(_yen_m(s["backlog"][k]))])
     out += [_table(rows, [34 * mm, 25 * mm, 25 * mm, 22 * mm, 22 * mm, BODY_W - 128 * mm])]
+    return out + _legal_plan(doc, st)
+
+
+def _legal_plan(doc: PlanDocument, st) -> list:
+    legal = doc.legal
+    if not legal:
+        return []
+    out = [_p("4.1 法定の措置期限がある施設の対策", st["h2"]),
+           _p("期限のある施設を含む群は期限の年度までに実施する（期限を過ぎたものは初年度）。群全体が予算に収まらない"
+              f"ときは期限のある施設だけを分けて単独で発注した（本計画で{len(legal.get('split', [])):,}群）。", st["body"])]
+    rows = [["年度", "期限を迎える施設(件)", "実施する施設(件)", "その費用(百万円)", "予算不足(件)", "予算不足額(百万円)"]]
+    for k, fy in enumerate(doc.fiscal_years):
+        rows.append([f"{wareki_fy(fy)}（{fy}）", _num(f"{legal['due'][k]:,}"), _num(f"{legal['scheduled'][k]:,}"),
+                     _num(_yen_m(legal["scheduled_cost"][k])), _num(f"{legal['shortfall_count'][k]:,}"),
+                     _num(_yen_m(legal["shortfall_cost"][k]))])
+    out.append(_table(rows, [34 * mm, 28 * mm, 26 * mm, 26 * mm, 22 * mm, BODY_W - 136 * mm]))
+    out.append(_p("4.2 予算不足（法定の対策が期限内にできないもの）", st["h2"]))
+    total = legal.get("shortfall_total", {"count": 0, "cost": 0})
+    if not total["count"]:
+        out.append(_p("この予算では、期限のある施設はすべて期限内に実施できる。予算不足はない。", st["body"]))
+        return out
+    out.append(_p(f"この予算では{total['count']:,}件、{_yen_m(total['cost'])}百万円の法定の対策が期限内にできない。"
+                  "予算を確保するまでの間、各施設に示す暫定措置を講じる。", st["body"]))
+    rows = [["年度", "件数", "金額(百万円)"]] + [
+        [wareki_fy(r["fiscal_year"]), _num(f"{r['count']:,}"), _num(_yen_m(r["cost"]))]
+        for r in legal.get("shortfall_by_year", [])]
+    out.append(_table(rows, [40 * mm, 25 * mm, 30 * mm]))
+    out.append(Spacer(1, 2 * mm))
+    rows = [["市町村", "件数", "金額(百万円)"]] + [
+        [r["name"], _num(f"{r['count']:,}"), _num(_yen_m(r["cost"]))] for r in legal.get("shortfall_by_municipality", [])]
+    out.append(_table(rows, [40 * mm, 25 * mm, 30 * mm]))
+    shown = len(doc.shortfall)
+    out.append(_p("予算不足の施設" + (f"（期限の早い順に{shown:,}件、ほか{total['count'] - shown:,}件）"
+                                      if total["count"] > shown else ""), st["small"]))
+    rows = [["施設ID", "種別", "名称", "管理者", "判定", "期限の年度", "費用(百万円)", "暫定措置"]]
+    for a in doc.shortfall:
+        rows.append([a["global_id"], a["kind"], a["name"], a["owner"], a["grade"], a["deadline"],
+                     _num(_yen_m(a["cost"])), a["interim"]])
+    out.append(_table(rows, [27 * mm, 16 * mm, 24 * mm, 16 * mm, 13 * mm, 18 * mm, 15 * mm, BODY_W - 129 * mm]))
     return out
 
 
 def _gain(s: dict) -> str:
     g = s["greedy_objective"]
+    if s.get("greedy_shortfall", 0) > s.get("legal", {}).get("shortfall_total", {}).get("count", 0) and s["objective"] < g:
+        return "法定の対策を優先"
     return f"最適化で{100 * (s['objective'] - g) / g:+.1f}%" if g > 0 else "同等"
 
 
@@ -276,16 +343,25 @@ def _scenarios(doc: PlanDocument, st) -> list:
     if not doc.scenarios:
         return []
     out = [PageBreak(), _p("5. シナリオの比較", st["h1"]),
-           _p("事後保全（最悪の状態に達してから更新）と予防保全（修繕可能なうちに修繕）を、予算の水準を変えて比べた。"
+           _p("事後保全（健全性Ⅲ・Ⅳ、緊急度Ⅱ・Ⅰに至ってから法定の期限内に更新）と予防保全（健全性Ⅱ、緊急度Ⅲの段階で"
+              "Ⅲに至る前に修繕）を、予算の水準を変えて比べた。"
                      "50年ライフサイクルコストは、計画期間の執行額、期間末に残る要対策額、その後の定常的な年額の合計。",
                      st["body"])]
     rows = [["戦略", "予算水準", "執行計(百万円)", "実施群", "期末リスク", "期末の未対策額(百万円)", "50年LCC(億円)",
-             "最適化/貪欲法"]]
+             "法定の予算不足(件)", "最適化/貪欲法"]]
     for s in doc.scenarios:
+        short = s.get("legal", {}).get("shortfall_total", {}).get("count", 0)
         rows.append([STRATEGY_LABEL.get(s["strategy"], s["strategy"]), _num(f"{s['level']:.0%}"),
                      _num(_yen_m(sum(s["spend"]))), _num(f"{s['treated']:,}"), _num(f"{s['risk'][-1]:,.1f}"),
-                     _num(_yen_m(s["backlog"][-1])), _num(f"{s['lcc50'] / 1e8:,.1f}"), _num(_gain(s))])
-    out.append(_table(rows, [20 * mm, 16 * mm, 24 * mm, 15 * mm, 20 * mm, 28 * mm, 22 * mm, BODY_W - 145 * mm]))
+                     _num(_yen_m(s["backlog"][-1])), _num(f"{s['lcc50'] / 1e8:,.1f}"), _num(f"{short:,}"),
+                     _num(_gain(s))])
+    out.append(_table(rows, [18 * mm, 14 * mm, 22 * mm, 13 * mm, 18 * mm, 24 * mm, 20 * mm, 20 * mm,
+                             BODY_W - 149 * mm]))
+    r = doc.reduction
+    if r:
+        out.append(_p(f"予防保全による縮減額：予算水準{r['level']:.0%}で、50年ライフサイクルコストは事後保全"
+                      f"{r['corrective_lcc50'] / 1e8:,.1f}億円に対し予防保全{r['preventive_lcc50'] / 1e8:,.1f}億円、"
+                      f"縮減額{r['amount'] / 1e8:,.1f}億円（{r['percent']:.1f}%）。", st["body"]))
     years = [wareki_fy(fy) for fy in doc.fiscal_years]
     series = [(f"{STRATEGY_LABEL.get(s['strategy'], '')}{s['level']:.0%}", s["risk"]) for s in doc.scenarios]
     out += [Spacer(1, 4 * mm), drawings.line_chart(list(range(len(years))), series, BODY_W, 75 * mm, "リスクの推移", years)]
@@ -361,7 +437,7 @@ def render_pdf(doc: PlanDocument) -> bytes:
                           # Every page starts in the embedded face, never in an unembedded base-14 font.
                           initialFontName=GOTHIC, initialFontSize=9)
     tpl.addPageTemplates([PageTemplate("cover", [frame]), PageTemplate("body", [frame])])
-    story = (_cover(doc, st) + _summary(doc, st) + _map(doc, st) + _ranking(doc, st) + _plan(doc, st)
+    story = (_cover(doc, st) + _urgent(doc, st) + _summary(doc, st) + _map(doc, st) + _ranking(doc, st) + _plan(doc, st)
              + _scenarios(doc, st) + _cluster_pages(doc, st) + _consolidation(doc, st) + _appendix(doc, st))
     # Sections in reading order: 1 現況, 2 配置, 3 優先順位, 4 中長期計画, 5 シナリオ, 6 群別調書, 7 集約・再編.
     tpl.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, doc=doc, **k))

@@ -57,3 +57,14 @@ def test_uninspected_old_assets_are_judged_by_age():
     s = score(frame([pipe(state=-1, years=60.0), pipe(state=-1, years=5.0)]), H, P)
     assert s.expected_state[0] > s.expected_state[1] and s.lof[0] > s.lof[1]
     assert np.isfinite(s.risk).all()
+
+
+def test_assets_at_ii_are_preventive_candidates_repaired_not_renewed():
+    """予防保全 (MLIT, domain.md §7) acts at Ⅱ, before Ⅲ: a Ⅱ bridge whose P(Ⅳ within 10 years) is below the
+    action threshold must still be a work candidate, or a preventive plan could only ever act at Ⅲ."""
+    bridge = {"kind": "bridge", "state": 1, "years": 0.5, "length_m": 20.0, "width_m": 8.0, "traffic": 500}
+    s = score(frame([bridge, {**bridge, "state": 0}, pipe(state=1, years=0.5)]), H, P)
+    assert s.lof[0] < P.lof_action_threshold
+    assert s.action[0] == "repair" and s.action[2] == "repair"  # bridge Ⅱ, sewer 緊急度Ⅲ
+    assert s.action[1] == "monitor"  # Ⅰ: nothing to do
+    assert s.cost[0] == pytest.approx(s.repair_cost[0]) and s.repair_cost[0] < s.renew_cost[0]

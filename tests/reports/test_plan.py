@@ -132,3 +132,55 @@ def test_plan_pdf_command_writes_the_file(world, run_of, tmp_path):
     assert (tmp_path / "p.pdf").read_bytes().startswith(b"%PDF")
     assert "PDF written to" in out.getvalue() and "preventive" in out.getvalue()
     assert "八潮市" in pdf_text(tmp_path / "p.pdf")
+
+
+def iv_bridge(world):
+    """八潮市's bridge at 健全性Ⅳ since 2022 (告示426号: 緊急措置段階, measures at once), cheap to repair and
+    little risk per yen beside the failing pipes, so a plan ranking by risk alone would leave it."""
+    from tests.conftest import make_asset
+
+    bridge = make_asset(world.yashio, "bridge", external_id="BR-11", lon=139.86, lat=35.83, length_m=12.0,
+                        width_m=5.0)
+    inspection_record(actor=Actor.system(), asset=bridge, inspected_on="2022-06-01", grade="Ⅳ")
+    bridge.refresh_from_db()
+    return bridge
+
+
+def test_a_iv_bridge_is_done_in_the_first_year_or_listed_in_the_shortfall_with_its_interim_measure(
+        world, run_of, client):
+    bridge = iv_bridge(world)
+    run = run_of(6)
+    plan = plan_execute(plan_create(principal=world.carol, run=run).pk)
+    r = plan.result
+    fy0 = r["fiscal_years"][0]
+    (u,) = [u for u in r["urgent"] if u["asset_id"] == bridge.pk]
+    assert u["overdue"] and u["deadline_fy"] == fy0 and u["scheduled_fy"] == fy0
+    lot = run.clusters.get(members__asset=bridge).pk
+    # The chosen plan (予防保全, 100 %) does the bridge in the first fiscal year, the lot whole or the bridge alone.
+    assert [a["year"] for a in r["actions"] if a["cluster_id"] == lot and a["part"] != "rest"] == [0]
+    for s in r["scenarios"]:
+        if s["level"] >= 1.0 and s["strategy"] == "preventive":
+            assert bridge.pk not in {a["asset_id"] for a in s["legal"]["shortfall_assets"]}
+    assert r["scenarios"][r["main"]]["legal"]["shortfall_total"]["count"] == 0
+    text = pdf_text(plan.pdf.path)
+    assert "要対策施設（法定の措置期限）" in text and bridge.global_id in text and "予算不足はない" in text
+    assert text.index("要対策施設") < text.index("1. 施設の現況")  # near the front
+    # No money: nothing is dropped silently.
+    broke = plan_execute(plan_create(principal=world.carol, run=run, budget_per_year=1).pk)
+    for s in broke.result["scenarios"]:
+        (a,) = [a for a in s["legal"]["shortfall_assets"] if a["asset_id"] == bridge.pk]
+        assert a["interim_measure"].startswith("通行規制・通行止め") and a["fiscal_year"] == fy0
+        assert a["owner"] == "112348" and a["cost"] > 0
+        by_muni = {m["code"]: m for m in s["legal"]["shortfall_by_municipality"]}
+        assert by_muni["112348"]["count"] >= 1
+        assert s["legal"]["shortfall_count"][0] == s["legal"]["shortfall_total"]["count"] == 7  # bridge + 6 pipes
+    text = pdf_text(broke.pdf.path)
+    assert "4.2 予算不足" in text and "通行規制・通行止め" in text and "応急措置" in text
+    client.force_login(world.carol)
+    page = client.get(f"/plans/{broke.pk}/").content.decode()
+    assert "通行規制・通行止め" in page and 'id="shortfall"' in page
+    api = client.get(f"/api/v1/plans/{broke.pk}").json()
+    main = api["result"]["scenarios"][api["result"]["main"]]
+    assert main["legal"]["shortfall_total"]["count"] == 7
+    assert api["result"]["reduction"]["amount"] == (api["result"]["reduction"]["corrective_lcc50"]
+                                                    - api["result"]["reduction"]["preventive_lcc50"])
