@@ -98,14 +98,18 @@ class RateRow:
 
 
 def measure_rates(*, principal, codes: list[str] | None = None, on: datetime.date | None = None,
-                  total_label: str = "") -> list[RateRow]:
+                  total_label: str = "", system: bool = False) -> list[RateRow]:
     """措置着手率 and 措置完了率 per municipality × asset kind, per municipality, per kind and in total, in one
     set-based query over what the principal may see. `codes` narrows to municipalities (a region's members)."""
-    visible_codes = set(access.municipalities_visible(principal).values_list("code", flat=True))
-    codes = sorted(visible_codes if codes is None else set(codes) & visible_codes)
+    if system:  # the plan PDF, built by a task for the region it was asked for
+        codes, visible = sorted(codes or []), Asset.objects.all()
+    else:
+        visible_codes = set(access.municipalities_visible(principal).values_list("code", flat=True))
+        codes = sorted(visible_codes if codes is None else set(codes) & visible_codes)
+        visible = access.assets_visible(principal)
     if not codes:
         return []
-    visible_sql, visible_params = access.assets_visible(principal).values("id").query.sql_with_params()
+    visible_sql, visible_params = visible.values("id").query.sql_with_params()
     sql = RATES.format(visible=visible_sql)
     # Named and positional parameters cannot mix in one psycopg statement: the scope's go in by position.
     sql = sql.replace("%(on)s", "%s").replace("%(codes)s", "%s")
