@@ -79,5 +79,9 @@ class Measure(models.Model):
         return f"{self.asset.global_id} {self.kind.label} {self.started_on}"
 
     @property
+    def cost_display(self) -> str:
+        return "—" if self.cost_yen is None else f"{self.cost_yen:,}"
+
+    @property
     def is_completed(self) -> bool:
         return self.completed_on is not None
