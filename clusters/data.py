@@ -44,10 +44,14 @@ WHERE a.status <> 'removed' AND (a.owner_id = ANY({codes}) OR a.operator_id = AN
 ORDER BY a.id
 """
 
+# A pair of inspections that spans a completed measure which changes the condition (補修, 更新, 管更生, 応急措置 …)
+# is not wear: the repair would read as negative deterioration, so such pairs are left out. A measure completed
+# on the day of an inspection counts as after it (as the condition table reads it).
 PAIRS = """
 SELECT scheme, i, j, z FROM (
-    SELECT s.code AS scheme,
+    SELECT s.code AS scheme, x.asset_id,
            lag(g.rank) OVER w AS i, g.rank AS j,
+           lag(x.inspected_on) OVER w AS before_on, x.inspected_on AS after_on,
            (x.inspected_on - lag(x.inspected_on) OVER w) / 365.25 AS z
     FROM inspections_inspection x
     JOIN inspections_grade g ON g.id = x.grade_id
@@ -55,7 +59,11 @@ SELECT scheme, i, j, z FROM (
     JOIN assets_asset a ON a.id = x.asset_id
     WHERE a.owner_id = ANY({codes}) OR a.operator_id = ANY({codes})
     WINDOW w AS (PARTITION BY x.asset_id, s.code ORDER BY x.inspected_on, x.id)
-) t WHERE i IS NOT NULL
+) t WHERE i IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM inspections_measure m
+    JOIN inspections_measurekind k ON k.id = m.kind_id AND k.changes_condition
+    WHERE m.asset_id = t.asset_id AND m.completed_on >= t.before_on AND m.completed_on < t.after_on
+)
 """
 
 

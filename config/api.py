@@ -8,6 +8,7 @@ from assets.models import ApiToken
 from assets.services import VersionConflict
 from clusters.api import router as clusters_router
 from inspections.api import router as inspections_router
+from inspections.measure_api import router as measures_router
 from reports.api import router as reports_router
 
 
@@ -36,6 +37,7 @@ api = NinjaAPI(title="群マネ API", version="1", auth=[TokenAuth(), PersonAuth
 api.add_router("/", assets_router)
 api.add_router("/", ledger_router)
 api.add_router("/", inspections_router)
+api.add_router("/", measures_router)
 api.add_router("/", clusters_router)
 api.add_router("/", reports_router)
 

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView, TemplateView
 from assets import views as asset_views
 from clusters import views as cluster_views
 from config.api import api
+from inspections import measure_views
 from inspections import views as inspection_views
 from reports import views as report_views
 
@@ -25,6 +26,9 @@ urlpatterns += i18n_patterns(
     path("inspections/new/", inspection_views.pick_asset, name="inspection-pick"),
     path("inspections/new/<str:gid>/", inspection_views.new_inspection, name="inspection-new"),
     path("inspections/overdue/", inspection_views.overdue, name="overdue"),
+    path("assets/<str:gid>/measures/new/", measure_views.measure_form, name="measure-new"),
+    path("measures/<int:pk>/edit/", measure_views.measure_form, name="measure-edit"),
+    path("measures/rates/", measure_views.measure_rates, name="measure-rates"),
     path("ledger/import/", asset_views.ledger_import, name="ledger-import"),
     path("map/", asset_views.region_map, name="region-map"),
     path("assets/", asset_views.asset_list, name="asset-list"),

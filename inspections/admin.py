@@ -3,7 +3,7 @@ from django.utils.html import format_html_join
 
 from assets import access
 from assets.admin.scoped import ScopedReadAdmin
-from inspections.models import AssetCondition, Grade, GradingScheme, Inspection, InspectionPhoto
+from inspections.models import AssetCondition, Grade, GradingScheme, Inspection, InspectionPhoto, Measure, MeasureKind
 
 
 class ScopedInspectionAdmin(admin.ModelAdmin):
@@ -77,3 +77,24 @@ class GradingSchemeAdmin(ScopedReadAdmin):
 
     def get_queryset(self, request):
         return GradingScheme.objects.all()
+
+
+@admin.register(Measure)
+class MeasureAdmin(ScopedInspectionAdmin):
+    list_display = ("asset", "kind", "started_on", "completed_on", "cost_yen", "contractor")
+    list_filter = ("kind", "kind__effect")
+    search_fields = ("=asset__global_id", "=asset__external_id", "contractor")
+    date_hierarchy = "started_on"
+    raw_id_fields = ("asset", "cluster")
+    show_full_result_count = False
+    list_select_related = ("asset", "kind")
+
+
+@admin.register(MeasureKind)
+class MeasureKindAdmin(ScopedReadAdmin):
+    """The catalogue is data (fixtures/catalogue/measure_kinds.json); everyone on staff may read it."""
+
+    list_display = ("code", "label", "label_en", "effect", "changes_condition", "kinds", "order")
+
+    def get_queryset(self, request):
+        return MeasureKind.objects.all()

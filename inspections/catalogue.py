@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from inspections.models import Grade, GradingScheme, RecordType
+from inspections.models import Grade, GradingScheme, MeasureKind, RecordType
 
 CATALOGUE = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
 
@@ -20,6 +20,9 @@ def load_catalogue(directory: Path = CATALOGUE) -> int:
     n = 0
     for path in sorted(directory.glob("*.json")):
         spec = json.loads(path.read_text(encoding="utf-8"))
+        if "measure_kinds" in spec:
+            load_measure_kinds(spec["measure_kinds"])
+            continue
         scheme, _created = GradingScheme.objects.update_or_create(
             code=spec["code"], version=spec["version"],
             defaults={k: spec.get(k, default) for k, default in (
@@ -36,6 +39,19 @@ def load_catalogue(directory: Path = CATALOGUE) -> int:
         n += 1
     scheme_dict.cache_clear()
     return n
+
+
+def load_measure_kinds(specs: list[dict]) -> int:
+    for k in specs:
+        MeasureKind.objects.update_or_create(code=k["code"], defaults={
+            "label": k["label"], "label_en": k["label_en"], "effect": k["effect"],
+            "changes_condition": k.get("changes_condition", True), "kinds": k.get("kinds", []),
+            "aliases": k.get("aliases", []), "order": k.get("order", 0)})
+    return len(specs)
+
+
+def measure_kinds_for(asset_kind: str) -> list[MeasureKind]:
+    return [k for k in MeasureKind.objects.order_by("order", "code") if k.applies_to(asset_kind)]
 
 
 def schemes_for_kind(kind: str, record_type: str | None = None):

@@ -10,6 +10,16 @@ WITH latest AS (
     WHERE {inspection_filter}
     ORDER BY i.asset_id, i.inspected_on DESC, i.id DESC
 ),
+-- The latest completed measure that resolves a deadline (補修, 更新, 管更生, 布設替え …): when it comes on or after
+-- the latest inspection, the asset was treated and its measures are no longer due. Interim measures (通行規制,
+-- 応急措置) keep the deadline.
+treated AS (
+    SELECT DISTINCT ON (m.asset_id) m.asset_id, m.id, m.completed_on
+    FROM inspections_measure m
+    JOIN inspections_measurekind k ON k.id = m.kind_id AND k.effect = 'resolve'
+    WHERE m.completed_on IS NOT NULL AND {measure_filter}
+    ORDER BY m.asset_id, m.completed_on DESC, m.id DESC
+),
 default_scheme AS (
     SELECT DISTINCT ON (k.kind) k.kind, s.id
     FROM inspections_gradingscheme s, unnest(s.kinds) AS k(kind)
@@ -18,7 +28,7 @@ default_scheme AS (
 ),
 target AS (
     SELECT a.id AS asset_id, a.kind, a.built_fiscal_year AS built, l.id AS inspection_id, l.grade_id,
-           l.inspected_on, g.score, g.action_months, s.cycle_months, s.cycle_only_if,
+           l.inspected_on, g.score, g.action_months, t.id AS treated_by_id, s.cycle_months, s.cycle_only_if,
            coalesce(sp.is_corrosion_prone, false) AS corrosion_prone,
            coalesce(rd.road_class IN ('national', 'prefectural', 'municipal_1') OR rd.is_emergency_route, false)
                AS major_road
@@ -29,10 +39,12 @@ target AS (
     LEFT JOIN inspections_gradingscheme s ON s.id = coalesce(l.scheme_id, d.id)
     LEFT JOIN assets_sewerpipe sp ON sp.asset_id = a.id
     LEFT JOIN assets_roadsegment rd ON rd.asset_id = a.id
+    LEFT JOIN treated t ON t.asset_id = a.id AND t.completed_on >= l.inspected_on
     WHERE a.status <> 'removed' AND {asset_filter}
 )
 INSERT INTO inspections_assetcondition
-    (asset_id, inspection_id, grade_id, inspected_on, score, next_due_on, action_due_on, updated_at)
+    (asset_id, inspection_id, grade_id, inspected_on, score, next_due_on, action_due_on, treated_by_id,
+     updated_at)
 SELECT asset_id, inspection_id, grade_id, inspected_on, score,
     CASE
         WHEN cycle_months IS NULL THEN NULL
@@ -44,14 +56,15 @@ SELECT asset_id, inspection_id, grade_id, inspected_on, score,
         -- Never inspected: one cycle after it was built, and not before the 2014 start of the legal cycles.
         ELSE (make_date(greatest(coalesce(built, 2014), 2014), 7, 1) + make_interval(months => cycle_months))::date
     END,
-    CASE WHEN action_months IS NOT NULL
+    CASE WHEN action_months IS NOT NULL AND treated_by_id IS NULL
          THEN (inspected_on + make_interval(months => action_months))::date END,
+    treated_by_id,
     now()
 FROM target
 ON CONFLICT (asset_id) DO UPDATE SET
     inspection_id = EXCLUDED.inspection_id, grade_id = EXCLUDED.grade_id, inspected_on = EXCLUDED.inspected_on,
     score = EXCLUDED.score, next_due_on = EXCLUDED.next_due_on, action_due_on = EXCLUDED.action_due_on,
-    updated_at = EXCLUDED.updated_at
+    treated_by_id = EXCLUDED.treated_by_id, updated_at = EXCLUDED.updated_at
 """
 
 
@@ -60,15 +73,18 @@ def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int 
     params: dict = {}
     if asset_ids is not None:
         inspection_filter, asset_filter = "i.asset_id = ANY(%(ids)s)", "a.id = ANY(%(ids)s)"
+        measure_filter = "m.asset_id = ANY(%(ids)s)"
         params["ids"] = list(asset_ids)
     elif min_asset_id is not None:
         inspection_filter, asset_filter = "i.asset_id >= %(min)s", "a.id >= %(min)s"
+        measure_filter = "m.asset_id >= %(min)s"
         params["min"] = min_asset_id
     else:
-        inspection_filter = asset_filter = "true"
+        inspection_filter = asset_filter = measure_filter = "true"
     with connection.cursor() as cur:
         if asset_ids is not None:
             cur.execute("DELETE FROM inspections_assetcondition c USING assets_asset a "
                         "WHERE a.id = c.asset_id AND a.status = 'removed' AND a.id = ANY(%(ids)s)", params)
-        cur.execute(SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter), params)
+        cur.execute(SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter,
+                               measure_filter=measure_filter), params)
         return cur.rowcount

@@ -82,8 +82,11 @@ def asset_detail(request, gid: str):
         "photos")[:50]
     history = asset_selectors.asset_history(principal=request.user, asset=asset)[:30]
     condition = getattr(asset, "condition", None)
+    from inspections.measure_selectors import measure_list
+
+    measures = measure_list(principal=request.user, asset=asset.global_id)[:50]
     return render(request, "assets/detail.html", {
-        "asset": asset, "inspections": inspections, "history": history, "condition": condition,
+        "asset": asset, "inspections": inspections, "history": history, "condition": condition, "measures": measures,
         "can_write": access.can_write_asset(request.user, asset), "today": timezone.localdate(),
     })
 

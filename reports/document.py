@@ -9,7 +9,7 @@ from assets.models import Municipality
 from assets.reference.municipalities import CREDIT
 from clusters.models import Cluster
 from reports.models import Plan
-from reports.pdf.model import Area, ClusterPage, ClusterRow, Member, PlanDocument
+from reports.pdf.model import Area, ClusterPage, ClusterRow, MeasureRate, Member, PlanDocument
 from reports.pdf.render import ACTION_LABEL, KIND_LABEL, STRATEGY_LABEL, wareki_fy
 
 TOP_PAGES = 10
@@ -237,7 +237,15 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
         main=plan.result.get("main"), sewer_septic=sewer[:40], bridges=bridges[:40], septic_groups=groups,
         hazards=summary.get("hazards", {}), params=params, method=METHOD, credit=CREDIT, plan_id=plan.pk,
         urgent=urgent, urgent_summary=urgent_summary, legal=legal, shortfall=shortfall,
-        reduction=plan.result.get("reduction"))
+        reduction=plan.result.get("reduction"), measure_rates=_measure_rates(codes))
+
+
+def _measure_rates(codes: list[str]) -> list[MeasureRate]:
+    from inspections.measure_selectors import measure_rates
+
+    return [MeasureRate(KIND_LABEL.get(r.kind, r.kind) if r.kind else "計", r.judged, r.started, r.completed, r.interim_only)
+            for r in measure_rates(principal=None, system=True, codes=codes, total_label="計")
+            if r.municipality is None]
 
 
 __all__ = ["ACTION_LABEL", "build_document"]

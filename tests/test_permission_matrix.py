@@ -14,6 +14,7 @@ from assets.history import Actor
 from assets.models import ApiToken, Asset, Region, Via
 from clusters.models import EngineRun
 from clusters.services import run_create, run_execute
+from inspections.measure_services import measure_record
 from inspections.services import inspection_record, photos_add
 from tests.conftest import jpeg_bytes, make_asset
 
@@ -88,6 +89,17 @@ API = {
     ("POST", "/api/v1/inspections/{pk}/photos"): Case("asset_write", lambda c, s: {
         "pk": c.inspections[s].pk, "data": {"photos": [SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg")]}}),
     ("GET", "/api/v1/overdue"): Case("any", lambda c, s: {}, listing=True),
+    ("GET", "/api/v1/measures/kinds"): Case("any", lambda c, s: {}, listing=True),
+    ("GET", "/api/v1/measures/rates"): Case("region_read", lambda c, s: {"query": {"region": c.regions[s].slug}}),
+    ("POST", "/api/v1/measures"): Case("asset_write", lambda c, s: _json({
+        "asset": c.bridges[s].global_id, "kind": "repair", "started_on": "2024-05-01"})),
+    ("POST", "/api/v1/measures/import"): Case("asset_write", lambda c, s: {"data": {"file": SimpleUploadedFile(
+        "m.csv", f"団体コード,橋梁ID,措置区分,着手日\n{c.bridges[s].owner_id},{c.bridges[s].external_id},"
+                 f"補修,R6.7.1\n".encode("cp932"), "text/csv"), "dry_run": "true"}}),
+    ("GET", "/api/v1/measures"): Case("any", lambda c, s: {}, listing=True),
+    ("GET", "/api/v1/measures/{pk}"): Case("asset_read", lambda c, s: {"pk": c.measures[s].pk}),
+    ("PATCH", "/api/v1/measures/{pk}"): Case("asset_write", lambda c, s: {
+        "pk": c.measures[s].pk, **_json({"notes": "matrix"})}),
     ("POST", "/api/v1/runs"): Case("coordinate", lambda c, s: _json({"region": c.regions[s].slug})),
     ("GET", "/api/v1/runs"): Case("any", lambda c, s: {}, listing=True),
     ("GET", "/api/v1/runs/{pk}"): Case("region_read", lambda c, s: {"pk": c.runs[s].pk}),
@@ -114,6 +126,9 @@ PAGES = {
     "inspections/new/": Case("any", lambda c, s: {}, listing=True),
     "inspections/new/<str:gid>/": Case("asset_write", lambda c, s: {"gid": c.bridges[s].global_id}),
     "inspections/overdue/": Case("any", lambda c, s: {}, listing=True),
+    "assets/<str:gid>/measures/new/": Case("asset_write", lambda c, s: {"gid": c.bridges[s].global_id}),
+    "measures/<int:pk>/edit/": Case("asset_write", lambda c, s: {"pk": c.measures[s].pk}),
+    "measures/rates/": Case("any", lambda c, s: {}, listing=True),
     "ledger/import/": Case("any", lambda c, s: {}, listing=True),
     "map/": Case("any", lambda c, s: {}, listing=True),
     "assets/": Case("any", lambda c, s: {}, listing=True),
@@ -135,6 +150,7 @@ class Ctx:
     retirable: dict = field(default_factory=dict)
     bridges: dict = field(default_factory=dict)
     inspections: dict = field(default_factory=dict)
+    measures: dict = field(default_factory=dict)
     photos: dict = field(default_factory=dict)
     regions: dict = field(default_factory=dict)
     runs: dict = field(default_factory=dict)
@@ -160,6 +176,8 @@ def ctx(world, settings):
         c.bridges[side] = make_asset(muni, "bridge", external_id=f"{side}-br", lon=lon, lat=lat)
         c.inspections[side] = inspection_record(actor=Actor.system(Via.API), asset=c.bridges[side],
                                                 inspected_on="2023-05-01", grade="III")
+        c.measures[side] = measure_record(actor=Actor.system(Via.API), asset=c.bridges[side], kind="通行規制",
+                                          started_on="2023-05-02", notes=marker)
         c.photos[side] = photos_add(actor=Actor.system(Via.API), inspection=c.inspections[side],
                                     photos=[SimpleUploadedFile("p.jpg", jpeg_bytes(), "image/jpeg")])[0]
         c.regions[side] = region

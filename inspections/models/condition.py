@@ -19,6 +19,9 @@ class AssetCondition(models.Model):
     score = models.FloatField(_("normalized condition"), null=True, blank=True)
     next_due_on = models.DateField(_("next inspection due"), null=True, blank=True, db_index=True)
     action_due_on = models.DateField(_("measures due"), null=True, blank=True, db_index=True)
+    # The completed measure (補修, 更新 …) after the latest inspection that cleared the measures deadline.
+    treated_by = models.ForeignKey("inspections.Measure", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("treated by"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

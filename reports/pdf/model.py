@@ -54,6 +54,17 @@ class ClusterPage:
 
 
 @dataclass
+class MeasureRate:
+    """措置着手率 / 措置完了率 of one asset kind (道路メンテナンス年報 style), for the section on measures."""
+
+    kind: str  # kind label, or 計
+    judged: int
+    started: int
+    completed: int
+    interim_only: int
+
+
+@dataclass
 class PlanDocument:
     title: str
     scope: str  # the region, or the municipality within it
@@ -89,3 +100,4 @@ class PlanDocument:
     legal: dict = field(default_factory=dict)
     shortfall: list[dict] = field(default_factory=list)
     reduction: dict | None = None
+    measure_rates: list[MeasureRate] = field(default_factory=list)

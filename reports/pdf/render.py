@@ -427,6 +427,25 @@ def _appendix(doc: PlanDocument, st) -> list:
     return out
 
 
+def _measures(doc: PlanDocument, st) -> list:
+    """1.4: how far the assets judged to need measures have been treated, as MLIT's 年報 reports it."""
+    if not doc.measure_rates:
+        return []
+
+    def pct(n: int, d: int) -> str:
+        return f"{100 * n / d:.0f}%" if d else "—"
+
+    rows = [["施設種別", "要措置（件）", "着手（件）", "措置着手率", "完了（件）", "措置完了率", "応急措置等のみ"]]
+    rows += [[r.kind, _num(f"{r.judged:,}"), _num(f"{r.started:,}"), _num(pct(r.started, r.judged)),
+              _num(f"{r.completed:,}"), _num(pct(r.completed, r.judged)), _num(f"{r.interim_only:,}")]
+             for r in doc.measure_rates]
+    return [CondPageBreak(60 * mm), _p("1.4 措置の実施状況", st["h2"]),
+            _p("今期の点検で措置が必要と判定された施設（健全性Ⅲ・Ⅳ、緊急度Ⅰ・Ⅱ、診断区分Ⅲ、不適正）のうち、措置に着手・完了"
+               "した割合（道路メンテナンス年報の措置着手率・措置完了率に倣う）。通行規制・応急措置のみの施設は着手に数えない。",
+               st["body"]),
+            _table(rows, [34 * mm] + [(BODY_W - 34 * mm) / 6] * 6)]
+
+
 def render_pdf(doc: PlanDocument) -> bytes:
     register()
     st = _styles()
@@ -437,7 +456,8 @@ def render_pdf(doc: PlanDocument) -> bytes:
                           # Every page starts in the embedded face, never in an unembedded base-14 font.
                           initialFontName=GOTHIC, initialFontSize=9)
     tpl.addPageTemplates([PageTemplate("cover", [frame]), PageTemplate("body", [frame])])
-    story = (_cover(doc, st) + _urgent(doc, st) + _summary(doc, st) + _map(doc, st) + _ranking(doc, st) + _plan(doc, st)
+    story = (_cover(doc, st) + _urgent(doc, st) + _summary(doc, st) + _measures(doc, st) + _map(doc, st)
+             + _ranking(doc, st) + _plan(doc, st)
              + _scenarios(doc, st) + _cluster_pages(doc, st) + _consolidation(doc, st) + _appendix(doc, st))
     # Sections in reading order: 1 現況, 2 配置, 3 優先順位, 4 中長期計画, 5 シナリオ, 6 群別調書, 7 集約・再編.
     tpl.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, doc=doc, **k))

@@ -1,0 +1,112 @@
+"""Bulk import of measures (措置) from CSV (UTF-8, UTF-8 with BOM or CP932), as the inspection import does it:
+validate every row, report every bad one as `Record N (line L) field: message`, then store all rows or none.
+Dates may be 和暦 (R6.5.1, 令和6年5月1日)."""
+
+import csv
+import io
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from assets.history import Action as HAction
+from assets.history import Actor, record_change
+from assets.models import Asset, AssetStatus
+from inspections.condition import refresh_conditions
+from inspections.importing import MAX_ROWS, MAX_UPLOAD_BYTES, ImportReport, _key, _resolve_assets, check_size, decode
+from inspections.measure_services import _snapshot, apply_completion, validate_measure
+from inspections.models import Measure
+
+__all__ = ["COLUMNS", "MAX_UPLOAD_BYTES", "import_measures_csv"]
+
+COLUMNS = {
+    "asset": ["asset", "global_id", "共通id", "施設id(共通)", "共通施設id"],
+    "municipality": ["municipality", "団体コード", "管理者コード", "市町村コード"],
+    "external_id": ["external_id", "台帳番号", "管渠番号", "橋梁id", "施設番号", "施設id", "浄化槽番号"],
+    "kind": ["kind", "措置区分", "措置内容", "措置", "対策区分", "工種", "措置の種類"],
+    "started_on": ["started_on", "着手日", "着工日", "措置着手日", "着手年月日", "工事着手日"],
+    "completed_on": ["completed_on", "完了日", "竣工日", "措置完了日", "完了年月日", "しゅん工日"],
+    "cost_yen": ["cost_yen", "費用", "費用(円)", "工事費", "工事費(円)", "事業費", "事業費(円)", "措置費用(円)"],
+    "contractor": ["contractor", "施工者", "施工業者", "受注者", "請負者"],
+    "notes": ["notes", "備考"],
+}
+LOOKUP = {_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
+
+
+def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
+    for i, row in enumerate(rows[:10]):
+        mapping = {j: LOOKUP[_key(c)] for j, c in enumerate(row) if _key(c) in LOOKUP}
+        names = set(mapping.values())
+        if {"kind", "started_on"} <= names and ({"asset", "external_id"} & names):
+            twice = {n: [j for j, m in mapping.items() if m == n] for n in names}
+            twice = {n: cols for n, cols in twice.items() if len(cols) > 1}
+            if twice:
+                raise ValidationError({"file": [
+                    _("Columns %(cols)s all give %(field)s; keep one of them")
+                    % {"cols": ", ".join(f"{j + 1} ({' '.join(row[j].split())!r})" for j in cols), "field": n}
+                    for n, cols in twice.items()]})
+            return i, mapping
+    raise ValidationError({"file": _("No header row found; it needs 措置区分, 着手日 and an asset column (共通ID, or "
+                                     "団体コード with 台帳番号)")})
+
+
+def import_measures_csv(*, actor: Actor, data: bytes, dry_run: bool = False,
+                        default_municipality: str | None = None) -> ImportReport:
+    check_size(len(data))
+    text, encoding = decode(data)
+    rows = list(csv.reader(io.StringIO(text)))
+    header_at, mapping = _header(rows)
+    records = []
+    report = ImportReport(dry_run=dry_run, encoding=encoding)
+    for line_no, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        if not any(c.strip() for c in row):
+            continue
+        records.append((line_no, {name: row[j].strip() for j, name in mapping.items() if j < len(row)}))
+        if len(records) > MAX_ROWS:
+            raise ValidationError({"file": _("At most %d rows per file") % MAX_ROWS})
+    report.rows = len(records)
+    nul = set()
+    for n, (line_no, rec) in enumerate(records, start=1):
+        for name, value in rec.items():
+            if "\x00" in value:
+                nul.add(line_no)
+                report.add_error(f"Record {n} (line {line_no}) {name}: " + _("contains a NUL character (\\x00)"))
+    assets = _resolve_assets(actor, records, default_municipality, report, skip=nul)
+    cache: dict = {}
+    valid = []
+    for n, (line_no, rec) in enumerate(records, start=1):
+        asset = assets.get(line_no)
+        if asset is None:
+            continue
+        if asset.status == AssetStatus.REMOVED:
+            report.add_error(f"Record {n} (line {line_no}) asset: "
+                             + _("%(gid)s is retired; no measure can be recorded for it") % {"gid": asset.global_id})
+            continue
+        try:
+            clean = validate_measure(asset=asset, kind=rec.get("kind"), started_on=rec.get("started_on"),
+                                     completed_on=rec.get("completed_on"), cost_yen=rec.get("cost_yen"),
+                                     contractor=rec.get("contractor", ""), notes=rec.get("notes", ""), cache=cache)
+        except ValidationError as exc:
+            for fld, msgs in exc.message_dict.items():
+                for m in msgs:
+                    report.add_error(f"Record {n} (line {line_no}) {fld}: {m}")
+            continue
+        valid.append((asset, clean))
+    if report.errors or dry_run:
+        report.created = 0 if report.errors else len(valid)
+        return report
+    with transaction.atomic():
+        # Locked in id order, as a single measure locks its asset; a row retired meanwhile is refused.
+        ids = sorted({a.pk for a, _c in valid})
+        locked = {a.pk: a for a in Asset.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        retired = {a.global_id for a in locked.values() if a.status == AssetStatus.REMOVED}
+        if retired:
+            raise ValidationError({"asset": _("retired meanwhile: %s") % ", ".join(sorted(retired))})
+        created = Measure.objects.bulk_create([Measure(asset=locked[a.pk], created_by=actor.user, **clean)
+                                               for a, clean in valid])
+        for m in created:
+            record_change(actor=actor, obj=m, action=HAction.CREATE, after=_snapshot(m), message=_("bulk import"))
+        apply_completion(actor, created)
+        refresh_conditions(ids)
+    report.created = len(created)
+    return report
