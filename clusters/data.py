@@ -23,7 +23,8 @@ WITH carried AS (
     WHERE ba.status <> 'removed' AND (ba.owner_id = ANY({codes}) OR ba.operator_id = ANY({codes}))
 )
 SELECT a.id, a.kind, a.owner_id AS owner, a.built_fiscal_year AS built, a.serves_important_facility AS important,
-       g.rank AS state, c.inspected_on, c.action_due_on,
+       -- A completed repair after the latest inspection brings the asset back to its scheme's best state.
+       CASE WHEN c.treated_by_id IS NOT NULL THEN 0 ELSE g.rank END AS state, c.inspected_on, c.action_due_on,
        coalesce(rd.traffic_volume, cr.traffic_volume) AS traffic,
        coalesce(rd.is_emergency_route, cr.is_emergency_route) AS emergency, cr.road_id AS carried_road_id,
        coalesce(rd.length_m, br.length_m, sp.length_m) AS length_m, coalesce(rd.width_m, br.width_m) AS width_m,

@@ -36,3 +36,18 @@ def test_interim_and_unfinished_measures_do_not_break_a_pair(world):
     assert _pairs() == [(1, 2)]
     measure_record(actor=SYS, asset=b, kind="repair", started_on="2019-01-01", completed_on="2019-04-30")
     assert _pairs() == []
+
+
+def test_the_engine_reads_a_repaired_asset_in_its_best_state(world):
+    # 点検要領: a repair brings the member back; the inspection's grade stays the legal record, but the engine
+    # must not keep scheduling a repaired Ⅲ bridge as if it were still Ⅲ.
+    import datetime
+
+    from clusters.data import load_assets
+
+    b = make_asset(world.yashio, "bridge", external_id="B-3", built=1970)
+    inspection_record(actor=SYS, asset=b, inspected_on="2023-05-01", grade="III")
+    state = lambda: int(load_assets(["112348"], datetime.date(2026, 12, 1)).set_index("id").loc[b.pk, "state"])  # noqa: E731
+    assert state() == 2
+    measure_record(actor=SYS, asset=b, kind="repair", started_on="2024-01-01", completed_on="2024-06-01")
+    assert state() == 0
