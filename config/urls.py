@@ -25,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("inspections/new/", inspection_views.pick_asset, name="inspection-pick"),
     path("inspections/new/<str:gid>/", inspection_views.new_inspection, name="inspection-new"),
     path("inspections/overdue/", inspection_views.overdue, name="overdue"),
+    path("inspections/overdue/download/", inspection_views.overdue_download, name="overdue-download"),
     path("ledger/import/", asset_views.ledger_import, name="ledger-import"),
     path("map/", asset_views.region_map, name="region-map"),
     path("assets/", asset_views.asset_list, name="asset-list"),
