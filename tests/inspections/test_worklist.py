@@ -238,3 +238,14 @@ def test_query_count_does_not_grow_with_rows(world, django_assert_max_num_querie
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert [c.get(u).status_code for u in urls] == [200, 200, 200]
     assert client(world.alice).get("/api/v1/overdue").json()["count"] == 42
+
+
+def test_downloads_never_hold_another_regions_assets(world):
+    ours = make_asset(world.yashio, "bridge", external_id="B-O", built=1970)
+    far = make_asset(world.wajima, "bridge", external_id="B-F", built=1970, actor=Actor(world.charlie, Via.UI),
+                     lon=136.899, lat=37.391)
+    refresh_conditions()
+    for user, own, foreign in ((world.carol, ours, far), (world.charlie, far, ours), (world.alice, ours, far)):
+        for url in ("/inspections/overdue/download/", "/api/v1/overdue/export"):
+            text = client(user).get(url, {"format": "csv", "municipality": "all"}).content.decode("cp932")
+            assert own.global_id in text and foreign.global_id not in text
