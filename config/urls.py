@@ -29,6 +29,7 @@ urlpatterns += i18n_patterns(
     path("assets/<str:gid>/measures/new/", measure_views.measure_form, name="measure-new"),
     path("measures/<int:pk>/edit/", measure_views.measure_form, name="measure-edit"),
     path("measures/rates/", measure_views.measure_rates, name="measure-rates"),
+    path("inspections/overdue/download/", inspection_views.overdue_download, name="overdue-download"),
     path("ledger/import/", asset_views.ledger_import, name="ledger-import"),
     path("map/", asset_views.region_map, name="region-map"),
     path("assets/", asset_views.asset_list, name="asset-list"),

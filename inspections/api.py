@@ -1,9 +1,12 @@
-"""Inspections API: create, list, retrieve, filter, photos, bulk CSV import, overdue list."""
+"""Inspections API: create, list, retrieve, filter, photos, bulk CSV import, the work list (overdue)."""
 
 import datetime
+from typing import Literal
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
+from django.utils.http import content_disposition_header
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from assets import access
@@ -89,17 +92,22 @@ class InspectionDetail(InspectionOut):
         return list(obj.photos.all())
 
 
-class ConditionOut(Schema):
-    asset: str = Field(..., alias="asset.global_id")
-    name: str = Field(..., alias="asset.name")
-    kind: str = Field(..., alias="asset.kind")
-    owner: str = Field(..., alias="asset.owner_id")
-    grade: str | None = Field(None, alias="grade.code")
-    grade_label: str | None = Field(None, alias="grade.label")
+class WorkItemOut(Schema):
+    asset: str = Field(..., alias="global_id")
+    name: str
+    kind: str
+    kind_label: str
+    owner: str
+    owner_name: str
+    work: str = Field(..., description="inspection (点検) or measure (措置)")
+    due_on: datetime.date
+    days_overdue: int = Field(..., description="days past due_on; negative = days left")
+    never_inspected: bool = Field(..., description="未点検: no inspection on record")
+    grade: str | None = Field(None, alias="grade_code")
+    grade_label: str
     inspected_on: datetime.date | None
-    next_due_on: datetime.date | None
-    action_due_on: datetime.date | None
-    score: float | None
+    legal_basis: str = Field(..., alias="legal_basis_ja")
+    legal_basis_en: str
 
 
 class ImportOut(Schema):
@@ -167,7 +175,48 @@ def add_photos(request, pk: int, photos: list[UploadedFile] = File(...)):
                                            photos=photos))
 
 
-@router.get("/overdue", response=list[ConditionOut])
+_WITHIN = Query(0, ge=0, le=selectors.MAX_WITHIN_DAYS,
+                description=f"0 = overdue only; N = also what falls due in the next N days (≤ {selectors.MAX_WITHIN_DAYS})")
+_MUNI = Query(None, max_length=16, description="a municipality code, or 'all'; default: your own municipality "
+                                                "(an engineer's), else everything you may see")
+
+
+@router.get("/overdue", response=list[WorkItemOut])
 @paginate(Paged)
-def overdue(request, municipality: str | None = None, kind: str | None = None):
-    return selectors.overdue_list(principal=_principal(request), municipality=municipality, kind=kind)
+def overdue(request, municipality: str | None = _MUNI, kind: str | None = Query(None, max_length=16),
+            work: Literal["inspection", "measure"] | None = None, within: int = _WITHIN,
+            sort: Literal["due", "-due", "name", "municipality", "kind"] = "due"):
+    """The work list: legal inspections and measures due on live assets, with days overdue and legal basis."""
+    return _LazyItems(selectors.work_list(principal=_principal(request), municipality=municipality, kind=kind,
+                                          work=work, within=within, sort=sort))
+
+
+@router.get("/overdue/export")
+def overdue_export(request, format: Literal["xlsx", "csv"] = "xlsx", municipality: str | None = _MUNI,
+                   kind: str | None = Query(None, max_length=16), work: Literal["inspection", "measure"] | None = None,
+                   within: int = _WITHIN, sort: Literal["due", "-due", "name", "municipality", "kind"] = "due"):
+    """The whole work list as xlsx or CP932 CSV with Japanese headers."""
+    from inspections.exports import work_list_file
+
+    body, content_type, filename = work_list_file(
+        principal=_principal(request), fmt=format, municipality=municipality, kind=kind, work=work, within=within,
+        sort=sort)
+    resp = HttpResponse(body, content_type=content_type)
+    resp["Content-Disposition"] = content_disposition_header(True, filename)
+    return resp
+
+
+class _LazyItems:
+    """Lets the paginator count and slice the work list in SQL, then makes only the page's rows readable."""
+
+    def __init__(self, qs):
+        self.qs = qs
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        return selectors.work_items(self.qs[key])

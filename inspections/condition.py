@@ -29,6 +29,7 @@ default_scheme AS (
 target AS (
     SELECT a.id AS asset_id, a.kind, a.built_fiscal_year AS built, l.id AS inspection_id, l.grade_id,
            l.inspected_on, g.score, g.action_months, t.id AS treated_by_id, s.cycle_months, s.cycle_only_if,
+           s.params -> 'legal' -> 'first_due' AS first_due,
            coalesce(sp.is_corrosion_prone, false) AS corrosion_prone,
            coalesce(rd.road_class IN ('national', 'prefectural', 'municipal_1') OR rd.is_emergency_route, false)
                AS major_road
@@ -51,10 +52,15 @@ SELECT asset_id, inspection_id, grade_id, inspected_on, score,
         WHEN cycle_only_if = 'is_corrosion_prone' AND NOT corrosion_prone THEN NULL
         WHEN cycle_only_if = 'is_major_road' AND NOT major_road THEN NULL
         WHEN inspected_on IS NOT NULL THEN (inspected_on + make_interval(months => cycle_months))::date
-        -- 浄化槽法 7条: the first inspection falls due 3–8 months after use begins.
-        WHEN kind = 'septic_tank' THEN (make_date(coalesce(built, 2014), 4, 1) + interval '8 months')::date
-        -- Never inspected: one cycle after it was built, and not before the 2014 start of the legal cycles.
-        ELSE (make_date(greatest(coalesce(built, 2014), 2014), 7, 1) + make_interval(months => cycle_months))::date
+        -- Never inspected: due the later of (a) opening (1 April of the built fiscal year) plus the scheme's
+        -- first-inspection months (浄化槽法 7条: 8; else one cycle) and (b) one cycle after the legal cycle
+        -- began (catalogue params.legal.first_due.from: bridges 2014-07-01). (b) keeps an old asset from being
+        -- "due" decades before the law asked for it; a prefecture's variant is a new scheme version.
+        ELSE greatest(
+            make_date(coalesce(built, 1), 4, 1) + make_interval(
+                months => coalesce((first_due ->> 'after_opening_months')::int, cycle_months)),
+            coalesce((first_due ->> 'from')::date, date '2014-07-01') + make_interval(months => cycle_months)
+        )::date
     END,
     CASE WHEN action_months IS NOT NULL AND treated_by_id IS NULL
          THEN (inspected_on + make_interval(months => action_months))::date END,

@@ -4,11 +4,13 @@ import datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assets import access
 from inspections.models import AssetCondition, Inspection, InspectionPhoto
 
-__all__ = ["inspection_get", "inspection_list", "overdue_list", "photo_get"]
+__all__ = ["inspection_get", "inspection_list", "photo_get", "work_items", "work_list",
+           "work_list_default_municipality"]
 
 
 def inspection_list(*, principal, asset: str | None = None, municipality: str | None = None,
@@ -42,17 +44,122 @@ def photo_get(*, principal, pk: int) -> InspectionPhoto:
     return InspectionPhoto.objects.filter(inspection__asset__in=access.assets_visible(principal)).get(pk=pk)
 
 
-def overdue_list(*, principal, municipality: str | None = None, kind: str | None = None,
-                 on: datetime.date | None = None) -> QuerySet:
-    """Assets whose legal inspection or whose measures are past due, most overdue first."""
-    from django.db.models import Q
-    from django.db.models.functions import Least
+WORK_INSPECTION, WORK_MEASURE = "inspection", "measure"
+WORK_TYPES = (WORK_INSPECTION, WORK_MEASURE)
+MAX_WITHIN_DAYS = 3650
+# Sort keys offered to people and the API; each ends in a unique key so pages never overlap.
+SORTS = {
+    "due": ("due_on", "asset_id", "work"),
+    "-due": ("-due_on", "asset_id", "work"),
+    "name": ("name", "due_on", "asset_id", "work"),
+    "municipality": ("owner_name", "due_on", "asset_id", "work"),
+    "kind": ("kind", "due_on", "asset_id", "work"),
+}
+ALL = "all"
+_FIELDS = ("asset_id", "global_id", "name", "kind", "owner", "owner_name", "grade_code", "grade_label",
+           "grade_label_en", "grade_scheme_id", "inspected_on", "work", "due_on")
+
+
+def work_list_default_municipality(principal) -> str | None:
+    """An engineer's list opens on their own municipality; a coordinator's (or anyone's with several or no
+    home municipality) on everything they may see, with the municipality filter to narrow it."""
+    scope = access.scope_for(principal)
+    if scope.is_admin or scope.coordinates or len(scope.write) != 1:
+        return None
+    return next(iter(scope.write))
+
+
+def work_list(*, principal, municipality: str | None = None, kind: str | None = None, work: str | None = None,
+              within: int = 0, sort: str = "due", on: datetime.date | None = None) -> QuerySet:
+    """Work that is due on live assets the principal may see: one row per legal inspection due (next_due_on)
+    and per measure due (action_due_on), as dicts (see _FIELDS). `within=0` lists only what is overdue;
+    `within=N` also what falls due in the next N days. `municipality=None` means the principal's default
+    (work_list_default_municipality), "all" means every visible one. Bad filters raise ValidationError naming
+    the parameter and its allowed values."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import CharField, F, Value
+
+    from assets.models import Asset, AssetStatus
+
+    kinds = [k for k, _label in Asset._meta.get_field("kind").flatchoices]
+    errors = {}
+    if kind and kind not in kinds:
+        errors["kind"] = _("%(value)r is not an asset kind; allowed: %(allowed)s") % {
+            "value": kind, "allowed": ", ".join(kinds)}
+    if work and work not in WORK_TYPES:
+        errors["work"] = _("%(value)r is not a type of work; allowed: %(allowed)s") % {
+            "value": work, "allowed": ", ".join(WORK_TYPES)}
+    if sort not in SORTS:
+        errors["sort"] = _("%(value)r is not a sort order; allowed: %(allowed)s") % {
+            "value": sort, "allowed": ", ".join(SORTS)}
+    if not isinstance(within, int) or not 0 <= within <= MAX_WITHIN_DAYS:
+        errors["within"] = _("days ahead must be a whole number from 0 (overdue only) to %(max)d") % {
+            "max": MAX_WITHIN_DAYS}
+    if errors:
+        raise ValidationError(errors)
 
     day = on or timezone.localdate()
-    qs = AssetCondition.objects.filter(asset__in=access.assets_visible(principal)).filter(
-        Q(next_due_on__lt=day) | Q(action_due_on__lt=day)).select_related("asset", "asset__owner", "grade")
-    if municipality:
-        qs = qs.filter(asset__owner_id=municipality)
+    if municipality is None:
+        municipality = work_list_default_municipality(principal)
+    # Live assets only: a retired (removed) asset keeps its condition row until the next rebuild, and a
+    # planned one is not yet built; neither is anyone's work.
+    base = AssetCondition.objects.filter(
+        asset__in=access.assets_visible(principal),
+        asset__status__in=[AssetStatus.IN_SERVICE, AssetStatus.OUT_OF_SERVICE])
+    if municipality and municipality != ALL:
+        base = base.filter(asset__owner_id=municipality)
     if kind:
-        qs = qs.filter(asset__kind=kind)
-    return qs.annotate(first_due=Least("next_due_on", "action_due_on")).order_by("first_due", "asset_id")
+        base = base.filter(asset__kind=kind)
+    base = base.annotate(
+        global_id=F("asset__global_id"), name=F("asset__name"), kind=F("asset__kind"), owner=F("asset__owner_id"),
+        owner_name=F("asset__owner__name"), grade_code=F("grade__code"), grade_label=F("grade__label"),
+        grade_label_en=F("grade__label_en"), grade_scheme_id=F("grade__scheme_id"))
+    horizon = {"lt": day} if within == 0 else {"lte": day + datetime.timedelta(days=within)}
+
+    def part(work_type: str, column: str) -> QuerySet:
+        return base.filter(**{f"{column}__{op}": d for op, d in horizon.items()}).annotate(
+            work=Value(work_type, output_field=CharField()), due_on=F(column)).values(*_FIELDS)
+
+    parts = [part(WORK_INSPECTION, "next_due_on"), part(WORK_MEASURE, "action_due_on")]
+    if work:
+        parts = [parts[WORK_TYPES.index(work)]]
+    qs = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return qs.order_by(*SORTS[sort])
+
+
+def work_items(rows, *, on: datetime.date | None = None) -> list[dict]:
+    """Rows of work_list made readable: days overdue (negative = days left), the legal basis in the active
+    language (from the catalogue's params.legal, beside the scheme and grade), the kind's label, and whether
+    the asset was never inspected (未点検). One query for the catalogue, whatever the number of rows."""
+    from django.utils import translation
+
+    from assets.models import Asset
+    from inspections.models import GradingScheme, RecordType
+
+    day = on or timezone.localdate()
+    rows = list(rows)
+    schemes = {s.pk: s for s in GradingScheme.objects.only("id", "kinds", "params", "is_current", "record_type")}
+    default = {}
+    for s in sorted(schemes.values(), key=lambda s: s.pk):
+        if s.is_current and s.record_type == RecordType.INSPECTION:
+            for k in s.kinds:
+                default.setdefault(k, s)
+    english = (translation.get_language() or "ja").startswith("en")
+    kinds = dict(Asset._meta.get_field("kind").flatchoices)
+    out = []
+    for r in rows:
+        scheme = schemes.get(r["grade_scheme_id"]) or default.get(r["kind"])
+        legal = (scheme.params or {}).get("legal", {}) if scheme else {}
+        never = r["inspected_on"] is None
+        if r["work"] == WORK_MEASURE:
+            basis = legal.get("measures", {}).get(r["grade_code"] or "")
+        else:
+            basis = (never and legal.get("first_inspection")) or legal.get("inspection")
+        basis = basis or ["", ""]
+        days = (day - r["due_on"]).days
+        out.append({**r, "kind_label": str(kinds.get(r["kind"], r["kind"])), "days_overdue": days, "days_left": -days,
+                    "is_overdue": days > 0, "never_inspected": never,
+                    "legal_basis": basis[1] if english else basis[0], "legal_basis_ja": basis[0],
+                    "legal_basis_en": basis[1], "grade_label_ja": r["grade_label"] or "",
+                    "grade_label": (r["grade_label_en"] if english else r["grade_label"]) or ""})
+    return out

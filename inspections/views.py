@@ -1,12 +1,15 @@
 """The engineer's screens: pick an asset (search or map), log an inspection, see overdue work."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from assets import access
@@ -91,17 +94,59 @@ def asset_detail(request, gid: str):
     })
 
 
+def _work_filters(request) -> dict:
+    """The work list's filters from the query string; a missing municipality means the person's default."""
+    raw = request.GET.get("within", "0") or "0"
+    try:
+        within = int(raw)
+    except ValueError:
+        raise ValidationError({"within": _("days ahead must be a whole number from 0 (overdue only) to %(max)d")
+                               % {"max": selectors.MAX_WITHIN_DAYS}}) from None
+    return {"municipality": request.GET.get("municipality") or None, "kind": request.GET.get("kind") or None,
+            "work": request.GET.get("work") or None, "within": within, "sort": request.GET.get("sort") or "due"}
+
+
 @login_required
 def overdue(request):
-    municipality = request.GET.get("municipality") or None
-    kind = request.GET.get("kind") or None
-    qs = selectors.overdue_list(principal=request.user, municipality=municipality, kind=kind)
+    """The work list: inspections and measures due, most overdue first, on the person's own municipality."""
+    errors: dict = {}
+    try:
+        filters = _work_filters(request)
+        qs = selectors.work_list(principal=request.user, **filters)
+    except ValidationError as exc:
+        errors = exc.message_dict
+        filters = {"municipality": None, "kind": None, "work": None, "within": 0, "sort": "due"}
+        qs = selectors.work_list(principal=request.user)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.work_items(page.object_list)
+    municipality = filters["municipality"] or selectors.work_list_default_municipality(request.user) or "all"
+    query = {k: v for k, v in {**filters, "municipality": municipality}.items() if v not in (None, "")}
     return render(request, "inspections/overdue.html", {
-        "page": page, "municipalities": asset_selectors.municipality_choices(principal=request.user),
-        "municipality": municipality, "kind": kind, "today": timezone.localdate(),
+        "page": page, "errors": errors, "municipalities": asset_selectors.municipality_choices(principal=request.user),
+        "f": {**filters, "municipality": municipality}, "query": urlencode(query),
         "kinds": [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices],
-    })
+        "works": [(selectors.WORK_INSPECTION, _("inspection (点検)")), (selectors.WORK_MEASURE, _("measures (措置)"))],
+        "windows": [(0, _("overdue only")), (30, _("due within 30 days")), (90, _("due within 90 days")),
+                    (365, _("due within a year"))],
+        "sorts": [("due", _("most overdue first")), ("-due", _("latest due first")), ("name", _("name")),
+                  ("municipality", _("municipality")), ("kind", _("kind"))],
+    }, status=400 if errors else 200)
+
+
+@login_required
+def overdue_download(request):
+    """The same list, every page, as xlsx or CP932 CSV (format=xlsx|csv)."""
+    from inspections.exports import work_list_file
+
+    try:
+        body, content_type, filename = work_list_file(
+            principal=request.user, fmt=request.GET.get("format", "xlsx"), **_work_filters(request))
+    except ValidationError as exc:
+        return HttpResponse("\n".join(f"{k}: {m}" for k, ms in exc.message_dict.items() for m in ms),
+                            status=400, content_type="text/plain; charset=utf-8")
+    resp = HttpResponse(body, content_type=content_type)
+    resp["Content-Disposition"] = content_disposition_header(True, filename)
+    return resp
 
 
 def photo_file(request, pk: int, thumbnail: bool = False):
