@@ -15,6 +15,7 @@ setup:
 
 demo-data: setup
 	@$(MANAGE) generate_region --region nakagawa --assets $(DEMO_ASSETS) --seed $(DEMO_SEED)
+	@$(MANAGE) refresh_conditions
 	@$(MANAGE) ensure_demo_users
 	@$(MANAGE) rank --region nakagawa --top 5
 	@$(MANAGE) plan_pdf --region nakagawa --out out/plan-nakagawa.pdf

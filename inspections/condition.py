@@ -88,9 +88,9 @@ def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int 
     else:
         inspection_filter = asset_filter = measure_filter = "true"
     with connection.cursor() as cur:
-        if asset_ids is not None:
-            cur.execute("DELETE FROM inspections_assetcondition c USING assets_asset a "
-                        "WHERE a.id = c.asset_id AND a.status = 'removed' AND a.id = ANY(%(ids)s)", params)
+        # A retired asset has no condition: nothing falls due for it.
+        cur.execute("DELETE FROM inspections_assetcondition c USING assets_asset a "
+                    f"WHERE a.id = c.asset_id AND a.status = 'removed' AND {asset_filter}", params)
         cur.execute(SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter,
                                measure_filter=measure_filter), params)
         return cur.rowcount
