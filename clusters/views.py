@@ -4,11 +4,17 @@ compared, and the plans made from a run. Reads through the selectors; runs and p
 import json
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assets import access
+from assets.history import Actor
+from assets.models import Asset, Via
 from clusters import selectors
 from clusters.engine.scoring import COMPONENTS
 from clusters.models import ACTIONS, EngineRun
@@ -57,20 +63,65 @@ def run_detail(request, pk: int):
         "members": run.region.members.exclude(kind="prefecture").order_by("code"), "filters": request.GET})
 
 
+LOT_MEASURE_FIELDS = ("kind", "started_on", "completed_on", "cost_yen", "contractor", "notes")
+
+
+def _lot_measure_form(user, cluster) -> dict | None:
+    """The whole-lot measure form, offered only to someone who may write every member, with the measure kinds
+    that apply to every kind of asset in the lot."""
+    from inspections.models import MeasureKind
+
+    lot = Asset.objects.filter(scores__cluster=cluster)
+    total = lot.count()
+    if not total or access.assets_writable(user, lot).count() != total:
+        return None
+    asset_kinds = set(lot.values_list("kind", flat=True))
+    kinds = [k for k in MeasureKind.objects.order_by("order", "code") if all(k.applies_to(a) for a in asset_kinds)]
+    return {"kinds": kinds, "size": total}
+
+
 @login_required
 def cluster_detail(request, pk: int, rank: int):
+    from inspections import measure_services
+    from inspections.models import Measure
+
     run = _run(request, pk)
     cluster = get_object_or_404(selectors.cluster_list(run=run), rank=rank)
+    form = _lot_measure_form(request.user, cluster)
+    errors: dict = {}
+    post: dict = {}
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied(_("Recording a measure for a whole lot needs the right to write every member"))
+        post = {f: request.POST.get(f, "").strip() for f in LOT_MEASURE_FIELDS}
+        try:
+            measure_services.measure_record_for_lot(
+                actor=Actor(request.user, Via.UI), cluster=cluster, kind=post["kind"], started_on=post["started_on"],
+                completed_on=post["completed_on"] or None, cost_yen=post["cost_yen"] or None,
+                contractor=post["contractor"], notes=post["notes"])
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        except PermissionDenied as exc:
+            errors = {"__all__": [str(exc)]}
+        else:
+            return redirect("cluster-detail", pk=run.pk, rank=cluster.rank)
+        form = _lot_measure_form(request.user, cluster)
     members = list(cluster.members.select_related("asset", "asset__owner").order_by("-risk_removed")[:300])
     names = dict(run.region.members.values_list("code", "name"))
     shares = sorted(((names.get(k, k), v) for k, v in cluster.cost_shares.items()), key=lambda x: -x[1])
     total = sum(v for _n, v in shares) or 1.0
+    # What has been recorded for the lot, grouped as it was entered (one row per whole-lot entry).
+    recorded = (Measure.objects.filter(cluster=cluster, asset__in=access.assets_visible(request.user))
+                .values("kind__label", "started_on", "completed_on", "contractor")
+                .annotate(n=Count("id"), cost=Sum("cost_yen")).order_by("-started_on", "kind__label"))
     return render(request, "clusters/cluster.html", {
         "run": run, "cluster": cluster, "members": members, "actions": ACTIONS, "explained": _explained(cluster),
         "shares": [(n, v, 100 * v / total) for n, v in shares], "components": COMPONENTS,
         # Parsed here so the page hands it to lotmap.js through json_script, never as markup.
         "outline_data": json.loads(cluster.geom.geojson) if cluster.geom else None,
-        "points": [{"gid": m.asset.global_id, "kind": m.asset.kind, "geom": m.asset.geom.geojson} for m in members]})
+        "points": [{"gid": m.asset.global_id, "kind": m.asset.kind, "geom": m.asset.geom.geojson} for m in members],
+        "lot_form": form, "errors": errors, "post": post, "recorded": list(recorded),
+        "today": timezone.localdate().isoformat()}, status=422 if errors else 200)
 
 
 @login_required

@@ -6,8 +6,9 @@ import datetime
 import re
 import unicodedata
 from collections.abc import Mapping
+from fractions import Fraction
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,8 @@ from inspections.condition import refresh_conditions
 from inspections.models import Effect, Measure, MeasureKind
 from inspections.services import parse_date
 
-__all__ = ["EDITABLE", "MAX_COST_YEN", "measure_record", "measure_update", "resolve_kind", "validate_measure"]
+__all__ = ["EDITABLE", "MAX_COST_YEN", "measure_record", "measure_record_for_lot", "measure_update", "resolve_kind",
+           "split_cost", "validate_measure"]
 
 # 1兆円: far above any one municipal works contract, and well inside a bigint.
 MAX_COST_YEN = 10**12
@@ -202,3 +204,76 @@ def measure_update(*, actor: Actor, measure: Measure, data: Mapping, expected_ve
     apply_completion(actor, [m])
     refresh_conditions([locked.pk])
     return m
+
+
+def _names(gids: list[str], limit: int = 20) -> str:
+    shown = "、".join(gids[:limit])
+    return shown if len(gids) <= limit else shown + _(" and %(n)s more") % {"n": len(gids) - limit}
+
+
+def split_cost(total: int | None, weights: list[float]) -> list[int | None]:
+    """A lot's cost in whole yen, split by each member's share of the lot's works cost (equal shares when the
+    engine costed nothing); parts are rounded down and the remainder goes to the largest, so they add up."""
+    if total is None:
+        return [None] * len(weights)
+    if not weights:
+        return []
+    exact = [Fraction(max(w, 0.0)) for w in weights]
+    if sum(exact) == 0:
+        exact = [Fraction(1)] * len(weights)
+    whole = sum(exact)
+    parts = [int(total * w // whole) for w in exact]
+    largest = max(range(len(exact)), key=lambda i: (exact[i], -i))
+    parts[largest] += total - sum(parts)
+    return parts
+
+
+def measure_record_for_lot(*, actor: Actor, cluster, kind, started_on, completed_on=None, cost_yen=None,
+                           contractor: str = "", notes: str = "") -> list[Measure]:
+    """One measure for every member of an engine lot, linked to the lot, all or nothing. The actor must write
+    every member (a cross-municipal lot needs an administrator, or someone who writes for every owner), and the
+    lot's cost is split over the members by their share of the lot's works cost."""
+    scores = list(cluster.members.order_by("asset_id").values_list("asset_id", "cost"))
+    if not scores:
+        raise ValidationError({"cluster": _("Lot %(rank)s of run %(run)s has no members")
+                               % {"rank": cluster.rank, "run": cluster.run_id}})
+    total = _cost(cost_yen)
+    with transaction.atomic():
+        # Locked in id order, as every bulk writer does, so two lots sharing assets cannot deadlock.
+        locked = {a.pk: a for a in Asset.objects.select_for_update().filter(pk__in=[i for i, _c in scores])
+                  .order_by("pk")}
+        assets = [locked[i] for i, _c in scores if i in locked]
+        if not actor.is_system:
+            denied = [a.global_id for a in assets if not access.can_write_asset(actor.principal, a)]
+            if denied:
+                raise PermissionDenied(
+                    _("You may not record measures for %(n)s asset(s) of this lot: %(assets)s. A measure for a "
+                      "whole lot needs the right to write every member (or an administrator).")
+                    % {"n": len(denied), "assets": _names(denied)})
+        retired = [a.global_id for a in assets if a.status == AssetStatus.REMOVED]
+        if retired:
+            raise ValidationError({"asset": _("Retired assets take no measure: %(assets)s")
+                                   % {"assets": _names(retired)}})
+        parts = split_cost(total, [c for i, c in scores if i in locked])
+        cache: dict = {}
+        cleaned, errors = [], {}
+        for asset, part in zip(assets, parts, strict=True):
+            try:
+                cleaned.append(validate_measure(asset=asset, kind=kind, started_on=started_on,
+                                                completed_on=completed_on, cost_yen=part, contractor=contractor,
+                                                notes=notes, cache=cache))
+            except ValidationError as exc:
+                for field, msgs in exc.message_dict.items():
+                    for msg in msgs:
+                        errors.setdefault(field, {}).setdefault(msg, []).append(asset.global_id)
+        if errors:
+            raise ValidationError({f: [f"{_names(gids)}: {msg}" for msg, gids in by_msg.items()]
+                                   for f, by_msg in errors.items()})
+        measures = []
+        for asset, clean in zip(assets, cleaned, strict=True):
+            m = Measure.objects.create(asset=asset, cluster=cluster, created_by=actor.user, **clean)
+            record_change(actor=actor, obj=m, action=Action.CREATE, after=_snapshot(m))
+            measures.append(m)
+        apply_completion(actor, measures)
+        refresh_conditions([a.pk for a in assets])
+    return measures

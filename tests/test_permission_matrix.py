@@ -108,6 +108,9 @@ API = {
     ("GET", "/api/v1/runs/{pk}"): Case("region_read", lambda c, s: {"pk": c.runs[s].pk}),
     ("GET", "/api/v1/runs/{pk}/clusters"): Case("region_read", lambda c, s: {"pk": c.runs[s].pk}),
     ("GET", "/api/v1/runs/{pk}/clusters/{rank}"): Case("region_read", lambda c, s: {"pk": c.runs[s].pk, "rank": 1}),
+    # Only someone who writes every member of the lot records for it; each side's lot 1 is its own municipality's.
+    ("POST", "/api/v1/runs/{pk}/clusters/{rank}/measures"): Case("asset_write", lambda c, s: {
+        "pk": c.runs[s].pk, "rank": 1, **_json({"kind": "repair", "started_on": "2024-05-01"})}),
     ("GET", "/api/v1/runs/{a}/compare/{b}"): Case("region_read", lambda c, s: {"a": c.runs[s].pk, "b": c.runs[s].pk}),
     ("GET", "/api/v1/regions/{slug}/params"): Case("region_read", lambda c, s: {"slug": c.regions[s].slug}),
     ("PUT", "/api/v1/regions/{slug}/params"): Case("coordinate", lambda c, s: {

@@ -156,7 +156,7 @@ def test_api_measures_are_scoped_like_inspections(world, bridge3):
     assert patch(client(world.victor), f"/api/v1/measures/{m.pk}", {"notes": "x"}).status_code == 403
     r = post(client(world.alice), "/api/v1/measures", {"asset": bridge3.global_id, "kind": "布設替え",
                                                        "started_on": "2024-06-01"})
-    assert r.status_code == 422 and "allowed" in r.json()["errors"]["kind"][0]
+    assert r.status_code == 422 and "補修・修繕 (repair)" in r.json()["errors"]["kind"][0]
 
 
 def test_api_with_a_token(world, bridge3):
