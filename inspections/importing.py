@@ -108,31 +108,36 @@ def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
                                      "(共通ID, or 団体コード with 台帳番号)")})
 
 
-def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_municipality: str | None = None,
-               scheme: str | None = None) -> ImportReport:
+def read_records(data: bytes, header, *, dry_run: bool) -> tuple["ImportReport", list, set[int]]:
+    """The CSV prelude both imports share: size, encoding, the header (found by `header`), one record per
+    non-blank row as (line number, {field: text}), and the lines holding a NUL, refused and named (PostgreSQL
+    text cannot hold one)."""
     check_size(len(data))
     text, encoding = decode(data)
     rows = list(csv.reader(io.StringIO(text)))
-    header_at, mapping = _header(rows)
+    header_at, mapping = header(rows)
     records = []
     report = ImportReport(dry_run=dry_run, encoding=encoding)
     for line_no, row in enumerate(rows[header_at + 1:], start=header_at + 2):
         if not any(c.strip() for c in row):
             continue
-        rec = {name: row[j].strip() for j, name in mapping.items() if j < len(row)}
-        records.append((line_no, rec))
+        records.append((line_no, {name: row[j].strip() for j, name in mapping.items() if j < len(row)}))
         if len(records) > MAX_ROWS:
             raise ValidationError({"file": _("At most %d rows per file") % MAX_ROWS})
     report.rows = len(records)
-    # PostgreSQL text cannot hold NUL: such a row is refused and named, and not looked at further.
-    nul = {}
+    nul: set[int] = set()
     for n, (line_no, rec) in enumerate(records, start=1):
         for name, value in rec.items():
             if "\x00" in value:
-                nul[line_no] = True
+                nul.add(line_no)
                 report.add_error(f"Record {n} (line {line_no}) {name}: " + _("contains a NUL character (\\x00)"))
+    return report, records, nul
 
-    assets = _resolve_assets(actor, records, default_municipality, report, skip=set(nul))
+
+def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_municipality: str | None = None,
+               scheme: str | None = None) -> ImportReport:
+    report, records, nul = read_records(data, _header, dry_run=dry_run)
+    assets = _resolve_assets(actor, records, default_municipality, report, skip=nul)
     cache: dict = {}
     valid = []
     for n, (line_no, rec) in enumerate(records, start=1):

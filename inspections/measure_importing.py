@@ -2,8 +2,6 @@
 validate every row, report every bad one as `Record N (line L) field: message`, then store all rows or none.
 Dates may be 和暦 (R6.5.1, 令和6年5月1日)."""
 
-import csv
-import io
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,7 +11,7 @@ from assets.history import Action as HAction
 from assets.history import Actor, record_change
 from assets.models import Asset, AssetStatus
 from inspections.condition import refresh_conditions
-from inspections.importing import MAX_ROWS, MAX_UPLOAD_BYTES, ImportReport, _key, _resolve_assets, check_size, decode
+from inspections.importing import MAX_UPLOAD_BYTES, ImportReport, _key, _resolve_assets, read_records
 from inspections.measure_services import _snapshot, apply_completion, validate_measure
 from inspections.models import Measure
 
@@ -52,25 +50,7 @@ def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
 
 def import_measures_csv(*, actor: Actor, data: bytes, dry_run: bool = False,
                         default_municipality: str | None = None) -> ImportReport:
-    check_size(len(data))
-    text, encoding = decode(data)
-    rows = list(csv.reader(io.StringIO(text)))
-    header_at, mapping = _header(rows)
-    records = []
-    report = ImportReport(dry_run=dry_run, encoding=encoding)
-    for line_no, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        if not any(c.strip() for c in row):
-            continue
-        records.append((line_no, {name: row[j].strip() for j, name in mapping.items() if j < len(row)}))
-        if len(records) > MAX_ROWS:
-            raise ValidationError({"file": _("At most %d rows per file") % MAX_ROWS})
-    report.rows = len(records)
-    nul = set()
-    for n, (line_no, rec) in enumerate(records, start=1):
-        for name, value in rec.items():
-            if "\x00" in value:
-                nul.add(line_no)
-                report.add_error(f"Record {n} (line {line_no}) {name}: " + _("contains a NUL character (\\x00)"))
+    report, records, nul = read_records(data, _header, dry_run=dry_run)
     assets = _resolve_assets(actor, records, default_municipality, report, skip=nul)
     cache: dict = {}
     valid = []
