@@ -15,7 +15,7 @@ from assets.history import Actor
 from assets.models import Via
 from config.pagination import Paged
 from inspections import selectors, services
-from inspections.importing import MAX_UPLOAD_BYTES, import_csv
+from inspections.importing import import_csv, import_upload
 from inspections.models import Inspection
 
 _principal = access.principal_of
@@ -131,11 +131,8 @@ def create_inspection(request, payload: InspectionIn):
 @router.post("/inspections/import", response={200: ImportOut, 422: ImportOut | dict, 413: dict})
 def import_inspections(request, file: UploadedFile = File(...), dry_run: bool = Form(False),
                        municipality: str | None = Form(None)):
-    if file.size > MAX_UPLOAD_BYTES:  # refused before the upload is read into memory
-        return Status(413, {"detail": f"at most {MAX_UPLOAD_BYTES // 2**20} MB per inspection CSV"})
-    report = import_csv(actor=Actor(_principal(request), Via.IMPORT), data=file.read(), dry_run=dry_run,
-                        default_municipality=municipality)
-    return Status(200 if report.ok else 422, report)
+    return Status(*import_upload(_principal(request), file, import_csv, what="inspection", dry_run=dry_run,
+                                 municipality=municipality))
 
 
 @router.get("/inspections", response=list[InspectionOut])

@@ -9,6 +9,7 @@ import io
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from assets.ledger.exporters import check_cp932
 from assets.ledger.values import escape_formula
 
 FORMATS = {"csv": ("text/csv; charset=shift_jis", "csv"),
@@ -19,7 +20,6 @@ COLUMNS = [("global_id", "共通ID"), ("name", "名称"), ("kind_label_ja", "種
            ("owner_name", "団体名"), ("work_ja", "作業"), ("grade_label_ja", "判定区分"), ("inspected_on", "最終点検日"),
            ("due_on", "期限"), ("days_overdue", "超過日数（負は残日数）"), ("status_ja", "状況"),
            ("legal_basis_ja", "根拠")]
-MAX_NAMED = 20
 
 
 def check_format(fmt: str) -> None:
@@ -69,19 +69,8 @@ def export_work_list(items: list[dict], fmt: str) -> tuple[bytes, str, str]:
     try:
         return out.getvalue().encode("cp932"), ctype, ext
     except UnicodeEncodeError:
-        bad = []
-        for r in table:
-            for (key, _ja), v in zip(COLUMNS, r, strict=True):
-                if isinstance(v, str):
-                    try:
-                        v.encode("cp932")
-                    except UnicodeEncodeError as exc:
-                        bad.append(f"{r[0]} {key} ({v[exc.start:exc.end]!r})")
-                        break
-        raise ValidationError({"format": _(
-            "%(n)d assets hold characters that CP932 (Shift_JIS) cannot write: %(rows)s. Nothing was exported; "
-            "use format=xlsx for this list") % {
-                "n": len(bad), "rows": "; ".join(bad[:MAX_NAMED]) + (" …" if len(bad) > MAX_NAMED else "")}}) from None
+        check_cp932([key for key, _ja in COLUMNS], table, hint=_("use format=xlsx for this list"))
+        raise
 
 
 def work_list_file(*, principal, fmt: str, **filters) -> tuple[bytes, str, str]:

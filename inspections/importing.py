@@ -108,6 +108,19 @@ def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
                                      "(共通ID, or 団体コード with 台帳番号)")})
 
 
+def import_upload(principal, file, importer, *, what: str, dry_run: bool, municipality: str | None):
+    """An API upload of an inspection or measure CSV: (status, body). Oversized files are refused (413) before
+    they are read into memory; a report with errors answers 422."""
+    from assets.history import Actor
+    from assets.models import Via
+
+    if file.size > MAX_UPLOAD_BYTES:
+        return 413, {"detail": f"at most {MAX_UPLOAD_BYTES // 2**20} MB per {what} CSV"}
+    report = importer(actor=Actor(principal, Via.IMPORT), data=file.read(), dry_run=dry_run,
+                      default_municipality=municipality)
+    return (200 if report.ok else 422), report
+
+
 def read_records(data: bytes, header, *, dry_run: bool) -> tuple["ImportReport", list, set[int]]:
     """The CSV prelude both imports share: size, encoding, the header (found by `header`), one record per
     non-blank row as (line number, {field: text}), and the lines holding a NUL, refused and named (PostgreSQL

@@ -15,7 +15,7 @@ from assets.models import Via
 from config.pagination import Paged
 from inspections import measure_selectors as selectors
 from inspections import measure_services as services
-from inspections.importing import MAX_UPLOAD_BYTES
+from inspections.importing import import_upload
 from inspections.measure_importing import import_measures_csv
 from inspections.models import Measure
 
@@ -165,11 +165,8 @@ def create_lot_measures(request, payload: LotMeasureIn, pk: int = Path(..., ge=1
 @router.post("/measures/import", response={200: ImportOut, 422: ImportOut | dict, 413: dict})
 def import_measures(request, file: UploadedFile = File(...), dry_run: bool = Form(False),
                     municipality: str | None = Form(None)):
-    if file.size > MAX_UPLOAD_BYTES:  # refused before the upload is read into memory
-        return Status(413, {"detail": f"at most {MAX_UPLOAD_BYTES // 2**20} MB per measures CSV"})
-    report = import_measures_csv(actor=Actor(_principal(request), Via.IMPORT), data=file.read(), dry_run=dry_run,
-                                 default_municipality=municipality)
-    return Status(200 if report.ok else 422, report)
+    return Status(*import_upload(_principal(request), file, import_measures_csv, what="measures", dry_run=dry_run,
+                                 municipality=municipality))
 
 
 @router.get("/measures", response=list[MeasureOut])

@@ -27,7 +27,7 @@ EXT = {"csv": "csv", "csv-cp932": "csv", "xlsx": "xlsx", "geojson": "geojson", "
 CORE = [("global_id", "共通ID"), ("owner_id", "団体コード"), ("source", "台帳"), ("external_id", "台帳番号"),
         ("name", "名称"), ("built_fiscal_year", "建設年度"), ("built_year_text", "建設年度(原表記)"),
         ("status", "状態"), ("version", "版")]
-__all__ = ["FORMULA_START", "export_ledger", "safe_cell"]
+__all__ = ["FORMULA_START", "check_cp932", "export_ledger", "safe_cell"]
 MAX_NAMED = 20
 
 
@@ -35,9 +35,9 @@ def safe_cell(value):
     return escape_formula(value)
 
 
-def _check_cp932(names: list[str], rows: list[list]) -> None:
-    """Refuse, naming the assets and fields, text that CP932 cannot hold: a silent "?" would be imported back
-    as the asset's new value."""
+def check_cp932(names: list[str], rows: list[list], *, hint: str) -> None:
+    """Refuse, naming the assets (first cell of a row) and fields, text that CP932 cannot hold: a silent "?"
+    would be imported back as the asset's new value. `hint` says which export to use instead."""
     bad = []
     for r in rows:
         for name, v in zip(names, r, strict=False):
@@ -50,8 +50,8 @@ def _check_cp932(names: list[str], rows: list[list]) -> None:
     if bad:
         raise ValidationError({"format": _(
             "%(n)d assets hold characters that CP932 (Shift_JIS) cannot write: %(rows)s. Nothing was exported; "
-            "use format=csv (UTF-8), xlsx, geojson or gpkg for this ledger") % {
-                "n": len(bad), "rows": "; ".join(bad[:MAX_NAMED]) + (" …" if len(bad) > MAX_NAMED else "")}})
+            "%(hint)s") % {"n": len(bad), "rows": "; ".join(bad[:MAX_NAMED]) + (" …" if len(bad) > MAX_NAMED else ""),
+                           "hint": hint}})
 
 
 def _columns(kind: str) -> list[tuple[str, str]]:
@@ -121,7 +121,7 @@ def export_ledger(*, kind: str, asset_ids_sql: str, params: list, fmt: str) -> t
         try:
             body = text.encode("cp932")
         except UnicodeEncodeError:
-            _check_cp932(names, rows)
+            check_cp932(names, rows, hint=_("use format=csv (UTF-8), xlsx, geojson or gpkg for this ledger"))
             raise
         return body, FORMATS[fmt], EXT[fmt]
     return text.encode("utf-8"), FORMATS[fmt], EXT[fmt]
