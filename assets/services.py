@@ -22,6 +22,7 @@ __all__ = [
     "asset_retire",
     "asset_snapshot",
     "asset_update",
+    "lock_assets",
 ]
 
 CORE_UPDATABLE = (
@@ -41,6 +42,13 @@ class VersionConflict(Exception):
 class PreconditionFailed(VersionConflict):
     """An If-Match precondition did not hold: compared under the row lock, so two writers with the same
     ETag get one success and one 412, never a 409 for the second."""
+
+
+def lock_assets(ids) -> dict[int, Asset]:
+    """Row locks on these assets for the rest of the transaction, taken in id order so that two writers
+    sharing assets cannot deadlock. Every write that compares or rebuilds per-asset state (inspections,
+    measures, conditions) takes them first; the caller must be inside a transaction."""
+    return {a.pk: a for a in Asset.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
 
 
 def allocate_serials(owner_code: str, kind: str, count: int = 1) -> int:

@@ -16,6 +16,7 @@ from assets.codes import normalize_lg_code
 from assets.history import Action as HAction
 from assets.history import Actor, record_change
 from assets.models import Asset
+from assets.services import lock_assets
 from inspections.condition import refresh_conditions
 from inspections.models import Inspection
 from inspections.services import _snapshot, validate
@@ -71,7 +72,7 @@ class ImportReport:
 
 def check_size(size: int) -> None:
     if size > MAX_UPLOAD_BYTES:
-        raise ValidationError({"file": _("The file is %(mb).1f MB; at most %(max)d MB per inspection CSV")
+        raise ValidationError({"file": _("The file is %(mb).1f MB; at most %(max)d MB per CSV file")
                                % {"mb": size / 2**20, "max": MAX_UPLOAD_BYTES // 2**20}})
 
 
@@ -174,8 +175,7 @@ def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_muni
     with transaction.atomic():
         # Locked in id order, as a single inspection locks its asset: a concurrent write to the same assets
         # waits, and the condition rebuilt below then sees the inspections it committed.
-        list(Asset.objects.select_for_update().filter(pk__in={a.pk for a, _r, _c in valid}).order_by("pk")
-             .values_list("pk", flat=True))
+        lock_assets(a.pk for a, _r, _c in valid)
         created = Inspection.objects.bulk_create([
             Inspection(asset=a, inspector=r.get("inspector", "")[:100], notes=r.get("notes", ""),
                        created_by=actor.user, **clean)

@@ -126,7 +126,7 @@ def measure_rates(request, region: str | None = Query(None, max_length=40),
             return Status(404, {"detail": f"no region {region!r} that you may see"})
         codes = list(r.members.values_list("code", flat=True))
     if municipality:
-        codes = [c for c in (codes or [municipality]) if c == municipality]
+        codes = [municipality] if codes is None else [c for c in codes if c == municipality]
     return selectors.measure_rates(principal=principal, codes=codes, on=on, total_label="計")
 
 

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from assets.history import Action as HAction
 from assets.history import Actor, record_change
-from assets.models import Asset, AssetStatus
+from assets.models import AssetStatus
+from assets.services import lock_assets
 from inspections.condition import refresh_conditions
 from inspections.importing import MAX_UPLOAD_BYTES, ImportReport, _key, _resolve_assets, read_records
 from inspections.measure_services import _snapshot, apply_completion, validate_measure
@@ -77,8 +78,7 @@ def import_measures_csv(*, actor: Actor, data: bytes, dry_run: bool = False,
         return report
     with transaction.atomic():
         # Locked in id order, as a single measure locks its asset; a row retired meanwhile is refused.
-        ids = sorted({a.pk for a, _c in valid})
-        locked = {a.pk: a for a in Asset.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        locked = lock_assets(a.pk for a, _c in valid)
         retired = {a.global_id for a in locked.values() if a.status == AssetStatus.REMOVED}
         if retired:
             raise ValidationError({"asset": _("retired meanwhile: %s") % ", ".join(sorted(retired))})
@@ -87,6 +87,6 @@ def import_measures_csv(*, actor: Actor, data: bytes, dry_run: bool = False,
         for m in created:
             record_change(actor=actor, obj=m, action=HAction.CREATE, after=_snapshot(m), message=_("bulk import"))
         apply_completion(actor, created)
-        refresh_conditions(ids)
+        refresh_conditions(sorted(locked))
     report.created = len(created)
     return report

@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from assets import access
 from assets.history import Action, Actor, record_change, snapshot
 from assets.models import Asset, AssetStatus
+from assets.services import lock_assets
 from inspections.condition import refresh_conditions
 from inspections.models import Effect, Measure, MeasureKind
-from inspections.services import parse_date
+from inspections.services import check_access, parse_date
 
 __all__ = ["EDITABLE", "MAX_COST_YEN", "measure_record", "measure_record_for_lot", "measure_update", "resolve_kind",
            "split_cost", "validate_measure"]
@@ -114,12 +115,6 @@ def validate_measure(*, asset: Asset, kind, started_on, completed_on=None, cost_
     return clean | {"contractor": contractor, "notes": str(notes or "")}
 
 
-def _check_access(actor: Actor, asset: Asset) -> None:
-    if not actor.is_system:
-        access.ensure_can_write(actor.principal, owner_code=asset.owner_id, source=asset.source,
-                                operator_code=asset.operator_id)
-
-
 def _check_cluster(actor: Actor, asset: Asset, cluster) -> None:
     if cluster is None:
         return
@@ -131,7 +126,7 @@ def _check_cluster(actor: Actor, asset: Asset, cluster) -> None:
 def _lock(asset_id: int) -> Asset:
     # One writer per asset at a time, as for inspections: the condition is rebuilt from the latest inspection
     # and the latest completed measure, which a concurrent transaction would otherwise read stale.
-    return Asset.objects.select_for_update().get(pk=asset_id)
+    return lock_assets([asset_id])[asset_id]
 
 
 def _snapshot(m: Measure) -> dict:
@@ -153,7 +148,7 @@ def apply_completion(actor: Actor, measures: list[Measure]) -> None:
 
 def measure_record(*, actor: Actor, asset: Asset, kind, started_on, completed_on=None, cost_yen=None,
                    contractor: str = "", notes: str = "", cluster=None) -> Measure:
-    _check_access(actor, asset)
+    check_access(actor, asset)
     clean = validate_measure(asset=asset, kind=kind, started_on=started_on, completed_on=completed_on,
                              cost_yen=cost_yen, contractor=contractor, notes=notes)
     with transaction.atomic():
@@ -176,7 +171,7 @@ def measure_update(*, actor: Actor, measure: Measure, data: Mapping, expected_ve
     locked = _lock(measure.asset_id)
     m = Measure.objects.select_for_update().select_related("kind").get(pk=measure.pk)
     m.asset = locked
-    _check_access(actor, locked)
+    check_access(actor, locked)
     if expected_version is not None and m.version != expected_version:
         raise VersionConflict(m.version)
     unknown = set(data) - set(EDITABLE)
@@ -240,8 +235,7 @@ def measure_record_for_lot(*, actor: Actor, cluster, kind, started_on, completed
     total = _cost(cost_yen)
     with transaction.atomic():
         # Locked in id order, as every bulk writer does, so two lots sharing assets cannot deadlock.
-        locked = {a.pk: a for a in Asset.objects.select_for_update().filter(pk__in=[i for i, _c in scores])
-                  .order_by("pk")}
+        locked = lock_assets(i for i, _c in scores)
         assets = [locked[i] for i, _c in scores if i in locked]
         if not actor.is_system:
             denied = [a.global_id for a in assets if not access.can_write_asset(actor.principal, a)]

@@ -87,7 +87,7 @@ def measure_rates(request):
     if codes is not None:
         municipalities = [m for m in municipalities if m.code in codes]
     if municipality:
-        codes = [c for c in (codes or [municipality]) if c == municipality]
+        codes = [municipality] if codes is None else [c for c in codes if c == municipality]
     rows = selectors.measure_rates(principal=request.user, codes=codes, total_label=_("total"))
     by_muni: dict = {}
     for r in rows:

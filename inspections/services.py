@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from assets import access, wareki
 from assets.history import Action, Actor, record_change, snapshot
 from assets.models import Asset
+from assets.services import lock_assets
 from inspections.catalogue import resolve_scheme, scheme_dict
 from inspections.condition import refresh_conditions
 from inspections.grading import GradeError, derive_grade
@@ -87,7 +88,8 @@ def _check_date(day: datetime.date, asset: Asset) -> None:
                                % {"day": day, "fy": asset.built_fiscal_year}})
 
 
-def _check_access(actor: Actor, asset: Asset) -> None:
+def check_access(actor: Actor, asset: Asset) -> None:
+    """Inspections and measures: the actor may write the asset (the system may always)."""
     if not actor.is_system:
         access.ensure_can_write(actor.principal, owner_code=asset.owner_id, source=asset.source,
                                 operator_code=asset.operator_id)
@@ -149,14 +151,10 @@ def _cleanup(photos: Iterable[InspectionPhoto]) -> None:
         p.thumbnail.delete(save=False)
 
 
-def _lock_asset(asset_id: int) -> None:
-    Asset.objects.select_for_update().filter(pk=asset_id).values_list("pk", flat=True).first()
-
-
 def inspection_record(*, actor: Actor, asset: Asset, inspected_on, grade=None, scheme: str | None = None,
                       method=None, inspector: str = "", notes: str = "", observations: Mapping | None = None,
                       legal_basis: str = "", photos: Iterable = ()) -> Inspection:
-    _check_access(actor, asset)
+    check_access(actor, asset)
     clean = validate(asset=asset, inspected_on=inspected_on, grade=grade, scheme=scheme, method=method,
                      observations=observations, legal_basis=legal_basis)
     checked = [check_photo(p, i) for i, p in enumerate(photos, start=1)]
@@ -165,7 +163,7 @@ def inspection_record(*, actor: Actor, asset: Asset, inspected_on, grade=None, s
         with transaction.atomic():
             # One writer per asset at a time: the condition is rebuilt from "the latest inspection", which a
             # concurrent transaction would otherwise pick from its own stale snapshot and store last.
-            _lock_asset(asset.pk)
+            lock_assets([asset.pk])
             insp = Inspection.objects.create(asset=asset, inspector=inspector[:100], notes=notes,
                                              created_by=actor.user, **clean)
             stored = _store_photos(insp, checked)
@@ -180,7 +178,7 @@ def inspection_record(*, actor: Actor, asset: Asset, inspected_on, grade=None, s
 
 
 def photos_add(*, actor: Actor, inspection: Inspection, photos: Iterable) -> list[InspectionPhoto]:
-    _check_access(actor, inspection.asset)
+    check_access(actor, inspection.asset)
     checked = [check_photo(p, i) for i, p in enumerate(photos, start=1)]
     if not checked:
         raise ValidationError({"photos": _("Attach at least one photo (JPEG, PNG or HEIC)")})
@@ -202,9 +200,9 @@ EDITABLE = ("inspected_on", "grade", "method", "inspector", "notes", "observatio
 @transaction.atomic
 def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
                       expected_version: int | None = None) -> Inspection:
-    _lock_asset(inspection.asset_id)
+    lock_assets([inspection.asset_id])
     insp = Inspection.objects.select_for_update().select_related("asset", "scheme", "grade").get(pk=inspection.pk)
-    _check_access(actor, insp.asset)
+    check_access(actor, insp.asset)
     if expected_version is not None and insp.version != expected_version:
         from assets.services import VersionConflict
 
@@ -243,9 +241,9 @@ def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
 
 @transaction.atomic
 def inspection_delete(*, actor: Actor, inspection: Inspection, reason: str = "") -> None:
-    _lock_asset(inspection.asset_id)
+    lock_assets([inspection.asset_id])
     insp = Inspection.objects.select_related("asset", "scheme", "grade").get(pk=inspection.pk)
-    _check_access(actor, insp.asset)
+    check_access(actor, insp.asset)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the inspection record is withdrawn")})
     record_change(actor=actor, obj=insp, action=Action.DELETE, before=_snapshot(insp), message=reason)
