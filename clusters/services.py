@@ -29,12 +29,14 @@ __all__ = ["run_create", "run_execute"]
 N_STATES = {"bridge_kenzen": 4, "pavement_shindan": 4, "sewer_kinkyu": 4, "manhole_kinkyu": 4, "septic_hantei": 3}
 
 
-DEAD_MESSAGE = "failed: the process running it stopped (killed or crashed); start a new run"
+def dead_message() -> str:
+    """Stored on a run whose owner died; in the language of whoever noticed (Japanese by default)."""
+    return _("failed: the process running it stopped (killed or crashed); start a new run")
 
 
 def runs_reap_dead() -> list[int]:
     """Runs whose owner is gone (its advisory lock is free) are marked failed at once; see clusters.liveness."""
-    return liveness.reap_dead(EngineRun, liveness.ENGINE_RUN, DEAD_MESSAGE)
+    return liveness.reap_dead(EngineRun, liveness.ENGINE_RUN, dead_message())
 
 
 def run_create(*, principal, region: Region, overrides: dict | None = None) -> EngineRun:

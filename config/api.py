@@ -4,6 +4,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from assets.api import router as assets_router
 from assets.ledger.api import router as ledger_router
+from assets.ledger.importer import ImportBusy
 from assets.models import ApiToken
 from assets.services import VersionConflict
 from clusters.api import router as clusters_router
@@ -46,6 +47,12 @@ api.add_router("/", reports_router)
 def validation_error(request, exc: ValidationError):
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return api.create_response(request, {"detail": "invalid", "errors": errors}, status=422)
+
+
+@api.exception_handler(ImportBusy)
+def import_busy(request, exc: ImportBusy):
+    # A concurrent import of the same ledger got in the way and nothing was written: try again (409).
+    return api.create_response(request, {"detail": " ".join(exc.messages), "errors": exc.message_dict}, status=409)
 
 
 @api.exception_handler(PermissionDenied)

@@ -174,12 +174,14 @@ def plan_compute(plan: Plan) -> dict:
             "reduction": reduction(runs)}
 
 
-DEAD_MESSAGE = "failed: the process making it stopped (killed or crashed); start a new plan"
+def dead_message() -> str:
+    """Stored on a plan whose owner died; in the language of whoever noticed (Japanese by default)."""
+    return _("failed: the process making it stopped (killed or crashed); start a new plan")
 
 
 def plans_reap_dead() -> list[int]:
     """Plans whose owner is gone (its advisory lock is free) are marked failed at once; see clusters.liveness."""
-    return liveness.reap_dead(Plan, liveness.PLAN, DEAD_MESSAGE)
+    return liveness.reap_dead(Plan, liveness.PLAN, dead_message())
 
 
 def plan_execute(plan_id: int, *, render: bool = True) -> Plan:

@@ -12,7 +12,7 @@ from assets.access import principal_of
 from assets.history import Actor
 from assets.ledger.exporters import export_ledger
 from assets.ledger.feed import change_feed
-from assets.ledger.importer import ImportBusy, import_ledger, import_table, records_table
+from assets.ledger.importer import import_ledger, import_table, records_table
 from assets.ledger.readers import MAX_UPLOAD_BYTES
 from assets.models import ApiToken, Via
 
@@ -39,22 +39,15 @@ def _answer(report):
     return Status(200 if report.ok else 422, report.to_dict())
 
 
-def _busy(exc: ImportBusy):
-    return Status(409, {"detail": " ".join(exc.messages), "errors": exc.message_dict})
-
-
 @router.post("/ledger/upsert", response={200: dict, 422: dict, 409: dict})
 def upsert(request, payload: UpsertIn):
     """Create or update by (owner, source, external id). Every record is checked first; with any error nothing
     is written (422 with the errors, the first 1,000 and their count). Sending the same batch twice changes
     nothing and says so; a batch sent while another import of the same ledger runs waits for it."""
     municipality, source = _defaults(request, payload.municipality, payload.source)
-    try:
-        report = import_table(actor=Actor(principal_of(request), Via.API), table=records_table(payload.records),
-                              kind=payload.kind, municipality=municipality, source=source, srid=payload.srid,
-                              dry_run=payload.dry_run)
-    except ImportBusy as exc:
-        return _busy(exc)
+    report = import_table(actor=Actor(principal_of(request), Via.API), table=records_table(payload.records),
+                          kind=payload.kind, municipality=municipality, source=source, srid=payload.srid,
+                          dry_run=payload.dry_run)
     return _answer(report)
 
 
@@ -64,11 +57,8 @@ def import_file(request, file: File[UploadedFile], kind: Form[str], municipality
     if file.size > MAX_UPLOAD_BYTES:
         return Status(413, {"detail": f"at most {MAX_UPLOAD_BYTES // 2**20} MB per file"})
     municipality, source = _defaults(request, municipality, source)
-    try:
-        report = import_ledger(actor=Actor(principal_of(request), Via.API), data=file.read(), filename=file.name,
-                               kind=kind, municipality=municipality, source=source, srid=srid, dry_run=dry_run)
-    except ImportBusy as exc:
-        return _busy(exc)
+    report = import_ledger(actor=Actor(principal_of(request), Via.API), data=file.read(), filename=file.name,
+                           kind=kind, municipality=municipality, source=source, srid=srid, dry_run=dry_run)
     return _answer(report)
 
 

@@ -649,8 +649,10 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
             return _check_and_write(cur, df, errors, report, actor=actor, kind=kind, source=source, dry_run=dry_run)
     except (IntegrityError, OperationalError) as exc:
         cause = exc.__cause__
-        if isinstance(exc, IntegrityError) or isinstance(cause, psycopg.errors.LockNotAvailable | psycopg.errors.
-                                                          DeadlockDetected | psycopg.errors.SerializationFailure):
+        # Only a clash with a concurrent writer is "busy": a new external id taken meanwhile, a lock timeout, a
+        # deadlock. Any other integrity error is a bug in the checks above and must not read "send it again".
+        if isinstance(cause, psycopg.errors.UniqueViolation | psycopg.errors.LockNotAvailable
+                      | psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure):
             raise ImportBusy({"file": _(
                 "Another import or change of the same %(kind)s records of this ledger was being written at the same "
                 "time; nothing was written. Send the file again: records already there will show as unchanged")

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from clusters.models import EngineRun
-from clusters.services import DEAD_MESSAGE, run_create, run_execute
+from clusters.services import dead_message, run_create, run_execute
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,7 @@ def test_a_killed_rank_is_failed_at_once_and_a_new_run_completes():
             break
         fresh.delete()
         time.sleep(0.1)
-    assert (dead.status, dead.message) == (EngineRun.Status.FAILED, DEAD_MESSAGE)
+    assert (dead.status, dead.message) == (EngineRun.Status.FAILED, dead_message())
     assert dead.finished_at is not None
     done = run_execute(fresh.pk)
     assert done.status == EngineRun.Status.DONE and done.summary["assets"] == 3000
@@ -100,11 +100,11 @@ def test_a_live_run_is_not_taken_for_dead(world):
 @pytest.mark.django_db(transaction=True)
 def test_a_plan_whose_process_died_is_failed_when_listed(world):
     from reports.models import Plan
-    from reports.services import DEAD_MESSAGE as PLAN_DEAD
+    from reports.services import dead_message as plan_dead_message
 
     run = EngineRun.objects.create(region=world.region, params={}, status=EngineRun.Status.DONE)
     plan = Plan.objects.create(run=run, status=Plan.Status.RUNNING)  # as a killed worker leaves it
     c = Client()
     c.force_login(world.carol)
     listed = c.get("/api/v1/plans").json()["items"]
-    assert [(p["id"], p["status"], p["message"]) for p in listed] == [(plan.pk, "failed", PLAN_DEAD)]
+    assert [(p["id"], p["status"], p["message"]) for p in listed] == [(plan.pk, "failed", plan_dead_message())]
