@@ -1,5 +1,5 @@
 """Registry reads and single-asset writes for people and ledger systems (token or session); bulk writes and the
-change feed are in assets.ledger.api. Every handler goes through selectors and services scoped by assets.access."""
+change feed are in ledger.api. Every handler goes through selectors and services scoped by assets.access."""
 
 import json
 import math
@@ -17,7 +17,7 @@ from assets import access, selectors, services
 from assets.geometry import JAPAN_BBOX, check_lonlat, from_geojson
 from assets.history import Actor
 from assets.models import Asset, Via
-from config.pagination import MAX_OFFSET, Paged
+from core.pagination import MAX_OFFSET, Paged
 
 router = Router(tags=["assets"])
 

@@ -14,7 +14,7 @@ from django.db import models
 from assets.models import ApiToken, ChangeRecord, Via
 from assets.models.history import Action
 
-__all__ = ["Action", "Actor", "diff", "record_change", "snapshot"]
+__all__ = ["Action", "Actor", "diff", "record_change", "record_changes", "snapshot"]
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,23 @@ def record_change(*, actor: Actor, obj: models.Model, action: str, before: dict 
         message=message,
         request_id=actor.request_id,
     )
+
+
+def record_changes(cur, *, actor: Actor, model: type[models.Model], action: str, rows_sql: str,
+                   params: dict | None = None, message: str = "") -> int:
+    """The set-based variant of `record_change` for bulk writes (ledger imports, the generator): one history
+    row per row of `rows_sql`, a SELECT yielding (object_id, object_repr, before, after) with jsonb values,
+    written in one INSERT … SELECT on the caller's cursor and transaction. Its named parameters go in
+    `params`; the names starting with `_h_` are this helper's. Returns the number of rows written."""
+    args = dict(params or {})
+    args.update(_h_user=actor.user.pk if actor.user else None, _h_actor=actor.name, _h_via=actor.via,
+                _h_action=str(action), _h_ct=ContentType.objects.get_for_model(model, for_concrete_model=True).pk,
+                _h_message=message, _h_request=actor.request_id)
+    cur.execute(f"""
+        INSERT INTO assets_changerecord (time, user_id, actor_name, via, action, content_type_id, object_id,
+                                         object_repr, before, after, message, request_id)
+        SELECT now(), %(_h_user)s, %(_h_actor)s, %(_h_via)s, %(_h_action)s, %(_h_ct)s, h.object_id::text,
+               left(h.object_repr::text, 200), h.before, h.after, %(_h_message)s, %(_h_request)s
+        FROM ({rows_sql}) AS h(object_id, object_repr, before, after)
+    """, args)
+    return cur.rowcount

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from assets import selectors
 from assets.history import Actor
 from assets.kinds import KINDS
-from assets.ledger.importer import import_ledger
-from assets.ledger.readers import MAX_UPLOAD_BYTES
 from assets.models import Asset, Via
+from ledger.importer import import_ledger
+from ledger.readers import MAX_UPLOAD_BYTES
 
 
 @login_required

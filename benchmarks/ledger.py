@@ -16,9 +16,9 @@ import numpy as np  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from assets.history import Actor  # noqa: E402
-from assets.ledger.feed import change_feed  # noqa: E402
-from assets.ledger.importer import import_ledger  # noqa: E402
 from assets.models import Asset, Via  # noqa: E402
+from ledger.feed import change_feed  # noqa: E402
+from ledger.importer import import_ledger  # noqa: E402
 
 OWNER = "112348"
 SOURCE = f"bench-{int(time.time())}"

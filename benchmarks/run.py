@@ -20,8 +20,8 @@ import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from assets.generator.loader import delete_generated  # noqa: E402
 from assets.models import Region  # noqa: E402
+from generator.loader import delete_generated  # noqa: E402
 
 N = int(os.environ.get("BENCH_ASSETS", "1000000"))
 REGION = os.environ.get("BENCH_REGION", "nakagawa")

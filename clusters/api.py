@@ -14,7 +14,7 @@ from assets import access
 from clusters import selectors, services
 from clusters.engine.params import Params
 from clusters.models import ACTIONS, EngineRun, RegionParams
-from config.pagination import Paged
+from core.pagination import Paged
 
 _principal = access.principal_of
 

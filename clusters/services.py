@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assets import access
-from assets.bulkdb import Clock, bulk_mode
 from assets.models import Asset, Region
 from clusters import liveness
 from clusters.data import load_assets, load_pairs
@@ -22,7 +21,8 @@ from clusters.engine.params import Params
 from clusters.engine.scoring import COMPONENTS, SCHEME_OF_KIND, score
 from clusters.lots import copy_binary, draw_outlines, insert_lots, lot_keys
 from clusters.models import ACTIONS, WORK_TYPES, EngineRun, RegionParams
-from config.failures import record_failure
+from core.bulk import Clock, bulk_mode
+from core.failures import record_failure
 
 __all__ = ["run_create", "run_execute"]
 

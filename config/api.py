@@ -3,13 +3,13 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
 from assets.api import router as assets_router
-from assets.ledger.api import router as ledger_router
-from assets.ledger.importer import ImportBusy
 from assets.models import ApiToken
 from assets.services import VersionConflict
 from clusters.api import router as clusters_router
 from inspections.api import router as inspections_router
 from inspections.measure_api import router as measures_router
+from ledger.api import router as ledger_router
+from ledger.importer import ImportBusy
 from reports.api import router as reports_router
 
 

@@ -75,8 +75,10 @@ INSTALLED_APPS = [
     "csp",
     "assets",
     "inspections",
+    "ledger",
     "clusters",
     "reports",
+    "generator",
 ]
 
 MIDDLEWARE = [

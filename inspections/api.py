@@ -13,7 +13,7 @@ from assets import access
 from assets import selectors as asset_selectors
 from assets.history import Actor
 from assets.models import Via
-from config.pagination import Paged
+from core.pagination import Paged
 from inspections import selectors, services
 from inspections.importing import import_csv, import_upload
 from inspections.models import Inspection

@@ -12,7 +12,7 @@ from assets import access
 from assets import selectors as asset_selectors
 from assets.history import Actor
 from assets.models import Via
-from config.pagination import Paged
+from core.pagination import Paged
 from inspections import measure_selectors as selectors
 from inspections import measure_services as services
 from inspections.importing import import_upload

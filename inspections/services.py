@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assets import access, wareki
+from assets import access
 from assets.history import Action, Actor, record_change, snapshot
 from assets.models import Asset
 from assets.services import lock_assets
+from core import wareki
 from inspections.catalogue import resolve_scheme, scheme_dict
 from inspections.condition import refresh_conditions
 from inspections.grading import GradeError, derive_grade

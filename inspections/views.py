@@ -16,7 +16,7 @@ from assets import access
 from assets import selectors as asset_selectors
 from assets.history import Actor
 from assets.models import ApiToken, Asset, Via
-from config.files import stored_file_response
+from core.files import stored_file_response
 from inspections import selectors, services
 from inspections.catalogue import schemes_for_kind
 from inspections.forms import ROWS, SPAN_ITEMS, observations_from_post

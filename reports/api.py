@@ -11,8 +11,8 @@ from ninja.pagination import paginate
 
 from assets import access
 from clusters import selectors as run_selectors
-from config.files import stored_file_response
-from config.pagination import Paged
+from core.files import stored_file_response
+from core.pagination import Paged
 from reports import selectors, services
 from reports.models import Plan
 

@@ -14,7 +14,7 @@ from assets.models import Municipality
 from clusters import liveness
 from clusters.engine.params import Params
 from clusters.models import EngineRun
-from config.failures import record_failure
+from core.failures import record_failure
 from reports.models import Plan
 from reports.planning.inputs import fiscal_year, outlooks_for
 from reports.planning.scenarios import STRATEGIES, default_budget, reduction, scenarios

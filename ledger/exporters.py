@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from assets.kinds import KINDS
-from assets.ledger.fields import DETAIL_HEADERS
-from assets.ledger.values import FORMULA_START, escape_formula
+from ledger.fields import DETAIL_HEADERS
+from ledger.values import FORMULA_START, escape_formula
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "csv-cp932": "text/csv; charset=shift_jis",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

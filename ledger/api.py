@@ -10,11 +10,11 @@ from ninja.files import UploadedFile
 from assets import access, selectors
 from assets.access import principal_of
 from assets.history import Actor
-from assets.ledger.exporters import export_ledger
-from assets.ledger.feed import change_feed
-from assets.ledger.importer import import_ledger, import_table, records_table
-from assets.ledger.readers import MAX_UPLOAD_BYTES
 from assets.models import ApiToken, Via
+from ledger.exporters import export_ledger
+from ledger.feed import change_feed
+from ledger.importer import import_ledger, import_table, records_table
+from ledger.readers import MAX_UPLOAD_BYTES
 
 router = Router(tags=["ledger sync"])
 
@@ -111,8 +111,8 @@ def put_mapping(request, municipality: str, kind: str, payload: MappingIn, sourc
     from django.core.exceptions import ValidationError
 
     from assets.kinds import spec_for
-    from assets.ledger.fields import fields_for
     from assets.models import LedgerMapping
+    from ledger.fields import fields_for
 
     spec_for(kind)
     p = principal_of(request)

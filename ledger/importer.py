@@ -35,10 +35,10 @@ from assets.geometry import (
 )
 from assets.history import Actor
 from assets.kinds import KINDS, spec_for
-from assets.ledger import values as V
-from assets.ledger.fields import CHOICE_WORDS, duplicate_columns, fields_for, key, match_headers
-from assets.ledger.readers import Table, check_srid, read_table
 from assets.models import Asset, Municipality
+from ledger import values as V
+from ledger.fields import CHOICE_WORDS, duplicate_columns, fields_for, key, match_headers
+from ledger.readers import Table, check_srid, read_table
 
 CORE_COLUMNS = ("name", "built_fiscal_year", "built_year_text", "serves_important_facility")
 MAX_CHANGES_SHOWN = 200

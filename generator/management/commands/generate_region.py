@@ -8,10 +8,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 
 from assets.codes import prefecture_code
-from assets.generator.layout import MunicipalityInput, RegionInput, generate
-from assets.generator.loader import DEMO_SOURCE, load
 from assets.history import Actor, record_change
 from assets.models import Asset, ChangeRecord, MunicipalityKind, Region
+from generator.layout import MunicipalityInput, RegionInput, generate
+from generator.loader import DEMO_SOURCE, load
 
 REGIONS = Path(settings.BASE_DIR) / "fixtures" / "reference" / "regions.json"
 

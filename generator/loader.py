@@ -8,10 +8,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assets.bulkdb import Clock, bulk_mode
 from assets.kinds import KINDS
 from assets.models import Asset, Region
 from assets.services import allocate_serials
+from core.bulk import Clock, bulk_mode
 from inspections.condition import refresh_conditions
 from inspections.models import Grade
 

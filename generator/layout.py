@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from assets.generator.frame import LocalFrame
+from generator.frame import LocalFrame
 
 STD_DIAMETERS = np.array([200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1350, 1500])
 
@@ -173,7 +173,7 @@ def _built_text(fy: np.ndarray) -> np.ndarray:
 
 
 def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | None = None) -> Generated:
-    from assets.generator.history import current_fiscal_year
+    from generator.history import current_fiscal_year
 
     current_fy = current_fy or current_fiscal_year()
     rng = np.random.default_rng(seed)
@@ -425,7 +425,7 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | No
     assets = pd.concat(acc.core, ignore_index=True)
     assets["built_text"] = _built_text(assets["built_fy"].to_numpy())
     details = {k: pd.concat([d for d in v if len(d)], ignore_index=True) for k, v in acc.details.items()}
-    from assets.generator.inspections import inspections_for
+    from generator.inspections import inspections_for
 
     insp = inspections_for(rng, assets, details, current_fy)
     return Generated(assets, details, insp, {"grid_spacing_m": round(s, 1), "rivers": [r[0] for r in rivers]})

@@ -1,4 +1,4 @@
-"""The hostile-file corpus (tests/assets/hostile.py) through every entry point: the import_ledger command, the
+"""The hostile-file corpus (tests/ledger/hostile.py) through every entry point: the import_ledger command, the
 API with a token and with a session, and the upload page. Each file gets a clear 4xx/error naming the problem,
 no server error, nothing changed; the exhaustion cases run in a subprocess whose peak memory is measured."""
 
@@ -17,10 +17,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from assets.ledger.readers import MAX_RECORDS
 from assets.models import ApiToken, Asset, ChangeRecord
-from tests.assets.hostile import CASES, LAT, LON, Hostile
+from ledger.readers import MAX_RECORDS
 from tests.conftest import make_pipe
+from tests.ledger.hostile import CASES, LAT, LON, Hostile
 
 GIB = 2**30
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,7 +151,7 @@ def test_the_whole_corpus_is_refused_by_the_reader(corpus):
     dimension, read within bounds and refused by the importer)."""
     from django.core.exceptions import ValidationError
 
-    from assets.ledger.readers import read_table
+    from ledger.readers import read_table
 
     refused = 0
     for case in CASES:
@@ -167,8 +167,8 @@ def test_a_long_pipe_exported_as_csv_imports_back(world, client):
     from django.contrib.gis.geos import LineString
 
     from assets.history import Actor
-    from assets.ledger.importer import import_ledger
     from assets.models import Via
+    from ledger.importer import import_ledger
 
     pipe = make_pipe(world.yashio, external_id="LONG-1")
     n = 8000
@@ -187,8 +187,8 @@ def test_a_long_pipe_exported_as_csv_imports_back(world, client):
 
 def test_the_record_bound_is_named(world):
     from assets.history import Actor
-    from assets.ledger.importer import import_ledger
     from assets.models import Via
+    from ledger.importer import import_ledger
 
     lines = ["管渠番号,経度,緯度"] + [f"K-{k},{LON},{LAT}" for k in range(MAX_RECORDS + 1)]
     with pytest.raises(Exception) as exc:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from assets import wareki
+from core import wareki
 
 UNKNOWN = {"", "不明", "不詳", "未詳", "—", "-", "－", "ー", "―", "?", "？", "na", "n/a", "nan", "none", "null", "不明確"}
 ERA_RE = re.compile(rf"^({wareki.ERA_PATTERN})\s*(元|\d{{1,2}})\s*(?:年度|年)?(?:[./\-年]\d{{1,2}}.*)?$", re.IGNORECASE)
@@ -109,7 +109,7 @@ def year_of(text: str) -> int | None:
 
 def fiscal_year(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, Problems]:
     """1973, 1973年度, S48, 昭和48年, 昭和48年度, H6年度, R6, 令和元年, S48.4.1 → Western fiscal year; 和暦 years
-    outside their era (平成99年, 昭和0年) are refused with the era's range (`assets.wareki`)."""
+    outside their era (平成99年, 昭和0年) are refused with the era's range (`core.wareki`)."""
     text = clean(series) if text is None else text
     years: dict[str, float] = {}
     wrong: dict[str, str] = {}

@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from openpyxl import Workbook
 
 from assets.history import Actor
-from assets.ledger.importer import import_ledger
 from assets.models import Asset, ChangeRecord, LedgerMapping, Via
+from ledger.importer import import_ledger
 
 SYSTEM = Actor.system(Via.IMPORT)
 # 八潮市 in JGD2011 zone IX (EPSG:6677): X (northing) ≈ −19,750 m, Y (easting) ≈ 514 m.
@@ -220,7 +220,7 @@ def test_no_header_found_says_what_is_needed(world):
 
 
 def test_an_import_that_fails_while_writing_leaves_the_registry_as_it_was(world, monkeypatch):
-    import assets.ledger.importer as importer
+    import ledger.importer as importer
 
     run(csv_bytes(PIPES[:5]), "a.csv", srid=6677)  # K-0001, K-0002 stored
     before = (Asset.objects.count(), ChangeRecord.objects.count(),

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assets.history import Actor
 from assets.kinds import KINDS
-from assets.ledger.importer import import_ledger
 from assets.models import Via
+from ledger.importer import import_ledger
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ import datetime
 import numpy as np
 import pandas as pd
 
-from assets.generator.history import (
+from generator.history import (
     LABELS,
     TRUE_HAZARDS,
     pavement_observations,

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from assets.history import Actor
-from assets.ledger.importer import MAX_ERRORS_SHOWN, import_ledger
 from assets.models import ApiToken, Asset, ChangeRecord, Via
+from ledger.importer import MAX_ERRORS_SHOWN, import_ledger
 
 SYSTEM = Actor.system(Via.IMPORT)
 

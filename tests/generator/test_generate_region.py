@@ -98,8 +98,8 @@ def test_it_is_deterministic_and_idempotent(nakagawa):
 
 
 def test_the_same_seed_gives_the_same_region():
-    from assets.generator.layout import generate
-    from tests.assets.test_generate_region_pure import small_region
+    from generator.layout import generate
+    from tests.generator.test_generate_region_pure import small_region
 
     a, b = generate(small_region(), 2000, 3), generate(small_region(), 2000, 3)
     assert hashlib.md5(a.assets["geom"].str.cat().encode()).digest() == \

@@ -151,7 +151,7 @@ CSV_HEADER = "施設番号,深さ(m),経度,緯度\r\n"
 
 
 def _csv_long_cell() -> bytes:
-    from assets.ledger.readers import MAX_CELL_CHARS
+    from ledger.readers import MAX_CELL_CHARS
 
     return (CSV_HEADER + f"M-1,2.5,{LON},{LAT},{'x' * (MAX_CELL_CHARS + 1)}\r\n").encode()
 

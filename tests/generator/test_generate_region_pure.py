@@ -3,8 +3,8 @@
 import numpy as np
 import shapely
 
-from assets.generator.history import TRUE_HAZARDS, simulate
-from assets.generator.layout import MunicipalityInput, RegionInput, generate
+from generator.history import TRUE_HAZARDS, simulate
+from generator.layout import MunicipalityInput, RegionInput, generate
 
 
 def small_region() -> RegionInput:

@@ -1,0 +1,29 @@
+"""What the registry tells the apps built on it. The registry never imports them: an app that keeps state per
+asset (inspections' condition table, say) connects a receiver in its AppConfig.ready().
+
+`assets_changed` is sent inside the writing transaction, after the rows are written, so a receiver's own
+writes commit or roll back with them. Arguments:
+- `change`: one of Change (created, updated, retired, imported);
+- `asset_ids`: the ids written, or None for "every asset from `min_asset_id` on" (bulk loads);
+- `min_asset_id`: with asset_ids=None, the first id of a bulk load (None: the whole registry)."""
+
+from django.db.models import TextChoices
+from django.dispatch import Signal
+
+__all__ = ["Change", "assets_changed", "notify"]
+
+assets_changed = Signal()
+
+
+class Change(TextChoices):
+    CREATED = "created"
+    UPDATED = "updated"
+    RETIRED = "retired"
+    IMPORTED = "imported"
+
+
+def notify(change: str, asset_ids=None, *, min_asset_id: int | None = None, sender=None) -> None:
+    ids = None if asset_ids is None else sorted(set(asset_ids))
+    if ids == []:
+        return
+    assets_changed.send(sender=sender or notify, change=Change(change), asset_ids=ids, min_asset_id=min_asset_id)
