@@ -30,6 +30,7 @@ demo: demo-data
 
 test: setup
 	@$(PY) -m ruff check .
+	@.venv/bin/lint-imports --no-cache
 	@$(PY) -m pytest
 
 BENCH_DB ?= postgresql:///gunmane_bench
@@ -44,3 +45,4 @@ bench:
 
 lint:
 	@$(PY) -m ruff check .
+	@.venv/bin/lint-imports --no-cache

@@ -44,3 +44,15 @@ def check(era: str, year: str | int, field: str) -> int:
         return western_year(era, year)
     except ValueError as exc:
         raise ValidationError({field: str(exc)}) from None
+
+
+def fiscal_year(day) -> int:
+    """年度 of a date: April to March, so January–March belong to the previous 年度 (H31.3.31 → 2018)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def current_fiscal_year(today=None) -> int:
+    """The 年度 running today (local date)."""
+    import datetime
+
+    return fiscal_year(today or datetime.date.today())
