@@ -10,11 +10,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import models
+from django.db.models.functions import Cast
 
 from assets.models import ApiToken, ChangeRecord, Via
 from assets.models.history import Action
+from core.bulk import delete_where_in
 
-__all__ = ["Action", "Actor", "diff", "record_change", "record_changes", "snapshot"]
+__all__ = ["Action", "Actor", "diff", "forget_changes", "record_change", "record_changes", "snapshot"]
 
 
 @dataclass(frozen=True)
@@ -110,3 +112,12 @@ def record_changes(cur, *, actor: Actor, model: type[models.Model], action: str,
         FROM ({rows_sql}) AS h(object_id, object_repr, before, after)
     """, args)
     return cur.rowcount
+
+
+def forget_changes(objects: models.QuerySet) -> int:
+    """Set-based delete of the history of `objects` (a queryset), one statement, for rows purged outright
+    (a region's generated data before it is generated again) whose history would otherwise name rows that no
+    longer exist. A real record is retired or withdrawn with a history row of its own, never forgotten."""
+    ct = ContentType.objects.get_for_model(objects.model, for_concrete_model=True)
+    keys = objects.order_by().annotate(_h_key=Cast("pk", models.CharField())).values("_h_key")
+    return delete_where_in(ChangeRecord, "pk", ChangeRecord.objects.filter(content_type=ct, object_id__in=keys))

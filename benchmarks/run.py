@@ -21,7 +21,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from assets.models import Region  # noqa: E402
-from generator.loader import delete_generated  # noqa: E402
+from generator.loader import clear_region  # noqa: E402
 
 N = int(os.environ.get("BENCH_ASSETS", "1000000"))
 REGION = os.environ.get("BENCH_REGION", "nakagawa")
@@ -89,7 +89,7 @@ def main() -> int:
     call_command("load_reference_data", verbosity=0)
     region = Region.objects.get(slug=REGION)
     with transaction.atomic():
-        delete_generated(list(region.members.values_list("code", flat=True)))
+        clear_region(list(region.members.values_list("code", flat=True)))
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE assets_asset")
     base = baseline_copy(N)

@@ -60,11 +60,6 @@ def random_dates_in_fy(rng: np.random.Generator, fy: np.ndarray, today: np.datet
     return np.minimum(days, today)
 
 
-def current_fiscal_year(today: datetime.date | None = None) -> int:
-    today = today or datetime.date.today()
-    return today.year if today.month >= 4 else today.year - 1
-
-
 def pavement_observations(rng: np.random.Generator, state: np.ndarray) -> np.ndarray:
     """Crack %, rut mm and IRI consistent with the 診断区分 thresholds (20/40 %, 20/40 mm, 3/8 mm/m)."""
     lo = np.array([[0, 0, 0.8], [20, 20, 3.0], [40, 40, 8.0], [45, 45, 9.0]])

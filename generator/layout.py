@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from core.wareki import current_fiscal_year
 from generator.frame import LocalFrame
+from generator.inspections import inspections_for
 
 STD_DIAMETERS = np.array([200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1350, 1500])
 
@@ -172,14 +174,67 @@ def _built_text(fy: np.ndarray) -> np.ndarray:
     return out
 
 
-def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | None = None) -> Generated:
-    from generator.history import current_fiscal_year
+# Share of the assets that the regional trunk (road, manholes, pipes) takes when the region has one.
+TRUNK_SHARE = 0.004
 
+
+@dataclass
+class _Site:
+    """What every step draws on. The random stream is drawn from in the steps' fixed order, so one seed gives
+    one region."""
+
+    rng: np.random.Generator
+    frame: LocalFrame
+    spacing: float  # street grid spacing (m)
+    rivers: list  # (name, width m, metric line)
+    acc: _Assets
+
+
+@dataclass
+class _Streets:
+    """A town's street grid: per edge, where it runs and what it is."""
+
+    xy: np.ndarray  # node coordinates
+    e: np.ndarray  # edge (a, b) node indices
+    line: np.ndarray  # grid line of the edge
+    core: np.ndarray  # edge in the sewered core
+    seg: np.ndarray  # edge geometry (metric)
+    crosses: np.ndarray  # index of the river the edge crosses, or -1
+    bridged: np.ndarray  # crossing carried by a bridge
+    keep_road: np.ndarray
+    keep_pipe: np.ndarray
+    road_class: np.ndarray
+    d_hall: np.ndarray  # distance from the town hall (m)
+    rel: np.ndarray  # distance from the hall relative to the sewered zone's radius, at most 3
+    near_hall: np.ndarray
+
+
+def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | None = None) -> Generated:
     current_fy = current_fy or current_fiscal_year()
     rng = np.random.default_rng(seed)
+    frame = centred_frame(region)
+    towns = place_towns(rng, region, frame)
+    trunk_share = TRUNK_SHARE if region.trunk else 0.0
+    spacing = grid_spacing(towns, n_assets, trunk_share)
+    site = _Site(rng, frame, spacing, draw_rivers(rng, towns, region.rivers), _Assets())
+    trunk = lay_trunk(site, region, towns, n_assets * trunk_share)
+    for town in towns:
+        lay_out_town(site, region, town, trunk)
+    place_septic_tanks(site, towns, n_assets, current_fy)
+    assets, details = collect(site.acc)
+    inspections = inspections_for(rng, assets, details, current_fy)
+    return Generated(assets, details, inspections,
+                     {"grid_spacing_m": round(spacing, 1), "rivers": [r[0] for r in site.rivers]})
+
+
+def centred_frame(region: RegionInput) -> LocalFrame:
     halls = np.array([m.hall_ll for m in region.members])
-    frame = LocalFrame(float(halls[:, 0].mean()), float(halls[:, 1].mean()))
-    towns: list[_Town] = []
+    return LocalFrame(float(halls[:, 0].mean()), float(halls[:, 1].mean()))
+
+
+def place_towns(rng, region: RegionInput, frame: LocalFrame) -> list[_Town]:
+    """Each member in metres, its hall inside it, and a sewered core around the hall that grows with density."""
+    towns = []
     for m in region.members:
         poly = frame.geom_to_m(m.boundary_ll)
         hall = np.array(frame.to_m(*m.hall_ll))
@@ -190,216 +245,268 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | No
         r = _sewer_radius(poly, hall, frac)
         zone = poly.intersection(shapely.Point(hall).buffer(r, 32))
         towns.append(_Town(m.code, m.name, poly, hall, poly.area, r, zone, rng.uniform(-0.35, 0.35), density))
+    return towns
 
+
+def grid_spacing(towns: list[_Town], n_assets: int, trunk_share: float) -> float:
+    """The street spacing that makes the networks come out at the requested count, less the septic tanks' and
+    the trunk's shares."""
     a_sewer = sum(t.sewer_zone.area for t in towns)
     a_total = sum(t.area for t in towns)
     a_out = a_total - a_sewer
     septic_share = 0.1 + 0.3 * a_out / a_total
-    trunk_share = 0.004 if region.trunk else 0.0
     target_net = n_assets * (1 - septic_share - trunk_share)
     # roads + pipes ≈ 2 edges per node in the core, manholes ≈ 1 per node; outside a 3x-coarse grid.
-    s = float(np.sqrt((5 * a_sewer + 0.667 * a_out) / max(target_net, 1.0)))
+    return float(np.sqrt((5 * a_sewer + 0.667 * a_out) / max(target_net, 1.0)))
+
+
+def draw_rivers(rng, towns: list[_Town], specs) -> list:
     bounds = shapely.union_all([t.poly for t in towns]).bounds
-    rivers = _rivers(rng, bounds, region.rivers)
-    for r_ in rivers:
-        shapely.prepare(r_[2])
+    rivers = _rivers(rng, bounds, specs)
+    for r in rivers:
+        shapely.prepare(r[2])
+    return rivers
 
-    acc = _Assets()
-    pref = region.prefecture_code
-    # ---------------- trunk: prefecture-owned, under a prefectural emergency road ----------------
-    if region.trunk and region.plant_ll is not None:
-        order = np.argsort([-t.hall[1] for t in towns])
-        pts = [towns[i].hall for i in order] + [np.array(frame.to_m(*region.plant_ll))]
-        trunk_line = shapely.LineString(pts)
-        n_seg = max(int(round(n_assets * trunk_share / 3)), len(pts) * 2)
-        dist = np.linspace(0, trunk_line.length, n_seg + 1)
-        nodes = shapely.get_coordinates(shapely.line_interpolate_point(trunk_line, dist))
-        a_, b_ = nodes[:-1], nodes[1:]
-        seg_len = np.hypot(*(b_ - a_).T)
-        frac_down = dist[1:] / trunk_line.length
-        fy = np.clip((1975 + frac_down * 19 + rng.normal(0, 2, n_seg)).astype(int), 1972, 1994)
-        geom = _lines_wkb(frame, a_, b_)
-        ext = [f"県道-{i + 1:05d}" for i in range(n_seg)]
-        road_keys = acc.add("road_segment", {
-            "owner": pref, "source": "demo", "external_id": ext, "name": "県道 中川幹線通り",
-            "geom": geom, "built_fy": fy, "important": False,
-        }, {
-            "road_class": "prefectural", "route_name": "県道 中川幹線通り", "is_emergency_route": True,
-            "length_m": seg_len.round(1), "width_m": rng.uniform(10, 16, n_seg).round(1),
-            "pavement_type": "asphalt", "traffic_volume": rng.integers(15000, 42000, n_seg),
-        })
-        mh_keys = acc.add("manhole", {
-            "owner": pref, "source": "demo", "external_id": [f"流域MH-{i + 1:05d}" for i in range(n_seg + 1)],
-            "name": "", "geom": _points_wkb(frame, nodes), "built_fy": np.append(fy, fy[-1]), "important": False,
-        }, {
-            "manhole_type": "特殊", "depth_m": rng.uniform(8, 16, n_seg + 1).round(1), "cover_type": "鋳鉄製",
-            "cover_installed_fy": np.append(fy, fy[-1]), "drainage_system": "sanitary",
-        })
-        # Trunks grow downstream; the last stretch is the 4.75 m pipe size of the 八潮 collapse.
-        diam = np.minimum(np.round((1200 + frac_down * 3550) / 250) * 250, 4750)
-        acc.add("sewer_pipe", {
-            "owner": pref, "source": "demo", "external_id": [f"流域-{i + 1:05d}" for i in range(n_seg)],
-            "name": region.trunk_name, "geom": geom, "built_fy": fy, "important": frac_down > 0.9,
-        }, {
-            "drainage_system": "sanitary", "material": np.where(frac_down > 0.5, "shield", "rc"),
-            "diameter_mm": diam.astype(int), "length_m": seg_len.round(1),
-            "cover_depth_m": rng.uniform(6, 15, n_seg).round(1),
-            "up_key": mh_keys[:-1], "down_key": mh_keys[1:], "is_trunk": True, "is_regional": True,
-            "is_corrosion_prone": rng.random(n_seg) < 0.35, "road_key": road_keys,
-        })
-        # Prefectural bridges where the trunk road crosses a river.
-        for rname, width, rline in rivers:
-            hit = shapely.intersection(trunk_line, rline)
-            for p in shapely.get_parts(hit):
-                if p.geom_type != "Point":
-                    continue
-                xy = np.array([[p.x, p.y]])
-                length = float(width * rng.uniform(1.05, 1.3))
-                acc.add("bridge", {
-                    "owner": pref, "source": "demo", "external_id": [f"BR0-{pref}-{acc.next_key:05d}"],
-                    "name": [f"中川幹線{rname[:-1]}橋"], "geom": _points_wkb(frame, xy),
-                    "built_fy": [int(rng.integers(1960, 1990))], "important": [True],
-                }, {
-                    "length_m": [round(length, 1)], "width_m": [round(float(rng.uniform(10, 16)), 1)],
-                    "structure_type": ["steel" if length > 60 else "pc"], "span_count": [max(1, int(length // 35) + 1)],
-                    "crosses": ["river"], "crosses_name": [rname], "detour_length_m": [np.nan],
-                    "route_name": ["県道 中川幹線通り"],
-                })
-        trunk_geom = trunk_line
-    else:
-        trunk_geom = None
 
-    # ---------------- municipal networks ----------------
-    unsewered_area = []
-    for t in towns:
-        xy, e, line, core = _grid(t, s)
-        a, b = xy[e[:, 0]], xy[e[:, 1]]
-        n_e = len(e)
-        seg = shapely.linestrings(np.stack([a, b], axis=1))
-        crosses = np.zeros(n_e, dtype=np.int16) - 1
-        for ri, (_, _width, rline) in enumerate(rivers):
-            hit = shapely.intersects(seg, rline)
-            crosses[hit & (crosses < 0)] = ri
-        bridge_every = np.array([15 if w >= 60 else 5 for _, w, _ in rivers] or [5])
-        is_crossing = crosses >= 0
-        every = bridge_every[np.maximum(crosses, 0)]
-        # Every farm lane crosses a small river on its own little bridge; streets in town share fewer, wider ones.
-        bridged = is_crossing & ((line % every == 0) | (~core & (every == 5)))
-        keep_road = ~is_crossing | bridged
-        keep_pipe = core & ~is_crossing
-        # Arterials every 6th line, collectors every 3rd: they carry the traffic and the big pipes.
-        # Out among the fields only the arterials are more than lanes.
-        road_class = np.where(line % 6 == 0, "municipal_1",
-                              np.where((line % 3 == 0) & core, "municipal_2", "municipal_other"))
-        d_hall = np.hypot(*((a + b) / 2 - t.hall).T)
-        rel = np.clip(d_hall / max(t.sewer_r, 1.0), 0, 3)
-        base = region.sewer_start + (1 - min(t.density / 8000, 1)) * 12
-        sewer_fy = np.clip((base + rel * 22 + rng.normal(0, 3, n_e)).astype(int), base - 3, 2022).astype(int)
-        road_fy = np.clip((1958 + rel * 18 + rng.normal(0, 8, n_e)).astype(int), 1950, 2020)
-        near_hall = d_hall < 400
-        ri_ = np.flatnonzero(keep_road)
-        m = len(ri_)
-        rc = road_class[ri_]
-        width = np.where(rc == "municipal_1", rng.uniform(7, 12, m),
-                         np.where(rc == "municipal_2", rng.uniform(5, 8, m), rng.uniform(3.5, 6, m)))
-        traffic = np.where(rc == "municipal_1", rng.integers(4000, 15000, m),
-                           np.where(rc == "municipal_2", rng.integers(800, 5000, m), rng.integers(50, 900, m)))
-        # Lanes out among the fields carry a few dozen vehicles a day: their bridges are the removal candidates.
-        traffic = np.where((rc == "municipal_other") & ~core[ri_], traffic // 4, traffic)
-        pave = np.where(core[ri_], rng.choice(["asphalt", "concrete", "block"], m, p=[0.94, 0.04, 0.02]),
-                        rng.choice(["asphalt", "gravel", "unpaved"], m, p=[0.8, 0.12, 0.08]))
-        road_keys = np.full(n_e, -1)
-        road_keys[ri_] = acc.add("road_segment", {
-            "owner": t.code, "source": "demo", "external_id": [f"R{t.code}-{k:06d}" for k in range(m)],
-            "name": "", "geom": shapely.to_wkb(shapely.set_srid(frame.geom_to_ll(seg[ri_]), 6668), hex=True,
-                                               include_srid=True),
-            "built_fy": road_fy[ri_], "important": near_hall[ri_],
-        }, {
-            "road_class": rc, "route_name": [f"{t.name}道{ln % 997 + 1}号線" for ln in np.abs(line[ri_])],
-            "is_emergency_route": (rc == "municipal_1") & (rng.random(m) < 0.35), "length_m": np.round(s, 1),
-            "width_m": width.round(1), "pavement_type": pave, "traffic_volume": traffic,
-        })
-        # Bridges on the kept crossings.
-        bi = np.flatnonzero(bridged)
-        if len(bi):
-            river_of = [rivers[crosses[i]][2] for i in bi]
-            pts = np.array([shapely.get_coordinates(shapely.intersection(seg[i], r))[0]
-                            for i, r in zip(bi, river_of, strict=True)])
-            widths = np.array([rivers[crosses[i]][1] for i in bi])
-            length = widths * rng.uniform(1.05, 1.4, len(bi)) + rng.uniform(0, 8, len(bi))
-            along = np.array([r.line_locate_point(shapely.Point(p)) for r, p in zip(river_of, pts, strict=True)])
-            detour = np.full(len(bi), np.nan)
-            for ri in np.unique(crosses[bi]):
-                sel = np.flatnonzero(crosses[bi] == ri)
-                order = sel[np.argsort(along[sel])]
-                pos = along[order]
-                gaps = np.diff(pos)
-                nearest = np.minimum(np.append(gaps, np.inf), np.insert(gaps, 0, np.inf))
-                detour[order] = np.where(np.isfinite(nearest), 2 * nearest + widths[order], np.nan)
-            bfy = np.clip(rng.normal(1972, 10, len(bi)).astype(int), 1950, 2018)
-            names = [f"{rivers[crosses[i]][0][:-1]}{k + 1}号橋" for k, i in enumerate(bi)]
-            acc.add("bridge", {
-                "owner": t.code, "source": "demo", "external_id": [f"BR0-{t.code}-{k + 1:05d}" for k in range(len(bi))],
-                "name": names, "geom": _points_wkb(frame, pts), "built_fy": bfy, "important": near_hall[bi],
-            }, {
-                "length_m": length.round(1), "width_m": width[np.searchsorted(ri_, bi)].round(1),
-                "structure_type": np.where(length > 60, "steel", np.where(length > 20, "pc", "rc")),
-                "span_count": (length // 30 + 1).astype(int), "crosses": "river",
-                "crosses_name": [rivers[crosses[i]][0] for i in bi],
-                "detour_length_m": np.round(detour, 0), "route_name": "",
-            })
-        # Sewer: manholes at the nodes the core's pipes use; flow towards the outlet on the trunk.
-        pi = np.flatnonzero(keep_pipe)
-        if len(pi):
-            outlet = t.hall if trunk_geom is None else np.array(
-                shapely.get_coordinates(trunk_geom.interpolate(trunk_geom.project(shapely.Point(t.hall))))[0])
-            ends = e[pi]
-            used, inv = np.unique(ends.ravel(), return_inverse=True)
-            inv = inv.reshape(-1, 2)
-            d_out = np.hypot(*(xy[used] - outlet).T)
-            node_fy = np.full(len(used), 9999)
-            np.minimum.at(node_fy, inv[:, 0], sewer_fy[pi])
-            np.minimum.at(node_fy, inv[:, 1], sewer_fy[pi])
-            mh_keys = acc.add("manhole", {
-                "owner": t.code, "source": "demo", "external_id": [f"MH{t.code}-{k:06d}" for k in range(len(used))],
-                "name": "", "geom": _points_wkb(frame, xy[used]), "built_fy": node_fy, "important": False,
-            }, {
-                "manhole_type": rng.choice(["1号", "2号", "3号"], len(used), p=[0.8, 0.15, 0.05]),
-                "depth_m": (1.5 + 3.5 * (1 - d_out / d_out.max()) + rng.uniform(0, 1, len(used))).round(1),
-                "cover_type": "鋳鉄製", "cover_installed_fy": node_fy, "drainage_system": "sanitary",
-            })
-            up_is_a = d_out[inv[:, 0]] >= d_out[inv[:, 1]]
-            up = np.where(up_is_a, inv[:, 0], inv[:, 1])
-            down = np.where(up_is_a, inv[:, 1], inv[:, 0])
-            closeness = 1 - np.minimum(d_out[down] / max(d_out.max(), 1.0), 1)
-            trunkish = road_class[pi] == "municipal_1"
-            diam = np.where(trunkish, _std_diameter(300 + 700 * closeness ** 2), 200)
-            diam = np.where(road_class[pi] == "municipal_2", np.maximum(diam, 250), diam)
-            combined = (sewer_fy[pi] < 1975) & (rel[pi] < 0.5) & (t.density > 4000)
-            diam = np.where(combined, _std_diameter(diam * 1.6), diam)
-            pfy = sewer_fy[pi]
-            mat = np.where(pfy < 1975, rng.choice(["clay", "rc"], len(pi), p=[0.4, 0.6]),
-                           np.where(pfy < 1990, rng.choice(["rc", "pvc"], len(pi), p=[0.4, 0.6]),
-                                    rng.choice(["pvc", "pe"], len(pi), p=[0.9, 0.1])))
-            mat = np.where(diam >= 700, "rc", mat)
-            acc.add("sewer_pipe", {
-                "owner": t.code, "source": "demo", "external_id": [f"P{t.code}-{k:06d}" for k in range(len(pi))],
-                "name": "", "geom": shapely.to_wkb(shapely.set_srid(frame.geom_to_ll(seg[pi]), 6668), hex=True,
-                                                   include_srid=True),
-                "built_fy": pfy, "important": near_hall[pi],
-            }, {
-                "drainage_system": np.where(combined, "combined", "sanitary"), "material": mat,
-                "diameter_mm": diam.astype(int), "length_m": np.round(s, 1),
-                "cover_depth_m": (1.2 + 3.0 * closeness + rng.uniform(0, 0.8, len(pi))).round(1),
-                "up_key": mh_keys[up], "down_key": mh_keys[down], "is_trunk": trunkish, "is_regional": False,
-                "is_corrosion_prone": trunkish & (closeness > 0.85), "road_key": road_keys[pi],
-            })
-        unsewered_area.append(max(t.area - t.sewer_zone.area, 0.0))
+def lay_trunk(site: _Site, region: RegionInput, towns: list[_Town], n_trunk: float):
+    """The prefecture's trunk sewer under a prefectural emergency road, town hall to town hall (north to south)
+    down to the treatment plant, with bridges where the road crosses a river. Returns its line, or None."""
+    if not (region.trunk and region.plant_ll is not None):
+        return None
+    order = np.argsort([-t.hall[1] for t in towns])
+    pts = [towns[i].hall for i in order] + [np.array(site.frame.to_m(*region.plant_ll))]
+    line = shapely.LineString(pts)
+    n_seg = max(int(round(n_trunk / 3)), len(pts) * 2)
+    _trunk_road_and_sewer(site, region, line, n_seg)
+    _trunk_bridges(site, region.prefecture_code, line)
+    return line
 
-    # ---------------- septic tanks fill the rest exactly ----------------
-    n_septic = n_assets - acc.next_key
+
+def _trunk_road_and_sewer(site: _Site, region: RegionInput, trunk_line, n_seg: int) -> None:
+    rng, acc, pref = site.rng, site.acc, region.prefecture_code
+    dist = np.linspace(0, trunk_line.length, n_seg + 1)
+    nodes = shapely.get_coordinates(shapely.line_interpolate_point(trunk_line, dist))
+    a_, b_ = nodes[:-1], nodes[1:]
+    seg_len = np.hypot(*(b_ - a_).T)
+    frac_down = dist[1:] / trunk_line.length
+    fy = np.clip((1975 + frac_down * 19 + rng.normal(0, 2, n_seg)).astype(int), 1972, 1994)
+    geom = _lines_wkb(site.frame, a_, b_)
+    ext = [f"県道-{i + 1:05d}" for i in range(n_seg)]
+    road_keys = acc.add("road_segment", {
+        "owner": pref, "source": "demo", "external_id": ext, "name": "県道 中川幹線通り",
+        "geom": geom, "built_fy": fy, "important": False,
+    }, {
+        "road_class": "prefectural", "route_name": "県道 中川幹線通り", "is_emergency_route": True,
+        "length_m": seg_len.round(1), "width_m": rng.uniform(10, 16, n_seg).round(1),
+        "pavement_type": "asphalt", "traffic_volume": rng.integers(15000, 42000, n_seg),
+    })
+    mh_keys = acc.add("manhole", {
+        "owner": pref, "source": "demo", "external_id": [f"流域MH-{i + 1:05d}" for i in range(n_seg + 1)],
+        "name": "", "geom": _points_wkb(site.frame, nodes), "built_fy": np.append(fy, fy[-1]), "important": False,
+    }, {
+        "manhole_type": "特殊", "depth_m": rng.uniform(8, 16, n_seg + 1).round(1), "cover_type": "鋳鉄製",
+        "cover_installed_fy": np.append(fy, fy[-1]), "drainage_system": "sanitary",
+    })
+    # Trunks grow downstream; the last stretch is the 4.75 m pipe size of the 八潮 collapse.
+    diam = np.minimum(np.round((1200 + frac_down * 3550) / 250) * 250, 4750)
+    acc.add("sewer_pipe", {
+        "owner": pref, "source": "demo", "external_id": [f"流域-{i + 1:05d}" for i in range(n_seg)],
+        "name": region.trunk_name, "geom": geom, "built_fy": fy, "important": frac_down > 0.9,
+    }, {
+        "drainage_system": "sanitary", "material": np.where(frac_down > 0.5, "shield", "rc"),
+        "diameter_mm": diam.astype(int), "length_m": seg_len.round(1),
+        "cover_depth_m": rng.uniform(6, 15, n_seg).round(1),
+        "up_key": mh_keys[:-1], "down_key": mh_keys[1:], "is_trunk": True, "is_regional": True,
+        "is_corrosion_prone": rng.random(n_seg) < 0.35, "road_key": road_keys,
+    })
+
+
+def _trunk_bridges(site: _Site, pref: str, trunk_line) -> None:
+    rng = site.rng
+    for rname, width, rline in site.rivers:
+        hit = shapely.intersection(trunk_line, rline)
+        for p in shapely.get_parts(hit):
+            if p.geom_type != "Point":
+                continue
+            xy = np.array([[p.x, p.y]])
+            length = float(width * rng.uniform(1.05, 1.3))
+            site.acc.add("bridge", {
+                "owner": pref, "source": "demo", "external_id": [f"BR0-{pref}-{site.acc.next_key:05d}"],
+                "name": [f"中川幹線{rname[:-1]}橋"], "geom": _points_wkb(site.frame, xy),
+                "built_fy": [int(rng.integers(1960, 1990))], "important": [True],
+            }, {
+                "length_m": [round(length, 1)], "width_m": [round(float(rng.uniform(10, 16)), 1)],
+                "structure_type": ["steel" if length > 60 else "pc"], "span_count": [max(1, int(length // 35) + 1)],
+                "crosses": ["river"], "crosses_name": [rname], "detour_length_m": [np.nan],
+                "route_name": ["県道 中川幹線通り"],
+            })
+
+
+def lay_out_town(site: _Site, region: RegionInput, t: _Town, trunk) -> None:
+    """A municipality's own networks: streets, bridges on the river crossings, sewers under the core."""
+    streets = street_grid(site, t)
+    sewer_fy, road_fy = age_streets(site.rng, region, t, streets)
+    road_keys, road_width = lay_roads(site, t, streets, road_fy)
+    bridge_crossings(site, t, streets, road_width)
+    lay_sewers(site, t, streets, sewer_fy, road_keys, trunk)
+
+
+def street_grid(site: _Site, t: _Town) -> _Streets:
+    """Which grid edges become streets, which cross a river on a bridge, which carry a pipe, and their class."""
+    xy, e, line, core = _grid(t, site.spacing)
+    a, b = xy[e[:, 0]], xy[e[:, 1]]
+    seg = shapely.linestrings(np.stack([a, b], axis=1))
+    crosses = np.zeros(len(e), dtype=np.int16) - 1
+    for ri, (_, _width, rline) in enumerate(site.rivers):
+        hit = shapely.intersects(seg, rline)
+        crosses[hit & (crosses < 0)] = ri
+    bridge_every = np.array([15 if w >= 60 else 5 for _, w, _ in site.rivers] or [5])
+    is_crossing = crosses >= 0
+    every = bridge_every[np.maximum(crosses, 0)]
+    # Every farm lane crosses a small river on its own little bridge; streets in town share fewer, wider ones.
+    bridged = is_crossing & ((line % every == 0) | (~core & (every == 5)))
+    # Arterials every 6th line, collectors every 3rd: they carry the traffic and the big pipes.
+    # Out among the fields only the arterials are more than lanes.
+    road_class = np.where(line % 6 == 0, "municipal_1",
+                          np.where((line % 3 == 0) & core, "municipal_2", "municipal_other"))
+    d_hall = np.hypot(*((a + b) / 2 - t.hall).T)
+    return _Streets(xy=xy, e=e, line=line, core=core, seg=seg, crosses=crosses, bridged=bridged,
+                    keep_road=~is_crossing | bridged, keep_pipe=core & ~is_crossing, road_class=road_class,
+                    d_hall=d_hall, rel=np.clip(d_hall / max(t.sewer_r, 1.0), 0, 3), near_hall=d_hall < 400)
+
+
+def age_streets(rng, region: RegionInput, t: _Town, st: _Streets) -> tuple[np.ndarray, np.ndarray]:
+    """Built fiscal years per edge, of the sewer and of the road: the centre first, denser towns earlier."""
+    n_e = len(st.e)
+    base = region.sewer_start + (1 - min(t.density / 8000, 1)) * 12
+    sewer_fy = np.clip((base + st.rel * 22 + rng.normal(0, 3, n_e)).astype(int), base - 3, 2022).astype(int)
+    road_fy = np.clip((1958 + st.rel * 18 + rng.normal(0, 8, n_e)).astype(int), 1950, 2020)
+    return sewer_fy, road_fy
+
+
+def lay_roads(site: _Site, t: _Town, st: _Streets, road_fy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Road segments on the kept edges. Returns per edge the road's key (-1: none) and width (NaN: none)."""
+    rng = site.rng
+    ri_ = np.flatnonzero(st.keep_road)
+    m = len(ri_)
+    rc = st.road_class[ri_]
+    width = np.where(rc == "municipal_1", rng.uniform(7, 12, m),
+                     np.where(rc == "municipal_2", rng.uniform(5, 8, m), rng.uniform(3.5, 6, m)))
+    traffic = np.where(rc == "municipal_1", rng.integers(4000, 15000, m),
+                       np.where(rc == "municipal_2", rng.integers(800, 5000, m), rng.integers(50, 900, m)))
+    # Lanes out among the fields carry a few dozen vehicles a day: their bridges are the removal candidates.
+    traffic = np.where((rc == "municipal_other") & ~st.core[ri_], traffic // 4, traffic)
+    pave = np.where(st.core[ri_], rng.choice(["asphalt", "concrete", "block"], m, p=[0.94, 0.04, 0.02]),
+                    rng.choice(["asphalt", "gravel", "unpaved"], m, p=[0.8, 0.12, 0.08]))
+    road_keys = np.full(len(st.e), -1)
+    road_keys[ri_] = site.acc.add("road_segment", {
+        "owner": t.code, "source": "demo", "external_id": [f"R{t.code}-{k:06d}" for k in range(m)],
+        "name": "", "geom": shapely.to_wkb(shapely.set_srid(site.frame.geom_to_ll(st.seg[ri_]), 6668), hex=True,
+                                           include_srid=True),
+        "built_fy": road_fy[ri_], "important": st.near_hall[ri_],
+    }, {
+        "road_class": rc, "route_name": [f"{t.name}道{ln % 997 + 1}号線" for ln in np.abs(st.line[ri_])],
+        "is_emergency_route": (rc == "municipal_1") & (rng.random(m) < 0.35), "length_m": np.round(site.spacing, 1),
+        "width_m": width.round(1), "pavement_type": pave, "traffic_volume": traffic,
+    })
+    road_width = np.full(len(st.e), np.nan)
+    road_width[ri_] = width
+    return road_keys, road_width
+
+
+def bridge_crossings(site: _Site, t: _Town, st: _Streets, road_width: np.ndarray) -> None:
+    """Bridges on the kept crossings, as wide as their road; the detour is to the next bridge on the river."""
+    bi = np.flatnonzero(st.bridged)
+    if not len(bi):
+        return
+    rng, rivers, crosses = site.rng, site.rivers, st.crosses
+    river_of = [rivers[crosses[i]][2] for i in bi]
+    pts = np.array([shapely.get_coordinates(shapely.intersection(st.seg[i], r))[0]
+                    for i, r in zip(bi, river_of, strict=True)])
+    widths = np.array([rivers[crosses[i]][1] for i in bi])
+    length = widths * rng.uniform(1.05, 1.4, len(bi)) + rng.uniform(0, 8, len(bi))
+    along = np.array([r.line_locate_point(shapely.Point(p)) for r, p in zip(river_of, pts, strict=True)])
+    detour = np.full(len(bi), np.nan)
+    for ri in np.unique(crosses[bi]):
+        sel = np.flatnonzero(crosses[bi] == ri)
+        order = sel[np.argsort(along[sel])]
+        pos = along[order]
+        gaps = np.diff(pos)
+        nearest = np.minimum(np.append(gaps, np.inf), np.insert(gaps, 0, np.inf))
+        detour[order] = np.where(np.isfinite(nearest), 2 * nearest + widths[order], np.nan)
+    bfy = np.clip(rng.normal(1972, 10, len(bi)).astype(int), 1950, 2018)
+    names = [f"{rivers[crosses[i]][0][:-1]}{k + 1}号橋" for k, i in enumerate(bi)]
+    site.acc.add("bridge", {
+        "owner": t.code, "source": "demo", "external_id": [f"BR0-{t.code}-{k + 1:05d}" for k in range(len(bi))],
+        "name": names, "geom": _points_wkb(site.frame, pts), "built_fy": bfy, "important": st.near_hall[bi],
+    }, {
+        "length_m": length.round(1), "width_m": road_width[bi].round(1),
+        "structure_type": np.where(length > 60, "steel", np.where(length > 20, "pc", "rc")),
+        "span_count": (length // 30 + 1).astype(int), "crosses": "river",
+        "crosses_name": [rivers[crosses[i]][0] for i in bi],
+        "detour_length_m": np.round(detour, 0), "route_name": "",
+    })
+
+
+def lay_sewers(site: _Site, t: _Town, st: _Streets, sewer_fy: np.ndarray, road_keys: np.ndarray, trunk) -> None:
+    """Manholes at the nodes the core's pipes use and pipes under the core's streets, flowing towards the
+    outlet on the trunk (the hall without one); pipes grow and age towards the outlet."""
+    pi = np.flatnonzero(st.keep_pipe)
+    if not len(pi):
+        return
+    rng, acc, xy = site.rng, site.acc, st.xy
+    outlet = t.hall if trunk is None else np.array(
+        shapely.get_coordinates(trunk.interpolate(trunk.project(shapely.Point(t.hall))))[0])
+    ends = st.e[pi]
+    used, inv = np.unique(ends.ravel(), return_inverse=True)
+    inv = inv.reshape(-1, 2)
+    d_out = np.hypot(*(xy[used] - outlet).T)
+    node_fy = np.full(len(used), 9999)
+    np.minimum.at(node_fy, inv[:, 0], sewer_fy[pi])
+    np.minimum.at(node_fy, inv[:, 1], sewer_fy[pi])
+    mh_keys = acc.add("manhole", {
+        "owner": t.code, "source": "demo", "external_id": [f"MH{t.code}-{k:06d}" for k in range(len(used))],
+        "name": "", "geom": _points_wkb(site.frame, xy[used]), "built_fy": node_fy, "important": False,
+    }, {
+        "manhole_type": rng.choice(["1号", "2号", "3号"], len(used), p=[0.8, 0.15, 0.05]),
+        "depth_m": (1.5 + 3.5 * (1 - d_out / d_out.max()) + rng.uniform(0, 1, len(used))).round(1),
+        "cover_type": "鋳鉄製", "cover_installed_fy": node_fy, "drainage_system": "sanitary",
+    })
+    up_is_a = d_out[inv[:, 0]] >= d_out[inv[:, 1]]
+    up = np.where(up_is_a, inv[:, 0], inv[:, 1])
+    down = np.where(up_is_a, inv[:, 1], inv[:, 0])
+    closeness = 1 - np.minimum(d_out[down] / max(d_out.max(), 1.0), 1)
+    trunkish = st.road_class[pi] == "municipal_1"
+    diam = np.where(trunkish, _std_diameter(300 + 700 * closeness ** 2), 200)
+    diam = np.where(st.road_class[pi] == "municipal_2", np.maximum(diam, 250), diam)
+    combined = (sewer_fy[pi] < 1975) & (st.rel[pi] < 0.5) & (t.density > 4000)
+    diam = np.where(combined, _std_diameter(diam * 1.6), diam)
+    pfy = sewer_fy[pi]
+    mat = np.where(pfy < 1975, rng.choice(["clay", "rc"], len(pi), p=[0.4, 0.6]),
+                   np.where(pfy < 1990, rng.choice(["rc", "pvc"], len(pi), p=[0.4, 0.6]),
+                            rng.choice(["pvc", "pe"], len(pi), p=[0.9, 0.1])))
+    mat = np.where(diam >= 700, "rc", mat)
+    acc.add("sewer_pipe", {
+        "owner": t.code, "source": "demo", "external_id": [f"P{t.code}-{k:06d}" for k in range(len(pi))],
+        "name": "", "geom": shapely.to_wkb(shapely.set_srid(site.frame.geom_to_ll(st.seg[pi]), 6668), hex=True,
+                                           include_srid=True),
+        "built_fy": pfy, "important": st.near_hall[pi],
+    }, {
+        "drainage_system": np.where(combined, "combined", "sanitary"), "material": mat,
+        "diameter_mm": diam.astype(int), "length_m": np.round(site.spacing, 1),
+        "cover_depth_m": (1.2 + 3.0 * closeness + rng.uniform(0, 0.8, len(pi))).round(1),
+        "up_key": mh_keys[up], "down_key": mh_keys[down], "is_trunk": trunkish, "is_regional": False,
+        "is_corrosion_prone": trunkish & (closeness > 0.85), "road_key": road_keys[pi],
+    })
+
+
+def place_septic_tanks(site: _Site, towns: list[_Town], n_assets: int, current_fy: int) -> None:
+    """Septic tanks fill the rest exactly, shared among the towns by their unsewered area."""
+    rng = site.rng
+    n_septic = n_assets - site.acc.next_key
     if n_septic < 0:
-        raise ValueError(f"{n_assets} assets are too few for this region's networks ({acc.next_key} needed)")
+        raise ValueError(f"{n_assets} assets are too few for this region's networks ({site.acc.next_key} needed)")
+    unsewered_area = [max(t.area - t.sewer_zone.area, 0.0) for t in towns]
     share = np.array(unsewered_area) / max(sum(unsewered_area), 1.0)
     counts = np.floor(share * n_septic).astype(int)
     counts[np.argmax(share)] += n_septic - counts.sum()
@@ -411,9 +518,9 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | No
         fy = np.clip(rng.normal(1998, 12, cnt).astype(int), 1970, current_fy)
         single = (fy < 2001) & (rng.random(cnt) < 0.55)
         cap = rng.choice([5, 7, 10, 14, 21, 30, 50], cnt, p=[0.55, 0.3, 0.08, 0.03, 0.02, 0.01, 0.01])
-        acc.add("septic_tank", {
+        site.acc.add("septic_tank", {
             "owner": t.code, "source": "demo", "external_id": [f"J{t.code}-{k:06d}" for k in range(cnt)],
-            "name": "", "geom": _points_wkb(frame, pts), "built_fy": fy, "important": cap >= 30,
+            "name": "", "geom": _points_wkb(site.frame, pts), "built_fy": fy, "important": cap >= 30,
         }, {
             "treatment": np.where(single, "single", "combined"), "capacity_persons": cap,
             "households_served": np.maximum(1, cap // 5 - 1 + (cap == 5)),
@@ -422,13 +529,14 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | No
             "treatment_method": np.where(single, "分離接触ばっ気", "嫌気ろ床接触ばっ気"),
         })
 
+
+def collect(acc: _Assets) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The accumulated rows as one asset table (with the ledger's 和暦 text of each built year) and one
+    detail table per kind."""
     assets = pd.concat(acc.core, ignore_index=True)
     assets["built_text"] = _built_text(assets["built_fy"].to_numpy())
     details = {k: pd.concat([d for d in v if len(d)], ignore_index=True) for k, v in acc.details.items()}
-    from generator.inspections import inspections_for
-
-    insp = inspections_for(rng, assets, details, current_fy)
-    return Generated(assets, details, insp, {"grid_spacing_m": round(s, 1), "rivers": [r[0] for r in rivers]})
+    return assets, details
 
 
 def _septic_points(rng, t: _Town, cnt: int) -> np.ndarray:
