@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.wareki import current_fiscal_year  # noqa: F401  (re-exported: the generator's 年度 is core's)
+
 # Per-year hazards of leaving each state (best first). Expected sojourn = 1 / hazard.
 TRUE_HAZARDS = {
     "bridge_kenzen": (1 / 18, 1 / 110, 1 / 45),
@@ -53,16 +55,11 @@ def simulate(rng: np.random.Generator, ages: np.ndarray, hazards: tuple[float, .
 
 def random_dates_in_fy(rng: np.random.Generator, fy: np.ndarray, today: np.datetime64 | None = None) -> np.ndarray:
     """A date inside each fiscal year (April to March), never after today, as numpy datetime64[D]."""
-    start = (fy.astype("int64") - 1970).astype("datetime64[Y]").astype("datetime64[D]") + np.timedelta64(90, "D")
+    start = ((fy.astype("int64") - 1970).astype("datetime64[Y]").astype("datetime64[M]") + 3).astype("datetime64[D]")
     days = start + rng.integers(0, 360, size=fy.shape).astype("timedelta64[D]")
     if today is None:
         today = np.datetime64(datetime.date.today(), "D")
     return np.minimum(days, today)
-
-
-def current_fiscal_year(today: datetime.date | None = None) -> int:
-    today = today or datetime.date.today()
-    return today.year if today.month >= 4 else today.year - 1
 
 
 def pavement_observations(rng: np.random.Generator, state: np.ndarray) -> np.ndarray:

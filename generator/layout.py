@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from core import wareki
 from generator.frame import LocalFrame
 
 STD_DIAMETERS = np.array([200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1350, 1500])
@@ -163,13 +164,8 @@ def _points_wkb(frame: LocalFrame, xy: np.ndarray) -> np.ndarray:
 
 def _built_text(fy: np.ndarray) -> np.ndarray:
     """年度 as a ledger would write it (和暦), to keep the original-text column realistic."""
-    out = np.empty(fy.size, dtype=object)
-    showa, heisei = fy <= 1988, (fy >= 1989) & (fy <= 2018)
-    out[showa] = [f"昭和{y - 1925}年度" for y in fy[showa]]
-    out[heisei] = [f"平成{y - 1988}年度" if y > 1989 else "平成元年度" for y in fy[heisei]]
-    rei = fy >= 2019
-    out[rei] = [f"令和{y - 2018}年度" if y > 2019 else "令和元年度" for y in fy[rei]]
-    return out
+    years, inverse = np.unique(fy, return_inverse=True)
+    return np.array([wareki.format_fiscal_year(int(y)) for y in years], dtype=object)[inverse.reshape(-1)]
 
 
 def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | None = None) -> Generated:
