@@ -9,6 +9,8 @@ import pandas as pd
 from django.db import connection
 from psycopg import sql
 
+from core.wareki import fiscal_year
+
 # The road a bridge carries: the nearest road segment within about 5 m (0.00006°). Its traffic and 緊急輸送道路
 # status are the bridge's, and removing the bridge takes that link out of the network.
 ASSETS = """
@@ -83,8 +85,10 @@ def load_assets(codes: list[str], today: date) -> pd.DataFrame:
     df = _copy_frame(ASSETS, codes)
     inspected = pd.to_datetime(df["inspected_on"], errors="coerce")
     since = (pd.Timestamp(today) - inspected).dt.days.to_numpy() / 365.25
-    # Fiscal year Y began in April Y: an uninspected asset is judged by its age from then.
-    age = today.year - df["built"].fillna(today.year - 30).to_numpy() - (0.25 if today.month < 4 else -0.75)
+    # An uninspected asset is judged by its age from the start of its built 年度 (April) to the start of the
+    # current 年度's last quarter (January), so one age holds all 年度 long; an unknown year counts as 30 年度 ago.
+    fy = fiscal_year(today)
+    age = fy + 0.75 - df["built"].fillna(fy - 30).to_numpy()
     # A road's surface is renewed every couple of decades, so its construction year overstates the wear
     # of a surface nobody has inspected.
     age_for_wear = np.where(df["kind"].to_numpy() == "road_segment", np.minimum(age, 20.0), age)

@@ -23,6 +23,7 @@ from clusters.lots import copy_binary, draw_outlines, insert_lots, lot_keys
 from clusters.models import ACTIONS, WORK_TYPES, EngineRun, RegionParams
 from core.bulk import Clock, bulk_mode
 from core.failures import record_failure
+from core.wareki import current_fiscal_year
 
 __all__ = ["run_create", "run_execute"]
 
@@ -143,7 +144,7 @@ FROM grouped WHERE gid IS NOT NULL GROUP BY gid ORDER BY count(*) DESC LIMIT 200
 
 def _septic_groups(cur, run: EngineRun, params: Params, codes: list[str]) -> list[dict]:
     """Old 単独処理 or 不適正 tanks close together: candidates for converting together or a shared small plant."""
-    old_fy = timezone.localdate().year - int(params.septic_single_renew_age)
+    old_fy = current_fiscal_year() - int(params.septic_single_renew_age)
     cur.execute(SEPTIC_GROUPS_SQL, {"srid": params.metric_srid, "codes": codes, "old_fy": old_fy,
                                     "eps": params.septic_group_distance_m, "min": params.septic_group_min_tanks})
     return [{"tanks": n, "households": int(hh or 0), "owners": owners, "single": single, "improper": improper,

@@ -53,7 +53,7 @@ def simulate(rng: np.random.Generator, ages: np.ndarray, hazards: tuple[float, .
 
 def random_dates_in_fy(rng: np.random.Generator, fy: np.ndarray, today: np.datetime64 | None = None) -> np.ndarray:
     """A date inside each fiscal year (April to March), never after today, as numpy datetime64[D]."""
-    start = (fy.astype("int64") - 1970).astype("datetime64[Y]").astype("datetime64[D]") + np.timedelta64(90, "D")
+    start = ((fy.astype("int64") - 1970).astype("datetime64[Y]").astype("datetime64[M]") + 3).astype("datetime64[D]")
     days = start + rng.integers(0, 360, size=fy.shape).astype("timedelta64[D]")
     if today is None:
         today = np.datetime64(datetime.date.today(), "D")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from core import wareki
 from core.wareki import current_fiscal_year
 from generator.frame import LocalFrame
 from generator.inspections import inspections_for
@@ -165,13 +166,8 @@ def _points_wkb(frame: LocalFrame, xy: np.ndarray) -> np.ndarray:
 
 def _built_text(fy: np.ndarray) -> np.ndarray:
     """年度 as a ledger would write it (和暦), to keep the original-text column realistic."""
-    out = np.empty(fy.size, dtype=object)
-    showa, heisei = fy <= 1988, (fy >= 1989) & (fy <= 2018)
-    out[showa] = [f"昭和{y - 1925}年度" for y in fy[showa]]
-    out[heisei] = [f"平成{y - 1988}年度" if y > 1989 else "平成元年度" for y in fy[heisei]]
-    rei = fy >= 2019
-    out[rei] = [f"令和{y - 2018}年度" if y > 2019 else "令和元年度" for y in fy[rei]]
-    return out
+    years, inverse = np.unique(fy, return_inverse=True)
+    return np.array([wareki.format_fiscal_year(int(y)) for y in years], dtype=object)[inverse.reshape(-1)]
 
 
 # Share of the assets that the regional trunk (road, manholes, pipes) takes when the region has one.

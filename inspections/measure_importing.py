@@ -1,6 +1,6 @@
 """Bulk import of measures (措置) from CSV (UTF-8, UTF-8 with BOM or CP932), as the inspection import does it:
 validate every row, report every bad one as `Record N (line L) field: message`, then store all rows or none.
-Dates may be 和暦 (R6.5.1, 令和6年5月1日)."""
+Dates may be 和暦 (R6.5.1, 令和6年5月1日), read by `core.wareki` like every other date."""
 
 
 from django.core.exceptions import ValidationError

@@ -17,6 +17,7 @@ from assets import access
 from assets.history import Action, Actor, record_change, snapshot
 from assets.models import Asset, AssetStatus
 from assets.services import lock_assets
+from core import wareki
 from inspections.condition import refresh_conditions
 from inspections.models import Effect, Measure, MeasureKind
 from inspections.services import check_access, parse_date
@@ -81,7 +82,7 @@ def _date(raw, field: str, asset: Asset, optional: bool) -> datetime.date | None
     if day > today:
         raise ValidationError({field: _("%(day)s is in the future; the latest allowed date is today (%(today)s)")
                                % {"day": day, "today": today}})
-    if asset.built_fiscal_year and day.year < asset.built_fiscal_year:
+    if asset.built_fiscal_year and wareki.fiscal_year(day) < asset.built_fiscal_year:
         raise ValidationError({field: _("%(day)s is before the asset was built (fiscal year %(fy)s)")
                                % {"day": day, "fy": asset.built_fiscal_year}})
     return day

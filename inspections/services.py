@@ -33,26 +33,22 @@ LEGAL_BASIS = {"septic_hantei": ("7条", "11条")}
 
 
 def parse_date(value, field: str = "inspected_on") -> datetime.date:
-    """ISO, 2024/5/1, 2024年5月1日, and 和暦 (R6.5.1, 令和6年5月1日, H31.4.30)."""
+    """ISO, 2024/5/1, 2024年5月1日, and 和暦 (R6.5.1, 令和6年5月1日, H31.4.30), read by `core.wareki`; a 和暦 date
+    outside its era (平成99年, S64.1.8) is refused with the era's range."""
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
-    era = re.fullmatch(rf"({wareki.ERA_PATTERN})\s*(\d{{1,2}}|元)[.年/-](\d{{1,2}})[.月/-](\d{{1,2}})日?", text,
-                       re.IGNORECASE)
     try:
-        if m:
-            return datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if era:
-            # One reading of 和暦 for every import: a year outside its era (平成99年) is refused, with the range.
-            year = wareki.check(era.group(1), era.group(2), field)
-            return datetime.date(year, int(era.group(3)), int(era.group(4)))
+        day = wareki.parse_date(value or "")
+    except wareki.EraError as exc:
+        raise ValidationError({field: str(exc)}) from None
     except ValueError:
-        pass
-    raise ValidationError({field: _("%(value)r is not a date; use 2024-05-01, 2024/5/1 or 和暦 such as R6.5.1")
-                           % {"value": value}})
+        day = None
+    if day is None:
+        raise ValidationError({field: _("%(value)r is not a date; use 2024-05-01, 2024/5/1 or 和暦 such as R6.5.1")
+                               % {"value": value}})
+    return day
 
 
 def _legal_basis(scheme_code: str, raw: str) -> str:
@@ -84,7 +80,7 @@ def _check_date(day: datetime.date, asset: Asset) -> None:
     if day > today:
         raise ValidationError({"inspected_on": _("%(day)s is in the future; the latest allowed date is today "
                                                  "(%(today)s)") % {"day": day, "today": today}})
-    if asset.built_fiscal_year and day.year < asset.built_fiscal_year:
+    if asset.built_fiscal_year and wareki.fiscal_year(day) < asset.built_fiscal_year:
         raise ValidationError({"inspected_on": _("%(day)s is before the asset was built (fiscal year %(fy)s)")
                                % {"day": day, "fy": asset.built_fiscal_year}})
 

@@ -18,8 +18,6 @@ from django.utils.translation import gettext as _
 from core import wareki
 
 UNKNOWN = {"", "不明", "不詳", "未詳", "—", "-", "－", "ー", "―", "?", "？", "na", "n/a", "nan", "none", "null", "不明確"}
-ERA_RE = re.compile(rf"^({wareki.ERA_PATTERN})\s*(元|\d{{1,2}})\s*(?:年度|年)?(?:[./\-年]\d{{1,2}}.*)?$", re.IGNORECASE)
-WESTERN_RE = re.compile(r"^(\d{4})\s*(?:年度|年)?(?:[./\-年]\d{1,2}.*)?$")
 NUMBER_RE = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)", re.IGNORECASE)
 TRUE = {"1", "true", "yes", "y", "有", "あり", "○", "〇", "◯", "該当", "t", "はい"}
 FALSE = {"0", "false", "no", "n", "無", "なし", "×", "非該当", "f", "いいえ"}
@@ -93,14 +91,9 @@ def year_of(text: str) -> int | None:
     """One cell's Western fiscal year (None for blank or 不明); ValueError with the message otherwise."""
     if text.lower() in UNKNOWN:
         return None
-    m = WESTERN_RE.match(text)
-    if m:
-        year = int(m.group(1))
-    else:
-        e = ERA_RE.match(text)
-        if not e:
-            raise ValueError(_("%s is not a year; use 1973, S48, 昭和48年, H6年度, R6 or 令和元年") % shown(text))
-        year = wareki.western_year(e.group(1), e.group(2))
+    year = wareki.parse_fiscal_year(text)
+    if year is None:
+        raise ValueError(_("%s is not a year; use 1973, S48, 昭和48年, H6年度, R6 or 令和元年") % shown(text))
     if not YEARS[0] <= year <= YEARS[1]:
         raise ValueError(_("%(value)s is outside %(lo)d–%(hi)d") % {"value": shown(text), "lo": YEARS[0],
                                                                     "hi": YEARS[1]})
@@ -108,8 +101,9 @@ def year_of(text: str) -> int | None:
 
 
 def fiscal_year(series: pd.Series, text: pd.Series | None = None) -> tuple[pd.Series, Problems]:
-    """1973, 1973年度, S48, 昭和48年, 昭和48年度, H6年度, R6, 令和元年, S48.4.1 → Western fiscal year; 和暦 years
-    outside their era (平成99年, 昭和0年) are refused with the era's range (`core.wareki`)."""
+    """1973, 1973年度, S48, 昭和48年, 昭和48年度, H6年度, R6, 令和元年 → that Western 年度; a full date gives the
+    年度 it falls in (S48.4.1 → 1973, 1973/3/31 → 1972). 和暦 years, months and days outside their era (平成99年,
+    昭和0年, S64.1.8) are refused with the era's range; the rules are `core.wareki`'s."""
     text = clean(series) if text is None else text
     years: dict[str, float] = {}
     wrong: dict[str, str] = {}

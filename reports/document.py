@@ -1,5 +1,6 @@
 """Gather what a plan's PDF says (the ORM edge of the renderer): set-based reads, a few thousand rows at most."""
 
+import datetime
 import json
 
 from django.db import connection
@@ -8,9 +9,10 @@ from django.utils import timezone
 from assets.models import Municipality
 from assets.reference.municipalities import CREDIT
 from clusters.models import Cluster
+from core.wareki import format_date, format_fiscal_year
 from reports.models import Plan
 from reports.pdf.model import Area, ClusterPage, ClusterRow, MeasureRate, Member, PlanDocument
-from reports.pdf.render import ACTION_LABEL, KIND_LABEL, STRATEGY_LABEL, wareki_fy
+from reports.pdf.render import ACTION_LABEL, KIND_LABEL, STRATEGY_LABEL
 
 TOP_PAGES = 10
 MEMBERS_PER_PAGE = 30
@@ -41,11 +43,6 @@ METHOD = [
     "集約・再編：下水道管路は、更新費と維持費の年価を合併処理浄化槽の設置・維持の年価と比べた（都道府県構想の手法）。"
     "橋梁は、道路網から橋を除いたときの迂回延長を最短経路で求め、更新・維持の年価と撤去費＋迂回による利用者費用の年価を比べた。",
 ]
-
-
-def _wareki_date(d) -> str:
-    n = d.year - 2018
-    return f"令和{'元' if n == 1 else n}年{d.month}月{d.day}日"
 
 
 def _short(label: str) -> str:
@@ -131,15 +128,6 @@ URGENT_GRADES = {("bridge", "IV"): 0, ("bridge", "III"): 1, ("sewer_pipe", "I"):
 SHORTFALL_ROWS = 300
 
 
-def _wareki_iso(iso: str) -> str:
-    import datetime
-
-    d = datetime.date.fromisoformat(iso)
-    if d.year < 2019 or (d.year == 2019 and d.month < 5):
-        return f"平成{d.year - 1988}年{d.month}月{d.day}日"
-    return _wareki_date(d)
-
-
 def _legal(plan: Plan) -> tuple[list[dict], list[dict], dict, list[dict]]:
     """The urgent list (bridges at Ⅳ/Ⅲ and 緊急度Ⅰ, what 告示426号 and the 下水道 guidance make most urgent), a
     count of every legally due asset by kind and grade, the chosen scenario's legal figures and shortfall."""
@@ -159,15 +147,15 @@ def _legal(plan: Plan) -> tuple[list[dict], list[dict], dict, list[dict]]:
         row["in_time"] += (not missed) and u["scheduled_fy"] is not None and u["scheduled_fy"] <= u["deadline_fy"]
         if (u["kind"], u["grade"]) in URGENT_GRADES:
             urgent.append({"order": (URGENT_GRADES[(u["kind"], u["grade"])], u["due"]), "global_id": u["global_id"],
-                           "name": u["name"] or "—", "kind": key[0],
-                           "owner": u["owner_name"], "grade": grade, "due": _wareki_iso(u["due"]),
-                           "deadline": wareki_fy(u["deadline_fy"]) + ("（期限超過）" if u["overdue"] else ""),
-                           "plan": (wareki_fy(u["scheduled_fy"]) if not missed and u["scheduled_fy"] else
+                           "name": u["name"] or "—", "kind": key[0], "owner": u["owner_name"], "grade": grade,
+                           "due": format_date(datetime.date.fromisoformat(u["due"])),
+                           "deadline": format_fiscal_year(u["deadline_fy"]) + ("（期限超過）" if u["overdue"] else ""),
+                           "plan": (format_fiscal_year(u["scheduled_fy"]) if not missed and u["scheduled_fy"] else
                                     f"予算不足：{u['interim_measure']}")})
     urgent.sort(key=lambda u: u.pop("order"))
     shortfall = [{"global_id": a["global_id"], "name": a["name"] or "—", "kind": KIND_LABEL.get(a["kind"], "その他"),
                   "owner": a["owner_name"], "grade": _short(a["grade_label"]) if a["grade_label"] else "—",
-                  "deadline": wareki_fy(a["fiscal_year"]), "cost": a["cost"], "interim": a["interim_measure"]}
+                  "deadline": format_fiscal_year(a["fiscal_year"]), "cost": a["cost"], "interim": a["interim_measure"]}
                  for a in legal.get("shortfall_assets", [])[:SHORTFALL_ROWS]]
     return urgent, sorted(summary.values(), key=lambda x: (x["kind"], x["grade"])), legal, shortfall
 
@@ -228,8 +216,8 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
     return PlanDocument(
         title="地域インフラ群 維持管理計画", scope=scope, region=region.name,
         lead=region.lead.name if region.lead_id else region.name,
-        generated_on=_wareki_date(timezone.localdate()),
-        period=f"{wareki_fy(fys[0])}〜{wareki_fy(fys[-1])}" if fys else "",
+        generated_on=format_date(timezone.localdate()),
+        period=f"{format_fiscal_year(fys[0])}〜{format_fiscal_year(fys[-1])}" if fys else "",
         run_id=run.pk, data_timestamp=timezone.localtime(ts).strftime("%Y-%m-%d %H:%M") if ts else "—",
         counts=counts, conditions=conditions, ages=ages, age_bands=[b[2] for b in AGE_BANDS],
         areas=_areas(members, focus), clusters=rows, pages=pages, fiscal_years=fys,

@@ -143,7 +143,7 @@ def plan_compute(plan: Plan) -> dict:
     """Scenarios and the chosen plan, as stored in `Plan.result`."""
     h = plan.horizon_years
     per_muni = plan.budget_mode == Plan.BudgetMode.PER_MUNICIPALITY and plan.municipality_id is None
-    fy0 = timezone.localdate().year + (1 if timezone.localdate().month >= 4 else 0)  # next fiscal year's budget
+    fy0 = fiscal_year(timezone.localdate()) + 1  # next 年度's budget
     o = outlooks_for(plan.run, municipality=plan.municipality_id, per_municipality=per_muni, first_fy=fy0)
     fys = list(range(fy0, fy0 + h))
     result = {"fiscal_years": fys, "holders": o.holders, "clusters": int(len(o.ids))}

@@ -3,9 +3,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
+from core.wareki import format_fiscal_year
 from reports import selectors, svg
 from reports.models import Plan
-from reports.pdf.render import STRATEGY_LABEL, wareki_fy
+from reports.pdf.render import STRATEGY_LABEL
 
 
 @login_required
@@ -15,7 +16,7 @@ def plan_detail(request, pk: int):
     except Plan.DoesNotExist:
         raise Http404 from None
     r = plan.result or {}
-    years = [wareki_fy(fy).replace("令和", "R").replace("年度", "") for fy in r.get("fiscal_years", [])]
+    years = [format_fiscal_year(fy, letters=True) for fy in r.get("fiscal_years", [])]
     scen = r.get("scenarios", [])
     main = scen[r["main"]] if scen and r.get("main") is not None else None
     name = lambda s: f"{STRATEGY_LABEL.get(s['strategy'], s['strategy'])} {s['level']:.0%}"  # noqa: E731

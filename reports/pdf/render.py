@@ -23,6 +23,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from core.wareki import format_fiscal_year
 from reports.pdf import drawings
 from reports.pdf.fonts import GOTHIC, MINCHO, register
 from reports.pdf.model import PlanDocument
@@ -66,14 +67,6 @@ def _p(text, style: ParagraphStyle) -> Paragraph:
 
 def _yen_m(x: float) -> str:
     return f"{x / 1e6:,.1f}"
-
-
-def wareki_fy(fy: int) -> str:
-    """Fiscal year as a council reads it: 令和9年度 (2027)."""
-    if fy >= 2019:
-        n = fy - 2018
-        return f"令和{'元' if n == 1 else n}年度"
-    return f"平成{fy - 1988}年度"
 
 
 def _table(rows: list[list], widths: list[float], header_rows: int = 1, align_right: tuple = (),
@@ -208,7 +201,7 @@ def _ranking(doc: PlanDocument, st) -> list:
     for c in doc.clusters:
         rows.append([_num(str(c.rank)), c.key, WORK_LABEL.get(c.work_type, c.work_type), _num(f"{c.members:,}"),
                      "・".join(c.municipalities), _num(_yen_m(c.cost)), _num(f"{c.risk_removed:,.2f}"),
-                     _num(f"{c.per_myen:,.3f}"), wareki_fy(c.fiscal_year) if c.fiscal_year else "計画期間外"])
+                     _num(f"{c.per_myen:,.3f}"), format_fiscal_year(c.fiscal_year) if c.fiscal_year else "計画期間外"])
     widths = [10 * mm, 25 * mm, 19 * mm, 12 * mm, 34 * mm, 17 * mm, 15 * mm, 17 * mm, BODY_W - 149 * mm]
     return [PageBreak(), _p("3. 優先順位", st["h1"]),
             _p("順位は削減できるリスク（劣化の起こりやすさ×影響の大きさ）を事業費100万円当たりで比べたもの。"
@@ -224,7 +217,7 @@ def _cluster_pages(doc: PlanDocument, st) -> list:
         out.append(_p(f"第{c.rank}位　群 {c.key}（{WORK_LABEL.get(c.work_type, c.work_type)}）", st["h2"]))
         mix = "、".join(f"{KIND_LABEL.get(k.split(':')[0], k)}{ACTION_LABEL.get(k.split(':')[1], '')} {n}"
                        for k, n in sorted(c.action_mix.items()))
-        facts = [["実施年度", wareki_fy(c.fiscal_year) if c.fiscal_year else "計画期間外"],
+        facts = [["実施年度", format_fiscal_year(c.fiscal_year) if c.fiscal_year else "計画期間外"],
                  ["対策", mix],
                  ["事業費", f"{_yen_m(c.cost)} 百万円（一括発注による節減 {_yen_m(c.saving)} 百万円）"],
                  ["削減リスク", f"{c.risk_removed:,.2f}（100万円当たり {c.per_myen:,.3f}）"],
@@ -274,7 +267,7 @@ def _plan(doc: PlanDocument, st) -> list:
     if doc.main is None:
         return out + [_p("対策を要する群がないため、計画はない。", st["body"])]
     s = doc.scenarios[doc.main]
-    years = [wareki_fy(fy) for fy in doc.fiscal_years]
+    years = [format_fiscal_year(fy) for fy in doc.fiscal_years]
     out.append(_p(
         f"戦略は{doc.strategy}。各年度の予算の範囲で、計画期間内に削減できるリスク（リスク×年）が最大となるよう、"
         "どの群をどの年度に実施するかを数理最適化（混合整数計画、HiGHS）で定めた。先送りした群は劣化が進み、"
@@ -287,7 +280,7 @@ def _plan(doc: PlanDocument, st) -> list:
                                    BODY_W, 62 * mm, "リスク", years))
     rows = [["年度", "予算(百万円)", "執行(百万円)", "リスク", "対策なし", "未対策の要対策額(百万円)"]]
     for k, fy in enumerate(doc.fiscal_years):
-        rows.append([f"{wareki_fy(fy)}（{fy}）", _num(_yen_m(s["budget"][k])), _num(_yen_m(s["spend"][k])),
+        rows.append([f"{format_fiscal_year(fy)}（{fy}）", _num(_yen_m(s["budget"][k])), _num(_yen_m(s["spend"][k])),
                      _num(f"{s['risk'][k]:,.1f}"), _num(f"{s['risk_untreated'][k]:,.1f}"), _num(_yen_m(s["backlog"][k]))])
     out += [_table(rows, [34 * mm, 25 * mm, 25 * mm, 22 * mm, 22 * mm, BODY_W - 128 * mm])]
     return out + _legal_plan(doc, st)
@@ -302,7 +295,7 @@ def _legal_plan(doc: PlanDocument, st) -> list:
               f"ときは期限のある施設だけを分けて単独で発注した（本計画で{len(legal.get('split', [])):,}群）。", st["body"])]
     rows = [["年度", "期限を迎える施設(件)", "実施する施設(件)", "その費用(百万円)", "予算不足(件)", "予算不足額(百万円)"]]
     for k, fy in enumerate(doc.fiscal_years):
-        rows.append([f"{wareki_fy(fy)}（{fy}）", _num(f"{legal['due'][k]:,}"), _num(f"{legal['scheduled'][k]:,}"),
+        rows.append([f"{format_fiscal_year(fy)}（{fy}）", _num(f"{legal['due'][k]:,}"), _num(f"{legal['scheduled'][k]:,}"),
                      _num(_yen_m(legal["scheduled_cost"][k])), _num(f"{legal['shortfall_count'][k]:,}"),
                      _num(_yen_m(legal["shortfall_cost"][k]))])
     out.append(_table(rows, [34 * mm, 28 * mm, 26 * mm, 26 * mm, 22 * mm, BODY_W - 136 * mm]))
@@ -314,7 +307,7 @@ def _legal_plan(doc: PlanDocument, st) -> list:
     out.append(_p(f"この予算では{total['count']:,}件、{_yen_m(total['cost'])}百万円の法定の対策が期限内にできない。"
                   "予算を確保するまでの間、各施設に示す暫定措置を講じる。", st["body"]))
     rows = [["年度", "件数", "金額(百万円)"]] + [
-        [wareki_fy(r["fiscal_year"]), _num(f"{r['count']:,}"), _num(_yen_m(r["cost"]))]
+        [format_fiscal_year(r["fiscal_year"]), _num(f"{r['count']:,}"), _num(_yen_m(r["cost"]))]
         for r in legal.get("shortfall_by_year", [])]
     out.append(_table(rows, [40 * mm, 25 * mm, 30 * mm]))
     out.append(Spacer(1, 2 * mm))
@@ -362,7 +355,7 @@ def _scenarios(doc: PlanDocument, st) -> list:
         out.append(_p(f"予防保全による縮減額：予算水準{r['level']:.0%}で、50年ライフサイクルコストは事後保全"
                       f"{r['corrective_lcc50'] / 1e8:,.1f}億円に対し予防保全{r['preventive_lcc50'] / 1e8:,.1f}億円、"
                       f"縮減額{r['amount'] / 1e8:,.1f}億円（{r['percent']:.1f}%）。", st["body"]))
-    years = [wareki_fy(fy) for fy in doc.fiscal_years]
+    years = [format_fiscal_year(fy) for fy in doc.fiscal_years]
     series = [(f"{STRATEGY_LABEL.get(s['strategy'], '')}{s['level']:.0%}", s["risk"]) for s in doc.scenarios]
     out += [Spacer(1, 4 * mm), drawings.line_chart(list(range(len(years))), series, BODY_W, 75 * mm, "リスクの推移", years)]
     out.append(drawings.bar_chart(

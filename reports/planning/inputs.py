@@ -7,12 +7,8 @@ import numpy as np
 
 from clusters.engine.outlook import regrowth
 from clusters.models import Cluster, EngineRun
+from core.wareki import fiscal_year
 from reports.planning.scenarios import Outlooks
-
-
-def fiscal_year(day: datetime.date) -> int:
-    """年度: April to March; a date in January–March belongs to the previous 年度 (domain.md §7)."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def outlooks_for(run: EngineRun, *, municipality: str | None = None, per_municipality: bool = False,
