@@ -221,17 +221,12 @@ def retire_asset(request, global_id: str, payload: RetireIn):
 @router.get("/regions/{slug}/boundaries")
 def region_boundaries(request, slug: str):
     """The region's municipal boundaries (simplified to ~30 m) as GeoJSON, with the 国土数値情報 credit."""
-    from django.db import connection
-
     from assets.reference.municipalities import CREDIT
+    from core.geo import simplified_geojson
 
     region = get_object_or_404(access.regions_visible(_principal(request)), slug=slug)
-    with connection.cursor() as cur:
-        cur.execute("SELECT m.code, m.name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(m.boundary, 0.0003), 5) "
-                    "FROM assets_municipality m JOIN assets_region_members rm ON rm.municipality_id = m.code "
-                    "WHERE rm.region_id = %s AND m.kind <> 'prefecture' AND m.boundary IS NOT NULL ORDER BY m.code",
-                    [region.pk])
-        rows = cur.fetchall()
+    rows = (region.members.exclude(kind="prefecture").filter(boundary__isnull=False).order_by("code")
+            .values_list("code", "name", simplified_geojson("boundary", tolerance=0.0003, precision=5)))
     return {"type": "FeatureCollection", "attribution": CREDIT, "features": [
         {"type": "Feature", "id": code, "properties": {"code": code, "name": name}, "geometry": json.loads(g)}
         for code, name, g in rows]}

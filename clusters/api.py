@@ -3,17 +3,17 @@
 import datetime
 import json
 
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django_q.tasks import async_task
-from ninja import Body, Field, Query, Router, Schema, Status
+from ninja import Body, Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from assets import access
 from clusters import selectors, services
 from clusters.engine.params import Params
-from clusters.models import ACTIONS, EngineRun, RegionParams
+from clusters.models import ACTIONS, Cluster, EngineRun, RegionParams
+from core.geo import simplified_geojson
+from core.jobs import accepted
 from core.pagination import Paged
 
 _principal = access.principal_of
@@ -38,12 +38,7 @@ class RunOut(Schema):
     created_at: datetime.datetime
     finished_at: datetime.datetime | None
     duration_s: float | None
-    error: str
-
-    @staticmethod
-    def resolve_error(obj) -> str:
-        # The traceback stays with the operators (log, superusers in the admin); clients get the short message.
-        return obj.message if obj.status == "failed" else ""
+    error: str = Field(..., alias="public_error")
 
 
 class ClusterOut(Schema):
@@ -105,7 +100,6 @@ class ClusterDetail(ClusterOut):
 
 
 def _run(request, pk: int) -> EngineRun:
-    services.runs_reap_dead()
     try:
         return selectors.run_get(principal=_principal(request), pk=pk)
     except EngineRun.DoesNotExist:
@@ -116,16 +110,14 @@ def _run(request, pk: int) -> EngineRun:
 def start_run(request, payload: RunIn):
     region = get_object_or_404(access.regions_visible(_principal(request)), slug=payload.region)
     run = services.run_create(principal=_principal(request), region=region, overrides=payload.params)
-    async_task("clusters.tasks.run_execute_task", run.pk, sync=getattr(settings, "ENGINE_SYNC", False))
-    run.refresh_from_db()
-    return Status(202, run)
+    return accepted(run)
 
 
 @router.get("/runs", response=list[RunOut])
 @paginate(Paged)
 def list_runs(request, region: str | None = None):
-    services.runs_reap_dead()  # a run whose process died says so at once, not 'running' for ever
-    return selectors.run_list(principal=_principal(request), region=region)
+    # A run whose process died says so at once, not 'running' for ever.
+    return selectors.run_list(principal=_principal(request), region=region).reaped()
 
 
 @router.get("/runs/{pk}", response=RunOut)
@@ -176,15 +168,11 @@ def put_region_params(request, slug: str, payload: Body[dict]):
 @router.get("/runs/{pk}/clusters.geojson")
 def clusters_geojson(request, pk: int, municipality: str | None = None, top: int = Query(5000, ge=1, le=50_000)):
     """Every lot's outline (simplified) with its rank, work type, cost and risk removed per million yen."""
-    from django.db import connection
-
     run = _run(request, pk)
-    ids = list(selectors.cluster_list(run=run, municipality=municipality).values_list("id", flat=True)[:top])
-    with connection.cursor() as cur:
-        cur.execute("SELECT id, rank, key, work_type, member_count, municipality_count, total_cost, risk_per_myen, "
-                    "ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.00005), 6) FROM clusters_cluster "
-                    "WHERE id = ANY(%s) AND geom IS NOT NULL ORDER BY rank", [ids])
-        rows = cur.fetchall()
+    shown = selectors.cluster_list(run=run, municipality=municipality).values("id")[:top]
+    rows = (Cluster.objects.filter(id__in=shown, geom__isnull=False).order_by("rank")
+            .values_list("id", "rank", "key", "work_type", "member_count", "municipality_count", "total_cost",
+                         "risk_per_myen", simplified_geojson("geom", tolerance=0.00005, precision=6)))
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": cid, "geometry": json.loads(g),
          "properties": {"rank": rank, "key": key, "work_type": wt, "members": n, "municipalities": nm,

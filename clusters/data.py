@@ -1,5 +1,6 @@
-"""Reads for the engine: one set-based COPY per data set, straight into pandas. The only SQL the engine needs
-to see the registry; the scoring itself never touches the database."""
+"""Reads for the engine: one set-based COPY per data set, straight into pandas, and the few set-based reads
+that the analyses of a run's lots make. The only SQL the engine needs to see the registry; the scoring itself
+never touches the database."""
 
 import io
 from datetime import date
@@ -107,3 +108,97 @@ def load_assets(codes: list[str], today: date) -> pd.DataFrame:
 
 def load_pairs(codes: list[str]) -> pd.DataFrame:
     return _copy_frame(PAIRS, codes)
+
+
+# The branch sewers a lot renews, with the households along them (a strip `width` wide at the owner's density).
+BRANCHES = """
+SELECT c.id, sum(sp.length_m) AS pipe_m, sum(s.cost) AS cost,
+       sum(sp.length_m * %(width)s * coalesce(m.population / nullif(ST_Area(m.boundary::geography), 0), 0))
+           / %(pph)s AS households
+FROM clusters_cluster c
+JOIN clusters_assetscore s ON s.cluster_id = c.id
+JOIN assets_sewerpipe sp ON sp.asset_id = s.asset_id AND NOT sp.is_trunk AND NOT sp.is_regional
+JOIN assets_asset a ON a.id = s.asset_id
+JOIN assets_municipality m ON m.code = a.owner_id
+WHERE c.run_id = %(run)s AND c.work_type IN ('sewer', 'road_sewer') AND s.action = 2
+GROUP BY c.id
+"""
+
+SEPTIC_GROUPS = """
+WITH tanks AS (
+    SELECT a.id, a.owner_id, st.households_served AS hh, st.treatment, g.code AS grade,
+           ST_Transform(a.geom, %(srid)s) AS g
+    FROM assets_asset a
+    JOIN assets_septictank st ON st.asset_id = a.id
+    LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
+    LEFT JOIN inspections_grade g ON g.id = c.grade_id
+    WHERE a.status <> 'removed' AND a.owner_id = ANY(%(codes)s)
+      AND ((st.treatment = 'single' AND a.built_fiscal_year <= %(old_fy)s) OR g.code = 'improper')
+), grouped AS (
+    SELECT *, ST_ClusterDBSCAN(g, eps := %(eps)s, minpoints := %(min)s) OVER () AS gid FROM tanks
+)
+SELECT gid, count(*), sum(hh), array_agg(DISTINCT owner_id ORDER BY owner_id),
+       count(*) FILTER (WHERE treatment = 'single'), count(*) FILTER (WHERE grade = 'improper'),
+       ST_AsGeoJSON(ST_Transform(ST_Centroid(ST_Collect(g)), 6668), 6)
+FROM grouped WHERE gid IS NOT NULL GROUP BY gid ORDER BY count(*) DESC LIMIT 200
+"""
+
+# Road links around the carried ones: a way round at most `cutoff` longer than a link stays within
+# (its length + cutoff / 2) of it, so each carried link's box is grown by that much, in metres on the ground.
+ROAD_LINKS = """
+WITH boxes AS MATERIALIZED (
+    SELECT ST_Expand(ST_Envelope(geom), r / (111320 * cos(radians(ST_Y(ST_Centroid(geom))))), r / 110574) AS b
+    FROM (SELECT geom, %(half)s + ST_Length(geom::geography) AS r FROM assets_asset WHERE id = ANY(%(links)s)) c
+), near AS (
+    SELECT DISTINCT ON (ra.id) ra.id, ST_Transform(ra.geom, %(srid)s) AS g
+    FROM boxes JOIN assets_asset ra ON ra.geom && boxes.b
+    WHERE ra.kind = 'road_segment' AND ra.status <> 'removed'
+)
+SELECT id, ST_X(p0), ST_Y(p0), ST_X(p1), ST_Y(p1), ST_Length(g)
+FROM near, LATERAL (SELECT ST_StartPoint(ST_GeometryN(g, 1)) AS p0,
+                           ST_EndPoint(ST_GeometryN(g, ST_NumGeometries(g))) AS p1) e
+WHERE GeometryType(g) IN ('LINESTRING', 'MULTILINESTRING')
+"""
+
+SCORED_ASSETS = """
+SELECT a.id, a.global_id, a.name, a.owner_id, s.cluster_id FROM assets_asset a
+JOIN clusters_assetscore s ON s.asset_id = a.id AND s.run_id = %s WHERE a.id = ANY(%s)
+"""
+
+GRADED_ASSETS = """
+SELECT a.id, a.global_id, a.name, g.code, g.label FROM assets_asset a
+LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
+LEFT JOIN inspections_grade g ON g.id = c.grade_id WHERE a.id = ANY(%s)
+"""
+
+
+def _fetch(query: str, params) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+        return cur.fetchall()
+
+
+def load_branch_sewers(run_id: int, *, width: float, persons_per_household: float) -> list[tuple]:
+    """(lot id, branch pipe metres, renewal cost, households served) of every lot that renews branch sewers."""
+    return _fetch(BRANCHES, {"run": run_id, "width": width, "pph": persons_per_household})
+
+
+def load_septic_groups(codes: list[str], *, srid: int, old_fy: int, eps: float, min_tanks: int) -> list[tuple]:
+    """(group, tanks, households, owners, single, improper, centre GeoJSON) of old or improper tanks close
+    together, largest first."""
+    return _fetch(SEPTIC_GROUPS, {"srid": srid, "codes": codes, "old_fy": old_fy, "eps": eps, "min": min_tanks})
+
+
+def load_road_links(links: list[int], *, srid: int, half: float) -> np.ndarray:
+    """(id, x0, y0, x1, y1, length) in `srid` of the road links within reach of these links, as floats."""
+    return np.array(_fetch(ROAD_LINKS, {"links": links, "srid": srid, "half": half}), dtype=float).reshape(-1, 6)
+
+
+def load_scored_assets(run_id: int, ids: list[int]) -> dict[int, tuple]:
+    """Asset id → (global id, name, owner, lot id) in this run."""
+    return {r[0]: r[1:] for r in _fetch(SCORED_ASSETS, [run_id, ids])}
+
+
+def load_graded_assets(ids: list[int]) -> dict[int, tuple]:
+    """Asset id → (global id, name, grade code, grade label) by the latest graded inspection."""
+    return {r[0]: r[1:] for r in _fetch(GRADED_ASSETS, [ids])}

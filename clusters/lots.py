@@ -1,5 +1,6 @@
 """The database side of lots: which acting assets lie together (PostGIS DBSCAN per work type, long chains cut
-into square lots), the lots' outlines, and writing the lots. Runs inside the engine's transaction."""
+into square lots), the lots' outlines, and writing the lots, their members' scores and what the analyses add
+to them. Runs inside the engine's transaction."""
 
 import csv
 import io
@@ -9,7 +10,8 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 
-from clusters.models import WORK_TYPES
+from clusters.engine.scoring import COMPONENTS
+from clusters.models import ACTIONS, WORK_TYPES
 
 LOTS_SQL = """
 CREATE TEMP TABLE _lots ON COMMIT DROP AS
@@ -99,3 +101,54 @@ def insert_lots(run_id: int, lots: pd.DataFrame) -> np.ndarray:
 def draw_outlines(run_id: int) -> None:
     with connection.cursor() as cur:
         cur.execute(OUTLINES_SQL, {"run": run_id})
+
+
+SCORE_FLOAT = ("expected_state", "lof", "dlof", "cof", "risk", "cost", "risk_removed", "dig_once_saving",
+               *[f"c_{c}" for c in COMPONENTS])
+
+
+def write_scores(run_id: int, ids: np.ndarray, frame: pd.DataFrame, cluster_id: np.ndarray) -> None:
+    """Two binary COPYs (members of a lot with their lot, the rest without): formatting a million rows as
+    CSV text costs ~30 s, this well under one."""
+    action = frame["action"].map({a: i for i, a in enumerate(ACTIONS)}).to_numpy()
+    work = frame["work_type"].map({w: i for i, w in enumerate(WORK_TYPES)}).to_numpy()
+    for in_lot in (True, False):
+        sel = cluster_id >= 0 if in_lot else cluster_id < 0
+        if not sel.any():
+            continue
+        cols = {"run_id": (">i8", np.full(int(sel.sum()), run_id)), "asset_id": (">i8", ids[sel]),
+                "action": (">i2", action[sel]), "work_type": (">i2", work[sel])}
+        if in_lot:
+            cols["cluster_id"] = (">i8", cluster_id[sel])
+        cols.update({c: (">f8", frame[c].to_numpy(dtype=float)[sel]) for c in SCORE_FLOAT})
+        with connection.cursor() as cur:
+            copy_binary(cur, f"clusters_assetscore ({', '.join(cols)})", cols)
+
+
+def count_orphan_scores(run_id: int) -> int:
+    """Scores of the run whose asset is gone: with per-row FK triggers off, the check is this one query."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM clusters_assetscore s LEFT JOIN assets_asset a ON a.id = s.asset_id "
+                    "WHERE s.run_id = %s AND a.id IS NULL", [run_id])
+        return cur.fetchone()[0]
+
+
+def analyze_scores() -> None:
+    """Fresh statistics for the planner: the analyses join the million scores just written."""
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE clusters_assetscore")
+
+
+def add_consolidation(run_id: int, key: str, by_lot: dict) -> None:
+    """Set `consolidation[key]` of the run's lots named in `by_lot` (lot id → value), in one UPDATE."""
+    with connection.cursor() as cur:
+        cur.execute("UPDATE clusters_cluster c SET consolidation = c.consolidation || jsonb_build_object(%s::text, x.value) "
+                    "FROM jsonb_each(%s::jsonb) x WHERE c.id = x.key::bigint AND c.run_id = %s",
+                    [key, json.dumps(by_lot), run_id])
+
+
+def store_outlooks(run_id: int, by_lot: dict) -> None:
+    """Every lot's outlook (lot id → outlook), in one UPDATE."""
+    with connection.cursor() as cur:
+        cur.execute("UPDATE clusters_cluster c SET outlook = x.value FROM jsonb_each(%s::jsonb) x "
+                    "WHERE c.id = x.key::bigint AND c.run_id = %s", [json.dumps(by_lot), run_id])

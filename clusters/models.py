@@ -1,8 +1,8 @@
-from django.conf import settings
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
 from assets.models import Asset, Region
+from core.jobs import Job
 
 __all__ = ["ACTIONS", "AssetScore", "Cluster", "EngineRun", "RegionParams", "WORK_TYPES"]
 
@@ -23,31 +23,21 @@ class RegionParams(models.Model):
         verbose_name_plural = _("region engine parameters")
 
 
-class EngineRun(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
+class EngineRun(Job):
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.CASCADE, related_name="runs")
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
     params = models.JSONField(_("parameters (frozen)"))
     data_timestamp = models.DateTimeField(_("data as of"), null=True, blank=True)
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
-    message = models.CharField(_("message"), max_length=200, blank=True)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
 
-    class Meta:
+    lock_kind = 4701
+    task = "clusters.tasks.run_execute_task"
+    label = _("Engine run")
+    dead_message = _("failed: the process running it stopped (killed or crashed); start a new run")
+
+    class Meta(Job.Meta):
         verbose_name = _("engine run")
         verbose_name_plural = _("engine runs")
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.region.slug} {self.status}"

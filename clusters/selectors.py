@@ -19,7 +19,8 @@ def run_latest_done(runs: QuerySet) -> EngineRun | None:
 
 
 def run_get(*, principal, pk: int) -> EngineRun:
-    return run_list(principal=principal).get(pk=pk)
+    """The run as it stands: one that says 'running' but whose process died reads as failed (core.jobs)."""
+    return run_list(principal=principal).get(pk=pk).checked()
 
 
 def cluster_list(*, run: EngineRun, work_type: str | None = None, cross_municipal: bool | None = None,

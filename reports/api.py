@@ -2,16 +2,15 @@
 
 import datetime
 
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django_q.tasks import async_task
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from assets import access
 from clusters import selectors as run_selectors
 from core.files import stored_file_response
+from core.jobs import accepted
 from core.pagination import Paged
 from reports import selectors, services
 from reports.models import Plan
@@ -46,7 +45,7 @@ class PlanOut(Schema):
     status: str
     progress: int
     message: str
-    error: str
+    error: str = Field(..., alias="public_error")
     result: dict
     pdf_url: str | None
     created_at: datetime.datetime
@@ -57,14 +56,8 @@ class PlanOut(Schema):
     def resolve_pdf_url(obj) -> str | None:
         return f"/api/v1/plans/{obj.pk}/pdf" if obj.status == Plan.Status.DONE and obj.pdf else None
 
-    @staticmethod
-    def resolve_error(obj) -> str:
-        # The traceback stays with the operators (log, superusers in the admin); clients get the short message.
-        return obj.message if obj.status == "failed" else ""
-
 
 def _plan(request, pk: int) -> Plan:
-    services.plans_reap_dead()
     try:
         return selectors.plan_get(principal=_principal(request), pk=pk)
     except Plan.DoesNotExist:
@@ -90,16 +83,13 @@ def start_plan(request, payload: PlanIn):
                                 horizon_years=payload.horizon_years, strategy=payload.strategy,
                                 budget_mode=payload.budget_mode, budget_per_year=payload.budget_per_year,
                                 budget_by_municipality=payload.budget_by_municipality, levels=payload.levels)
-    async_task("reports.tasks.plan_execute_task", plan.pk, sync=getattr(settings, "ENGINE_SYNC", False))
-    plan.refresh_from_db()
-    return Status(202, plan)
+    return accepted(plan)
 
 
 @router.get("/plans", response=list[PlanOut])
 @paginate(Paged)
 def list_plans(request, region: str | None = None):
-    services.plans_reap_dead()
-    return selectors.plan_list(principal=_principal(request), region=region)
+    return selectors.plan_list(principal=_principal(request), region=region).reaped()
 
 
 @router.get("/plans/{pk}", response=PlanOut)

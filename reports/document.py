@@ -3,12 +3,16 @@
 import datetime
 import json
 
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.db import connection
+from django.db.models import Count, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from assets.models import Municipality
 from assets.reference.municipalities import CREDIT
-from clusters.models import Cluster
+from clusters.models import ACTIONS, AssetScore, Cluster
+from core.geo import X, Y, simplified_geojson
 from core.wareki import format_date, format_fiscal_year
 from reports.models import Plan
 from reports.pdf.model import Area, ClusterPage, ClusterRow, MeasureRate, Member, PlanDocument
@@ -88,39 +92,27 @@ def _stats(codes: list[str]) -> tuple[list, list, list]:
 
 
 def _areas(codes: list[str], focus: str | None) -> list[Area]:
-    with connection.cursor() as cur:
-        cur.execute("SELECT code, name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(boundary, 0.0003), 6) "
-                    "FROM assets_municipality WHERE code = ANY(%s) AND kind <> 'prefecture' AND boundary IS NOT NULL "
-                    "ORDER BY code", [codes])
-        return [Area(name, _rings(g), highlighted=(code == focus)) for code, name, g in cur.fetchall()]
+    rows = (Municipality.objects.filter(code__in=codes, boundary__isnull=False).exclude(kind="prefecture")
+            .order_by("code").values_list("code", "name", simplified_geojson("boundary", tolerance=0.0003, precision=6)))
+    return [Area(name, _rings(g), highlighted=(code == focus)) for code, name, g in rows]
 
 
 def _members(cluster_ids: list[int]) -> dict[int, tuple[list[Member], int]]:
-    with connection.cursor() as cur:
-        cur.execute(
-            """
-            SELECT cluster_id, global_id, kind, name, owner, action, cost, grade, risk, lon, lat, total FROM (
-                SELECT s.cluster_id, a.global_id, a.kind, a.name, m.name AS owner, s.action, s.cost,
-                       split_part(split_part(g.label, ' ', 1), '（', 1) AS grade, s.risk,
-                       ST_X(ST_PointOnSurface(a.geom)) AS lon,
-                       ST_Y(ST_PointOnSurface(a.geom)) AS lat,
-                       row_number() OVER (PARTITION BY s.cluster_id ORDER BY s.risk DESC, a.id) AS k,
-                       count(*) OVER (PARTITION BY s.cluster_id) AS total
-                FROM clusters_assetscore s
-                JOIN assets_asset a ON a.id = s.asset_id
-                JOIN assets_municipality m ON m.code = a.owner_id
-                LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
-                LEFT JOIN inspections_grade g ON g.id = c.grade_id
-                WHERE s.cluster_id = ANY(%s)
-            ) t WHERE k <= %s ORDER BY cluster_id, k
-            """, [cluster_ids, MEMBERS_PER_PAGE])
-        out: dict[int, tuple[list[Member], int]] = {}
-        from clusters.models import ACTIONS
-
-        for cid, gid, kind, name, owner, action, cost, grade, risk, lon, lat, total in cur.fetchall():
-            members, _ = out.get(cid, ([], total))
-            members.append(Member(gid, kind, name, owner, ACTIONS[action], cost, grade or "", risk, lon, lat))
-            out[cid] = (members, total)
+    """The riskiest MEMBERS_PER_PAGE members of each lot, with a point on each for the lot's map, and how
+    many members each lot has."""
+    on_surface = PointOnSurface("asset__geom")
+    rows = (AssetScore.objects.filter(cluster_id__in=cluster_ids)
+            .annotate(k=Window(RowNumber(), partition_by="cluster_id", order_by=["-risk", "asset_id"]),
+                      total=Window(Count("*"), partition_by="cluster_id"), lon=X(on_surface), lat=Y(on_surface))
+            .filter(k__lte=MEMBERS_PER_PAGE).order_by("cluster_id", "k")
+            .values_list("cluster_id", "asset__global_id", "asset__kind", "asset__name", "asset__owner__name",
+                         "action", "cost", "asset__condition__grade__label", "risk", "lon", "lat", "total"))
+    out: dict[int, tuple[list[Member], int]] = {}
+    for cid, gid, kind, name, owner, action, cost, label, risk, lon, lat, total in rows:
+        members, _ = out.get(cid, ([], total))
+        grade = _short(label) if label else ""
+        members.append(Member(gid, kind, name, owner, ACTIONS[action], cost, grade, risk, lon, lat))
+        out[cid] = (members, total)
     return out
 
 
@@ -174,15 +166,12 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
         qs = qs.filter(cost_shares__has_key=focus)
     clusters = list(qs.only("id", "rank", "key", "work_type", "member_count", "cost_shares", "total_cost",
                             "bundling_saving", "risk_removed", "risk_per_myen", "action_mix", "drivers",
-                            "consolidation"))
-    with connection.cursor() as cur:
-        cur.execute("SELECT id, ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.00005), 6) FROM clusters_cluster "
-                    "WHERE id = ANY(%s)", [[c.id for c in clusters]])
-        outline = dict(cur.fetchall())
+                            "consolidation").annotate(
+        outline=simplified_geojson("geom", tolerance=0.00005, precision=6)))
     shares_of = {c.id: c.cost_shares for c in clusters}
     rows = [ClusterRow(c.id, c.rank, c.key, c.work_type, c.member_count,
                        [names.get(k, k) for k in sorted(c.cost_shares)], c.total_cost, c.bundling_saving,
-                       c.risk_removed, c.risk_per_myen, c.action_mix, c.drivers, _rings(outline.get(c.id)),
+                       c.risk_removed, c.risk_per_myen, c.action_mix, c.drivers, _rings(c.outline),
                        year_of.get(c.id), c.consolidation)
             for c in clusters]
     top_rows = rows[:top]
@@ -194,9 +183,9 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
         pages.append(ClusterPage(r, [(names.get(k, k), float(v)) for k, v in sorted(cs.items(), key=lambda kv: -kv[1])],
                                  ms, total))
     summary = run.summary
-    bridges = [b for b in summary.get("bridge_removals", []) if not focus or b["owner"] == focus]
-    for b in bridges:
-        b["owner"] = names.get(b["owner"], b["owner"])
+    # Copies: the run's summary stays as stored, so a second document from the same run still filters by code.
+    bridges = [dict(b, owner=names.get(b["owner"], b["owner"])) for b in summary.get("bridge_removals", [])
+               if not focus or b["owner"] == focus]
     groups = [dict(g, owners=[names.get(o, o) for o in g["owners"]]) for g in summary.get("septic_groups", [])
               if not focus or focus in g["owners"]][:40]
     sewer = [{"key": r.key, **r.consolidation} for r in rows if "sewer_vs_septic" in r.consolidation]

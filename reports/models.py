@@ -1,11 +1,11 @@
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from assets.models import Municipality
 from clusters.models import EngineRun
+from core.jobs import Job
 
 __all__ = ["Plan"]
 
@@ -15,10 +15,8 @@ def plan_pdf_path(instance, filename: str) -> str:
     return f"plans/{uuid.uuid4().hex}.pdf"
 
 
-class Plan(models.Model):
+class Plan(Job):
     """A multi-year maintenance plan drawn from one engine run, its scenarios, and the PDF that prints it."""
-
-    Status = EngineRun.Status  # the same life cycle as an engine run: queued, running, done, failed
 
     class Strategy(models.TextChoices):
         PREVENTIVE = "preventive", _("Preventive maintenance (予防保全)")
@@ -38,21 +36,17 @@ class Plan(models.Model):
                                         help_text=_("empty: the levelled need"))
     budget_by_municipality = models.JSONField(_("budget per year by municipality (yen)"), default=dict, blank=True)
     levels = models.JSONField(_("budget levels compared"), default=list, blank=True)
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
-    message = models.CharField(_("message"), max_length=200, blank=True)
-    error = models.TextField(_("error"), blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
     pdf = models.FileField(_("PDF"), upload_to=plan_pdf_path, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
 
-    class Meta:
+    lock_kind = 4702
+    task = "reports.tasks.plan_execute_task"
+    label = _("Plan")
+    dead_message = _("failed: the process making it stopped (killed or crashed); start a new plan")
+
+    class Meta(Job.Meta):
         verbose_name = _("maintenance plan")
         verbose_name_plural = _("maintenance plans")
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         where = self.municipality_id or self.run.region.slug

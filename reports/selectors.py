@@ -19,4 +19,5 @@ def plan_list(*, principal, region: str | None = None) -> QuerySet:
 
 
 def plan_get(*, principal, pk: int) -> Plan:
-    return plan_list(principal=principal).get(pk=pk)
+    """The plan as it stands: one that says 'running' but whose process died reads as failed (core.jobs)."""
+    return plan_list(principal=principal).get(pk=pk).checked()

@@ -1,7 +1,6 @@
 """Plans: create (who may, with which budget), execute (scenarios, the chosen plan, the PDF), in one place."""
 
 import datetime
-import time
 
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,10 +10,9 @@ from django.utils.translation import gettext as _
 
 from assets import access
 from assets.models import Municipality
-from clusters import liveness
 from clusters.engine.params import Params
 from clusters.models import EngineRun
-from core.failures import record_failure
+from core.bulk import Clock
 from reports.models import Plan
 from reports.planning.inputs import fiscal_year, outlooks_for
 from reports.planning.scenarios import STRATEGIES, default_budget, reduction, scenarios
@@ -62,7 +60,7 @@ def plan_create(*, principal, run: EngineRun, municipality: Municipality | None 
         errors["levels"] = _("Budget levels are factors between 0 and 10, e.g. [0.5, 1, 1.5]")
     if errors:
         raise ValidationError(errors)
-    plans_reap_dead()
+    Plan.objects.filter(run__region=run.region_id).reaped()  # the region's dead plans say so first
     if not _can_plan(principal, run, municipality):
         raise PermissionDenied(_("Only the region's coordinators, or the municipality's own staff, may make this plan"))
     user = principal if getattr(principal, "is_authenticated", False) and hasattr(principal, "username") else None
@@ -81,10 +79,6 @@ def _budget(plan: Plan, o, h: int) -> np.ndarray:
     total = need.sum(axis=1, keepdims=True)
     split = need / np.where(total > 0, total, 1.0) if len(o.holders) > 1 else np.ones_like(need)
     return split * plan.budget_per_year
-
-
-def _progress(plan: Plan, pct: int, message: str) -> None:
-    Plan.objects.filter(pk=plan.pk).update(progress=pct, message=message)
 
 
 def _legal_detail(plan: Plan, o, scenario: dict, fys: list[int], interim: dict, names: dict) -> dict:
@@ -174,54 +168,30 @@ def plan_compute(plan: Plan) -> dict:
             "reduction": reduction(runs)}
 
 
-def dead_message() -> str:
-    """Stored on a plan whose owner died; in the language of whoever noticed (Japanese by default)."""
-    return _("failed: the process making it stopped (killed or crashed); start a new plan")
-
-
-def plans_reap_dead() -> list[int]:
-    """Plans whose owner is gone (its advisory lock is free) are marked failed at once; see clusters.liveness."""
-    return liveness.reap_dead(Plan, liveness.PLAN, dead_message())
-
-
 def plan_execute(plan_id: int, *, render: bool = True) -> Plan:
+    """Make a queued plan once (a retried or duplicated task finds it claimed and stops); see core.jobs."""
     plan = Plan.objects.select_related("run__region", "municipality").get(pk=plan_id)
-    with liveness.owning(liveness.PLAN, plan.pk) as owned:
-        if not owned:
-            return plan
-        claimed = Plan.objects.filter(pk=plan.pk, status=Plan.Status.QUEUED).update(
-            status=Plan.Status.RUNNING, progress=5, message="planning")
-        if claimed != 1:
-            return plan
-        return _execute_claimed(plan, render=render)
+    return plan.execute(lambda: _plan_steps(plan, render=render), step="planning", progress=5)
 
 
-def _execute_claimed(plan: Plan, *, render: bool) -> Plan:
-    t0 = time.perf_counter()
-    timings = {}
-    try:
-        result = plan_compute(plan)
-        timings["plan"] = round(time.perf_counter() - t0, 2)
-        result["timings"] = timings
-        plan.result = result
-        Plan.objects.filter(pk=plan.pk).update(result=result)
-        if render:
-            _progress(plan, 60, "writing the PDF")
-            from reports.document import build_document
-            from reports.pdf import render_pdf
+def _plan_steps(plan: Plan, *, render: bool) -> None:
+    """The scenarios and the chosen plan (kept at once: a failed PDF leaves them readable), then the PDF."""
+    clock = Clock()
+    result = plan_compute(plan)
+    clock.lap("plan")
+    result["timings"] = clock.laps
+    plan.result = result
+    Plan.objects.filter(pk=plan.pk).update(result=result)
+    if render:
+        plan.report(60, "writing the PDF")
+        _render_pdf(plan)
+        clock.lap("pdf")
+    plan.finish(pdf=plan.pdf.name or "", result=result)
 
-            t1 = time.perf_counter()
-            pdf = render_pdf(build_document(plan))
-            timings["pdf"] = round(time.perf_counter() - t1, 2)
-            name = f"plan-{plan.run.region.slug}-{plan.municipality_id or 'region'}-{plan.pk}.pdf"
-            plan.pdf.save(name, ContentFile(pdf), save=False)
-        Plan.objects.filter(pk=plan.pk).update(
-            status=Plan.Status.DONE, progress=100, message="done", pdf=plan.pdf.name or "", result=result,
-            finished_at=timezone.now(), duration_s=round(time.perf_counter() - t0, 2))
-    except Exception as exc:
-        message, detail = record_failure(exc, what=_("Plan"), pk=plan.pk)
-        Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.FAILED, error=detail,
-                                               message=message, finished_at=timezone.now())
-        raise
-    plan.refresh_from_db()
-    return plan
+
+def _render_pdf(plan: Plan) -> None:
+    from reports.document import build_document
+    from reports.pdf import render_pdf
+
+    name = f"plan-{plan.run.region.slug}-{plan.municipality_id or 'region'}-{plan.pk}.pdf"
+    plan.pdf.save(name, ContentFile(render_pdf(build_document(plan))), save=False)

@@ -1,6 +1,7 @@
 // Behaviour every page shares, without inline handlers (the Content-Security-Policy forbids them):
 // selects marked data-autosubmit submit their form; buttons marked data-reveal show the next hidden row.
-// gm.el builds DOM nodes from data: text always goes in as text, never as markup.
+// gm.el builds DOM nodes from data: text always goes in as text, never as markup; gm.postJSON and gm.follow start
+// a background job through the API and follow its progress.
 (function () {
   "use strict";
   function el(tag, attrs, ...children) {
@@ -20,7 +21,27 @@
     }
     return node;
   }
-  window.gm = { el };
+
+  // POST JSON to our API with the CSRF token; resolves to [response, parsed body].
+  async function postJSON(url, body) {
+    const csrf = document.cookie.split("; ").find(c => c.startsWith("csrftoken="))?.split("=")[1];
+    const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body) });
+    return [r, await r.json()];
+  }
+
+  // Follow a background job (engine run, plan) through the API once a second until it is done or failed,
+  // showing "#id: status progress% step" in `out`; `done(job)` runs once it is done.
+  function follow(url, out, done) {
+    const poll = async () => {
+      const job = await (await fetch(url)).json();
+      out.textContent = `#${job.id}: ${job.status} ${job.progress}% ${job.message}`;
+      if (job.status === "done") done(job);
+      else if (job.status !== "failed") setTimeout(poll, 1000);
+    };
+    poll();
+  }
+  window.gm = { el, postJSON, follow };
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("select[data-autosubmit]").forEach((s) =>

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from clusters.models import EngineRun
-from clusters.services import dead_message, run_create, run_execute
+from clusters.services import run_create, run_execute
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,7 @@ def test_a_killed_rank_is_failed_at_once_and_a_new_run_completes():
             break
         fresh.delete()
         time.sleep(0.1)
-    assert (dead.status, dead.message) == (EngineRun.Status.FAILED, dead_message())
+    assert (dead.status, dead.message) == (EngineRun.Status.FAILED, str(EngineRun.dead_message))
     assert dead.finished_at is not None
     done = run_execute(fresh.pk)
     assert done.status == EngineRun.Status.DONE and done.summary["assets"] == 3000
@@ -68,15 +68,13 @@ def test_a_live_run_is_not_taken_for_dead(world):
     """Another session holding the run's lock (a live worker) keeps it 'running' through lists and new runs."""
     import psycopg
 
-    from clusters import liveness
-
     run = run_create(principal=None, region=world.region)
     EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.RUNNING)
     params = connection.get_connection_params()
     worker = psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")},
                              autocommit=True)
     try:
-        worker.execute("SELECT pg_advisory_lock(%s, %s)", [liveness.ENGINE_RUN, run.pk])
+        worker.execute("SELECT pg_advisory_lock(%s, %s)", [EngineRun.lock_kind, run.pk])
         c = Client()
         c.force_login(world.carol)
         assert c.get("/api/v1/runs").json()["items"][0]["status"] == "running"
@@ -100,11 +98,10 @@ def test_a_live_run_is_not_taken_for_dead(world):
 @pytest.mark.django_db(transaction=True)
 def test_a_plan_whose_process_died_is_failed_when_listed(world):
     from reports.models import Plan
-    from reports.services import dead_message as plan_dead_message
 
     run = EngineRun.objects.create(region=world.region, params={}, status=EngineRun.Status.DONE)
     plan = Plan.objects.create(run=run, status=Plan.Status.RUNNING)  # as a killed worker leaves it
     c = Client()
     c.force_login(world.carol)
     listed = c.get("/api/v1/plans").json()["items"]
-    assert [(p["id"], p["status"], p["message"]) for p in listed] == [(plan.pk, "failed", plan_dead_message())]
+    assert [(p["id"], p["status"], p["message"]) for p in listed] == [(plan.pk, "failed", str(Plan.dead_message))]

@@ -101,8 +101,6 @@ def test_unknown_parameters_are_refused(world):
 def test_a_run_executes_once_and_ownerless_runs_are_marked_failed(world):
     from django.utils import timezone
 
-    from clusters.services import dead_message
-
     r = run(world)
     again = run_execute(r.pk)  # a retried task: the run is no longer queued, nothing happens
     assert again.status == "done" and EngineRun.objects.get(pk=r.pk).duration_s == r.duration_s
@@ -110,4 +108,4 @@ def test_a_run_executes_once_and_ownerless_runs_are_marked_failed(world):
     stuck = EngineRun.objects.create(region=world.region, params={}, status="running", started_at=timezone.now())
     run_create(principal=world.carol, region=world.region)
     stuck.refresh_from_db()
-    assert (stuck.status, stuck.message) == ("failed", dead_message())
+    assert (stuck.status, stuck.message) == ("failed", str(EngineRun.dead_message))

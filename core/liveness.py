@@ -1,16 +1,11 @@
 """Is the process that runs a job still alive? Its owner holds a session-level PostgreSQL advisory lock on
 (kind, id) for as long as it works: the lock goes with the owner's connection, so a killed worker or `rank`
 (SIGKILL, OOM, a lost machine) frees it at once. Anyone may then find a 'running' job whose lock is free and mark
-it failed, instead of waiting hours for a timeout."""
+it failed, instead of waiting hours for a timeout (core.jobs does that)."""
 
 import contextlib
 
 from django.db import connection
-from django.utils import timezone
-
-# The first key of the two-key advisory lock: one namespace per kind of job.
-ENGINE_RUN = 4701
-PLAN = 4702
 
 
 def try_hold(kind: int, pk: int) -> bool:
@@ -36,17 +31,3 @@ def owning(kind: int, pk: int):
         with contextlib.suppress(Exception):  # the connection may be gone; its lock went with it
             release(kind, pk)
 
-
-def reap_dead(model, kind: int, message: str) -> list[int]:
-    """Mark failed every 'running' job of `model` whose owner's lock is free (its process is gone)."""
-    running = model.Status.RUNNING
-    dead = []
-    for pk in model.objects.filter(status=running).values_list("pk", flat=True):
-        if try_hold(kind, pk):
-            try:
-                if model.objects.filter(pk=pk, status=running).update(
-                        status=model.Status.FAILED, message=message[:200], finished_at=timezone.now()):
-                    dead.append(pk)
-            finally:
-                release(kind, pk)
-    return dead
