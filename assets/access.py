@@ -8,8 +8,9 @@ however many assets there are.
 import contextlib
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from assets.models import ApiToken, Asset, Membership, Municipality, Region, Role
@@ -22,8 +23,10 @@ __all__ = [
     "can_write_asset",
     "ensure_can_change_owner",
     "ensure_can_write",
+    "get_or_404",
     "municipalities_visible",
     "municipalities_writable",
+    "of_visible_assets",
     "principal_of",
     "regions_coordinated",
     "regions_visible",
@@ -140,6 +143,12 @@ def assets_writable(principal, qs: QuerySet | None = None) -> QuerySet:
     return qs.filter(source=scope.write_source) if scope.write_source else qs
 
 
+def of_visible_assets(principal, qs: QuerySet, path: str = "asset") -> QuerySet:
+    """Records about assets (inspections, measures, conditions, photos via `inspection__asset`) are visible
+    exactly when their asset is."""
+    return qs.filter(**{f"{path}__in": assets_visible(principal)})
+
+
 def can_write_asset(principal, asset: Asset) -> bool:
     scope = scope_for(principal)
     return scope.can_write(asset.owner_id, asset.source) or (
@@ -179,29 +188,28 @@ def ensure_can_change_owner(principal, *, old_owner: str, new_owner: str, source
             % {"old": old_owner, "new": new_owner})
 
 
-def municipalities_visible(principal, qs: QuerySet | None = None) -> QuerySet:
-    qs = Municipality.objects.all() if qs is None else qs
+def _granted(model, principal, qs: QuerySet | None, key: str, scope_set: str) -> QuerySet:
+    """Rows of `model` (or of `qs`) whose `key` is in one of the principal's scope sets; administrators: all."""
+    qs = model.objects.all() if qs is None else qs
     scope = scope_for(principal)
-    return qs if scope.is_admin else qs.filter(code__in=scope.read)
+    return qs if scope.is_admin else qs.filter(**{f"{key}__in": getattr(scope, scope_set)})
+
+
+def municipalities_visible(principal, qs: QuerySet | None = None) -> QuerySet:
+    return _granted(Municipality, principal, qs, "code", "read")
 
 
 def municipalities_writable(principal, qs: QuerySet | None = None) -> QuerySet:
-    qs = Municipality.objects.all() if qs is None else qs
-    scope = scope_for(principal)
-    return qs if scope.is_admin else qs.filter(code__in=scope.write)
+    return _granted(Municipality, principal, qs, "code", "write")
 
 
 def regions_visible(principal, qs: QuerySet | None = None) -> QuerySet:
-    qs = Region.objects.all() if qs is None else qs
-    scope = scope_for(principal)
-    return qs if scope.is_admin else qs.filter(id__in=scope.regions)
+    return _granted(Region, principal, qs, "id", "regions")
 
 
 def regions_coordinated(principal, qs: QuerySet | None = None) -> QuerySet:
     """Regions where the principal may run the engine and make plans."""
-    qs = Region.objects.all() if qs is None else qs
-    scope = scope_for(principal)
-    return qs if scope.is_admin else qs.filter(id__in=scope.coordinates)
+    return _granted(Region, principal, qs, "id", "coordinates")
 
 
 def principal_of(request):
@@ -212,3 +220,14 @@ def principal_of(request):
         return principal
     auth = getattr(request, "auth", None)
     return auth if isinstance(auth, ApiToken) else request.user
+
+
+def get_or_404(source, /, **lookup):
+    """The one object `source` yields for `lookup`, else 404. `source` is a queryset already scoped to the
+    principal (`access.regions_visible(p)`, `selectors.asset_list(principal=p)` …) or a scoped selector that
+    takes the lookup and raises DoesNotExist (`run_get`, `plan_get` …). Absent and out of scope answer alike,
+    so nobody learns what exists in another municipality. Every API handler looks records up through it."""
+    try:
+        return source.get(**lookup) if isinstance(source, QuerySet) else source(**lookup)
+    except ObjectDoesNotExist:
+        raise Http404 from None

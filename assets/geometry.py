@@ -35,6 +35,27 @@ def check_lonlat(lon, lat, *, field: str = "lon/lat") -> tuple[float, float]:
     return float(lon), float(lat)
 
 
+def parse_bbox(text: str, *, field: str = "bbox"):
+    """`lon_min,lat_min,lon_max,lat_max`: four finite numbers inside Japan, in order, checked before GEOS;
+    a JGD2011 polygon."""
+    from django.contrib.gis.geos import Polygon
+
+    usage = _("lon_min,lat_min,lon_max,lat_max in degrees (JGD2011) inside Japan, e.g. 139.8,35.8,139.9,35.9")
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValidationError({field: usage})
+    try:
+        x0, y0 = check_lonlat(parts[0].strip(), parts[1].strip(), field=field)
+        x1, y1 = check_lonlat(parts[2].strip(), parts[3].strip(), field=field)
+    except ValidationError:
+        raise ValidationError({field: usage}) from None
+    if x0 > x1 or y0 > y1:
+        raise ValidationError({field: _("The minimum comes first: %s") % usage})
+    box = Polygon.from_bbox((x0, y0, x1, y1))
+    box.srid = 6668
+    return box
+
+
 def check_plane_xy(x, y, *, field: str = "X/Y") -> tuple[float, float]:
     """Plane rectangular X (northing) and Y (easting) in metres, finite and within a zone's reach."""
     if not (_bounded(x, -PLANE_LIMIT_M, PLANE_LIMIT_M) and _bounded(y, -PLANE_LIMIT_M, PLANE_LIMIT_M)):

@@ -1,10 +1,13 @@
 """Reads from the registry, always through the principal's scope."""
 
+import datetime
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from assets import access
 from assets.models import Asset, ChangeRecord
+from core.queries import narrowed
 
 __all__ = ["asset_get", "asset_history", "asset_list", "municipality_choices"]
 
@@ -17,14 +20,11 @@ def municipality_choices(*, principal, writable: bool = False) -> QuerySet:
 
 
 def asset_list(*, principal, municipality: str | None = None, kind: str | None = None,
-               status: str | None = None, q: str | None = None) -> QuerySet:
-    qs = access.assets_visible(principal).select_related("owner", "operator")
-    if municipality:
-        qs = qs.filter(owner_id=municipality)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if status:
-        qs = qs.filter(status=status)
+               status: str | None = None, q: str | None = None, bbox=None,
+               updated_since: datetime.datetime | None = None) -> QuerySet:
+    """`bbox`: a polygon (assets.geometry.parse_bbox) the assets' bounding boxes overlap."""
+    qs = narrowed(access.assets_visible(principal).select_related("owner", "operator"), owner_id=municipality,
+                  kind=kind, status=status, geom__bboverlaps=bbox, updated_at__gte=updated_since)
     if q:
         qs = qs.filter(global_id__istartswith=q) | qs.filter(name__icontains=q) | qs.filter(external_id=q)
     return qs

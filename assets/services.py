@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,12 +13,14 @@ from assets.geometry import check_in_area, to_storage
 from assets.history import Action, Actor, record_change, snapshot
 from assets.kinds import format_global_id, spec_for
 from assets.models import Asset, AssetStatus, Municipality
+from assets.signals import Change, notify
 
 __all__ = [
     "PreconditionFailed",
     "VersionConflict",
     "allocate_serials",
     "asset_create",
+    "asset_delete",
     "asset_retire",
     "asset_snapshot",
     "asset_update",
@@ -170,6 +172,7 @@ def asset_create(*, actor: Actor, owner, kind: str, geom, detail: Mapping | None
     detail_obj.asset = asset
     detail_obj.save()
     record_change(actor=actor, obj=asset, action=Action.CREATE, after=asset_snapshot(asset), message=message)
+    notify(Change.CREATED, [asset.pk])
     return asset
 
 
@@ -229,6 +232,8 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
     locked.version += 1
     locked.save()
     record_change(actor=actor, obj=locked, action=Action.UPDATE, before=before, after=after, message=message)
+    # Its place, built year, status or kind details may change what falls due.
+    notify(Change.UPDATED, [locked.pk])
     return locked
 
 
@@ -245,4 +250,16 @@ def asset_retire(*, actor: Actor, asset: Asset, retired_on: date | None = None, 
     locked.save(update_fields=["status", "retired_on", "version", "updated_at"])
     record_change(actor=actor, obj=locked, action=Action.RETIRE, before=before,
                   after={"status": locked.status, "retired_on": locked.retired_on.isoformat()}, message=reason)
+    notify(Change.RETIRED, [locked.pk])
     return locked
+
+
+@transaction.atomic
+def asset_delete(*, actor: Actor, asset: Asset, reason: str = "") -> None:
+    """Purge a record entered by mistake. Assets are retired, not deleted, so only an administrator may; the
+    history keeps what it was, and its detail, condition and records go with it."""
+    locked = Asset.objects.select_for_update().get(pk=asset.pk)
+    if not actor.is_system and not access.scope_for(actor.principal).is_admin:
+        raise PermissionDenied(_("Only an administrator may delete an asset; retire it instead"))
+    record_change(actor=actor, obj=locked, action=Action.DELETE, before=asset_snapshot(locked), message=reason)
+    locked.delete()

@@ -5,14 +5,19 @@ asset (inspections' condition table, say) connects a receiver in its AppConfig.r
 writes commit or roll back with them. Arguments:
 - `change`: one of Change (created, updated, retired, imported);
 - `asset_ids`: the ids written, or None for "every asset from `min_asset_id` on" (bulk loads);
-- `min_asset_id`: with asset_ids=None, the first id of a bulk load (None: the whole registry)."""
+- `min_asset_id`: with asset_ids=None, the first id of a bulk load (None: the whole registry).
+
+`reference_data_loaded` is sent by `manage.py load_reference_data` inside its transaction, after the
+municipalities and regions: an app with reference data of its own (inspections' grading catalogue) loads it then
+and returns a few words saying what it loaded, which the command prints."""
 
 from django.db.models import TextChoices
 from django.dispatch import Signal
 
-__all__ = ["Change", "assets_changed", "notify"]
+__all__ = ["Change", "assets_changed", "notify", "reference_data_loaded"]
 
 assets_changed = Signal()
+reference_data_loaded = Signal()
 
 
 class Change(TextChoices):

@@ -3,18 +3,19 @@
 import datetime
 import json
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
-from ninja import Body, Field, Query, Router, Schema
+from ninja import Body, Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from assets import access
+from assets.history import Actor
+from assets.models import Via
 from clusters import selectors, services
 from clusters.engine.params import Params
 from clusters.models import ACTIONS, Cluster, EngineRun, RegionParams
 from core.geo import simplified_geojson
 from core.jobs import accepted
 from core.pagination import Paged
+from inspections import measure_services
 
 _principal = access.principal_of
 
@@ -100,15 +101,12 @@ class ClusterDetail(ClusterOut):
 
 
 def _run(request, pk: int) -> EngineRun:
-    try:
-        return selectors.run_get(principal=_principal(request), pk=pk)
-    except EngineRun.DoesNotExist:
-        raise Http404 from None
+    return access.get_or_404(selectors.run_get, principal=_principal(request), pk=pk)
 
 
 @router.post("/runs", response={202: RunOut})
 def start_run(request, payload: RunIn):
-    region = get_object_or_404(access.regions_visible(_principal(request)), slug=payload.region)
+    region = access.get_or_404(access.regions_visible(_principal(request)), slug=payload.region)
     run = services.run_create(principal=_principal(request), region=region, overrides=payload.params)
     return accepted(run)
 
@@ -135,7 +133,7 @@ def list_clusters(request, pk: int, work_type: str | None = None, cross_municipa
 
 @router.get("/runs/{pk}/clusters/{rank}", response=ClusterDetail)
 def get_cluster(request, pk: int, rank: int):
-    return get_object_or_404(selectors.cluster_list(run=_run(request, pk)), rank=rank)
+    return access.get_or_404(selectors.cluster_list(run=_run(request, pk)), rank=rank)
 
 
 @router.get("/runs/{a}/compare/{b}")
@@ -145,7 +143,7 @@ def compare_runs(request, a: int, b: int, top: int = Query(20, ge=1, le=200)):
 
 @router.get("/regions/{slug}/params")
 def get_region_params(request, slug: str):
-    region = get_object_or_404(access.regions_visible(_principal(request)), slug=slug)
+    region = access.get_or_404(access.regions_visible(_principal(request)), slug=slug)
     stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
     return {"defaults": Params().to_dict(), "region": stored, "effective": Params.from_dict(stored).to_dict()}
 
@@ -154,7 +152,7 @@ def get_region_params(request, slug: str):
 def put_region_params(request, slug: str, payload: Body[dict]):
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    region = get_object_or_404(access.regions_visible(_principal(request)), slug=slug)
+    region = access.get_or_404(access.regions_visible(_principal(request)), slug=slug)
     if not access.regions_coordinated(_principal(request)).filter(pk=region.pk).exists():
         raise PermissionDenied("Only the region's coordinators may change its engine parameters")
     try:
@@ -178,3 +176,31 @@ def clusters_geojson(request, pk: int, municipality: str | None = None, top: int
          "properties": {"rank": rank, "key": key, "work_type": wt, "members": n, "municipalities": nm,
                         "total_cost": cost, "risk_per_myen": rpy}}
         for cid, rank, key, wt, n, nm, cost, rpy, g in rows]}
+
+
+class LotMeasureIn(Schema):
+    kind: str = Field(..., max_length=64, description="code or Japanese label, e.g. repair / 補修・修繕")
+    started_on: str = Field(..., max_length=40, description="2024-05-01, 2024/5/1 or 和暦 R6.5.1")
+    completed_on: str | None = Field(None, max_length=40)
+    cost_yen: int | None = Field(None, ge=0, le=measure_services.MAX_COST_YEN,
+                                 description="the whole lot's cost; split over the members by their share")
+    contractor: str = Field("", max_length=100)
+    notes: str = Field("", max_length=4000)
+
+
+class LotMeasuresOut(Schema):
+    cluster: int
+    count: int
+    ids: list[int]
+
+
+@router.post("/runs/{pk}/clusters/{rank}/measures", response={201: LotMeasuresOut}, tags=["measures"])
+def create_lot_measures(request, payload: LotMeasureIn, pk: int = Path(..., ge=1, le=2**31 - 1),
+                        rank: int = Path(..., ge=1, le=2**31 - 1)):
+    """One measure for every member of the lot (inspections.measure_services.measure_record_for_lot)."""
+    principal = _principal(request)
+    run = access.get_or_404(selectors.run_get, principal=principal, pk=pk)
+    cluster = access.get_or_404(selectors.cluster_list(run=run), rank=rank)
+    measures = measure_services.measure_record_for_lot(actor=Actor(principal, Via.API), cluster=cluster,
+                                                       **payload.dict())
+    return Status(201, {"cluster": cluster.pk, "count": len(measures), "ids": [m.pk for m in measures]})

@@ -7,6 +7,7 @@ from assets.models import ApiToken
 from assets.services import VersionConflict
 from clusters.api import router as clusters_router
 from inspections.api import router as inspections_router
+from inspections.asset_api import router as asset_lists_router
 from inspections.measure_api import router as measures_router
 from ledger.api import router as ledger_router
 from ledger.importer import ImportBusy
@@ -35,6 +36,8 @@ class PersonAuth(SessionAuth):
 
 
 api = NinjaAPI(title="群マネ API", version="1", auth=[TokenAuth(), PersonAuth()], urls_namespace="api")
+# Before the asset router: its /assets/{global_id} would otherwise take /assets/near.
+api.add_router("/", asset_lists_router)
 api.add_router("/", assets_router)
 api.add_router("/", ledger_router)
 api.add_router("/", inspections_router)

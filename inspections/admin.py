@@ -4,6 +4,9 @@ from django.utils.html import format_html_join
 from assets import access
 from assets.admin.scoped import ScopedReadAdmin
 from inspections.models import AssetCondition, Grade, GradingScheme, Inspection, InspectionPhoto, Measure, MeasureKind
+from inspections.models.record import RecordOfWork
+
+RECORD_FIELDS = {f.name for f in RecordOfWork._meta.fields}
 
 
 class ScopedInspectionAdmin(admin.ModelAdmin):
@@ -11,7 +14,12 @@ class ScopedInspectionAdmin(admin.ModelAdmin):
     validation, condition and history are never bypassed."""
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(asset__in=access.assets_visible(request.user))
+        return access.of_visible_assets(request.user, super().get_queryset(request))
+
+    def get_fields(self, request, obj=None):
+        # What was done first, then the notes and bookkeeping (RecordOfWork's fields: as a base, they would lead).
+        fields = super().get_fields(request, obj)
+        return [f for f in fields if f not in RECORD_FIELDS] + [f for f in fields if f in RECORD_FIELDS]
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff
@@ -55,6 +63,8 @@ class InspectionAdmin(ScopedInspectionAdmin):
 
 @admin.register(AssetCondition)
 class AssetConditionAdmin(ScopedInspectionAdmin):
+    # Derived, rebuilt from the inspections: deleting an asset takes its row along (see AssetAdmin).
+    deleted_with_asset = True
     list_display = ("asset", "grade", "inspected_on", "next_due_on", "action_due_on", "score")
     list_filter = ("grade__scheme", "grade")
     search_fields = ("=asset__global_id",)

@@ -4,7 +4,6 @@ import datetime
 from typing import Literal
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
@@ -121,7 +120,7 @@ class ImportOut(Schema):
 
 @router.post("/inspections", response={201: InspectionDetail})
 def create_inspection(request, payload: InspectionIn):
-    asset = get_object_or_404(asset_selectors.asset_list(principal=_principal(request)), global_id=payload.asset)
+    asset = access.get_or_404(asset_selectors.asset_list(principal=_principal(request)), global_id=payload.asset)
     data = payload.dict(exclude={"asset"})
     insp = services.inspection_record(actor=Actor(_principal(request), Via.API), asset=asset, **data)
     return Status(201, insp)
@@ -140,17 +139,12 @@ def import_inspections(request, file: UploadedFile = File(...), dry_run: bool = 
 def list_inspections(request, asset: str | None = None, municipality: str | None = None, kind: str | None = None,
                      date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                      grade: str | None = None, scheme: str | None = None):
-    return selectors.inspection_list(principal=_principal(request), asset=asset, municipality=municipality, kind=kind,
-                                     date_from=date_from, date_to=date_to, grade=grade, scheme=scheme)
+    return selectors.inspection_list(principal=_principal(request), asset=asset, municipality=municipality,
+                                     kind=kind, date_from=date_from, date_to=date_to, grade=grade, scheme=scheme)
 
 
 def _get(request, pk: int) -> Inspection:
-    try:
-        return selectors.inspection_get(principal=_principal(request), pk=pk)
-    except Inspection.DoesNotExist:
-        from django.http import Http404
-
-        raise Http404 from None
+    return access.get_or_404(selectors.inspection_get, principal=_principal(request), pk=pk)
 
 
 @router.get("/inspections/{pk}", response=InspectionDetail)
@@ -162,8 +156,8 @@ def get_inspection(request, pk: int):
 def update_inspection(request, pk: int, payload: InspectionPatch):
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
-    return services.inspection_update(actor=Actor(_principal(request), Via.API), inspection=_get(request, pk), data=data,
-                                      expected_version=version)
+    return services.inspection_update(actor=Actor(_principal(request), Via.API),
+                                      inspection=_get(request, pk), data=data, expected_version=version)
 
 
 @router.post("/inspections/{pk}/photos", response={201: list[PhotoOut]})

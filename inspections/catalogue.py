@@ -85,3 +85,8 @@ def scheme_dict(scheme_id: int) -> dict:
         "grades": [{"id": g.pk, "code": g.code, "label": g.label, "rank": g.rank, "aliases": g.aliases}
                    for g in s.grades.order_by("rank", "code")],
     }
+
+
+def on_reference_data_loaded(sender, **kwargs) -> str:
+    """Receiver of assets.signals.reference_data_loaded: the catalogue is part of `load_reference_data`."""
+    return f"{load_catalogue()} grading schemes"

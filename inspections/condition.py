@@ -94,3 +94,10 @@ def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int 
         cur.execute(SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter,
                                measure_filter=measure_filter), params)
         return cur.rowcount
+
+
+def on_assets_changed(sender, *, change, asset_ids, min_asset_id=None, **kwargs) -> None:
+    """Receiver of assets.signals.assets_changed, inside the registry's writing transaction: a new asset falls
+    due by its scheme's first-due rule, a changed one (place, built year, kind details) gets its due dates
+    again, a retired one leaves the condition table and with it the work list."""
+    refresh_conditions(asset_ids, min_asset_id=min_asset_id)

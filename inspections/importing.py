@@ -90,13 +90,14 @@ def decode(data: bytes) -> tuple[str, str]:
         raise ValidationError({"file": _("The file is neither UTF-8 nor CP932 (Shift_JIS) text")}) from None
 
 
-def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
-    """The first row naming a date and a grade or an asset is the header; title and date rows above it
-    are skipped, as real ledgers have them."""
+def find_header(rows: list[list[str]], lookup: dict[str, str], *, ready, missing: str) -> tuple[int, dict[int, str]]:
+    """The first of the first ten rows whose recognised columns (`lookup`: header key → field) satisfy `ready`
+    is the header: (its index, {column: field}). Title and date rows above it are skipped, as real ledgers
+    have them; a field given by two columns is refused, naming them, and no header at all says `missing`."""
     for i, row in enumerate(rows[:10]):
-        mapping = {j: LOOKUP[_key(c)] for j, c in enumerate(row) if _key(c) in LOOKUP}
+        mapping = {j: lookup[_key(c)] for j, c in enumerate(row) if _key(c) in lookup}
         names = set(mapping.values())
-        if "inspected_on" in names and ({"asset", "external_id"} & names):
+        if ready(names):
             twice = {n: [j for j, m in mapping.items() if m == n] for n in names}
             twice = {n: cols for n, cols in twice.items() if len(cols) > 1}
             if twice:  # which of two 点検日 columns is meant cannot be guessed; reading one would drop the other
@@ -105,8 +106,31 @@ def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
                     % {"cols": ", ".join(f"{j + 1} ({' '.join(row[j].split())!r})" for j in cols), "field": n}
                     for n, cols in twice.items()]})
             return i, mapping
-    raise ValidationError({"file": _("No header row found; it needs a date column (点検日) and an asset column "
-                                     "(共通ID, or 団体コード with 台帳番号)")})
+    raise ValidationError({"file": missing})
+
+
+def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
+    """The first row naming a date and an asset column."""
+    return find_header(rows, LOOKUP, ready=lambda names: "inspected_on" in names and bool(
+        {"asset", "external_id"} & names), missing=_(
+        "No header row found; it needs a date column (点検日) and an asset column (共通ID, or 団体コード with 台帳番号)"))
+
+
+def checked_rows(records, assets: dict[int, Asset], report: "ImportReport", check) -> list[tuple]:
+    """`check(asset, record)` on every row whose asset was found: its ValidationError becomes one report line
+    a message, `Record N (line L) field: message`. Returns [(asset, record, what check returned)]."""
+    valid = []
+    for n, (line_no, rec) in enumerate(records, start=1):
+        asset = assets.get(line_no)
+        if asset is None:
+            continue
+        try:
+            valid.append((asset, rec, check(asset, rec)))
+        except ValidationError as exc:
+            for fld, msgs in exc.message_dict.items():
+                for m in msgs:
+                    report.add_error(f"Record {n} (line {line_no}) {fld}: {m}")
+    return valid
 
 
 def import_upload(principal, file, importer, *, what: str, dry_run: bool, municipality: str | None):
@@ -153,22 +177,11 @@ def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_muni
     report, records, nul = read_records(data, _header, dry_run=dry_run)
     assets = _resolve_assets(actor, records, default_municipality, report, skip=nul)
     cache: dict = {}
-    valid = []
-    for n, (line_no, rec) in enumerate(records, start=1):
-        asset = assets.get(line_no)
-        if asset is None:
-            continue
-        obs = {k: rec[k] for k in OBSERVATION_COLUMNS if rec.get(k)}
-        try:
-            clean = validate(asset=asset, inspected_on=rec.get("inspected_on"), grade=rec.get("grade") or None,
-                             scheme=rec.get("scheme") or scheme, method=rec.get("method"), observations=obs,
-                             legal_basis=rec.get("legal_basis", ""), cache=cache)
-        except ValidationError as exc:
-            for fld, msgs in exc.message_dict.items():
-                for m in msgs:
-                    report.add_error(f"Record {n} (line {line_no}) {fld}: {m}")
-            continue
-        valid.append((asset, rec, clean))
+    valid = checked_rows(records, assets, report, lambda asset, rec: validate(
+        asset=asset, inspected_on=rec.get("inspected_on"), grade=rec.get("grade") or None,
+        scheme=rec.get("scheme") or scheme, method=rec.get("method"),
+        observations={k: rec[k] for k in OBSERVATION_COLUMNS if rec.get(k)}, legal_basis=rec.get("legal_basis", ""),
+        cache=cache))
     if report.errors or dry_run:
         report.created = 0 if report.errors else len(valid)
         return report

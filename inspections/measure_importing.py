@@ -12,7 +12,15 @@ from assets.history import Actor, record_change
 from assets.models import AssetStatus
 from assets.services import lock_assets
 from inspections.condition import refresh_conditions
-from inspections.importing import MAX_UPLOAD_BYTES, ImportReport, _key, _resolve_assets, read_records
+from inspections.importing import (
+    MAX_UPLOAD_BYTES,
+    ImportReport,
+    _key,
+    _resolve_assets,
+    checked_rows,
+    find_header,
+    read_records,
+)
 from inspections.measure_services import _snapshot, apply_completion, validate_measure
 from inspections.models import Measure
 
@@ -33,20 +41,18 @@ LOOKUP = {_key(alias): name for name, aliases in COLUMNS.items() for alias in al
 
 
 def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
-    for i, row in enumerate(rows[:10]):
-        mapping = {j: LOOKUP[_key(c)] for j, c in enumerate(row) if _key(c) in LOOKUP}
-        names = set(mapping.values())
-        if {"kind", "started_on"} <= names and ({"asset", "external_id"} & names):
-            twice = {n: [j for j, m in mapping.items() if m == n] for n in names}
-            twice = {n: cols for n, cols in twice.items() if len(cols) > 1}
-            if twice:
-                raise ValidationError({"file": [
-                    _("Columns %(cols)s all give %(field)s; keep one of them")
-                    % {"cols": ", ".join(f"{j + 1} ({' '.join(row[j].split())!r})" for j in cols), "field": n}
-                    for n, cols in twice.items()]})
-            return i, mapping
-    raise ValidationError({"file": _("No header row found; it needs 措置区分, 着手日 and an asset column (共通ID, or "
-                                     "団体コード with 台帳番号)")})
+    return find_header(rows, LOOKUP, ready=lambda names: {"kind", "started_on"} <= names and bool(
+        {"asset", "external_id"} & names), missing=_(
+        "No header row found; it needs 措置区分, 着手日 and an asset column (共通ID, or 団体コード with 台帳番号)"))
+
+
+def _check(asset, rec, cache: dict) -> dict:
+    if asset.status == AssetStatus.REMOVED:
+        raise ValidationError({"asset": _("%(gid)s is retired; no measure can be recorded for it")
+                               % {"gid": asset.global_id}})
+    return validate_measure(asset=asset, kind=rec.get("kind"), started_on=rec.get("started_on"),
+                            completed_on=rec.get("completed_on"), cost_yen=rec.get("cost_yen"),
+                            contractor=rec.get("contractor", ""), notes=rec.get("notes", ""), cache=cache)
 
 
 def import_measures_csv(*, actor: Actor, data: bytes, dry_run: bool = False,
@@ -54,25 +60,8 @@ def import_measures_csv(*, actor: Actor, data: bytes, dry_run: bool = False,
     report, records, nul = read_records(data, _header, dry_run=dry_run)
     assets = _resolve_assets(actor, records, default_municipality, report, skip=nul)
     cache: dict = {}
-    valid = []
-    for n, (line_no, rec) in enumerate(records, start=1):
-        asset = assets.get(line_no)
-        if asset is None:
-            continue
-        if asset.status == AssetStatus.REMOVED:
-            report.add_error(f"Record {n} (line {line_no}) asset: "
-                             + _("%(gid)s is retired; no measure can be recorded for it") % {"gid": asset.global_id})
-            continue
-        try:
-            clean = validate_measure(asset=asset, kind=rec.get("kind"), started_on=rec.get("started_on"),
-                                     completed_on=rec.get("completed_on"), cost_yen=rec.get("cost_yen"),
-                                     contractor=rec.get("contractor", ""), notes=rec.get("notes", ""), cache=cache)
-        except ValidationError as exc:
-            for fld, msgs in exc.message_dict.items():
-                for m in msgs:
-                    report.add_error(f"Record {n} (line {line_no}) {fld}: {m}")
-            continue
-        valid.append((asset, clean))
+    valid = [(asset, clean) for asset, _rec, clean in
+             checked_rows(records, assets, report, lambda asset, rec: _check(asset, rec, cache))]
     if report.errors or dry_run:
         report.created = 0 if report.errors else len(valid)
         return report

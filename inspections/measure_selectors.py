@@ -9,31 +9,29 @@ from django.utils import timezone
 
 from assets import access
 from assets.models import Asset, Municipality
+from core.queries import narrowed
 from inspections.models import Measure, MeasureKind
 
-__all__ = ["RateRow", "measure_get", "measure_kinds", "measure_list", "measure_rates"]
+__all__ = ["RateRow", "lot_get", "measure_get", "measure_kinds", "measure_list", "measure_rates"]
 
 
 def measure_list(*, principal, asset: str | None = None, municipality: str | None = None, kind: str | None = None,
                  asset_kind: str | None = None, completed: bool | None = None, cluster: int | None = None) -> QuerySet:
-    qs = Measure.objects.filter(asset__in=access.assets_visible(principal)).select_related("asset", "kind")
-    if asset:
-        qs = qs.filter(asset__global_id=asset)
-    if municipality:
-        qs = qs.filter(asset__owner_id=municipality)
-    if kind:
-        qs = qs.filter(kind__code=kind)
-    if asset_kind:
-        qs = qs.filter(asset__kind=asset_kind)
-    if completed is not None:
-        qs = qs.filter(completed_on__isnull=not completed)
-    if cluster is not None:
-        qs = qs.filter(cluster_id=cluster)
-    return qs.order_by("-started_on", "-id")
+    qs = access.of_visible_assets(principal, Measure.objects.select_related("asset", "kind"))
+    return narrowed(qs, asset__global_id=asset, asset__owner_id=municipality, kind__code=kind, asset__kind=asset_kind,
+                    completed_on__isnull=None if completed is None else not completed,
+                    cluster_id=cluster).order_by("-started_on", "-id")
 
 
 def measure_get(*, principal, pk: int) -> Measure:
     return measure_list(principal=principal).get(pk=pk)
+
+
+def lot_get(*, principal, pk: int):
+    """The engine lot (Measure.cluster) a measure may be linked to: one of a run of a region the principal may
+    see. Reached through the relation: the engine's app sits above this one and is not imported here."""
+    lot = Measure._meta.get_field("cluster").related_model
+    return lot.objects.filter(run__region__in=access.regions_visible(principal)).get(pk=pk)
 
 
 def measure_kinds() -> QuerySet:

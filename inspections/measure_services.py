@@ -20,7 +20,7 @@ from assets.services import lock_assets
 from core import wareki
 from inspections.condition import refresh_conditions
 from inspections.models import Effect, Measure, MeasureKind
-from inspections.services import check_access, parse_date
+from inspections.services import check_access, check_edit, parse_date, store_change
 
 __all__ = ["EDITABLE", "MAX_COST_YEN", "measure_record", "measure_record_for_lot", "measure_update", "resolve_kind",
            "split_cost", "validate_measure"]
@@ -167,18 +167,11 @@ def measure_record(*, actor: Actor, asset: Asset, kind, started_on, completed_on
 
 @transaction.atomic
 def measure_update(*, actor: Actor, measure: Measure, data: Mapping, expected_version: int | None = None) -> Measure:
-    from assets.services import VersionConflict
-
     locked = _lock(measure.asset_id)
     m = Measure.objects.select_for_update().select_related("kind").get(pk=measure.pk)
     m.asset = locked
     check_access(actor, locked)
-    if expected_version is not None and m.version != expected_version:
-        raise VersionConflict(m.version)
-    unknown = set(data) - set(EDITABLE)
-    if unknown:
-        raise ValidationError({f: _("Not a field that can be changed; allowed: %s") % ", ".join(EDITABLE)
-                               for f in sorted(unknown)})
+    check_edit(m, data, EDITABLE, expected_version)
     if m.kind.effect == Effect.RETIRE and m.completed_on and locked.status == AssetStatus.REMOVED:
         raise ValidationError({"completed_on": _("This removal is complete and the asset is retired; the record "
                                                  "can no longer be changed")})
@@ -189,16 +182,9 @@ def measure_update(*, actor: Actor, measure: Measure, data: Mapping, expected_ve
     clean = validate_measure(asset=locked, **merged)
     for key, value in clean.items():
         setattr(m, key, value)
-    after = _snapshot(m)
-    for snap in (before, after):
-        snap.pop("version", None)
-    if after == before:
-        return m
-    m.version += 1
-    m.save()
-    record_change(actor=actor, obj=m, action=Action.UPDATE, before=before, after=after)
-    apply_completion(actor, [m])
-    refresh_conditions([locked.pk])
+    if store_change(actor, m, before, _snapshot(m)):
+        apply_completion(actor, [m])
+        refresh_conditions([locked.pk])
     return m
 
 

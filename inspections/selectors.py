@@ -7,32 +7,39 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assets import access
+from assets import selectors as asset_selectors
+from core.queries import narrowed
 from inspections.models import AssetCondition, Inspection, InspectionPhoto
 
-__all__ = ["inspection_get", "inspection_list", "photo_get", "work_items", "work_list",
-           "work_list_default_municipality"]
+__all__ = ["asset_list_by_grade", "inspection_get", "inspection_list", "photo_get", "severity", "work_items",
+           "work_list", "work_list_default_municipality"]
+
+
+def asset_list_by_grade(*, principal, grade: str | None = None, **filters) -> QuerySet:
+    """The registry's asset list (assets.selectors.asset_list, same filters) narrowed to assets whose current
+    grade has this code (e.g. III)."""
+    return narrowed(asset_selectors.asset_list(principal=principal, **filters), condition__grade__code=grade)
+
+
+def severity(assets) -> dict[int, float]:
+    """Each asset's current grade as 0 (sound) … 1 (the worst state of its scheme), so one colour scale serves
+    every kind; assets without a grade are left out. The assets come with `condition__grade` selected."""
+    from django.db.models import Max
+
+    from inspections.models import Grade
+
+    worst = dict(Grade.objects.values("scheme_id").annotate(m=Max("rank")).values_list("scheme_id", "m"))
+    return {a.pk: a.condition.grade.rank / max(worst.get(a.condition.grade.scheme_id, 1), 1)
+            for a in assets if hasattr(a, "condition") and a.condition.grade}
 
 
 def inspection_list(*, principal, asset: str | None = None, municipality: str | None = None,
                     date_from: datetime.date | None = None, date_to: datetime.date | None = None,
                     grade: str | None = None, scheme: str | None = None, kind: str | None = None) -> QuerySet:
-    qs = Inspection.objects.filter(asset__in=access.assets_visible(principal)).select_related(
-        "asset", "scheme", "grade")
-    if asset:
-        qs = qs.filter(asset__global_id=asset)
-    if municipality:
-        qs = qs.filter(asset__owner_id=municipality)
-    if kind:
-        qs = qs.filter(asset__kind=kind)
-    if date_from:
-        qs = qs.filter(inspected_on__gte=date_from)
-    if date_to:
-        qs = qs.filter(inspected_on__lte=date_to)
-    if scheme:
-        qs = qs.filter(scheme__code=scheme)
-    if grade:
-        qs = qs.filter(grade__code=grade)
-    return qs.order_by("-inspected_on", "-id")
+    qs = access.of_visible_assets(principal, Inspection.objects.select_related("asset", "scheme", "grade"))
+    return narrowed(qs, asset__global_id=asset, asset__owner_id=municipality, asset__kind=kind,
+                    inspected_on__gte=date_from, inspected_on__lte=date_to, scheme__code=scheme,
+                    grade__code=grade).order_by("-inspected_on", "-id")
 
 
 def inspection_get(*, principal, pk: int) -> Inspection:
@@ -41,7 +48,7 @@ def inspection_get(*, principal, pk: int) -> Inspection:
 
 def photo_get(*, principal, pk: int) -> InspectionPhoto:
     """A photo is visible exactly when its inspection's asset is."""
-    return InspectionPhoto.objects.filter(inspection__asset__in=access.assets_visible(principal)).get(pk=pk)
+    return access.of_visible_assets(principal, InspectionPhoto.objects, "inspection__asset").get(pk=pk)
 
 
 WORK_INSPECTION, WORK_MEASURE = "inspection", "measure"
@@ -101,15 +108,12 @@ def work_list(*, principal, municipality: str | None = None, kind: str | None = 
     day = on or timezone.localdate()
     if municipality is None:
         municipality = work_list_default_municipality(principal)
-    # Live assets only: a retired (removed) asset keeps its condition row until the next rebuild, and a
-    # planned one is not yet built; neither is anyone's work.
-    base = AssetCondition.objects.filter(
-        asset__in=access.assets_visible(principal),
-        asset__status__in=[AssetStatus.IN_SERVICE, AssetStatus.OUT_OF_SERVICE])
-    if municipality and municipality != ALL:
-        base = base.filter(asset__owner_id=municipality)
-    if kind:
-        base = base.filter(asset__kind=kind)
+    # Live assets only: a planned asset is not yet built, and a retired one is no one's work even where a
+    # bulk write has not yet dropped its condition row.
+    base = narrowed(
+        access.of_visible_assets(principal, AssetCondition.objects),
+        asset__status__in=[AssetStatus.IN_SERVICE, AssetStatus.OUT_OF_SERVICE],
+        asset__owner_id=None if municipality == ALL else municipality, asset__kind=kind)
     base = base.annotate(
         global_id=F("asset__global_id"), name=F("asset__name"), kind=F("asset__kind"), owner=F("asset__owner_id"),
         owner_name=F("asset__owner__name"), grade_code=F("grade__code"), grade_label=F("grade__label"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from assets import access
 from assets.history import Action, Actor, record_change, snapshot
 from assets.models import Asset
-from assets.services import lock_assets
+from assets.services import VersionConflict, lock_assets
 from core import wareki
 from inspections.catalogue import resolve_scheme, scheme_dict
 from inspections.condition import refresh_conditions
@@ -22,7 +22,8 @@ from inspections.grading import GradeError, derive_grade
 from inspections.models import Grade, Inspection, InspectionPhoto, Method
 from inspections.photos import as_files, check_photo
 
-__all__ = ["inspection_delete", "inspection_record", "inspection_update", "parse_date", "photos_add"]
+__all__ = ["check_edit", "inspection_delete", "inspection_record", "inspection_update", "parse_date", "photos_add",
+           "store_change"]
 
 DEFAULT_METHOD = {
     "bridge_kenzen": Method.CLOSE_VISUAL, "pavement_shindan": Method.SURFACE_SURVEY,
@@ -194,20 +195,37 @@ def photos_add(*, actor: Actor, inspection: Inspection, photos: Iterable) -> lis
 EDITABLE = ("inspected_on", "grade", "method", "inspector", "notes", "observations", "legal_basis")
 
 
+def check_edit(record, data: Mapping, editable: Iterable[str], expected_version: int | None) -> None:
+    """A change of an inspection or a measure (locked by the caller): the version the client read, if it sent
+    one, is still the stored one (else 409), and it changes only fields that may be changed."""
+    if expected_version is not None and record.version != expected_version:
+        raise VersionConflict(record.version)
+    editable = tuple(editable)
+    unknown = set(data) - set(editable)
+    if unknown:
+        raise ValidationError({f: _("Not a field that can be changed; allowed: %s") % ", ".join(editable)
+                               for f in sorted(unknown)})
+
+
+def store_change(actor: Actor, record, before: dict, after: dict) -> bool:
+    """Save a changed inspection or measure as its next version with its history; one that did not change is
+    left as it was (same version, no record). Returns whether it changed."""
+    before, after = ({k: v for k, v in snap.items() if k != "version"} for snap in (before, after))
+    if after == before:
+        return False
+    record.version += 1
+    record.save()
+    record_change(actor=actor, obj=record, action=Action.UPDATE, before=before, after=after)
+    return True
+
+
 @transaction.atomic
 def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
                       expected_version: int | None = None) -> Inspection:
     lock_assets([inspection.asset_id])
     insp = Inspection.objects.select_for_update().select_related("asset", "scheme", "grade").get(pk=inspection.pk)
     check_access(actor, insp.asset)
-    if expected_version is not None and insp.version != expected_version:
-        from assets.services import VersionConflict
-
-        raise VersionConflict(insp.version)
-    unknown = set(data) - set(EDITABLE)
-    if unknown:
-        raise ValidationError({f: _("Not a field that can be changed; allowed: %s") % ", ".join(EDITABLE)
-                               for f in sorted(unknown)})
+    check_edit(insp, data, EDITABLE, expected_version)
     nulls = sorted(k for k, v in data.items() if v is None)
     if nulls:
         raise ValidationError({k: _("This field may not be null") for k in nulls})
@@ -224,15 +242,8 @@ def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
         setattr(insp, key, value)
     insp.inspector = data.get("inspector", insp.inspector)[:100]
     insp.notes = data.get("notes", insp.notes)
-    after = _snapshot(insp)
-    for snap in (before, after):
-        snap.pop("version", None)
-    if after == before:
-        return insp
-    insp.version += 1
-    insp.save()
-    refresh_conditions([insp.asset_id])
-    record_change(actor=actor, obj=insp, action=Action.UPDATE, before=before, after=after)
+    if store_change(actor, insp, before, _snapshot(insp)):
+        refresh_conditions([insp.asset_id])
     return insp
 
 

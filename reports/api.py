@@ -2,8 +2,6 @@
 
 import datetime
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -58,18 +56,15 @@ class PlanOut(Schema):
 
 
 def _plan(request, pk: int) -> Plan:
-    try:
-        return selectors.plan_get(principal=_principal(request), pk=pk)
-    except Plan.DoesNotExist:
-        raise Http404 from None
+    return access.get_or_404(selectors.plan_get, principal=_principal(request), pk=pk)
 
 
 @router.post("/plans", response={202: PlanOut})
 def start_plan(request, payload: PlanIn):
-    region = get_object_or_404(access.regions_visible(_principal(request)), slug=payload.region)
+    region = access.get_or_404(access.regions_visible(_principal(request)), slug=payload.region)
     runs = run_selectors.run_list(principal=_principal(request), region=region.slug)
     if payload.run is not None:
-        run = get_object_or_404(runs, pk=payload.run)
+        run = access.get_or_404(runs, pk=payload.run)
     else:
         run = run_selectors.run_latest_done(runs)
         if run is None:
@@ -78,7 +73,7 @@ def start_plan(request, payload: PlanIn):
             raise ValidationError({"run": f"{region.slug} has no finished engine run yet; start one with POST /runs"})
     muni = None
     if payload.municipality:
-        muni = get_object_or_404(access.municipalities_visible(_principal(request)), code=payload.municipality)
+        muni = access.get_or_404(access.municipalities_visible(_principal(request)), code=payload.municipality)
     plan = services.plan_create(principal=_principal(request), run=run, municipality=muni,
                                 horizon_years=payload.horizon_years, strategy=payload.strategy,
                                 budget_mode=payload.budget_mode, budget_per_year=payload.budget_per_year,

@@ -8,10 +8,40 @@ from django.utils.translation import gettext_lazy as _
 
 from assets import access, selectors, services
 from assets.admin.widgets import LocalOSMWidget
-from assets.geometry import check_in_area, to_storage
-from assets.history import Action, Actor, record_change
-from assets.kinds import KINDS, format_global_id, spec_for
-from assets.models import Asset, Bridge, Kind, Manhole, Municipality, RoadSegment, SepticTank, SewerPipe, Via
+from assets.history import Actor
+from assets.kinds import KINDS
+from assets.models import Asset, AssetStatus, Bridge, Kind, Manhole, Municipality, RoadSegment, SepticTank, SewerPipe, Via
+
+# What the add form hands to services.asset_create (the rest of the form is read-only or the detail inline).
+CREATE_FIELDS = ("owner", "operator", "kind", "geom", "source", "external_id", "name", "built_fiscal_year",
+                 "built_year_text", "status", "serves_important_facility", "important_facility_note")
+
+
+class Refused(Exception):
+    """The services refused what the form let through: their errors go back onto the same form."""
+
+    def __init__(self, exc: ValidationError | PermissionDenied):
+        super().__init__(str(exc))
+        if isinstance(exc, PermissionDenied):
+            # Every write refusal the form can provoke is about whom the asset belongs to.
+            self.errors = {"owner": [str(exc)]}
+        else:
+            self.errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+
+
+def _refused(request, *, detail: bool) -> dict[str, list[str]]:
+    """The services' errors of the refused first try of this request: the detail's (prefix "detail.") or the
+    asset's."""
+    errors = getattr(request, "_asset_refused", None) or {}
+    return {k.removeprefix("detail."): v for k, v in errors.items() if k.startswith("detail.") == detail}
+
+
+def _add_errors(form, errors: dict[str, list[str]]) -> None:
+    for name, msgs in errors.items():
+        if name in form.fields:
+            form.add_error(name, msgs)
+        else:
+            form.add_error(None, [m if name == "__all__" else f"{name}: {m}" for m in msgs])
 
 
 def _detail_inline(model_cls):
@@ -32,6 +62,20 @@ def _detail_inline(model_cls):
 
         def has_change_permission(self, request, obj=None):
             return obj is None or access.can_write_asset(request.user, obj)
+
+        def get_formset(self, request, obj=None, **kwargs):
+            formset = super().get_formset(request, obj, **kwargs)
+            refused = _refused(request, detail=True)
+            if not refused:
+                return formset
+
+            class RefusedFormSet(formset):
+                def clean(self):
+                    super().clean()
+                    if self.forms:
+                        _add_errors(self.forms[0], refused)
+
+            return RefusedFormSet
 
     Inline.__name__ = f"{model_cls.__name__}Inline"
     return Inline
@@ -66,7 +110,8 @@ class AssetAdmin(gis_admin.GISModelAdmin):
     list_select_related = ("owner",)
     show_full_result_count = False
     list_per_page = 50
-    readonly_fields = ("global_id", "version", "source_srid", "created_at", "updated_at")
+    # retired_on is set by retiring (the action, the status "removed", a completed 撤去), never typed in.
+    readonly_fields = ("global_id", "retired_on", "version", "source_srid", "created_at", "updated_at")
     autocomplete_fields = ()
     actions = ["retire_selected"]
     fieldsets = (
@@ -107,10 +152,17 @@ class AssetAdmin(gis_admin.GISModelAdmin):
             kwargs["queryset"] = Municipality.objects.all()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        # The detail inline is the one of the kind chosen before the form opened: the kind stays that one.
+        if db_field.name == "kind" and request.GET.get("kind") in KINDS:
+            kwargs["choices"] = [(request.GET["kind"], Kind(request.GET["kind"]).label)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
-            fields.append("kind")
+            # The ledger source decides which machine client may write the record: it is fixed once created.
+            fields += ["kind", "source"]
             # An operator who does not write for the owner may edit the asset but never hand it elsewhere.
             if not access.scope_for(request.user).can_write(obj.owner_id, obj.source):
                 fields.append("owner")
@@ -136,67 +188,73 @@ class AssetAdmin(gis_admin.GISModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
+        refused = _refused(request, detail=False)
+        if not refused:
+            return form
 
-        class ValidatedForm(form):
+        class RefusedForm(form):
             def clean(self):
                 cleaned = super().clean()
-                kind = cleaned.get("kind") or (obj.kind if obj else None)
-                geom = cleaned.get("geom")
-                if kind and geom is not None:
-                    try:
-                        cleaned["geom"], srid = to_storage(geom, allowed_types=spec_for(kind).geom_types)
-                        if cleaned.get("owner") is not None:
-                            check_in_area(cleaned["geom"], cleaned["owner"].boundary, source_srid=srid,
-                                          owner_name=str(cleaned["owner"]))
-                    except ValidationError as exc:
-                        self.add_error("geom", exc.message_dict["geom"])
-                owner = cleaned.get("owner")
-                if owner is not None:
-                    try:
-                        if obj is not None:
-                            access.ensure_can_change_owner(request.user, old_owner=obj.owner_id,
-                                                           new_owner=owner.code, source=obj.source)
-                        access.ensure_can_write(request.user, owner_code=owner.code,
-                                                source=cleaned.get("source", obj.source if obj else None))
-                    except PermissionDenied as exc:
-                        self.add_error("owner", str(exc))
+                _add_errors(self, refused)
                 return cleaned
 
-        return ValidatedForm
+        return RefusedForm
 
-    # ---- writes with history ---------------------------------------------------------------------
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None and request.method == "POST":
-            request._asset_before = services.asset_snapshot(obj)
-        return obj
+    # ---- writes: through assets.services, like every other entry point ------------------------------
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refused as exc:
+            # Nothing was written (the view's transaction rolled back): show the form again, as posted, with
+            # the services' reasons on its fields.
+            request._asset_refused = exc.errors
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.global_id = format_global_id(obj.owner_id, obj.kind, services.allocate_serials(obj.owner_id, obj.kind))
-        else:
-            obj.version += 1
-        super().save_model(request, obj, form, change)
+        """Written in save_related, where the kind's detail (the inline) is at hand, by one service call."""
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        obj = form.instance
         actor = Actor(request.user, Via.ADMIN)
-        if change:
-            before = getattr(request, "_asset_before", {})
-            after = services.asset_snapshot(obj)
-            for snap in (before, after):
-                snap.pop("version", None)
-            if record_change(actor=actor, obj=obj, action=Action.UPDATE, before=before, after=after) is None:
-                # Nothing really changed: keep the version as it was.
-                Asset.objects.filter(pk=obj.pk).update(version=obj.version - 1)
-        else:
-            record_change(actor=actor, obj=obj, action=Action.CREATE, after=services.asset_snapshot(obj))
+        detail_form = next((f for fs in formsets for f in fs.forms), None)
+        detail = {} if detail_form is None else {
+            k: v for k, v in detail_form.cleaned_data.items()
+            if k not in ("asset", "id", "DELETE") and (not change or k in detail_form.changed_data)}
+        try:
+            if change:
+                asset = self._update(actor, form, detail)
+            else:
+                asset = services.asset_create(actor=actor, detail=detail, **{
+                    f: form.cleaned_data[f] for f in CREATE_FIELDS if f in form.cleaned_data})
+        except (ValidationError, PermissionDenied) as exc:
+            raise Refused(exc) from exc
+        obj = form.instance
+        for f in Asset._meta.concrete_fields:
+            setattr(obj, f.attname, getattr(asset, f.attname))
+        obj._state.adding = False
+
+    @staticmethod
+    def _update(actor: Actor, form, detail: dict) -> Asset:
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.CORE_UPDATABLE}
+        retire = data.get("status") == AssetStatus.REMOVED
+        if retire:
+            del data["status"]
+        asset = services.asset_update(actor=actor, asset=form.instance, data=data, detail=detail)
+        return services.asset_retire(actor=actor, asset=asset) if retire else asset
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The detail went through the services with the asset, not through the inline's own save.
+        return super().construct_change_message(request, form, [], add)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # State derived from the asset (an admin with `deleted_with_asset`, like the condition row) goes with
+        # it and needs no right of its own; records of work on it (inspections, measures) still do.
+        derived = {str(model._meta.verbose_name) for model, model_admin in self.admin_site._registry.items()
+                   if getattr(model_admin, "deleted_with_asset", False)}
+        return deleted, counts, perms_needed - derived, protected
 
     def delete_model(self, request, obj):
-        record_change(actor=Actor(request.user, Via.ADMIN), obj=obj, action=Action.DELETE,
-                      before=services.asset_snapshot(obj))
-        super().delete_model(request, obj)
+        services.asset_delete(actor=Actor(request.user, Via.ADMIN), asset=obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

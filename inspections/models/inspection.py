@@ -1,13 +1,13 @@
 import uuid
 from pathlib import PurePosixPath
 
-from django.conf import settings
 from django.contrib.gis.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from assets.models import Asset
 from inspections.models.catalogue import Grade, GradingScheme
+from inspections.models.record import RecordOfWork
 
 __all__ = ["Inspection", "InspectionPhoto", "Method"]
 
@@ -27,7 +27,7 @@ class Method(models.TextChoices):
     OTHER = "その他", _("Other")
 
 
-class Inspection(models.Model):
+class Inspection(RecordOfWork):
     """One inspection (or maintenance record) of one asset in the kind's own scheme, with raw observations
     kept so the grade can be recomputed when a rule changes."""
 
@@ -39,13 +39,7 @@ class Inspection(models.Model):
     legal_basis = models.CharField(_("legal basis"), max_length=16, blank=True, help_text=_("e.g. 7条 / 11条"))
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     inspector = models.CharField(_("inspector"), max_length=100, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
     observations = models.JSONField(_("observations"), default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   verbose_name=_("entered by"))
-    version = models.PositiveIntegerField(_("version"), default=1)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("inspection")

@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.utils.translation import gettext_lazy as _
 
 from assets.models import Asset
+from inspections.models.record import RecordOfWork
 
 __all__ = ["Effect", "Measure", "MeasureKind"]
 
@@ -42,7 +42,7 @@ class MeasureKind(models.Model):
         return not self.kinds or asset_kind in self.kinds
 
 
-class Measure(models.Model):
+class Measure(RecordOfWork):
     """One measure taken on one asset; `cluster` links the measures of a whole lot of an engine run."""
 
     asset = models.ForeignKey(Asset, verbose_name=_("asset"), on_delete=models.CASCADE, related_name="measures")
@@ -53,12 +53,6 @@ class Measure(models.Model):
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
     cost_yen = models.BigIntegerField(_("cost (yen)"), null=True, blank=True)
     contractor = models.CharField(_("contractor"), max_length=100, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   verbose_name=_("entered by"))
-    version = models.PositiveIntegerField(_("version"), default=1)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("measure")

@@ -180,3 +180,26 @@ def test_admin_membership_and_tokens_are_for_administrators_only(world):
     assert api(world.alice).get("/admin/assets/membership/").status_code == 403
     assert api(world.alice).get("/admin/assets/apitoken/").status_code == 403
     assert api(world.admin).get("/admin/assets/apitoken/").status_code == 200
+
+
+# ---- one "not found" for every handler -----------------------------------------------------------------
+def test_get_or_404_answers_alike_for_absent_and_out_of_scope(world, assets):
+    from django.http import Http404
+
+    theirs, ours = assets["wajima"], assets["yashio"]
+    assert access.get_or_404(selectors.asset_list(principal=world.alice), global_id=ours.global_id) == ours
+    assert access.get_or_404(selectors.asset_get, principal=world.alice, global_id=ours.global_id) == ours
+    for lookup in ({"global_id": theirs.global_id}, {"global_id": "112348-no-such"}):
+        with pytest.raises(Http404):
+            access.get_or_404(selectors.asset_list(principal=world.alice), **lookup)
+        with pytest.raises(Http404):
+            access.get_or_404(selectors.asset_get, principal=world.alice, **lookup)
+
+
+def test_scope_sets_for_municipalities_and_regions(world):
+    codes = lambda qs: set(qs.values_list("code", flat=True))  # noqa: E731
+    assert codes(access.municipalities_writable(world.alice)) == {"112348"}
+    assert codes(access.municipalities_visible(world.alice)) == {"112348", "112216", "110001"}
+    assert set(access.regions_coordinated(world.carol)) == set(access.regions_visible(world.carol)) == {world.region}
+    assert not access.regions_coordinated(world.alice).exists() and access.regions_visible(world.alice).exists()
+    assert codes(access.municipalities_writable(world.admin)) >= {"112348", "172049"}

@@ -108,9 +108,6 @@ def test_photos_upload_over_the_api(world, kinds, settings, tmp_path):
 
 
 def test_overdue_list_is_scoped(world, kinds):
-    from inspections.condition import refresh_conditions
-
-    refresh_conditions()
     alice = client(world.alice).get("/api/v1/overdue").json()
     assert {i["asset"] for i in alice["items"]} >= {kinds["bridge"].global_id}
     assert client(world.charlie).get("/api/v1/overdue").json()["count"] == 0

@@ -79,10 +79,7 @@ def test_search_and_map_picking(world, alice):
 
 
 def test_overdue_page(world, alice):
-    from inspections.condition import refresh_conditions
-
     bridge = make_asset(world.yashio, "bridge", built=1970)
-    refresh_conditions()
     html = alice.get("/inspections/overdue/?municipality=112348").content.decode()
     assert bridge.global_id in html
 

@@ -93,11 +93,8 @@ def test_manhole_inspection(world):
     assert record(world, mh, grade="2").grade.code == "II"
 
 
-def test_never_inspected_bridge_is_overdue_after_refresh(world):
-    from inspections.condition import refresh_conditions
-
+def test_a_new_never_inspected_bridge_is_due_at_once(world):
     bridge = make_asset(world.yashio, "bridge", built=1970)
-    refresh_conditions([bridge.pk])
     assert AssetCondition.objects.get(asset=bridge).next_due_on == datetime.date(2019, 7, 1)
 
 

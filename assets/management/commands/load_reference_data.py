@@ -6,12 +6,14 @@ from django.db import transaction
 
 from assets.models import Municipality, MunicipalityKind, Region
 from assets.reference.municipalities import read_boundaries, read_municipalities
+from assets.signals import reference_data_loaded
 
 REF = Path(settings.BASE_DIR) / "fixtures" / "reference"
 
 
 class Command(BaseCommand):
-    help = "Load municipalities, boundaries, populations and the demo regions from fixtures/reference (idempotent)."
+    help = ("Load municipalities, boundaries, populations and the demo regions from fixtures/reference, then the "
+            "apps' own reference data such as the grading catalogue (idempotent).")
 
     @transaction.atomic
     def handle(self, *args, **opts):
@@ -45,8 +47,6 @@ class Command(BaseCommand):
                           "description": spec["description"]},
             )
             region.members.set(spec["members"])
-        from inspections.catalogue import load_catalogue
-
-        schemes = load_catalogue()
-        self.stdout.write(f"reference data: {len(objs)} municipalities ({len(boundaries)} with boundaries), "
-                          f"{len(regions)} regions, {schemes} grading schemes")
+        loaded = [said for _receiver, said in reference_data_loaded.send(sender=self.__class__) if said]
+        self.stdout.write(", ".join([f"reference data: {len(objs)} municipalities ({len(boundaries)} with "
+                                     f"boundaries), {len(regions)} regions", *loaded]))
