@@ -20,7 +20,6 @@ from assets.services import allocate_serials
 from assets.signals import Change, notify
 from clusters.purge import purge_for_assets as purge_scores
 from core.bulk import Clock, bulk_mode
-from inspections.condition import refresh_conditions
 from inspections.models import Grade
 from inspections.purge import purge_for_assets as purge_inspections
 
@@ -241,10 +240,8 @@ def verify(cur, first: int) -> None:
 
 
 def rebuild_conditions(first: int) -> None:
+    # Inspections' receiver rebuilds the condition table from `first` on, in this transaction.
     notify(Change.IMPORTED, None, min_asset_id=first)
-    # TODO(i13-merge): remove once inspections connects its assets_changed receiver (issue 13); until then the
-    # signal has no receiver and the conditions are rebuilt here.
-    refresh_conditions(min_asset_id=first)
 
 
 def analyze(cur) -> None:
