@@ -75,6 +75,16 @@ def resolve_scheme(kind: str, code: str | None) -> GradingScheme:
                            % {"code": code, "kind": kind, "allowed": allowed}})
 
 
+def grading_context(asset, rule: str) -> dict:
+    """What a rule needs to know about the asset beyond its observations: a road segment's pavement type,
+    since 舗装点検要領 grades asphalt and concrete on thresholds of their own. One query for the detail row
+    unless the caller loaded it (select_related("road_segment")); none for other rules."""
+    if rule != "pavement":
+        return {}
+    segment = getattr(asset, "road_segment", None)
+    return {"pavement_type": segment.pavement_type} if segment is not None else {}
+
+
 @lru_cache(maxsize=64)
 def scheme_dict(scheme_id: int) -> dict:
     """A plain-dict view of a scheme for the pure rules in inspections.grading."""

@@ -1,12 +1,16 @@
 """Pure grading rules: forgiving grade input, derived grades (pavement, sewer), MCI. No ORM here.
 
 Schemes arrive as plain dicts (code, rule, params, grades with code/rank/aliases), so the rules can be
-tested without a database and applied to a catalogue variant without code changes."""
+tested without a database and applied to a catalogue variant without code changes. What a rule needs to know
+about the asset itself (the pavement type) arrives as `context`."""
 
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
 PREFIXES = ("判定区分", "判定", "健全性", "緊急度", "診断区分", "区分", "ランク")
@@ -55,11 +59,24 @@ def allowed_values(scheme: dict) -> str:
     return ", ".join(f"{g['code']} ({g['label']})" for g in scheme["grades"])
 
 
-# ---- pavement: 舗装点検要領 thresholds, MCI ------------------------------------------------------
+# ---- pavement: 舗装点検要領 thresholds by pavement type, MCI ---------------------------------------
+# Physical bounds of each measure, to refuse typing errors; the grading thresholds are catalogue data.
+MEASURES = {"crack_pct": (0, 100), "rut_mm": (0, 300), "iri": (0, 50), "sigma_mm": (0, 50),
+            "joint_fault_mm": (0, 200), "mci": (-20, 10)}
+LEVELS = ("I", "II", "III")
+
+
+class NoRule(GradeError):
+    """The catalogue has no rule to derive a grade from these observations: an error only when the inspector
+    gave no grade either."""
+
+
 @dataclass(frozen=True)
 class PavementResult:
     grade: str
     mci: float | None
+    basis: str = "measures"
+    pavement_type: str = "asphalt"
 
 
 def _number(obs: dict, key: str, lo: float, hi: float) -> float | None:
@@ -69,10 +86,26 @@ def _number(obs: dict, key: str, lo: float, hi: float) -> float | None:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise GradeError(f"observations.{key}", f"{key} must be a number between {lo} and {hi}") from None
-    if not lo <= x <= hi or math.isnan(x):
-        raise GradeError(f"observations.{key}", f"{key} must be between {lo} and {hi}, got {x}")
+        raise GradeError(f"observations.{key}", _("%(key)s must be a number between %(lo)s and %(hi)s")
+                         % {"key": key, "lo": lo, "hi": hi}) from None
+    if math.isnan(x) or not lo <= x <= hi:
+        raise GradeError(f"observations.{key}", _("%(key)s must be between %(lo)s and %(hi)s, got %(value)s")
+                         % {"key": key, "lo": lo, "hi": hi, "value": x})
     return x
+
+
+def _flag(obs: dict, key: str) -> bool | None:
+    value = obs.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = _fold(value)
+    if text in ("TRUE", "1", "YES", "あり", "有"):
+        return True
+    if text in ("FALSE", "0", "NO", "なし", "無"):
+        return False
+    raise GradeError(f"observations.{key}", _("%(key)s must be true or false") % {"key": key})
 
 
 def mci(crack_pct: float, rut_mm: float, sigma_mm: float | None) -> float:
@@ -84,88 +117,184 @@ def mci(crack_pct: float, rut_mm: float, sigma_mm: float | None) -> float:
     return round(min(values), 2)
 
 
-def pavement_grade(scheme: dict, obs: dict) -> PavementResult | None:
-    """Ⅰ below every lower threshold, Ⅲ above any upper one, Ⅱ between. Ⅲ-2 (base damage) cannot be told
-    from surface measures, so a measured Ⅲ is Ⅲ-1 unless the inspector says `base_damage`."""
+def _repair_stage(obs: dict) -> str:
+    """舗装点検要領: Ⅲ-2 (路盤打換等) when damage below the base is suspected, Ⅲ-1 (表層等修繕) when it is not.
+    Surface measures cannot tell which, so unless the inspector says (`base_damage`), Ⅲ stays Ⅲ."""
+    base = _flag(obs, "base_damage")
+    return "III" if base is None else ("III-2" if base else "III-1")
+
+
+def _level_grade(level: int, obs: dict) -> str:
+    return _repair_stage(obs) if LEVELS[level] == "III" else LEVELS[level]
+
+
+def mci_grade(rule: dict, value: float, obs: dict) -> str:
+    """診断区分 from an MCI alone: the first level whose bound the value meets (`max`: ≤, `below`: <)."""
+    for level in rule.get("levels", []):
+        if ("max" in level and value <= level["max"]) or ("below" in level and value < level["below"]):
+            return _level_grade(LEVELS.index(level["grade"]), obs)
+    return rule.get("else", "I")
+
+
+def pavement_grade(scheme: dict, obs: dict, pavement_type: str | None = None) -> PavementResult | None:
+    """The pavement type's thresholds (catalogue params.surfaces): Ⅰ below every lower threshold, Ⅲ at or
+    above any upper one, Ⅱ between; a flag (目地材の飛散) raises the class to its grade. A survey with only an
+    MCI is graded by params.mci. None when nothing gradable was observed."""
     p = scheme.get("params", {})
-    crack = _number(obs, "crack_pct", 0, 100)
-    rut = _number(obs, "rut_mm", 0, 300)
-    iri = _number(obs, "iri", 0, 50)
-    sigma = _number(obs, "sigma_mm", 0, 50)
-    measured = [(v, p[k]) for v, k in ((crack, "crack_pct"), (rut, "rut_mm"), (iri, "iri")) if v is not None]
-    index = mci(crack, rut, sigma) if crack is not None and rut is not None else None
-    if not measured:
+    kind = pavement_type or p.get("surface_default", "asphalt")
+    measured = {k: v for k, (lo, hi) in MEASURES.items() if (v := _number(obs, k, lo, hi)) is not None}
+    spec = p.get("surfaces", {}).get(kind)
+    if spec is None:
+        if measured:
+            raise NoRule("grade", _("The catalogue has no thresholds for %(type)s pavement; give the grade "
+                                    "(allowed: %(allowed)s)") % {"type": kind, "allowed": allowed_values(scheme)})
         return None
-    level = max(0 if v < lo else (1 if v < hi else 2) for v, (lo, hi) in measured)
-    grade = ["I", "II", "III-1"][level]
-    if level == 2 and obs.get("base_damage"):
-        grade = "III-2"
-    return PavementResult(grade, index)
+    thresholds = spec.get("thresholds", {})
+    usable = [*thresholds, *spec.get("also", []), *(["mci"] if spec.get("mci") else [])]
+    for key in measured:
+        if key not in usable:
+            raise GradeError(f"observations.{key}", _(
+                "%(key)s is not a measure of %(type)s pavement (the road's pavement type in the ledger); "
+                "measures for %(type)s: %(allowed)s") % {"key": key, "type": kind, "allowed": ", ".join(usable)})
+    levels = [0 if v < lo else (1 if v < hi else 2)
+              for key, (lo, hi) in thresholds.items() if (v := measured.get(key)) is not None]
+    levels += [LEVELS.index(grade) for key, grade in spec.get("flags", {}).items() if _flag(obs, key)]
+    crack, rut = measured.get("crack_pct"), measured.get("rut_mm")
+    index = mci(crack, rut, measured.get("sigma_mm")) if spec.get("mci") and None not in (crack, rut) else None
+    if levels:
+        return PavementResult(_level_grade(max(levels), obs), index, "measures", kind)
+    if "mci" in measured:
+        return PavementResult(mci_grade(p.get("mci", {}), measured["mci"], obs), measured["mci"], "mci", kind)
+    return None
 
 
-# ---- sewer: span A/B/C, per-pipe a/b/c → 緊急度 -----------------------------------------------------
+# ---- sewer: span A/B/C and per-pipe a/b/c → three items → 緊急度 (domain.md §2.4.1) -------------------
 SPAN_GRADES = ("A", "B", "C")
 PIPE_GRADES = ("a", "b", "c")
 
 
-def _span_level_from_pipes(rates: dict[str, float], table: dict) -> str | None:
-    for level in SPAN_GRADES:
-        need = table.get(level, {})
-        if any(rates.get(g, 0.0) > 0 and rates.get(g, 0.0) >= th for g, th in need.items()):
-            return level
+@dataclass(frozen=True)
+class SewerResult:
+    grade: str
+    ranks: dict[str, str]
+    shares: dict[str, float]
+
+
+def _rank_from_shares(shares: dict[str, float], table: dict) -> str | None:
+    for rank in SPAN_GRADES:
+        if any(shares.get(g, 0.0) > 0 and shares.get(g, 0.0) >= th for g, th in table.get(rank, {}).items()):
+            return rank
     return None
 
 
-def sewer_grade(scheme: dict, obs: dict) -> str | None:
-    """obs = {"span": {"corrosion": "B", "sag": "C"}, "pipes": [{"item": "crack", "grade": "a", "at_m": 12.5},
-    ...], "pipe_count": 20}. Returns 'I', 'II', 'III' or 'none'; None when nothing was observed."""
+def _urgency(ranks: dict[str, str], rules: list[dict], default: str) -> str:
+    # Counted cumulatively: "two at B" means two items at B or worse.
+    at_or_worse = {r: sum(SPAN_GRADES.index(v) <= SPAN_GRADES.index(r) for v in ranks.values())
+                   for r in SPAN_GRADES}
+    for rule in rules:
+        if all(at_or_worse[r] >= n for r, n in rule["at_least"].items()):
+            return rule["grade"]
+    return default
+
+
+def _pipe_count(obs: dict) -> int:
+    raw = obs.get("pipe_count")
+    if raw in (None, ""):
+        return 0
+    try:
+        count = int(raw)
+    except (TypeError, ValueError):
+        count = -1
+    if isinstance(raw, bool) or count < 0 or (isinstance(raw, float) and raw != count):
+        raise GradeError("observations.pipe_count", _("pipe_count must be a whole number of pipes ≥ 0"))
+    return count
+
+
+def _pipe_rows(obs: dict, pipe_items: list[str], count: int) -> tuple[dict[object, str], set[str]]:
+    """Each defective pipe's worst grade, and the items seen at grade a. A row names its pipe (`pipe`,
+    1…pipe_count) when one pipe has several defects; a row without one is a pipe of its own."""
+    pipes = obs.get("pipes") or []
+    if not isinstance(pipes, list):
+        raise GradeError("observations.pipes", _("pipes must be a list of rows with item and grade"))
+    worst: dict[object, str] = {}
+    at_a: set[str] = set()
+    for i, row in enumerate(pipes, start=1):
+        if not isinstance(row, dict):
+            raise GradeError(f"observations.pipes[{i}]", _("each row needs item and grade"))
+        item, grade = row.get("item"), str(row.get("grade", "")).strip().lower()
+        if item not in pipe_items:
+            raise GradeError(f"observations.pipes[{i}].item", _("unknown item %(item)r; allowed: %(allowed)s")
+                             % {"item": item, "allowed": ", ".join(pipe_items)})
+        if grade not in PIPE_GRADES:
+            raise GradeError(f"observations.pipes[{i}].grade", _("%(grade)r is not a pipe grade; allowed: a, b, c")
+                             % {"grade": grade})
+        at = row.get("at_m")
+        if at is not None and (isinstance(at, bool) or not isinstance(at, int | float) or at < 0):
+            raise GradeError(f"observations.pipes[{i}].at_m", _("position along the span must be metres ≥ 0"))
+        number = row.get("pipe")
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int)
+                                   or not 1 <= number <= max(count, 1)):
+            raise GradeError(f"observations.pipes[{i}].pipe", _("pipe must be a pipe number from 1 to %(count)d")
+                             % {"count": max(count, 1)})
+        key = ("pipe", number) if number is not None else ("row", i)
+        worst[key] = min(worst.get(key, "c"), grade)  # "a" < "b" < "c": a is the worst
+        if grade == "a":
+            at_a.add(item)
+    return worst, at_a
+
+
+def sewer_result(scheme: dict, obs: dict) -> SewerResult | None:
+    """下水道維持管理指針 / ストックマネジメント手引き: three items per span — 管の腐食 and 上下方向のたるみ
+    (A/B/C as graded) and one 不良発生率 rank from the per-pipe a/b/c by the share of the span's pipes at each
+    grade or worse (a 破損 at a counts as A outright) — and 緊急度 from how many items are at A or B, all
+    numbers from the catalogue (params.defect_rate, params.urgency). None when nothing was observed.
+
+    obs = {"span": {"corrosion": "B", "sag": "C"}, "pipes": [{"item": "crack", "grade": "a", "at_m": 12.5,
+    "pipe": 3}, ...], "pipe_count": 20}."""
     p = scheme.get("params", {})
     span_items, pipe_items = p.get("span_items", []), p.get("pipe_items", [])
+    rate = p.get("defect_rate", {})
     span = obs.get("span") or {}
-    pipes = obs.get("pipes") or []
-    if not span and not pipes:
+    if not isinstance(span, dict):
+        raise GradeError("observations.span", _("span must map items to a grade A, B, C or none"))
+    if not span and not obs.get("pipes"):
         return None
-    levels: list[str] = []
+    ranks: dict[str, str] = {}
     for item, grade in span.items():
         if item not in span_items:
-            raise GradeError(f"observations.span.{item}",
-                             f"unknown span item {item!r}; allowed: {', '.join(span_items)}")
+            raise GradeError(f"observations.span.{item}", _("unknown span item %(item)r; allowed: %(allowed)s")
+                             % {"item": item, "allowed": ", ".join(span_items)})
         g = _fold(grade or "")
         if g in ("", "-", "なし", "NONE"):
             continue
         if g not in SPAN_GRADES:
-            raise GradeError(f"observations.span.{item}", f"{grade!r} is not a span grade; allowed: A, B, C or none")
-        levels.append(g)
-    count = obs.get("pipe_count") or 0
-    by_item: dict[str, dict[str, int]] = {}
-    for i, row in enumerate(pipes, start=1):
-        item, grade = row.get("item"), str(row.get("grade", "")).strip().lower()
-        if item not in pipe_items:
-            raise GradeError(f"observations.pipes[{i}].item",
-                             f"unknown item {item!r}; allowed: {', '.join(pipe_items)}")
-        if grade not in PIPE_GRADES:
-            raise GradeError(f"observations.pipes[{i}].grade", f"{grade!r} is not a pipe grade; allowed: a, b, c")
-        at = row.get("at_m")
-        if at is not None and (not isinstance(at, int | float) or at < 0):
-            raise GradeError(f"observations.pipes[{i}].at_m", "position along the span must be metres ≥ 0")
-        by_item.setdefault(item, {}).setdefault(grade, 0)
-        by_item[item][grade] += 1
-    if pipes and count <= 0:
-        raise GradeError("observations.pipe_count", "pipe_count (pipes in the span) is needed with per-pipe grades")
-    for counts in by_item.values():
-        rates = {g: n / count for g, n in counts.items()}
-        lvl = _span_level_from_pipes(rates, p.get("pipe_rate_to_span", {}))
-        if lvl:
-            levels.append(lvl)
-    critical = any(span.get(k, "").upper() == "A" for k in ("corrosion", "sag"))
-    n_a, n_b = levels.count("A"), levels.count("B")
-    if critical or n_a >= 2:
-        return "I"
-    if n_a == 1 or n_b >= 2:
-        return "II"
-    if levels:
-        return "III"
-    return "none"
+            raise GradeError(f"observations.span.{item}", _("%(grade)r is not a span grade; allowed: A, B, C or "
+                                                            "none") % {"grade": grade})
+        ranks[item] = g
+    count = _pipe_count(obs)
+    defective, at_a = _pipe_rows(obs, pipe_items, count)
+    shares: dict[str, float] = {}
+    if defective:
+        if count <= 0:
+            raise GradeError("observations.pipe_count",
+                             _("pipe_count (pipes in the span) is needed with per-pipe grades"))
+        if len(defective) > count:
+            raise GradeError("observations.pipes", _(
+                "%(n)d pipes with defects but %(count)d pipes in the span; give rows on the same pipe its number "
+                "(pipe)") % {"n": len(defective), "count": count})
+        shares = {g: round(sum(w <= g for w in defective.values()) / count, 4) for g in PIPE_GRADES}
+        # 破損 at a (欠落, a large axial crack) is A however few pipes show it.
+        outright = at_a & set(rate.get("outright_a", []))
+        rank = "A" if outright else _rank_from_shares(shares, rate.get("to_rank", {}))
+        if rank:
+            ranks[rate.get("item", "defect_rate")] = rank
+    return SewerResult(_urgency(ranks, p.get("urgency", []), p.get("urgency_else", "none")), ranks, shares)
+
+
+def sewer_grade(scheme: dict, obs: dict) -> str | None:
+    """緊急度 'I', 'II', 'III' or 'none'; None when nothing was observed (see sewer_result)."""
+    res = sewer_result(scheme, obs)
+    return res.grade if res else None
 
 
 # ---- bridges: member diagnoses ---------------------------------------------------------------------
@@ -200,22 +329,34 @@ def bridge_members(scheme: dict, obs: dict) -> str | None:
     return worst
 
 
-def derive_grade(scheme: dict, raw_grade, obs: dict) -> tuple[str, dict]:
+def derive_grade(scheme: dict, raw_grade, obs: dict, context: Mapping | None = None) -> tuple[str, dict]:
     """The grade to store and any derived values to keep with the observations.
 
     A grade the inspector gives is kept (their judgement is the legal record); a grade is derived only when
-    none is given. Derived values (MCI, the rule's grade) are stored beside the observations either way."""
+    none is given. Derived values (MCI, the rule's grade and what it rests on) are stored beside the
+    observations either way. `context`: {"pavement_type": "concrete"} selects the pavement's thresholds."""
     rule = scheme.get("rule")
+    context = context or {}
     derived: dict = {}
     computed = None
+    no_rule: NoRule | None = None
     if rule == "pavement":
-        res = pavement_grade(scheme, obs)
+        try:
+            res = pavement_grade(scheme, obs, context.get("pavement_type"))
+        except NoRule as exc:
+            res, no_rule = None, exc
         if res:
             computed = res.grade
+            derived.update(basis=res.basis, pavement_type=res.pavement_type)
             if res.mci is not None:
                 derived["mci"] = res.mci
     elif rule == "sewer":
-        computed = sewer_grade(scheme, obs)
+        res = sewer_result(scheme, obs)
+        if res:
+            computed = res.grade
+            derived["ranks"] = res.ranks
+            if res.shares:
+                derived["defect_shares"] = res.shares
     elif rule == "direct" and scheme["code"].startswith("bridge"):
         computed = bridge_members(scheme, obs)
     if computed:
@@ -224,4 +365,6 @@ def derive_grade(scheme: dict, raw_grade, obs: dict) -> tuple[str, dict]:
         return normalize_grade(scheme, raw_grade), derived
     if computed:
         return computed, derived
+    if no_rule:
+        raise no_rule
     raise GradeError("grade", f"grade is required; allowed: {allowed_values(scheme)}")

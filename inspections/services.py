@@ -16,7 +16,7 @@ from assets.history import Action, Actor, record_change, snapshot
 from assets.models import Asset
 from assets.services import VersionConflict, lock_assets
 from core import wareki
-from inspections.catalogue import resolve_scheme, scheme_dict
+from inspections.catalogue import grading_context, resolve_scheme, scheme_dict
 from inspections.condition import refresh_conditions
 from inspections.grading import GradeError, derive_grade
 from inspections.models import Grade, Inspection, InspectionPhoto, Method
@@ -108,7 +108,7 @@ def validate(*, asset: Asset, inspected_on, grade=None, scheme: str | None = Non
     _check_date(day, asset)
     obs = dict(observations or {})
     try:
-        code, derived = derive_grade(scheme_dict(sch.pk), grade, obs)
+        code, derived = derive_grade(scheme_dict(sch.pk), grade, obs, grading_context(asset, sch.rule))
     except GradeError as exc:
         raise ValidationError({exc.field: exc.message}) from None
     if derived:

@@ -31,7 +31,8 @@ PAYLOADS = {
     "manhole": {"grade": "劣化なし"},
     "septic_tank": {"grade": "不適正", "legal_basis": "11条"},
 }
-EXPECTED = {"bridge": "II", "road_segment": "III-1", "sewer_pipe": "II", "manhole": "none", "septic_tank": "improper"}
+# road_segment: Ⅲ from surface measures alone, Ⅲ-1 or Ⅲ-2 not told (舗装点検要領, domain.md §2.3; issue 14).
+EXPECTED = {"bridge": "II", "road_segment": "III", "sewer_pipe": "II", "manhole": "none", "septic_tank": "improper"}
 
 
 def test_an_engineer_logs_one_inspection_of_each_kind_through_the_api(world, kinds):

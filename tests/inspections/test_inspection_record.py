@@ -48,6 +48,21 @@ def test_pavement_grade_and_mci_come_from_the_measures(world):
     assert AssetCondition.objects.get(asset=road).next_due_on == datetime.date(2030, 6, 10)  # a class-1 road
 
 
+def test_a_concrete_road_is_graded_on_the_concrete_thresholds(world):
+    """舗装点検要領 6-2 (domain.md §2.3): the road segment's pavement type in the ledger selects the thresholds;
+    a bare Ⅲ is recorded as Ⅲ, not silently Ⅲ-1, and is due for repair like Ⅲ-1/Ⅲ-2."""
+    concrete = make_asset(world.yashio, "road_segment", external_id="R-C", pavement_type="concrete")
+    asphalt = make_asset(world.yashio, "road_segment", external_id="R-A")
+    assert record(world, concrete, observations={"crack_pct": "25"}).grade.code == "III"
+    assert record(world, asphalt, observations={"crack_pct": "25"}).grade.code == "II"
+    bare = record(world, asphalt, grade="Ⅲ", inspected_on="2025-07-01")
+    assert (bare.grade.code, bare.grade_input) == ("III", "Ⅲ")
+    assert AssetCondition.objects.get(asset=asphalt).action_due_on == datetime.date(2030, 7, 1)
+    with pytest.raises(ValidationError) as exc:
+        record(world, concrete, observations={"rut_mm": "12"})
+    assert "observations.rut_mm" in exc.value.message_dict
+
+
 def test_minor_roads_and_ordinary_pipes_have_no_legal_cycle(world):
     road = make_asset(world.yashio, "road_segment", road_class="municipal_other", external_id="R-2")
     pipe = make_asset(world.yashio, "sewer_pipe", external_id="P-2")
@@ -58,8 +73,9 @@ def test_minor_roads_and_ordinary_pipes_have_no_legal_cycle(world):
 
 
 def test_corrosion_prone_sewer_urgency_I_must_be_acted_on_within_a_year(world):
+    """domain.md §2.4.1: two items at A (腐食, たるみ) make 緊急度Ⅰ (one A alone is Ⅱ since issue 14)."""
     pipe = make_asset(world.yashio, "sewer_pipe", is_corrosion_prone=True)
-    insp = record(world, pipe, observations={"span": {"corrosion": "A"}})
+    insp = record(world, pipe, observations={"span": {"corrosion": "A", "sag": "A"}})
     assert insp.grade.code == "I" and insp.method == "TVカメラ"
     c = AssetCondition.objects.get(asset=pipe)
     assert c.next_due_on == datetime.date(2030, 6, 10)
