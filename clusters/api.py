@@ -1,4 +1,5 @@
-"""Engine API: start a run (a django-q2 task), follow its progress, read ranked clusters, compare runs."""
+"""Engine API: start a run (a django-q2 task), follow its progress, read ranked clusters, compare runs, record a
+measure (措置) for a whole lot."""
 
 import datetime
 import json
@@ -7,14 +8,17 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_q.tasks import async_task
-from ninja import Body, Field, Query, Router, Schema, Status
+from ninja import Body, Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from assets import access
+from assets.history import Actor
+from assets.models import Via
 from clusters import selectors, services
 from clusters.engine.params import Params
 from clusters.models import ACTIONS, EngineRun, RegionParams
 from core.pagination import Paged
+from inspections import measure_services
 
 _principal = access.principal_of
 
@@ -104,6 +108,22 @@ class ClusterDetail(ClusterOut):
         return list(obj.members.select_related("asset").order_by("-risk_removed")[:500])
 
 
+class LotMeasureIn(Schema):
+    kind: str = Field(..., max_length=64, description="code or Japanese label, e.g. repair / 補修・修繕")
+    started_on: str = Field(..., max_length=40, description="2024-05-01, 2024/5/1 or 和暦 R6.5.1")
+    completed_on: str | None = Field(None, max_length=40)
+    cost_yen: int | None = Field(None, ge=0, le=measure_services.MAX_COST_YEN,
+                                 description="the whole lot's cost; split over the members by their share")
+    contractor: str = Field("", max_length=100)
+    notes: str = Field("", max_length=4000)
+
+
+class LotMeasuresOut(Schema):
+    cluster: int
+    count: int
+    ids: list[int]
+
+
 def _run(request, pk: int) -> EngineRun:
     services.runs_reap_dead()
     try:
@@ -144,6 +164,16 @@ def list_clusters(request, pk: int, work_type: str | None = None, cross_municipa
 @router.get("/runs/{pk}/clusters/{rank}", response=ClusterDetail)
 def get_cluster(request, pk: int, rank: int):
     return get_object_or_404(selectors.cluster_list(run=_run(request, pk)), rank=rank)
+
+
+# Listed with the measures in the API docs: it records 措置, for every member of one lot.
+@router.post("/runs/{pk}/clusters/{rank}/measures", response={201: LotMeasuresOut}, tags=["measures"])
+def create_lot_measures(request, payload: LotMeasureIn, pk: int = Path(..., ge=1, le=2**31 - 1),
+                        rank: int = Path(..., ge=1, le=2**31 - 1)):
+    cluster = get_object_or_404(selectors.cluster_list(run=_run(request, pk)), rank=rank)
+    measures = measure_services.measure_record_for_lot(actor=Actor(_principal(request), Via.API), cluster=cluster,
+                                                       **payload.dict())
+    return Status(201, {"cluster": cluster.pk, "count": len(measures), "ids": [m.pk for m in measures]})
 
 
 @router.get("/runs/{a}/compare/{b}")

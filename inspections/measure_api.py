@@ -1,11 +1,11 @@
 """Measures (措置) API: record, list, retrieve, change (with version → 409), bulk CSV import, the catalogue of
-measure kinds, and the 措置着手率 / 措置完了率."""
+measure kinds, and the 措置着手率 / 措置完了率. A measure for a whole lot of an engine run is in clusters/api.py."""
 
 import datetime
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from assets import access
@@ -34,22 +34,6 @@ class MeasureIn(Schema):
     contractor: str = Field("", max_length=100)
     notes: str = Field("", max_length=4000)
     cluster: int | None = Field(None, ge=1, le=2**31 - 1, description="id of the lot (engine cluster)")
-
-
-class LotMeasureIn(Schema):
-    kind: str = Field(..., max_length=64, description="code or Japanese label, e.g. repair / 補修・修繕")
-    started_on: str = Field(..., max_length=40, description="2024-05-01, 2024/5/1 or 和暦 R6.5.1")
-    completed_on: str | None = Field(None, max_length=40)
-    cost_yen: int | None = Field(None, ge=0, le=services.MAX_COST_YEN,
-                                 description="the whole lot's cost; split over the members by their share")
-    contractor: str = Field("", max_length=100)
-    notes: str = Field("", max_length=4000)
-
-
-class LotMeasuresOut(Schema):
-    cluster: int
-    count: int
-    ids: list[int]
 
 
 class MeasurePatch(Schema):
@@ -136,29 +120,12 @@ def create_measure(request, payload: MeasureIn):
     asset = get_object_or_404(asset_selectors.asset_list(principal=principal), global_id=payload.asset)
     cluster = None
     if payload.cluster is not None:
-        from clusters.models import Cluster
-
-        cluster = get_object_or_404(Cluster.objects.filter(run__region__in=access.regions_visible(principal)),
-                                    pk=payload.cluster)
+        # The lot through the measure's own foreign key: inspections sits below the engine and does not import it.
+        lots = Measure._meta.get_field("cluster").related_model.objects
+        cluster = get_object_or_404(lots.filter(run__region__in=access.regions_visible(principal)), pk=payload.cluster)
     data = payload.dict(exclude={"asset", "cluster"})
     m = services.measure_record(actor=Actor(principal, Via.API), asset=asset, cluster=cluster, **data)
     return Status(201, m)
-
-
-@router.post("/runs/{pk}/clusters/{rank}/measures", response={201: LotMeasuresOut})
-def create_lot_measures(request, payload: LotMeasureIn, pk: int = Path(..., ge=1, le=2**31 - 1),
-                        rank: int = Path(..., ge=1, le=2**31 - 1)):
-    from clusters import selectors as cluster_selectors
-    from clusters.models import EngineRun
-
-    principal = _principal(request)
-    try:
-        run = cluster_selectors.run_get(principal=principal, pk=pk)
-    except EngineRun.DoesNotExist:
-        raise Http404 from None
-    cluster = get_object_or_404(cluster_selectors.cluster_list(run=run), rank=rank)
-    measures = services.measure_record_for_lot(actor=Actor(principal, Via.API), cluster=cluster, **payload.dict())
-    return Status(201, {"cluster": cluster.pk, "count": len(measures), "ids": [m.pk for m in measures]})
 
 
 # 422 is either the import report (rows in error) or a file-level error ({"detail", "errors"}).
