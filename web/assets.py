@@ -11,6 +11,7 @@ from assets import selectors as asset_selectors
 from assets.models import Asset
 from inspections import selectors as inspection_selectors
 from inspections.measure_selectors import measure_list
+from inspections.models import AssetCondition
 from inspections.views import asset_or_404
 
 
@@ -34,7 +35,8 @@ def asset_detail(request, gid: str):
     inspections = inspection_selectors.inspection_list(principal=request.user, asset=asset.global_id).prefetch_related(
         "photos")[:50]
     history = asset_selectors.asset_history(principal=request.user, asset=asset)[:30]
-    condition = getattr(asset, "condition", None)
+    # One query for the condition and what the page shows of it (grade, the measure that treated it).
+    condition = AssetCondition.objects.select_related("grade", "treated_by__kind").filter(asset=asset).first()
     measures = measure_list(principal=request.user, asset=asset.global_id)[:50]
     return render(request, "web/asset.html", {
         "asset": asset, "inspections": inspections, "history": history, "condition": condition, "measures": measures,
