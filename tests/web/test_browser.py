@@ -73,6 +73,9 @@ def test_sign_in_then_the_map_draws_boundaries_lots_and_assets(browser, live_ser
     wait_for(page, "document.getElementById('regionmap').dataset.lots > 0")
     page.evaluate("window.regionMap.setView([35.822, 139.8355], 16)")
     wait_for(page, "document.getElementById('regionmap').dataset.features > 0")
+    # A later move (the fit to the boundaries settling, the zoom animation ending) may start another fetch and
+    # show "loading…" again: wait for the state the assertion reads, not for a sign of an earlier fetch.
+    wait_for(page, "document.getElementById('map-status').textContent.includes('assets shown')")
     assert "assets shown" in page.text_content("#map-status")
 
 
