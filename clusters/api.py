@@ -1,4 +1,5 @@
-"""Engine API: start a run (a django-q2 task), follow its progress, read ranked clusters, compare runs."""
+"""Engine API: start a run (a django-q2 task), follow its progress, read ranked clusters, compare runs, record a
+measure (措置) for a whole lot."""
 
 import datetime
 import json

@@ -1,5 +1,6 @@
-"""Coordinator workspace: runs (start one, watch it), the ranked lots with their reasons, one lot, two runs
-compared, and the plans made from a run. Reads through the selectors; runs and plans start through the API."""
+"""Coordinator workspace: runs (start one, watch it), one lot (with the measures recorded for it), two runs
+compared. The run page (the ranked lots with their reasons and the plans made from the run) is in web/run.py.
+Reads through the selectors; runs and plans start through the API."""
 
 import json
 
@@ -23,14 +24,14 @@ DRIVER_LABELS = {"traffic": "交通量", "emergency_route": "緊急輸送道路"
                  "road_above": "上部道路", "important_facility": "重要施設", "detour": "迂回距離"}
 
 
-def _run(request, pk: int) -> EngineRun:
+def run_or_404(request, pk: int) -> EngineRun:
     try:
         return selectors.run_get(principal=request.user, pk=pk)
     except EngineRun.DoesNotExist:
         raise Http404 from None
 
 
-def _explained(cluster) -> list[tuple[str, float]]:
+def explained(cluster) -> list[tuple[str, float]]:
     total = sum(cluster.drivers.values()) or 1.0
     return [(DRIVER_LABELS.get(k, k), 100 * v / total) for k, v in sorted(cluster.drivers.items(), key=lambda kv: -kv[1])
             if v > 0]
@@ -42,25 +43,6 @@ def runs(request):
     coordinated = set(access.regions_coordinated(request.user).values_list("slug", flat=True))
     page = Paginator(selectors.run_list(principal=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "clusters/runs.html", {"page": page, "regions": regions, "coordinated": coordinated})
-
-
-@login_required
-def run_detail(request, pk: int):
-    run = _run(request, pk)
-    qs = selectors.cluster_list(run=run, work_type=request.GET.get("work_type") or None,
-                                cross_municipal={"1": True, "0": False}.get(request.GET.get("cross", "")),
-                                municipality=request.GET.get("municipality") or None)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    rows = [(c, _explained(c)) for c in page]
-    others = selectors.run_list(principal=request.user, region=run.region.slug).exclude(pk=run.pk).filter(
-        status=EngineRun.Status.DONE)[:20]
-    can_plan = access.regions_coordinated(request.user).filter(pk=run.region_id).exists()
-    from reports.selectors import plan_list
-
-    plans = plan_list(principal=request.user).filter(run=run)[:20]
-    return render(request, "clusters/run.html", {
-        "run": run, "page": page, "rows": rows, "others": others, "plans": plans, "can_plan": can_plan,
-        "members": run.region.members.exclude(kind="prefecture").order_by("code"), "filters": request.GET})
 
 
 LOT_MEASURE_FIELDS = ("kind", "started_on", "completed_on", "cost_yen", "contractor", "notes")
@@ -85,7 +67,7 @@ def cluster_detail(request, pk: int, rank: int):
     from inspections import measure_services
     from inspections.models import Measure
 
-    run = _run(request, pk)
+    run = run_or_404(request, pk)
     cluster = get_object_or_404(selectors.cluster_list(run=run), rank=rank)
     form = _lot_measure_form(request.user, cluster)
     errors: dict = {}
@@ -115,7 +97,7 @@ def cluster_detail(request, pk: int, rank: int):
                 .values("kind__label", "started_on", "completed_on", "contractor")
                 .annotate(n=Count("id"), cost=Sum("cost_yen")).order_by("-started_on", "kind__label"))
     return render(request, "clusters/cluster.html", {
-        "run": run, "cluster": cluster, "members": members, "actions": ACTIONS, "explained": _explained(cluster),
+        "run": run, "cluster": cluster, "members": members, "actions": ACTIONS, "explained": explained(cluster),
         "shares": [(n, v, 100 * v / total) for n, v in shares], "components": COMPONENTS,
         # Parsed here so the page hands it to lotmap.js through json_script, never as markup.
         "outline_data": json.loads(cluster.geom.geojson) if cluster.geom else None,
@@ -126,5 +108,5 @@ def cluster_detail(request, pk: int, rank: int):
 
 @login_required
 def compare(request, a: int, b: int):
-    ra, rb = _run(request, a), _run(request, b)
+    ra, rb = run_or_404(request, a), run_or_404(request, b)
     return render(request, "clusters/compare.html", {"a": ra, "b": rb, "diff": selectors.run_compare(a=ra, b=rb)})

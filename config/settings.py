@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "clusters",
     "reports",
     "generator",
+    "web",
 ]
 
 MIDDLEWARE = [

@@ -4,12 +4,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
-from assets import views as asset_views
 from clusters import views as cluster_views
 from config.api import api
 from inspections import measure_views
 from inspections import views as inspection_views
+from ledger import views as ledger_views
 from reports import views as report_views
+from web import assets as asset_pages
+from web import map as map_page
+from web import run as run_page
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -30,15 +33,15 @@ urlpatterns += i18n_patterns(
     path("measures/<int:pk>/edit/", measure_views.measure_form, name="measure-edit"),
     path("measures/rates/", measure_views.measure_rates, name="measure-rates"),
     path("inspections/overdue/download/", inspection_views.overdue_download, name="overdue-download"),
-    path("ledger/import/", asset_views.ledger_import, name="ledger-import"),
-    path("map/", asset_views.region_map, name="region-map"),
-    path("assets/", asset_views.asset_list, name="asset-list"),
+    path("ledger/import/", ledger_views.ledger_import, name="ledger-import"),
+    path("map/", map_page.region_map, name="region-map"),
+    path("assets/", asset_pages.asset_list, name="asset-list"),
     path("runs/", cluster_views.runs, name="runs"),
-    path("runs/<int:pk>/", cluster_views.run_detail, name="run-detail"),
+    path("runs/<int:pk>/", run_page.run_detail, name="run-detail"),
     path("runs/<int:pk>/clusters/<int:rank>/", cluster_views.cluster_detail, name="cluster-detail"),
     path("runs/<int:a>/compare/<int:b>/", cluster_views.compare, name="run-compare"),
     path("plans/<int:pk>/", report_views.plan_detail, name="plan-detail"),
-    path("assets/<str:gid>/", inspection_views.asset_detail, name="asset-detail"),
+    path("assets/<str:gid>/", asset_pages.asset_detail, name="asset-detail"),
     path("", RedirectView.as_view(pattern_name="inspection-pick", permanent=False)),
     prefix_default_language=False,
 )

@@ -1,4 +1,5 @@
-"""The engineer's screens: pick an asset (search or map), log an inspection, see overdue work."""
+"""The engineer's screens: pick an asset (search or map), log an inspection, see overdue work. The asset page,
+which shows all that is recorded for one asset, is in web/assets.py."""
 
 from urllib.parse import urlencode
 
@@ -23,7 +24,7 @@ from inspections.forms import ROWS, SPAN_ITEMS, observations_from_post
 from inspections.models import InspectionPhoto, Method
 
 
-def _asset(request, gid: str) -> Asset:
+def asset_or_404(request, gid: str) -> Asset:
     try:
         return asset_selectors.asset_get(principal=request.user, global_id=gid)
     except Asset.DoesNotExist:
@@ -47,7 +48,7 @@ def pick_asset(request):
 
 @login_required
 def new_inspection(request, gid: str):
-    asset = _asset(request, gid)
+    asset = asset_or_404(request, gid)
     if not access.can_write_asset(request.user, asset):
         raise PermissionDenied(_("You may read this asset but not record inspections for it"))
     schemes = list(schemes_for_kind(asset.kind).prefetch_related("grades").order_by("record_type", "code"))
@@ -76,22 +77,6 @@ def new_inspection(request, gid: str):
         "span_items": SPAN_ITEMS, "default_method": services.DEFAULT_METHOD.get(chosen.code) if chosen else "",
         "inspector": request.user.get_full_name() or request.user.get_username(),
     }, status=422 if errors else 200)
-
-
-@login_required
-def asset_detail(request, gid: str):
-    asset = _asset(request, gid)
-    inspections = selectors.inspection_list(principal=request.user, asset=asset.global_id).prefetch_related(
-        "photos")[:50]
-    history = asset_selectors.asset_history(principal=request.user, asset=asset)[:30]
-    condition = getattr(asset, "condition", None)
-    from inspections.measure_selectors import measure_list
-
-    measures = measure_list(principal=request.user, asset=asset.global_id)[:50]
-    return render(request, "assets/detail.html", {
-        "asset": asset, "inspections": inspections, "history": history, "condition": condition, "measures": measures,
-        "can_write": access.can_write_asset(request.user, asset), "today": timezone.localdate(),
-    })
 
 
 def _work_filters(request) -> dict:

@@ -54,6 +54,7 @@
     if (map.getZoom() < cfg.minZoom) {
       assets.clearLayers();
       status.textContent = cfg.labels.zoomIn;
+      el.dataset.features = 0;
       return;
     }
     const b = map.getBounds();
@@ -61,6 +62,7 @@
     if (pending) pending.abort();
     pending = new AbortController();
     status.textContent = cfg.labels.loading;
+    delete el.dataset.features;  // what is on the map is being replaced: tests wait for the new count
     fetch(url, { signal: pending.signal }).then(r => r.json()).then(fc => {
       assets.clearLayers();
       L.geoJSON(fc, {

@@ -177,3 +177,22 @@ def test_api_records_for_a_lot(world, lots):
     r = post(own_lot, {"kind": "床版打替", "started_on": "2024-06-01"})
     assert r.status_code == 422 and "管更生 (pipe_rehabilitation)" in r.json()["errors"]["kind"][0]
     assert Measure.objects.count() == 2
+
+
+def test_api_links_one_measure_to_its_lot_and_no_lot_of_another_region(world, lots):
+    _run, own_lot, cross_lot, own, _c = lots
+
+    def post(who, asset, lot):
+        return client(who).post("/api/v1/measures", json.dumps({
+            "asset": asset.global_id, "kind": "repair", "started_on": "2024-06-01", "cluster": lot.pk}),
+            content_type="application/json")
+
+    r = post(world.alice, own[0], own_lot)
+    assert r.status_code == 201, r.content
+    assert r.json()["cluster"] == own_lot.pk and Measure.objects.get(pk=r.json()["id"]).cluster_id == own_lot.pk
+    r = post(world.alice, own[1], cross_lot)  # a lot it is not in
+    assert r.status_code == 422 and own[1].global_id in r.json()["errors"]["cluster"][0]
+    # 輪島市's engineer, on his own asset, cannot reach a lot of 中川's run: as if there were none.
+    wajima_pipe = make_asset(world.wajima, "sewer_pipe", external_id="W-1", lon=136.899, lat=37.391)
+    assert post(world.charlie, wajima_pipe, own_lot).status_code == 404
+    assert Measure.objects.count() == 1

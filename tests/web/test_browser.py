@@ -53,6 +53,13 @@ def wait_for(page, expression: str, timeout: float = 30.0) -> None:
         page.wait_for_timeout(100)
 
 
+# The map is at this zoom and the assets fetched for it are drawn (regionmap.js clears the count while it fetches).
+# With an animated zoom Leaflet reports the new zoom from the animation's start, before the fetch for it begins:
+# the tests move the map with {animate: false}, so the fetch starts in the same call.
+SHOWN_AT = ("(zoom => window.regionMap.getZoom() === zoom && document.getElementById('regionmap').dataset.features > 0"
+            " && document.getElementById('map-status').textContent.includes('assets shown'))")
+
+
 def sign_in(browser, live_server, user: str, width: int = 1280):
     page = browser.new_page(viewport={"width": width, "height": 900}, accept_downloads=True)
     page.goto(f"{live_server.url}/en/accounts/login/")
@@ -71,8 +78,10 @@ def test_sign_in_then_the_map_draws_boundaries_lots_and_assets(browser, live_ser
     page.goto(f"{live_server.url}/en/map/?region=nakagawa")
     wait_for(page, "document.getElementById('regionmap').dataset.boundaries > 0")
     wait_for(page, "document.getElementById('regionmap').dataset.lots > 0")
-    page.evaluate("window.regionMap.setView([35.822, 139.8355], 16)")
-    wait_for(page, "document.getElementById('regionmap').dataset.features > 0")
+    # The first view (fitted to the boundaries, zoom 14) already shows assets, and an animated zoom would fetch
+    # only when it ends ("loading…" then): move at once, and wait for the assets of the view set here.
+    page.evaluate("window.regionMap.setView([35.822, 139.8355], 16, {animate: false})")
+    wait_for(page, f"{SHOWN_AT}(16)")
     assert "assets shown" in page.text_content("#map-status")
 
 
@@ -146,8 +155,9 @@ def test_a_hostile_asset_name_shows_as_text_in_the_map_popup(browser, live_serve
     problems = watch_csp(page)
     r = page.goto(f"{live_server.url}/en/map/?region=nakagawa")
     assert "script-src 'self'" in r.headers["content-security-policy"]
-    page.evaluate("window.regionMap.setView([35.822, 139.8355], 17)")
-    wait_for(page, "document.getElementById('regionmap').dataset.features > 0")
+    wait_for(page, "document.getElementById('regionmap').dataset.boundaries > 0")  # fitted to them: no later move
+    page.evaluate("window.regionMap.setView([35.822, 139.8355], 17, {animate: false})")
+    wait_for(page, f"{SHOWN_AT}(17)")  # else the popup opens on the first view's markers, then they are replaced
     page.evaluate(f"""window.regionMap.eachLayer(l => {{
         if (l.feature && l.feature.properties.global_id === {pipe.global_id!r}) l.openPopup(); }})""")
     popup = page.wait_for_selector(".leaflet-popup-content .popup-name")
