@@ -8,8 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,10 +24,7 @@ DRIVER_LABELS = {"traffic": "交通量", "emergency_route": "緊急輸送道路"
 
 
 def run_or_404(request, pk: int) -> EngineRun:
-    try:
-        return selectors.run_get(principal=request.user, pk=pk)
-    except EngineRun.DoesNotExist:
-        raise Http404 from None
+    return access.get_or_404(selectors.run_get, principal=access.principal_of(request), pk=pk)
 
 
 def explained(cluster) -> list[tuple[str, float]]:
@@ -39,9 +35,9 @@ def explained(cluster) -> list[tuple[str, float]]:
 
 @login_required
 def runs(request):
-    regions = access.regions_visible(request.user).order_by("name")
-    coordinated = set(access.regions_coordinated(request.user).values_list("slug", flat=True))
-    page = Paginator(selectors.run_list(principal=request.user), 20).get_page(request.GET.get("page"))
+    regions = access.regions_visible(access.principal_of(request)).order_by("name")
+    coordinated = set(access.regions_coordinated(access.principal_of(request)).values_list("slug", flat=True))
+    page = Paginator(selectors.run_list(principal=access.principal_of(request)), 20).get_page(request.GET.get("page"))
     return render(request, "clusters/runs.html", {"page": page, "regions": regions, "coordinated": coordinated})
 
 
@@ -68,8 +64,8 @@ def cluster_detail(request, pk: int, rank: int):
     from inspections.models import Measure
 
     run = run_or_404(request, pk)
-    cluster = get_object_or_404(selectors.cluster_list(run=run), rank=rank)
-    form = _lot_measure_form(request.user, cluster)
+    cluster = access.get_or_404(selectors.cluster_list(run=run), rank=rank)
+    form = _lot_measure_form(access.principal_of(request), cluster)
     errors: dict = {}
     post: dict = {}
     if request.method == "POST":
@@ -78,7 +74,8 @@ def cluster_detail(request, pk: int, rank: int):
         post = {f: request.POST.get(f, "").strip() for f in LOT_MEASURE_FIELDS}
         try:
             measure_services.measure_record_for_lot(
-                actor=Actor(request.user, Via.UI), cluster=cluster, kind=post["kind"], started_on=post["started_on"],
+                actor=Actor(access.principal_of(request), Via.UI), cluster=cluster, kind=post["kind"],
+                started_on=post["started_on"],
                 completed_on=post["completed_on"] or None, cost_yen=post["cost_yen"] or None,
                 contractor=post["contractor"], notes=post["notes"])
         except ValidationError as exc:
@@ -87,13 +84,13 @@ def cluster_detail(request, pk: int, rank: int):
             errors = {"__all__": [str(exc)]}
         else:
             return redirect("cluster-detail", pk=run.pk, rank=cluster.rank)
-        form = _lot_measure_form(request.user, cluster)
+        form = _lot_measure_form(access.principal_of(request), cluster)
     members = list(cluster.members.select_related("asset", "asset__owner").order_by("-risk_removed")[:300])
     names = dict(run.region.members.values_list("code", "name"))
     shares = sorted(((names.get(k, k), v) for k, v in cluster.cost_shares.items()), key=lambda x: -x[1])
     total = sum(v for _n, v in shares) or 1.0
     # What has been recorded for the lot, grouped as it was entered (one row per whole-lot entry).
-    recorded = (Measure.objects.filter(cluster=cluster, asset__in=access.assets_visible(request.user))
+    recorded = (Measure.objects.filter(cluster=cluster, asset__in=access.assets_visible(access.principal_of(request)))
                 .values("kind__label", "started_on", "completed_on", "contractor")
                 .annotate(n=Count("id"), cost=Sum("cost_yen")).order_by("-started_on", "kind__label"))
     return render(request, "clusters/cluster.html", {

@@ -31,16 +31,16 @@ def measure_form(request, gid: str | None = None, pk: int | None = None):
     measure = None
     if pk is not None:
         try:
-            measure = selectors.measure_get(principal=request.user, pk=pk)
+            measure = selectors.measure_get(principal=access.principal_of(request), pk=pk)
         except Measure.DoesNotExist:
             raise Http404(_("No such measure, or not one you may see")) from None
         asset = measure.asset
     else:
         try:
-            asset = asset_selectors.asset_get(principal=request.user, global_id=gid)
+            asset = asset_selectors.asset_get(principal=access.principal_of(request), global_id=gid)
         except Asset.DoesNotExist:
             raise Http404(_("No such asset, or not one you may see")) from None
-    if not access.can_write_asset(request.user, asset):
+    if not access.can_write_asset(access.principal_of(request), asset):
         raise PermissionDenied(_("You may read this asset but not record measures for it"))
     if measure is None and asset.status == AssetStatus.REMOVED:
         raise PermissionDenied(_("%(gid)s is retired; no measure can be recorded for it") % {"gid": asset.global_id})
@@ -49,7 +49,7 @@ def measure_form(request, gid: str | None = None, pk: int | None = None):
         data = {f: request.POST.get(f, "").strip() for f in FIELDS}
         data["completed_on"] = data["completed_on"] or None
         data["cost_yen"] = data["cost_yen"] or None
-        actor = Actor(request.user, Via.UI)
+        actor = Actor(access.principal_of(request), Via.UI)
         try:
             if measure is None:
                 services.measure_record(actor=actor, asset=asset, **data)
@@ -78,8 +78,8 @@ def measure_form(request, gid: str | None = None, pk: int | None = None):
 
 @login_required
 def measure_rates(request):
-    regions = list(access.regions_visible(request.user).order_by("name"))
-    municipalities = list(asset_selectors.municipality_choices(principal=request.user))
+    regions = list(access.regions_visible(access.principal_of(request)).order_by("name"))
+    municipalities = list(asset_selectors.municipality_choices(principal=access.principal_of(request)))
     slug = request.GET.get("region") or (regions[0].slug if regions else "")
     region = next((r for r in regions if r.slug == slug), None)
     municipality = request.GET.get("municipality") or None
@@ -88,7 +88,7 @@ def measure_rates(request):
         municipalities = [m for m in municipalities if m.code in codes]
     if municipality:
         codes = [municipality] if codes is None else [c for c in codes if c == municipality]
-    rows = selectors.measure_rates(principal=request.user, codes=codes, total_label=_("total"))
+    rows = selectors.measure_rates(principal=access.principal_of(request), codes=codes, total_label=_("total"))
     by_muni: dict = {}
     for r in rows:
         by_muni.setdefault(r.municipality, []).append(r)

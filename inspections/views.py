@@ -25,10 +25,7 @@ from inspections.models import InspectionPhoto, Method
 
 
 def asset_or_404(request, gid: str) -> Asset:
-    try:
-        return asset_selectors.asset_get(principal=request.user, global_id=gid)
-    except Asset.DoesNotExist:
-        raise Http404(_("No such asset, or not one you may see")) from None
+    return access.get_or_404(asset_selectors.asset_get, principal=access.principal_of(request), global_id=gid)
 
 
 @login_required
@@ -36,11 +33,11 @@ def pick_asset(request):
     q = request.GET.get("q", "").strip()
     results = []
     if q:
-        results = list(access.assets_writable(request.user).filter(global_id__istartswith=q)[:20]) or list(
-            asset_selectors.asset_list(principal=request.user, q=q).filter(
-                pk__in=access.assets_writable(request.user).values("pk"))[:20])
-    scope = access.scope_for(request.user)
-    home = access.municipalities_writable(request.user).exclude(hall_location=None).first()
+        results = list(access.assets_writable(access.principal_of(request)).filter(global_id__istartswith=q)[:20]) or list(
+            asset_selectors.asset_list(principal=access.principal_of(request), q=q).filter(
+                pk__in=access.assets_writable(access.principal_of(request)).values("pk"))[:20])
+    scope = access.scope_for(access.principal_of(request))
+    home = access.municipalities_writable(access.principal_of(request)).exclude(hall_location=None).first()
     center = [home.hall_location.x, home.hall_location.y] if home else [139.84, 35.85]
     return render(request, "inspections/pick.html", {"q": q, "results": results, "center": center,
                                                      "can_write": scope.is_admin or bool(scope.write)})
@@ -49,7 +46,7 @@ def pick_asset(request):
 @login_required
 def new_inspection(request, gid: str):
     asset = asset_or_404(request, gid)
-    if not access.can_write_asset(request.user, asset):
+    if not access.can_write_asset(access.principal_of(request), asset):
         raise PermissionDenied(_("You may read this asset but not record inspections for it"))
     schemes = list(schemes_for_kind(asset.kind).prefetch_related("grades").order_by("record_type", "code"))
     chosen = next((s for s in schemes if s.code == request.POST.get("scheme", request.GET.get("scheme"))),
@@ -58,7 +55,7 @@ def new_inspection(request, gid: str):
     if request.method == "POST" and chosen is not None:
         try:
             services.inspection_record(
-                actor=Actor(request.user, Via.UI), asset=asset, scheme=chosen.code,
+                actor=Actor(access.principal_of(request), Via.UI), asset=asset, scheme=chosen.code,
                 inspected_on=request.POST.get("inspected_on"), grade=request.POST.get("grade") or None,
                 method=request.POST.get("method"), inspector=request.POST.get("inspector", ""),
                 notes=request.POST.get("notes", ""), legal_basis=request.POST.get("legal_basis", ""),
@@ -97,17 +94,18 @@ def overdue(request):
     errors: dict = {}
     try:
         filters = _work_filters(request)
-        qs = selectors.work_list(principal=request.user, **filters)
+        qs = selectors.work_list(principal=access.principal_of(request), **filters)
     except ValidationError as exc:
         errors = exc.message_dict
         filters = {"municipality": None, "kind": None, "work": None, "within": 0, "sort": "due"}
-        qs = selectors.work_list(principal=request.user)
+        qs = selectors.work_list(principal=access.principal_of(request))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     page.object_list = selectors.work_items(page.object_list)
-    municipality = filters["municipality"] or selectors.work_list_default_municipality(request.user) or "all"
+    municipality = filters["municipality"] or selectors.work_list_default_municipality(access.principal_of(request)) or "all"
     query = {k: v for k, v in {**filters, "municipality": municipality}.items() if v not in (None, "")}
     return render(request, "inspections/overdue.html", {
-        "page": page, "errors": errors, "municipalities": asset_selectors.municipality_choices(principal=request.user),
+        "page": page, "errors": errors, "municipalities":
+        asset_selectors.municipality_choices(principal=access.principal_of(request)),
         "f": {**filters, "municipality": municipality}, "query": urlencode(query),
         "kinds": [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices],
         "works": [(selectors.WORK_INSPECTION, _("inspection (点検)")), (selectors.WORK_MEASURE, _("measures (措置)"))],
@@ -125,7 +123,7 @@ def overdue_download(request):
 
     try:
         body, content_type, filename = work_list_file(
-            principal=request.user, fmt=request.GET.get("format", "xlsx"), **_work_filters(request))
+            principal=access.principal_of(request), fmt=request.GET.get("format", "xlsx"), **_work_filters(request))
     except ValidationError as exc:
         return HttpResponse("\n".join(f"{k}: {m}" for k, ms in exc.message_dict.items() for m in ms),
                             status=400, content_type="text/plain; charset=utf-8")

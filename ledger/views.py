@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from assets import selectors
+from assets.access import principal_of
 from assets.history import Actor
 from assets.kinds import KINDS
 from assets.models import Asset, Via
@@ -15,7 +16,7 @@ from ledger.readers import MAX_UPLOAD_BYTES
 
 @login_required
 def ledger_import(request):
-    municipalities = selectors.municipality_choices(principal=request.user, writable=True)
+    municipalities = selectors.municipality_choices(principal=principal_of(request), writable=True)
     kinds = [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices if k in KINDS]
     ctx = {"municipalities": municipalities, "kinds": kinds, "report": None, "error": None, "form": request.POST}
     if request.method == "POST":
@@ -27,7 +28,7 @@ def ledger_import(request):
                 raise ValidationError({"file": _("At most %d MB per file") % (MAX_UPLOAD_BYTES // 2**20)})
             srid = request.POST.get("srid") or None
             ctx["report"] = import_ledger(
-                actor=Actor(request.user, Via.UI), data=upload.read(), filename=upload.name,
+                actor=Actor(principal_of(request), Via.UI), data=upload.read(), filename=upload.name,
                 kind=request.POST.get("kind", ""), municipality=request.POST.get("municipality") or None,
                 source=request.POST.get("source") or "ledger", srid=int(srid) if srid else None,
                 dry_run=request.POST.get("action") != "load")

@@ -1,20 +1,16 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
+from assets.access import get_or_404, principal_of
 from core.wareki import format_fiscal_year
 from reports import selectors, svg
-from reports.models import Plan
 from reports.pdf.render import STRATEGY_LABEL
 
 
 @login_required
 def plan_detail(request, pk: int):
-    try:
-        plan = selectors.plan_get(principal=request.user, pk=pk)
-    except Plan.DoesNotExist:
-        raise Http404 from None
+    plan = get_or_404(selectors.plan_get, principal=principal_of(request), pk=pk)
     r = plan.result or {}
     years = [format_fiscal_year(fy, letters=True) for fy in r.get("fiscal_years", [])]
     scen = r.get("scenarios", [])

@@ -18,7 +18,7 @@ from inspections.views import asset_or_404
 @login_required
 def asset_list(request):
     f = {k: request.GET.get(k) or None for k in ("municipality", "kind", "status", "q")}
-    qs = asset_selectors.asset_list(principal=request.user, **f).select_related("condition__grade").order_by(
+    qs = asset_selectors.asset_list(principal=access.principal_of(request), **f).select_related("condition__grade").order_by(
         "global_id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     kinds = [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices]
@@ -26,19 +26,20 @@ def asset_list(request):
     query = "&".join(f"{k}={v}" for k, v in f.items() if v)
     return render(request, "web/asset_list.html", {
         "page": page, "filters": f, "kinds": kinds, "statuses": statuses, "query": query,
-        "municipalities": asset_selectors.municipality_choices(principal=request.user)})
+        "municipalities": asset_selectors.municipality_choices(principal=access.principal_of(request))})
 
 
 @login_required
 def asset_detail(request, gid: str):
     asset = asset_or_404(request, gid)
-    inspections = inspection_selectors.inspection_list(principal=request.user, asset=asset.global_id).prefetch_related(
+    inspections = inspection_selectors.inspection_list(
+        principal=access.principal_of(request), asset=asset.global_id).prefetch_related(
         "photos")[:50]
-    history = asset_selectors.asset_history(principal=request.user, asset=asset)[:30]
+    history = asset_selectors.asset_history(principal=access.principal_of(request), asset=asset)[:30]
     # One query for the condition and what the page shows of it (grade, the measure that treated it).
     condition = AssetCondition.objects.select_related("grade", "treated_by__kind").filter(asset=asset).first()
-    measures = measure_list(principal=request.user, asset=asset.global_id)[:50]
+    measures = measure_list(principal=access.principal_of(request), asset=asset.global_id)[:50]
     return render(request, "web/asset.html", {
         "asset": asset, "inspections": inspections, "history": history, "condition": condition, "measures": measures,
-        "can_write": access.can_write_asset(request.user, asset), "today": timezone.localdate(),
+        "can_write": access.can_write_asset(access.principal_of(request), asset), "today": timezone.localdate(),
     })

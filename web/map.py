@@ -13,9 +13,9 @@ from clusters.selectors import run_latest_done, run_list
 
 @login_required
 def region_map(request):
-    regions = list(access.regions_visible(request.user).order_by("name"))
+    regions = list(access.regions_visible(access.principal_of(request)).order_by("name"))
     region = next((r for r in regions if r.slug == request.GET.get("region")), regions[0] if regions else None)
-    run = run_latest_done(run_list(principal=request.user, region=region.slug)) if region else None
+    run = run_latest_done(run_list(principal=access.principal_of(request), region=region.slug)) if region else None
     config = {
         "boundaries": f"/api/v1/regions/{region.slug}/boundaries" if region else "",
         "clusters": f"/api/v1/runs/{run.pk}/clusters.geojson" if run else "",

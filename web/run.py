@@ -19,10 +19,11 @@ def run_detail(request, pk: int):
                                         municipality=request.GET.get("municipality") or None)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     rows = [(c, explained(c)) for c in page]
-    others = cluster_selectors.run_list(principal=request.user, region=run.region.slug).exclude(pk=run.pk).filter(
+    others = cluster_selectors.run_list(
+        principal=access.principal_of(request), region=run.region.slug).exclude(pk=run.pk).filter(
         status=EngineRun.Status.DONE)[:20]
-    can_plan = access.regions_coordinated(request.user).filter(pk=run.region_id).exists()
-    plans = plan_list(principal=request.user).filter(run=run)[:20]
+    can_plan = access.regions_coordinated(access.principal_of(request)).filter(pk=run.region_id).exists()
+    plans = plan_list(principal=access.principal_of(request)).filter(run=run)[:20]
     return render(request, "web/run.html", {
         "run": run, "page": page, "rows": rows, "others": others, "plans": plans, "can_plan": can_plan,
         "members": run.region.members.exclude(kind="prefecture").order_by("code"), "filters": request.GET})
