@@ -9,6 +9,7 @@ from clusters import views as cluster_views
 from config.api import api
 from inspections import measure_views
 from inspections import views as inspection_views
+from ledger import views as ledger_views
 from reports import views as report_views
 
 urlpatterns = [
@@ -30,7 +31,7 @@ urlpatterns += i18n_patterns(
     path("measures/<int:pk>/edit/", measure_views.measure_form, name="measure-edit"),
     path("measures/rates/", measure_views.measure_rates, name="measure-rates"),
     path("inspections/overdue/download/", inspection_views.overdue_download, name="overdue-download"),
-    path("ledger/import/", asset_views.ledger_import, name="ledger-import"),
+    path("ledger/import/", ledger_views.ledger_import, name="ledger-import"),
     path("map/", asset_views.region_map, name="region-map"),
     path("assets/", asset_views.asset_list, name="asset-list"),
     path("runs/", cluster_views.runs, name="runs"),

@@ -11,8 +11,9 @@ from assets.history import Action as HAction
 from assets.history import Actor, record_change
 from assets.models import AssetStatus
 from assets.services import lock_assets
+from core.text import header_key
 from inspections.condition import refresh_conditions
-from inspections.importing import MAX_UPLOAD_BYTES, ImportReport, _key, _resolve_assets, read_records
+from inspections.importing import MAX_UPLOAD_BYTES, ImportReport, _resolve_assets, header_row, read_records
 from inspections.measure_services import _snapshot, apply_completion, validate_measure
 from inspections.models import Measure
 
@@ -29,24 +30,14 @@ COLUMNS = {
     "contractor": ["contractor", "施工者", "施工業者", "受注者", "請負者"],
     "notes": ["notes", "備考"],
 }
-LOOKUP = {_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
+LOOKUP = {header_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
 
 
 def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
-    for i, row in enumerate(rows[:10]):
-        mapping = {j: LOOKUP[_key(c)] for j, c in enumerate(row) if _key(c) in LOOKUP}
-        names = set(mapping.values())
-        if {"kind", "started_on"} <= names and ({"asset", "external_id"} & names):
-            twice = {n: [j for j, m in mapping.items() if m == n] for n in names}
-            twice = {n: cols for n, cols in twice.items() if len(cols) > 1}
-            if twice:
-                raise ValidationError({"file": [
-                    _("Columns %(cols)s all give %(field)s; keep one of them")
-                    % {"cols": ", ".join(f"{j + 1} ({' '.join(row[j].split())!r})" for j in cols), "field": n}
-                    for n, cols in twice.items()]})
-            return i, mapping
-    raise ValidationError({"file": _("No header row found; it needs 措置区分, 着手日 and an asset column (共通ID, or "
-                                     "団体コード with 台帳番号)")})
+    return header_row(rows, LOOKUP,
+                      lambda names: {"kind", "started_on"} <= names and bool({"asset", "external_id"} & names),
+                      _("No header row found; it needs 措置区分, 着手日 and an asset column (共通ID, or 団体コード with "
+                        "台帳番号)"))
 
 
 def import_measures_csv(*, actor: Actor, data: bytes, dry_run: bool = False,
