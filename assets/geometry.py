@@ -13,6 +13,8 @@ JAPAN_BBOX = (122.0, 20.0, 154.5, 46.0)
 PLANE_ZONES = frozenset({*range(6669, 6688), *range(2443, 2462)})
 # Plane rectangular coordinates reach about ±1,000 km from a zone's origin; beyond this bound a value is junk.
 PLANE_LIMIT_M = 3_000_000.0
+# Lon/lat systems: JGD2011, JGD2000, WGS 84.
+DEGREE_SRIDS = frozenset({4326, 6668, 4612})
 
 
 def _bounded(value, lo: float, hi: float) -> bool:
@@ -65,6 +67,15 @@ def check_plane_xy(x, y, *, field: str = "X/Y") -> tuple[float, float]:
     return float(x), float(y)
 
 
+def coordinate_limit(srid: int | None) -> float:
+    """How far from 0 a coordinate in `srid` may lie before it is junk rather than a place: a plane zone's
+    reach, or 360 for degrees (None: degrees). Loose on purpose, so that to_storage can still explain swapped
+    axes or a wrong CRS."""
+    if srid in PLANE_ZONES:
+        return PLANE_LIMIT_M
+    return 360.0 if srid is None or srid in DEGREE_SRIDS else 1e8
+
+
 def check_coordinates(geom: GEOSGeometry, *, field: str = "geom") -> None:
     """Every coordinate of a geometry finite and plausible for its CRS, before it is transformed or written."""
     try:
@@ -75,8 +86,7 @@ def check_coordinates(geom: GEOSGeometry, *, field: str = "geom") -> None:
         check_plane_xy(xmin, ymin, field=field)
         check_plane_xy(xmax, ymax, field=field)
         return
-    # Degrees get a loose bound here so that to_storage can still explain swapped axes or a wrong CRS.
-    limit = 360.0 if geom.srid in (None, 4326, 6668, 4612) else 1e8
+    limit = coordinate_limit(geom.srid)
     if not all(_bounded(v, -limit, limit) for v in (xmin, ymin, xmax, ymax)):
         raise ValidationError({field: _("The geometry has coordinates that are not finite numbers or far out of "
                                         "range (%(lo)s … %(hi)s)") % {"lo": -limit, "hi": limit}})
@@ -141,15 +151,17 @@ GEOJSON_DEPTH = {"Point": 1, "MultiPoint": 2, "LineString": 2, "MultiLineString"
 MAX_GEOJSON_POSITIONS = 200_000
 
 
-def from_geojson(value, *, field: str = "geometry") -> GEOSGeometry:
-    """A GeoJSON geometry object (lon/lat, JGD2011) checked by shape and by every number before GEOS sees it:
-    one out-of-range coordinate can abort the whole process inside GEOS, so nothing unchecked reaches it."""
+def from_geojson(value, *, field: str = "geometry", srid: int = 6668) -> GEOSGeometry:
+    """A GeoJSON geometry object (lon/lat, JGD2011, unless a file names another `srid`) checked by shape and by
+    every number (`coordinate_limit`) before GEOS sees it: one out-of-range coordinate can abort the whole
+    process inside GEOS, so nothing unchecked reaches it."""
     import json
 
     if not isinstance(value, dict) or value.get("type") not in GEOJSON_DEPTH:
         raise ValidationError({field: _("A GeoJSON geometry object is required, with type one of %(types)s "
                                         "and lon/lat coordinates (JGD2011)") % {"types": ", ".join(GEOJSON_DEPTH)}})
     depth = GEOJSON_DEPTH[value["type"]]
+    limit = coordinate_limit(srid)
     count = 0
     # Iterative walk with a fixed depth per type: no recursion on hostile nesting, no unbounded work.
     stack = [(value.get("coordinates"), depth)]
@@ -163,10 +175,11 @@ def from_geojson(value, *, field: str = "geometry") -> GEOSGeometry:
                                                   for v in node):
                 raise ValidationError({field: _("A position is [lon, lat] (numbers); got %(p)s")
                                        % {"p": str(node)[:64]}})
-            # Loose here (any degree value); to_storage then names a point outside Japan or swapped axes.
-            if not (_bounded(node[0], -360, 360) and _bounded(node[1], -360, 360)):
-                raise ValidationError({field: _("Coordinates are finite lon/lat degrees; got %(p)s")
-                                       % {"p": str(node)[:64]}})
+            # Loose here; to_storage then names a point outside Japan or swapped axes. A height only finite.
+            if not (_bounded(node[0], -limit, limit) and _bounded(node[1], -limit, limit)
+                    and all(math.isfinite(v) for v in node[2:])):
+                raise ValidationError({field: _("The geometry has coordinates that are not finite numbers or far out "
+                                                "of range (%(lo)s … %(hi)s)") % {"lo": -limit, "hi": limit}})
             count += 1
             if count > MAX_GEOJSON_POSITIONS:
                 raise ValidationError({field: _("At most %d positions per geometry") % MAX_GEOJSON_POSITIONS})
@@ -176,5 +189,5 @@ def from_geojson(value, *, field: str = "geometry") -> GEOSGeometry:
         geom = GEOSGeometry(json.dumps({"type": value["type"], "coordinates": value["coordinates"]}))
     except Exception as exc:  # GEOS and GDAL raise several types for unreadable shapes
         raise ValidationError({field: _("Not a readable GeoJSON geometry: %s") % exc}) from None
-    geom.srid = 6668
+    geom.srid = srid
     return geom

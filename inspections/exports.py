@@ -9,8 +9,7 @@ import io
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ledger.exporters import check_cp932
-from ledger.values import escape_formula
+from core.export import check_cp932, escape_formula
 
 FORMATS = {"csv": ("text/csv; charset=shift_jis", "csv"),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}

@@ -4,7 +4,6 @@ or none. At most MAX_UPLOAD_BYTES per file and MAX_ROWS rows."""
 
 import csv
 import io
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -17,6 +16,7 @@ from assets.history import Action as HAction
 from assets.history import Actor, record_change
 from assets.models import Asset
 from assets.services import lock_assets
+from core.text import decode, describe_columns, find_header, header_key
 from inspections.condition import refresh_conditions
 from inspections.models import Inspection
 from inspections.services import _snapshot, validate
@@ -44,11 +44,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ERRORS_SHOWN = 1000
 
 
-def _key(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").replace("\n", "").replace("\r", "").replace(" ", "").lower()
-
-
-LOOKUP = {_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
+LOOKUP = {header_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
 
 
 @dataclass
@@ -76,44 +72,25 @@ def check_size(size: int) -> None:
                                % {"mb": size / 2**20, "max": MAX_UPLOAD_BYTES // 2**20}})
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Japanese Excel writes CP932, not strict Shift_JIS (①, Ⅲ live in the NEC extension rows).
-        return data.decode("cp932"), "cp932"
-    except UnicodeDecodeError:
-        raise ValidationError({"file": _("The file is neither UTF-8 nor CP932 (Shift_JIS) text")}) from None
-
-
-def find_header(rows: list[list[str]], lookup: dict[str, str], *, ready, missing: str) -> tuple[int, dict[int, str]]:
-    """The first of the first ten rows whose recognised columns (`lookup`: header key → field) satisfy `ready`
-    is the header: (its index, {column: field}). Title and date rows above it are skipped, as real ledgers
-    have them; a field given by two columns is refused, naming them, and no header at all says `missing`."""
-    for i, row in enumerate(rows[:10]):
-        mapping = {j: lookup[_key(c)] for j, c in enumerate(row) if _key(c) in lookup}
-        names = set(mapping.values())
-        if ready(names):
-            twice = {n: [j for j, m in mapping.items() if m == n] for n in names}
-            twice = {n: cols for n, cols in twice.items() if len(cols) > 1}
-            if twice:  # which of two 点検日 columns is meant cannot be guessed; reading one would drop the other
-                raise ValidationError({"file": [
-                    _("Columns %(cols)s all give %(field)s; keep one of them")
-                    % {"cols": ", ".join(f"{j + 1} ({' '.join(row[j].split())!r})" for j in cols), "field": n}
-                    for n, cols in twice.items()]})
-            return i, mapping
-    raise ValidationError({"file": missing})
+def header_row(rows: list[list[str]], lookup: dict[str, str], accept, missing: str) -> tuple[int, dict[int, str]]:
+    """The header (`core.text.find_header`) as (row index, {column: field}); `missing` is the refusal when no
+    row is accepted. A field named by two columns is refused: which of two 点検日 columns is meant cannot be
+    guessed, and reading one would drop the other."""
+    header = find_header(rows, lookup, accept)
+    if header is None:
+        raise ValidationError({"file": missing})
+    if header.twice:
+        raise ValidationError({"file": [
+            _("Columns %(cols)s all give %(field)s; keep one of them")
+            % {"cols": describe_columns(rows[header.at], cols), "field": n} for n, cols in header.twice.items()]})
+    return header.at, header.columns
 
 
 def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
-    """The first row naming a date and an asset column."""
-    return find_header(rows, LOOKUP, ready=lambda names: "inspected_on" in names and bool(
-        {"asset", "external_id"} & names), missing=_(
-        "No header row found; it needs a date column (点検日) and an asset column (共通ID, or 団体コード with 台帳番号)"))
+    """A row naming a date and an asset (共通ID, or 団体コード with 台帳番号) is the header."""
+    return header_row(rows, LOOKUP, lambda names: "inspected_on" in names and bool({"asset", "external_id"} & names),
+                      _("No header row found; it needs a date column (点検日) and an asset column (共通ID, or 団体コード "
+                        "with 台帳番号)"))
 
 
 def checked_rows(records, assets: dict[int, Asset], report: "ImportReport", check) -> list[tuple]:

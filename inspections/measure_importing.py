@@ -11,16 +11,9 @@ from assets.history import Action as HAction
 from assets.history import Actor, record_change
 from assets.models import AssetStatus
 from assets.services import lock_assets
+from core.text import header_key
 from inspections.condition import refresh_conditions
-from inspections.importing import (
-    MAX_UPLOAD_BYTES,
-    ImportReport,
-    _key,
-    _resolve_assets,
-    checked_rows,
-    find_header,
-    read_records,
-)
+from inspections.importing import MAX_UPLOAD_BYTES, ImportReport, _resolve_assets, checked_rows, header_row, read_records
 from inspections.measure_services import _snapshot, apply_completion, validate_measure
 from inspections.models import Measure
 
@@ -37,13 +30,14 @@ COLUMNS = {
     "contractor": ["contractor", "施工者", "施工業者", "受注者", "請負者"],
     "notes": ["notes", "備考"],
 }
-LOOKUP = {_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
+LOOKUP = {header_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
 
 
 def _header(rows: list[list[str]]) -> tuple[int, dict[int, str]]:
-    return find_header(rows, LOOKUP, ready=lambda names: {"kind", "started_on"} <= names and bool(
-        {"asset", "external_id"} & names), missing=_(
-        "No header row found; it needs 措置区分, 着手日 and an asset column (共通ID, or 団体コード with 台帳番号)"))
+    return header_row(rows, LOOKUP,
+                      lambda names: {"kind", "started_on"} <= names and bool({"asset", "external_id"} & names),
+                      _("No header row found; it needs 措置区分, 着手日 and an asset column (共通ID, or 団体コード with "
+                        "台帳番号)"))
 
 
 def _check(asset, rec, cache: dict) -> dict:

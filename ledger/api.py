@@ -13,8 +13,9 @@ from assets.history import Actor
 from assets.models import ApiToken, Via
 from ledger.exporters import export_ledger
 from ledger.feed import change_feed
-from ledger.importer import import_ledger, import_table, records_table
-from ledger.readers import MAX_UPLOAD_BYTES
+from ledger.importer import import_ledger, import_table
+from ledger.models import LedgerMapping
+from ledger.readers import MAX_UPLOAD_BYTES, records_table
 
 router = Router(tags=["ledger sync"])
 
@@ -93,8 +94,6 @@ class MappingIn(Schema):
 
 @router.get("/ledger/mappings")
 def list_mappings(request, municipality: str | None = None, kind: str | None = None):
-    from assets.models import LedgerMapping
-
     visible = access.municipalities_visible(principal_of(request)).values("code")
     qs = LedgerMapping.objects.filter(owner__in=visible)
     if municipality:
@@ -111,7 +110,6 @@ def put_mapping(request, municipality: str, kind: str, payload: MappingIn, sourc
     from django.core.exceptions import ValidationError
 
     from assets.kinds import spec_for
-    from assets.models import LedgerMapping
     from ledger.fields import fields_for
 
     spec_for(kind)

@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from assets.kinds import KINDS
+from core.export import check_cp932, escape_formula
 from ledger.fields import DETAIL_HEADERS
-from ledger.values import FORMULA_START, escape_formula
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "csv-cp932": "text/csv; charset=shift_jis",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -27,31 +27,7 @@ EXT = {"csv": "csv", "csv-cp932": "csv", "xlsx": "xlsx", "geojson": "geojson", "
 CORE = [("global_id", "共通ID"), ("owner_id", "団体コード"), ("source", "台帳"), ("external_id", "台帳番号"),
         ("name", "名称"), ("built_fiscal_year", "建設年度"), ("built_year_text", "建設年度(原表記)"),
         ("status", "状態"), ("version", "版")]
-__all__ = ["FORMULA_START", "check_cp932", "export_ledger", "safe_cell"]
-MAX_NAMED = 20
-
-
-def safe_cell(value):
-    return escape_formula(value)
-
-
-def check_cp932(names: list[str], rows: list[list], *, hint: str) -> None:
-    """Refuse, naming the assets (first cell of a row) and fields, text that CP932 cannot hold: a silent "?"
-    would be imported back as the asset's new value. `hint` says which export to use instead."""
-    bad = []
-    for r in rows:
-        for name, v in zip(names, r, strict=False):
-            if isinstance(v, str):
-                try:
-                    v.encode("cp932")
-                except UnicodeEncodeError as exc:
-                    bad.append(f"{r[0]} {name} ({v[exc.start:exc.end]!r})")
-                    break
-    if bad:
-        raise ValidationError({"format": _(
-            "%(n)d assets hold characters that CP932 (Shift_JIS) cannot write: %(rows)s. Nothing was exported; "
-            "%(hint)s") % {"n": len(bad), "rows": "; ".join(bad[:MAX_NAMED]) + (" …" if len(bad) > MAX_NAMED else ""),
-                           "hint": hint}})
+__all__ = ["export_ledger"]
 
 
 def _columns(kind: str) -> list[tuple[str, str]]:
@@ -100,7 +76,7 @@ def export_ledger(*, kind: str, asset_ids_sql: str, params: list, fmt: str) -> t
         return (body if fmt == "geojson" else _gpkg(body, kind)), FORMATS[fmt], EXT[fmt]
     header = (ja if fmt == "csv-cp932" else names) + (["経度", "緯度", "形状(WKT)"] if fmt == "csv-cp932"
                                                       else ["lon", "lat", "wkt"])
-    table = [[safe_cell(v) for v in r] + list(_wkt_or_lonlat(g)) for r, g in zip(rows, geoms, strict=True)]
+    table = [[escape_formula(v) for v in r] + list(_wkt_or_lonlat(g)) for r, g in zip(rows, geoms, strict=True)]
     if fmt == "xlsx":
         from openpyxl import Workbook
 

@@ -2,10 +2,10 @@
 ledgers use for it (道路台帳, 下水道台帳, 浄化槽台帳, 橋梁台帳). A saved mapping overrides these per owner,
 kind and source."""
 
-import unicodedata
 from dataclasses import dataclass
 
 from assets.kinds import KINDS
+from core.text import header_key
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,6 @@ class LedgerField:
     hi: float | None = None
 
 
-# What the database column can hold, by Django field type.
-TYPE_RANGE = {
-    "SmallIntegerField": (-32768, 32767), "PositiveSmallIntegerField": (0, 32767),
-    "IntegerField": (-2**31, 2**31 - 1), "PositiveIntegerField": (0, 2**31 - 1),
-    "BigIntegerField": (-2**63, 2**63 - 1), "PositiveBigIntegerField": (0, 2**63 - 1),
-}
 # What makes sense for an attribute, narrower than its column: a 管径 of 99,999,999,999 mm or a 人槽 of 40,000
 # is a typing slip, not a pipe or a tank. Generous: the largest real ones fit with room to spare.
 DOMAIN_RANGE = {
@@ -43,10 +37,12 @@ DOMAIN_RANGE = {
 
 
 def bounds(model_field) -> tuple[float | None, float | None]:
-    """The allowed range of a numeric model field: its column type and validators, narrowed by DOMAIN_RANGE."""
-    lo, hi = TYPE_RANGE.get(model_field.get_internal_type(), (None, None))
+    """The allowed range of a numeric model field: its validators (for integer fields Django adds the range of
+    the database column to them), narrowed by DOMAIN_RANGE."""
+    lo = hi = None
     for v in model_field.validators:
         limit = getattr(v, "limit_value", None)
+        limit = limit() if callable(limit) else limit
         if isinstance(limit, int | float) and v.code == "min_value":
             lo = limit if lo is None else max(lo, limit)
         elif isinstance(limit, int | float) and v.code == "max_value":
@@ -136,11 +132,6 @@ CHOICE_WORDS = {
 }
 
 
-def key(text: str) -> str:
-    """Header comparison: NFKC, no spaces or line breaks (Excel wraps long headers), lower case."""
-    return "".join(unicodedata.normalize("NFKC", str(text or "")).split()).lower()
-
-
 def _core() -> dict[str, LedgerField]:
     """The core fields with the limits of their Asset columns."""
     from dataclasses import replace
@@ -185,34 +176,8 @@ def fields_for(kind: str) -> dict[str, LedgerField]:
     return out
 
 
-def match_headers(headers: list[str], kind: str, saved: dict[str, str] | None = None) -> dict[int, str]:
-    """Column position → field name: the saved mapping first (header → field), then the known headers.
-    When two columns name the same field, the first is kept here; `duplicate_columns` says which."""
-    out = {}
-    for i, name in _matches(headers, kind, saved):
-        if name not in out.values():
-            out[i] = name
-    return out
-
-
-def _matches(headers: list[str], kind: str, saved: dict[str, str] | None) -> list[tuple[int, str]]:
-    fields = fields_for(kind)
-    saved_keys = {key(h): f for h, f in (saved or {}).items()}
-    known = {key(alias): name for name, fld in fields.items() for alias in fld.headers}
-    out = []
-    for i, h in enumerate(headers):
-        k = key(h)
-        name = saved_keys.get(k) or known.get(k)
-        if name:
-            out.append((i, name))
-    return out
-
-
-def duplicate_columns(headers: list[str], kind: str, saved: dict[str, str] | None = None
-                      ) -> dict[str, list[int]]:
-    """Fields named by more than one column ({field: [column positions]}): which of two 管径 columns is
-    the right one cannot be guessed, and reading only the first would silently drop the second."""
-    seen: dict[str, list[int]] = {}
-    for i, name in _matches(headers, kind, saved):
-        seen.setdefault(name, []).append(i)
-    return {name: cols for name, cols in seen.items() if len(cols) > 1}
+def header_lookup(kind: str, saved: dict[str, str] | None = None) -> dict[str, str]:
+    """{header key: field} for `core.text.find_header`: the known headers of the kind's fields, overridden by a
+    saved mapping ({ledger header: field})."""
+    known = {header_key(alias): name for name, fld in fields_for(kind).items() for alias in fld.headers}
+    return known | {header_key(h): f for h, f in (saved or {}).items() if f}

@@ -18,27 +18,23 @@ import numpy as np
 import pandas as pd
 import psycopg
 import shapely
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from assets import access
 from assets.codes import normalize_lg_code
-from assets.geometry import (
-    JAPAN_BBOX,
-    PLANE_LIMIT_M,
-    PLANE_ZONES,
-    check_lonlat,
-    check_plane_xy,
-    from_geojson,
-)
-from assets.history import Actor
+from assets.geometry import JAPAN_BBOX, PLANE_LIMIT_M, PLANE_ZONES, check_lonlat, check_plane_xy
+from assets.history import Action, Actor, record_changes
 from assets.kinds import KINDS, spec_for
 from assets.models import Asset, Municipality
+from assets.services import allocate_serials
+from assets.signals import Change, notify
+from core.text import describe_columns, find_header, header_key
 from ledger import values as V
-from ledger.fields import CHOICE_WORDS, duplicate_columns, fields_for, key, match_headers
-from ledger.readers import Table, check_srid, read_table
+from ledger.fields import CHOICE_WORDS, fields_for, header_lookup
+from ledger.models import LedgerMapping
+from ledger.readers import Table, check_srid, far_out, far_out_message, read_table
 
 CORE_COLUMNS = ("name", "built_fiscal_year", "built_year_text", "serves_important_facility")
 MAX_CHANGES_SHOWN = 200
@@ -101,20 +97,20 @@ class LedgerReport:
 
 def _find_header(table: Table, kind: str, saved: dict | None) -> tuple[int, dict[int, str]]:
     """The first of the top rows that names an id column and at least one other: title and date rows above
-    the header are skipped, as real ledgers have them."""
-    for i, row in enumerate(table.rows[:1] if table.header_fixed else table.rows[:10]):
-        found = match_headers(row, kind, saved)
-        if "external_id" in found.values() and len(found) >= 2:
-            twice = duplicate_columns(row, kind, saved)
-            if twice:
-                raise ValidationError({"file": [
-                    _("Columns %(cols)s all give %(field)s; keep one of them, or map them to different fields")
-                    % {"cols": ", ".join(f"{c + 1} ({' '.join(str(row[c]).split())!r})" for c in cols), "field": name}
-                    for name, cols in twice.items()]})
-            return i, found
-    ids = ", ".join(fields_for(kind)["external_id"].headers[:8])
-    raise ValidationError({"file": _("No header row found in the first 10 rows: it needs an id column (%s) and at "
-                                     "least one other known column, or a saved column mapping") % ids})
+    the header are skipped, as real ledgers have them. A GIS file's header is its first row."""
+    header = find_header(table.rows, header_lookup(kind, saved),
+                         lambda names: "external_id" in names and len(names) >= 2,
+                         **({"scan": 1} if table.header_fixed else {}))
+    if header is None:
+        ids = ", ".join(fields_for(kind)["external_id"].headers[:8])
+        raise ValidationError({"file": _("No header row found in the first 10 rows: it needs an id column (%s) and "
+                                         "at least one other known column, or a saved column mapping") % ids})
+    if header.twice:
+        raise ValidationError({"file": [
+            _("Columns %(cols)s all give %(field)s; keep one of them, or map them to different fields")
+            % {"cols": describe_columns(table.rows[header.at], cols), "field": name}
+            for name, cols in header.twice.items()]})
+    return header.at, header.columns
 
 
 def _detail_fields(kind: str) -> dict:
@@ -191,12 +187,7 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
     out = pd.DataFrame(index=raw.index)
     for name in raw.columns:
         fld = fields[name]
-        col = raw[name]
-        # PostgreSQL text cannot hold NUL; such a cell is refused, not truncated.
-        nul = col.str.contains("\x00", regex=False).to_numpy(dtype=bool)
-        if nul.any():
-            errors.add_many(V.Problems.where(nul, lambda pos: _("contains a NUL character (\\x00)")), name)
-            col = col.str.replace("\x00", "", regex=False)
+        col = raw[name]  # never holds a NUL: the readers refuse it (PostgreSQL text cannot hold one)
         text = V.clean(col)
         short = name.removeprefix("detail.")
         problems: list[V.Problems] = []
@@ -220,9 +211,10 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
             problems.append(p)
         elif fld.parse == "choice":
             allowed = [c for c, _label in detail[short].flatchoices]
-            words = {key(w): v for w, v in CHOICE_WORDS.get(short, {}).items()} | {key(v): v for v in allowed}
+            words = ({header_key(w): v for w, v in CHOICE_WORDS.get(short, {}).items()}
+                     | {header_key(v): v for v in allowed})
             given = V.text_value(col, text, spreadsheet=spreadsheet)
-            lookup = {t: (words.get(key(t)) if t else "") for t in given.unique()}
+            lookup = {t: (words.get(header_key(t)) if t else "") for t in given.unique()}
             mapped = given.map(lookup)
             message = _("%(value)s is not allowed (allowed: %(allowed)s; or %(words)s)")
             facts = {"allowed": ", ".join(allowed), "words": ", ".join(CHOICE_WORDS.get(short, {}))}
@@ -239,8 +231,7 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
             report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: "
                                    + _("%s read as empty") % V.shown(col.iloc[pos]))
     if "built_year_text" in raw:  # an explicit original spelling wins over the year column's own text
-        out["built_year_text"] = V.text_value(raw["built_year_text"].str.replace("\x00", "", regex=False),
-                                              spreadsheet=spreadsheet)
+        out["built_year_text"] = V.text_value(raw["built_year_text"], spreadsheet=spreadsheet)
     _check_lengths(out, fields, errors)
     return out
 
@@ -324,20 +315,15 @@ def _check_points(coords: np.ndarray, plane: bool, errors: _Errors, fld: str) ->
     errors.add_many(V.Problems.where(given & ~ok, message), fld)
 
 
-def _check_extent(geoms: np.ndarray, srid: int | None, errors: _Errors, fld: str) -> None:
-    """Geometries from a file or a WKT column: every coordinate finite and within reach of its coordinate
-    system, before PostGIS transforms them. Lon/lat get a loose bound here so that the area check can still
-    explain swapped axes."""
+def _check_extent(geoms: np.ndarray, srid: int | None, errors: _Errors, fld: str, coordinates: bool = True) -> None:
+    """Empty geometries refused; with `coordinates`, every coordinate checked by the readers' one rule
+    (`far_out`) before PostGIS transforms it: for a WKT column, and for a file whose CRS is given only now."""
     present = ~shapely.is_missing(geoms)
     empty = present & shapely.is_empty(geoms)
-    bounds = shapely.bounds(geoms)  # NaN for missing and empty geometries
-    limit = PLANE_LIMIT_M if srid in PLANE_ZONES else 360.0 if srid in (4326, 6668, 4612) else 1e8
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(bounds).all(axis=1) & (np.abs(bounds) <= limit).all(axis=1)
     errors.add_many(V.Problems.where(empty, lambda pos: _("the geometry is empty")), fld)
-    errors.add_many(V.Problems.where(present & ~empty & ~ok, lambda pos: _(
-        "the geometry has coordinates that are not finite numbers or far out of range (%(lo)s … %(hi)s)")
-        % {"lo": f"{-limit:,g}", "hi": f"{limit:,g}"}), fld)
+    if coordinates:
+        message = far_out_message(srid)
+        errors.add_many(V.Problems.where(far_out(geoms, srid) & present & ~empty, lambda pos: message), fld)
 
 
 def _srids(srid: int | None, plane: bool, n: int) -> list[int | None]:
@@ -351,14 +337,16 @@ def _srids(srid: int | None, plane: bool, n: int) -> list[int | None]:
     return [srid if srid and srid not in PLANE_ZONES else 6668] * n
 
 
-def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, errors: _Errors) -> tuple[list, list]:
-    """(WKB hex or None, srid) per record, from the file's geometries, a WKT column, lon/lat or plane X/Y."""
+def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, errors: _Errors, *,
+              read_checked: bool) -> tuple[list, list]:
+    """(WKB hex or None, srid) per record, from the file's geometries, a WKT column, lon/lat or plane X/Y.
+    `read_checked`: the reader checked the file's coordinates against its own CRS."""
     n = len(df)
     wkb: list[str | None] = [None] * n
     srids: list[int | None] = [srid] * n
     if table_geoms is not None:
         geoms = shapely.from_wkb([g or None for g in table_geoms], on_invalid="ignore")
-        _check_extent(geoms, srid, errors, "geometry")
+        _check_extent(geoms, srid, errors, "geometry", coordinates=not read_checked)
         for i, g in enumerate(table_geoms):
             wkb[i] = g.hex() if g and i not in errors else None
     elif "wkt" in df and (df["wkt"] != "").any():
@@ -493,33 +481,29 @@ def _changes(cur, kind: str, cols: list[str]) -> list[dict]:
 
 
 def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[int, int]:
-    from assets.services import allocate_serials
-
+    """Updates, then creates, each with its history written by the registry's set-based helper
+    (`assets.history.record_changes`); then the apps built on the registry are told which assets were written
+    (`assets.signals.notify`), inside this transaction so that what they derive commits with the import."""
     table = KINDS[kind].detail_model._meta.db_table
     core, det = _split(cols)
-    ct = ContentType.objects.get_for_model(Asset).pk
-    user_id = actor.user.pk if actor.user else None
     # Serial numbers per owner for the new records, reserved in one statement each.
     cur.execute("SELECT owner, count(*) FROM _ledger WHERE asset_id IS NULL GROUP BY owner")
     first = {o: allocate_serials(o, kind, n) for o, n in cur.fetchall()}
-    params = {"user": user_id, "actor": actor.name, "via": actor.via, "ct": ct, "source": source, "kind": kind,
-              "first": json.dumps(first), "code": spec_for(kind).code, "message": _("ledger import")}
+    params = {"source": source, "kind": kind, "first": json.dumps(first), "code": spec_for(kind).code}
+    history = {"actor": actor, "model": Asset, "message": _("ledger import")}
     # Updates: history first (it needs the old values), then the asset and its detail.
     old, new = _pairs(kind, cols)
-    cur.execute(f"""
-        INSERT INTO assets_changerecord (time, user_id, actor_name, via, action, content_type_id, object_id,
-                                         object_repr, before, after, message)
-        SELECT now(), %(user)s, %(actor)s, %(via)s, 'update', %(ct)s, a.id::text, a.global_id,
-               jsonb_build_object({old}{", " if old else ""}'version', a.version),
-               jsonb_build_object({new}{", " if new else ""}'version', a.version + 1),
-               %(message)s
+    record_changes(cur, action=Action.UPDATE, **history, rows_sql=f"""
+        SELECT a.id, a.global_id, jsonb_build_object({old}{", " if old else ""}'version', a.version),
+               jsonb_build_object({new}{", " if new else ""}'version', a.version + 1)
         FROM _ledger s JOIN assets_asset a ON a.id = s.asset_id LEFT JOIN {table} d ON d.asset_id = a.id
-        WHERE s.changed
-    """, params)
+        WHERE s.changed""")
     sets = ", ".join([f'{c} = s."{c}"' for c in core] + ["geom = s.geom", "source_srid = s.srid",
                                                             "version = a.version + 1", "updated_at = now()"])
-    cur.execute(f"UPDATE assets_asset a SET {sets} FROM _ledger s WHERE a.id = s.asset_id AND s.changed")
-    updated = cur.rowcount
+    cur.execute(f"UPDATE assets_asset a SET {sets} FROM _ledger s WHERE a.id = s.asset_id AND s.changed "
+                "RETURNING a.id")
+    written = [r[0] for r in cur.fetchall()]
+    updated = len(written)
     if det:
         dsets = ", ".join(f"{c} = {_detail_value(kind, c)}" for c in det)
         cur.execute(f"UPDATE {table} d SET {dsets} FROM _ledger s WHERE d.asset_id = s.asset_id AND s.changed")
@@ -546,8 +530,10 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
         SELECT new.new_id, new.new_global_id, new.owner, %(kind)s, %(source)s, new.external_id, new.geom, new.srid,
                'in_service', 1, now(), now(), '', {", ".join(extra.values())}
         FROM _new new
+        RETURNING id
     """, params)
-    created = cur.rowcount
+    new_ids = [r[0] for r in cur.fetchall()]
+    created = len(new_ids)
     if created:
         detail_fields = _detail_fields(kind)
         names = det + [n for n, f in detail_fields.items() if n not in det and (f.has_default() or not f.null)]
@@ -557,13 +543,9 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
                     f"FROM _new s", params)
         created_values = ", ".join([f"'{c}', s.\"{c}\"" for c in core]
                                    + [f"'detail.{c}', s.\"detail.{c}\"" for c in det] + ["'global_id', s.new_global_id"])
-        cur.execute(f"""
-            INSERT INTO assets_changerecord (time, user_id, actor_name, via, action, content_type_id, object_id,
-                                             object_repr, before, after, message)
-            SELECT now(), %(user)s, %(actor)s, %(via)s, 'create', %(ct)s, s.new_id::text, s.new_global_id, NULL,
-                   jsonb_build_object({created_values}), %(message)s
-            FROM _new s
-        """, params)
+        record_changes(cur, action=Action.CREATE, **history, rows_sql=f"""
+            SELECT s.new_id, s.new_global_id, NULL::jsonb, jsonb_build_object({created_values}) FROM _new s""")
+    notify(Change.IMPORTED, written + new_ids)
     return created, updated
 
 
@@ -583,28 +565,6 @@ def import_ledger(*, actor: Actor, data: bytes, filename: str, kind: str, munici
                         source=source, srid=srid, dry_run=dry_run, mapping=mapping)
 
 
-def records_table(records: list[dict]) -> Table:
-    """API records ({field or ledger header: value, "geometry": GeoJSON in lon/lat}) as a table."""
-    if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
-        raise ValidationError({"records": _("A non-empty list of objects is required")})
-    names: list[str] = []
-    for r in records:
-        names += [k for k in r if k != "geometry" and k not in names]
-    geoms = []
-    for n, r in enumerate(records, start=1):
-        g = r.get("geometry")
-        try:
-            # Shape and every number checked before GEOS sees them (an extreme value can abort GEOS).
-            geoms.append(bytes(from_geojson(g).wkb) if g else None)
-        except ValidationError as exc:
-            raise ValidationError({"records": _("Record %(n)d geometry: %(err)s")
-                                   % {"n": n, "err": " ".join(exc.messages)}}) from None
-    rows = [names] + [["" if r.get(k) is None else str(r.get(k)) for k in names] for r in records]
-    has_geom = any(g is not None for g in geoms)
-    return Table(rows, list(range(len(rows))), [None, *geoms] if has_geom else None, 6668 if has_geom else None,
-                 "json", header_fixed=True)
-
-
 def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | None = None, source: str = "ledger",
                  srid: int | None = None, dry_run: bool = False, mapping: dict | None = None) -> LedgerReport:
     spec_for(kind)
@@ -613,8 +573,6 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     report = LedgerReport(kind=kind, dry_run=dry_run, format=table.fmt, encoding=table.encoding)
     report.warnings += table.warnings
     if mapping is None and municipality:
-        from assets.models import LedgerMapping
-
         mapping = LedgerMapping.objects.filter(owner_id=normalize_lg_code(municipality), kind=kind,
                                                source=source).values_list("columns", flat=True).first()
     at, cols = _find_header(table, kind, mapping)
@@ -640,7 +598,7 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
                                      % ext.iloc[pos][:64]), "external_id")
     geoms = [table.geoms[k] for k in keep] if table.geoms is not None else None
     file_srid = table.srid or srid
-    wkb, srids = _geometry(df, geoms, file_srid, errors)
+    wkb, srids = _geometry(df, geoms, file_srid, errors, read_checked=table.srid is not None)
     df["wkb"], df["srid"] = wkb, srids
     df["pos"] = np.arange(len(df))
     df = df.drop(columns=[c for c in df.columns if c.startswith(("lon", "lat", "plane_")) or c == "wkt"])
@@ -730,4 +688,4 @@ def _check_and_write(cur, df: pd.DataFrame, errors: _Errors, report: LedgerRepor
     return report
 
 
-__all__ = ["ImportBusy", "LedgerReport", "import_ledger", "import_table", "records_table"]
+__all__ = ["ImportBusy", "LedgerReport", "import_ledger", "import_table"]

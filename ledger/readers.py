@@ -12,7 +12,6 @@ are read from base tables only (never a view, a virtual table or a generated col
 runs), with a row limit and a time limit. Every coordinate a GIS file brings is checked to be finite and
 plausible before the geometry goes further."""
 
-import codecs
 import csv
 import io
 import json
@@ -27,10 +26,13 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import shapely
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from assets.geometry import check_coordinates, check_plane_xy
+from assets.geometry import PLANE_LIMIT_M, coordinate_limit, from_geojson
+from core.text import text_encoding
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
 MAX_ZIP_RATIO = 100
 MAX_ZIP_ENTRIES = 50
 # Bounds on what one file may bring (README, "Ledger sync"): with them an import stays under 1 GB of memory.
-MAX_RECORDS = 200_000  # data rows or features
+MAX_RECORDS = 200_000  # data rows, features or API records: checked by _check_records only
 MAX_LINES = 1_000_000  # CSV lines and xlsx rows, blank ones included
 MAX_CELLS = 3_000_000  # non-blank cells (xlsx: cells and shared strings)
 MAX_COLUMNS = 1_000
@@ -98,6 +100,20 @@ def _refuse(message: str, **params) -> ValidationError:
     return ValidationError({"file": _(message) % params if params else _(message)})
 
 
+def _where(unit: str, n: int) -> str:
+    """How a row is named in messages: a line (CSV), a row (of a sheet), a feature (GIS) or a record (API)."""
+    return {"line": _("Line %d"), "row": _("Row %d"), "feature": _("Feature %d"), "record": _("Record %d")}[unit] % n
+
+
+def _check_records(count: int, where) -> None:
+    """The one bound on records per file or API batch (MAX_RECORDS), applied where the count is first known:
+    rows as they are read (`_Rows`), and GeoJSON features, a Shapefile layer, a GeoPackage query or an API
+    batch before any of their geometries is built. `where()` names the place for the message."""
+    if count > MAX_RECORDS:
+        raise ValidationError({"file": _("%(where)s: the file holds more than %(max)s records; split it")
+                               % {"where": where(), "max": f"{MAX_RECORDS:,}"}})
+
+
 class _Rows:
     """Rows as read, with the bounds on records, columns, cells and cell length enforced while reading; blank
     rows are not kept (the line numbers of the kept ones are)."""
@@ -109,7 +125,7 @@ class _Rows:
         self.unit = unit  # how a row is named in messages: line, row (of a sheet), feature
 
     def where(self, line: int) -> str:
-        return {"line": _("Line %d"), "row": _("Row %d"), "feature": _("Feature %d")}[self.unit] % line
+        return _where(self.unit, line)
 
     def add(self, row: list[str], line: int, keep_blank: bool = False) -> None:
         if not keep_blank and not any(c.strip() for c in row):
@@ -131,28 +147,9 @@ class _Rows:
         if self.cells > MAX_CELLS:
             raise ValidationError({"file": _("%(where)s: the file holds more than %(max)s cells; split it")
                                    % {"where": self.where(line), "max": f"{MAX_CELLS:,}"}})
-        if len(self.rows) > MAX_RECORDS:  # the header row comes on top of the records
-            raise ValidationError({"file": _("%(where)s: the file holds more than %(max)s records; split it")
-                                   % {"where": self.where(line), "max": f"{MAX_RECORDS:,}"}})
+        _check_records(len(self.rows), lambda: self.where(line))  # the header row comes on top of the records
         self.rows.append(row)
         self.lines.append(line)
-
-
-def _text_encoding(data: bytes) -> str:
-    """UTF-8 (with or without BOM) or CP932, checked in chunks so that no second copy of the text is made."""
-    # Japanese Excel writes CP932, not strict Shift_JIS.
-    candidates = ["utf-8-sig"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
-    view = memoryview(data)
-    for enc in candidates:
-        decoder = codecs.getincrementaldecoder(enc)()
-        try:
-            for i in range(0, len(data), 1 << 20):
-                decoder.decode(view[i:i + (1 << 20)])
-            decoder.decode(b"", final=True)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    raise _refuse("The file is neither UTF-8 nor CP932 (Shift_JIS) text")
 
 
 def _csv(data: bytes) -> Table:
@@ -164,7 +161,7 @@ def _csv(data: bytes) -> Table:
     if lines > MAX_LINES:
         raise _refuse("The file has %(n)s lines; at most %(max)s are accepted (blank lines included)",
                       n=f"{lines:,}", max=f"{MAX_LINES:,}")
-    encoding = _text_encoding(data)
+    encoding = text_encoding(data)
     reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
     out = _Rows("line")
     start = 1
@@ -289,36 +286,55 @@ def _xlsx(data: bytes) -> Table:
     return Table(out.rows, out.lines, fmt="xlsx")
 
 
-def _geometry_ok(wkb: bytes | memoryview, srid: int | None, where: str) -> bytes:
-    """Decoded and checked WKB: readable, and every coordinate finite and plausible for its CRS."""
-    import numpy as np
-    import shapely
-    from django.contrib.gis.geos import GEOSGeometry
+def far_out(geoms: np.ndarray, srid: int | None) -> np.ndarray:
+    """The one coordinate check of ledger geometries (from a file or a WKT column), per geometry: True where a
+    coordinate is not a finite number or lies beyond the reach of the CRS (`assets.geometry.coordinate_limit`;
+    a CRS not known yet, as in a Shapefile without .prj, gets a plane zone's, the widest). Every coordinate is
+    looked at, not the extent: GEOS has no extent for NaN. Missing and empty geometries pass."""
+    limit = PLANE_LIMIT_M if srid is None else coordinate_limit(srid)
+    out = np.zeros(len(geoms), dtype=bool)
+    xy, index = shapely.get_coordinates(geoms, return_index=True)
+    with np.errstate(invalid="ignore"):
+        out[index[~(np.abs(xy) <= limit).all(axis=1)]] = True
+    has_z = shapely.has_z(geoms)
+    if has_z.any():
+        xyz, zi = shapely.get_coordinates(geoms[has_z], include_z=True, return_index=True)
+        out[np.flatnonzero(has_z)[zi[~np.isfinite(xyz[:, 2])]]] = True
+    return out
 
+
+def far_out_message(srid: int | None) -> str:
+    limit = PLANE_LIMIT_M if srid is None else coordinate_limit(srid)
+    return _("The geometry has coordinates that are not finite numbers or far out of range (%(lo)s … %(hi)s)") % {
+        "lo": f"{-limit:,g}", "hi": f"{limit:,g}"}
+
+
+def _geometry_ok(wkb: bytes | memoryview, srid: int | None, where: str) -> bytes:
+    """Decoded and checked WKB: readable, and every coordinate finite and plausible for its CRS (`far_out`)."""
     try:
-        geom = GEOSGeometry(memoryview(wkb))
         shape = shapely.from_wkb(bytes(wkb))
-        coords = shapely.get_coordinates(shape, include_z=bool(shapely.has_z(shape)))
     except Exception as exc:
         raise ValidationError({"file": _("%(where)s: unreadable geometry (%(err)s)") % {"where": where, "err": exc}}) \
             from None
-    if not np.isfinite(coords).all():  # NaN or infinity: GEOS has no extent for them, so check them first
-        raise ValidationError({where: _("The geometry has coordinates that are not finite numbers")})
-    if srid is None:  # a Shapefile without .prj: its CRS is given later, so bound it as plane coordinates
-        if not geom.empty:
-            xmin, ymin, xmax, ymax = geom.extent
-            check_plane_xy(xmin, ymin, field=where)
-            check_plane_xy(xmax, ymax, field=where)
-    else:
-        geom.srid = srid
-        check_coordinates(geom, field=where)
-    return bytes(geom.wkb)
+    if far_out(np.array([shape]), srid)[0]:
+        raise ValidationError({where: far_out_message(srid)})
+    return shapely.to_wkb(shape)
 
 
-def _features(props: list[dict], geoms: list[bytes | None], srid: int, fmt: str) -> Table:
-    if len(props) > MAX_RECORDS:
-        raise _refuse("The file holds %(n)s features; at most %(max)s are accepted", n=f"{len(props):,}",
-                      max=f"{MAX_RECORDS:,}")
+def _geojson_geometry(value, srid: int, n: int) -> bytes:
+    """A feature's geometry: its shape and every number checked (`assets.geometry.from_geojson`) before GEOS
+    builds anything from it."""
+    try:
+        return bytes(from_geojson(value, field="geometry", srid=srid).wkb)
+    except ValidationError as exc:
+        raise ValidationError({"file": _("Feature %(n)d: unreadable geometry (%(err)s)")
+                               % {"n": n, "err": " ".join(exc.messages)}}) from None
+
+
+def _features(props: list[dict], geoms: list[bytes | None], srid: int | None, fmt: str,
+              unit: str = "feature") -> Table:
+    """Features (or API records) as rows: the property names as the header, one row per feature, kept under
+    the same bounds as the rows of a CSV file."""
     names: list[str] = []
     seen: set[str] = set()
     for p in props:
@@ -328,7 +344,7 @@ def _features(props: list[dict], geoms: list[bytes | None], srid: int, fmt: str)
                 names.append(k)
                 if len(names) > MAX_COLUMNS:
                     raise _refuse("The features have more than %(max)d different properties", max=MAX_COLUMNS)
-    out = _Rows("feature")
+    out = _Rows(unit)
     out.add([str(k) for k in names], 0, keep_blank=True)
     for n, p in enumerate(props, start=1):  # blank features are kept: rows stay aligned with geometries
         out.add(["" if p.get(k) is None else str(p.get(k)) for k in names], n, keep_blank=True)
@@ -336,8 +352,6 @@ def _features(props: list[dict], geoms: list[bytes | None], srid: int, fmt: str)
 
 
 def _geojson(data: bytes) -> Table:
-    from django.contrib.gis.geos import GEOSGeometry
-
     objects, arrays = data.count(b"{"), data.count(b"[")
     if objects > MAX_JSON_OBJECTS or arrays > MAX_JSON_ARRAYS:
         raise _refuse("The GeoJSON file holds %(o)s objects and %(a)s arrays; at most %(mo)s and %(ma)s are accepted",
@@ -366,9 +380,7 @@ def _geojson(data: bytes) -> Table:
         feats = []
     if not isinstance(feats, list):
         raise _refuse('The GeoJSON "features" must be a list')
-    if len(feats) > MAX_RECORDS:
-        raise _refuse("The file holds %(n)s features; at most %(max)s are accepted", n=f"{len(feats):,}",
-                      max=f"{MAX_RECORDS:,}")
+    _check_records(len(feats), lambda: _where("feature", MAX_RECORDS + 1))
     props, geoms = [], []
     for n, f in enumerate(feats, start=1):
         if not isinstance(f, dict):
@@ -379,12 +391,7 @@ def _geojson(data: bytes) -> Table:
         if g is not None and not isinstance(g, dict):
             raise _refuse('Feature %(n)d: "geometry" must be a GeoJSON geometry object', n=n)
         props.append(p or {})
-        try:
-            wkb = bytes(GEOSGeometry(json.dumps(g)).wkb) if g else None
-        except Exception as exc:
-            raise ValidationError({"file": _("Feature %(n)d: unreadable geometry (%(err)s)") % {"n": n, "err": exc}}) \
-                from None
-        geoms.append(_geometry_ok(wkb, srid, _("Feature %d geometry") % n) if wkb else None)
+        geoms.append(_geojson_geometry(g, srid, n) if g else None)
     return _features(props, geoms, srid, "geojson")
 
 
@@ -480,8 +487,7 @@ def _gpkg_read(con: sqlite3.Connection) -> tuple[int, list[str], list[tuple], st
         raise _refuse("The GeoPackage's table has %(n)d columns; at most %(max)d are accepted", n=len(names),
                       max=MAX_COLUMNS)
     records = cur.fetchall()
-    if len(records) > MAX_RECORDS:
-        raise _refuse("The file holds more than %(max)s features; split it", max=f"{MAX_RECORDS:,}")
+    _check_records(len(records), lambda: _where("feature", MAX_RECORDS + 1))
     return srid, names, records, column
 
 
@@ -567,18 +573,39 @@ def _shapefile(data: bytes) -> Table:
 
 def _shp_features(ds, srid: int | None) -> tuple[list[dict], list[bytes | None]]:
     layer = ds[0]
-    if len(layer) > MAX_RECORDS:
-        raise _refuse("The Shapefile holds %(n)s features; at most %(max)s are accepted", n=f"{len(layer):,}",
-                      max=f"{MAX_RECORDS:,}")
+    _check_records(len(layer), lambda: _where("feature", MAX_RECORDS + 1))  # the layer yields len(layer) features
     names = layer.fields
     props, geoms = [], []
     for n, feat in enumerate(layer, start=1):
-        if n > MAX_RECORDS:
-            raise _refuse("The Shapefile holds more than %(max)s features", max=f"{MAX_RECORDS:,}")
         props.append({name: feat[i].value for i, name in enumerate(names)})
         g = feat.geom
         geoms.append(_geometry_ok(bytes(g.wkb), srid, _("Feature %d geometry") % n) if g is not None else None)
     return props, geoms
+
+
+def records_table(records: list[dict]) -> Table:
+    """API records ({field or ledger header: value, "geometry": GeoJSON in lon/lat}) as a table, under the bounds
+    of a file: records, columns, cells, characters per cell, no NUL."""
+    if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
+        raise ValidationError({"records": _("A non-empty list of objects is required")})
+    _check_records(len(records), lambda: _where("record", MAX_RECORDS + 1))
+    geoms = []
+    for n, r in enumerate(records, start=1):
+        g = r.get("geometry")
+        try:
+            # Shape and every number checked before GEOS sees them (an extreme value can abort GEOS).
+            geoms.append(bytes(from_geojson(g).wkb) if g else None)
+        except ValidationError as exc:
+            raise ValidationError({"records": _("Record %(n)d geometry: %(err)s")
+                                   % {"n": n, "err": " ".join(exc.messages)}}) from None
+    try:
+        table = _features([{k: v for k, v in r.items() if k != "geometry"} for r in records], geoms, 6668, "json",
+                          unit="record")
+    except ValidationError as exc:
+        raise ValidationError({"records": exc.messages}) from None
+    if all(g is None for g in geoms):  # the places come from columns (lon/lat, X/Y, WKT)
+        table.geoms, table.srid = None, None
+    return table
 
 
 def read_table(data: bytes, filename: str) -> Table:

@@ -16,15 +16,13 @@ import pandas as pd
 from django.utils.translation import gettext as _
 
 from core import wareki
+from core.export import unescape_formula
 
 UNKNOWN = {"", "不明", "不詳", "未詳", "—", "-", "－", "ー", "―", "?", "？", "na", "n/a", "nan", "none", "null", "不明確"}
 NUMBER_RE = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)", re.IGNORECASE)
 TRUE = {"1", "true", "yes", "y", "有", "あり", "○", "〇", "◯", "該当", "t", "はい"}
 FALSE = {"0", "false", "no", "n", "無", "なし", "×", "非該当", "f", "いいえ"}
 YEARS = (1868, 2100)
-# Formula neutralisation by the exporters: an apostrophe before one of these (or before further apostrophes
-# followed by one of these) was added on the way out and is taken off on the way in.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def shown(value, limit: int = 40) -> str:
@@ -53,21 +51,6 @@ class Problems:
     @classmethod
     def where(cls, mask, message: Callable[[int], str]) -> "Problems":
         return cls(np.flatnonzero(np.asarray(mask, dtype=bool)), message)
-
-
-def unescape_formula(text: str) -> str:
-    """Undo the exporters' formula neutralisation: "'=SUM(A1)" → "=SUM(A1)", "''=x" → "'=x"; other text as is."""
-    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START):
-        return text[1:]
-    return text
-
-
-def escape_formula(value):
-    """What a spreadsheet would run as a formula gets a leading apostrophe; so does text that already looks
-    escaped, so that `unescape_formula` gives back exactly what was stored."""
-    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def clean(series: pd.Series) -> pd.Series:

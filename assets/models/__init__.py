@@ -2,7 +2,6 @@ from assets.models.access import ApiToken, Membership, Role
 from assets.models.asset import Asset, AssetSerial, AssetStatus, Kind
 from assets.models.details import Bridge, Manhole, RoadSegment, SepticTank, SewerPipe
 from assets.models.history import ChangeRecord, Via
-from assets.models.ledger import LedgerMapping
 from assets.models.municipality import Municipality, MunicipalityKind, Region
 
 __all__ = [
@@ -13,7 +12,6 @@ __all__ = [
     "Bridge",
     "ChangeRecord",
     "Kind",
-    "LedgerMapping",
     "Manhole",
     "Membership",
     "Municipality",

@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from openpyxl import Workbook
 
 from assets.history import Actor
-from assets.models import Asset, ChangeRecord, LedgerMapping, Via
+from assets.models import Asset, ChangeRecord, Via
 from ledger.importer import import_ledger
+from ledger.models import LedgerMapping
 
 SYSTEM = Actor.system(Via.IMPORT)
 # 八潮市 in JGD2011 zone IX (EPSG:6677): X (northing) ≈ −19,750 m, Y (easting) ≈ 514 m.

@@ -1,8 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from assets.models.asset import Kind
-from assets.models.municipality import Municipality
+from assets.models import Kind, Municipality
 
 __all__ = ["LedgerMapping"]
 
