@@ -110,18 +110,25 @@ def load_pairs(codes: list[str]) -> pd.DataFrame:
     return _copy_frame(PAIRS, codes)
 
 
-# The branch sewers a lot renews, with the households along them (a strip `width` wide at the owner's density).
-BRANCHES = """
-SELECT c.id, sum(sp.length_m) AS pipe_m, sum(s.cost) AS cost,
-       sum(sp.length_m * %(width)s * coalesce(m.population / nullif(ST_Area(m.boundary::geography), 0), 0))
-           / %(pph)s AS households
-FROM clusters_cluster c
-JOIN clusters_assetscore s ON s.cluster_id = c.id
-JOIN assets_sewerpipe sp ON sp.asset_id = s.asset_id AND NOT sp.is_trunk AND NOT sp.is_regional
-JOIN assets_asset a ON a.id = s.asset_id
-JOIN assets_municipality m ON m.code = a.owner_id
-WHERE c.run_id = %(run)s AND c.work_type IN ('sewer', 'road_sewer') AND s.action = 2
-GROUP BY c.id
+# The branch sewers a lot renews, one row per pipe: its 取付管数 as the ledger gives it (NULL: unknown) and the
+# households a strip `width` wide would hold at its owner's population density, the fallback. The registry has
+# no building layer, so there is no building count to fall back on first.
+BRANCH_PIPES = """
+WITH pipes AS (
+    SELECT c.id, c.key, a.owner_id, sp.length_m, s.cost, sp.house_connections
+    FROM clusters_cluster c
+    JOIN clusters_assetscore s ON s.cluster_id = c.id
+    JOIN assets_sewerpipe sp ON sp.asset_id = s.asset_id AND NOT sp.is_trunk AND NOT sp.is_regional
+    JOIN assets_asset a ON a.id = s.asset_id
+    WHERE c.run_id = %(run)s AND c.work_type IN ('sewer', 'road_sewer') AND s.action = 2
+), density AS MATERIALIZED (
+    SELECT m.code, coalesce(m.population / nullif(ST_Area(m.boundary::geography), 0), 0) AS per_m2
+    FROM assets_municipality m WHERE m.code IN (SELECT DISTINCT owner_id FROM pipes)
+)
+SELECT p.id, p.key, p.length_m, p.cost, p.house_connections,
+       p.length_m * %(width)s * coalesce(d.per_m2, 0) / %(pph)s AS density_households
+FROM pipes p LEFT JOIN density d ON d.code = p.owner_id
+ORDER BY p.id
 """
 
 SEPTIC_GROUPS = """
@@ -178,9 +185,14 @@ def _fetch(query: str, params) -> list[tuple]:
         return cur.fetchall()
 
 
-def load_branch_sewers(run_id: int, *, width: float, persons_per_household: float) -> list[tuple]:
-    """(lot id, branch pipe metres, renewal cost, households served) of every lot that renews branch sewers."""
-    return _fetch(BRANCHES, {"run": run_id, "width": width, "pph": persons_per_household})
+def load_branch_pipes(run_id: int, *, width: float, persons_per_household: float) -> pd.DataFrame:
+    """One row per branch pipe a lot renews: lot id and key, length, renewal cost, 取付管数 (NaN: unknown) and
+    the density estimate of its households, ordered by lot."""
+    rows = _fetch(BRANCH_PIPES, {"run": run_id, "width": width, "pph": persons_per_household})
+    frame = pd.DataFrame(rows, columns=["lot", "key", "length_m", "cost", "house_connections", "density_households"])
+    for col in ("length_m", "cost", "house_connections", "density_households"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    return frame
 
 
 def load_septic_groups(codes: list[str], *, srid: int, old_fy: int, eps: float, min_tanks: int) -> list[tuple]:

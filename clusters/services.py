@@ -16,7 +16,7 @@ from assets import access
 from assets.models import Asset, Region
 from clusters.data import (
     load_assets,
-    load_branch_sewers,
+    load_branch_pipes,
     load_graded_assets,
     load_pairs,
     load_road_links,
@@ -187,19 +187,42 @@ def _consolidation(run: EngineRun, inputs: Inputs, scored: Scored) -> tuple[list
 
 
 def _sewer_or_septic(run: EngineRun, params: Params) -> None:
-    """For every lot that renews branch sewers: renew, or convert its households to septic tanks?"""
-    from clusters.engine.consolidation import sewer_vs_septic
+    """For every lot that renews branch sewers: renew, or convert its households to septic tanks? The households
+    are counted along the lot's own pipes (domain.md §7 "Sewer vs 浄化槽 per branch")."""
+    from clusters.engine.consolidation import SewerSepticCosts, households_along, sewer_vs_septic
 
+    costs = SewerSepticCosts.from_params(params)
+    pipes = load_branch_pipes(run.pk, width=params.catchment_width_m,
+                              persons_per_household=params.persons_per_household)
     updates = []
-    for cid, pipe_m, cost, households in load_branch_sewers(run.pk, width=params.catchment_width_m,
-                                                            persons_per_household=params.persons_per_household):
-        result = sewer_vs_septic(
-            pipe_m=pipe_m, households=households, renew_cost=cost, rate=params.discount_rate,
-            sewer_life=params.sewer_life_years, sewer_om_per_m=params.sewer_om_per_m_year,
-            septic_cost=params.septic_install_per_household, septic_life=params.septic_life_years,
-            septic_om=params.septic_om_per_household_year)
-        updates.append(Cluster(pk=cid, consolidation={"sewer_vs_septic": result.to_dict()}))
+    for cid, lot in pipes.groupby("lot", sort=False):
+        households = households_along(lot["length_m"].to_numpy(), lot["house_connections"].to_numpy(),
+                                      density=lot["density_households"].to_numpy())
+        result = sewer_vs_septic(pipe_m=float(lot["length_m"].sum()), renew_cost=float(lot["cost"].sum()),
+                                 households=households, costs=costs)
+        updates.append(Cluster(pk=int(cid), consolidation={"sewer_vs_septic": result.to_dict()}))
     Cluster.objects.bulk_update(updates, ["consolidation"], batch_size=1000)
+
+
+# What the run's summary repeats of each lot's sewer-or-septic verdict: enough to say how its households were
+# counted without opening the lot.
+SEWER_SUMMARY_FIELDS = ("recommendation", "households", "households_basis", "households_by_basis", "pipes_by_basis",
+                        "pipe_km", "households_per_km", "break_even_per_km", "saving_per_year")
+
+
+def _sewer_septic_summary(clusters) -> tuple[list[dict], dict[str, int]]:
+    """Each lot's verdict (conversions first, the largest saving first) and how many lots counted their households
+    each way (取付管 / 建物 / 人口密度 / mixed)."""
+    out = []
+    for cid, key, rank, cons in clusters.filter(consolidation__has_key="sewer_vs_septic").values_list(
+            "id", "key", "rank", "consolidation"):
+        s = cons["sewer_vs_septic"]
+        out.append({"cluster_id": cid, "key": key, "rank": rank, **{f: s.get(f) for f in SEWER_SUMMARY_FIELDS}})
+    out.sort(key=lambda r: (r["recommendation"] != "convert_to_septic", -(r["saving_per_year"] or 0), r["cluster_id"]))
+    bases: dict[str, int] = {}
+    for r in out:
+        bases[r["households_basis"]] = bases.get(r["households_basis"], 0) + 1
+    return out, bases
 
 
 def _septic_groups(inputs: Inputs) -> list[dict]:
@@ -315,6 +338,7 @@ def _summary(run: EngineRun, inputs: Inputs, hazards: dict, scored: Scored, sept
              bridges: list[dict], timings: dict) -> dict:
     clusters = run.clusters.all()
     frame, scores = scored.frame, scored.scores
+    sewer, bases = _sewer_septic_summary(clusters)
     return {
         "assets": int(len(inputs.assets)),
         "acting": int((frame["action"] != "monitor").sum()),
@@ -326,8 +350,9 @@ def _summary(run: EngineRun, inputs: Inputs, hazards: dict, scored: Scored, sept
         "septic_groups": septic_groups,
         "bridge_removals": bridges,
         "remove_bridges": sum(b["recommendation"] == "remove" for b in bridges),
-        "convert_to_septic": clusters.filter(
-            consolidation__sewer_vs_septic__recommendation="convert_to_septic").count(),
+        "convert_to_septic": sum(r["recommendation"] == "convert_to_septic" for r in sewer),
+        "sewer_septic": sewer,
+        "households_basis": bases,
         "hazards": {k: {"theta": [round(x, 5) for x in h.theta], "pairs": h.pairs, "source": h.source,
                         "expected_years_in_state": [round(x, 1) for x in h.expected_sojourn()],
                         "expected_age_at_state": [round(x, 1) for x in h.expected_age_at()]}

@@ -173,6 +173,25 @@ def _built_text(fy: np.ndarray) -> np.ndarray:
 # Share of the assets that the regional trunk (road, manholes, pipes) takes when the region has one.
 TRUNK_SHARE = 0.004
 
+# 取付管 (house connections) per 100 m of street, both sides: a built-up centre around the hall, thinning towards
+# the sewered zone's edge; a dense town stays built-up nearly to the edge, a sparse one ends in scattered houses.
+# Frontages of 10–15 m give about 15–25 houses per 100 m in a town centre; a fringe street has one every 50–100 m.
+HOUSES_PER_100M_CENTRE = (16.0, 24.0)  # sparse town, dense town
+HOUSES_PER_100M_EDGE = 1.0
+HOUSES_FALL_OFF = (0.3, 1.5)  # e^(−rel / this), rel = distance from the hall over the zone's radius
+HOUSES_DENSE_TOWN = 8000.0  # persons/km² at which a town counts as dense throughout (草加 ≈ 8,600)
+HOUSES_STREAM = 14  # the houses' random stream, beside the seed's main one
+
+
+def house_connections(rng, rel: np.ndarray, length_m: np.ndarray, town_density: float) -> np.ndarray:
+    """Each pipe's 取付管数: the houses its street's frontage holds at its distance from the hall (`rel`: relative
+    to the sewered zone's radius) in a town this dense (persons/km²), drawn as a Poisson count."""
+    dense = min(town_density / HOUSES_DENSE_TOWN, 1.0)
+    centre = HOUSES_PER_100M_CENTRE[0] + (HOUSES_PER_100M_CENTRE[1] - HOUSES_PER_100M_CENTRE[0]) * dense
+    fall_off = HOUSES_FALL_OFF[0] + (HOUSES_FALL_OFF[1] - HOUSES_FALL_OFF[0]) * dense
+    per_100m = HOUSES_PER_100M_EDGE + (centre - HOUSES_PER_100M_EDGE) * np.exp(-np.asarray(rel) / fall_off)
+    return rng.poisson(per_100m * np.asarray(length_m) / 100)
+
 
 @dataclass
 class _Site:
@@ -184,6 +203,9 @@ class _Site:
     spacing: float  # street grid spacing (m)
     rivers: list  # (name, width m, metric line)
     acc: _Assets
+    # The houses along the pipes draw from a stream of their own, so adding them left every other draw (and so
+    # every region generated before) as it was.
+    houses: np.random.Generator | None = None
 
 
 @dataclass
@@ -212,7 +234,8 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | No
     towns = place_towns(rng, region, frame)
     trunk_share = TRUNK_SHARE if region.trunk else 0.0
     spacing = grid_spacing(towns, n_assets, trunk_share)
-    site = _Site(rng, frame, spacing, draw_rivers(rng, towns, region.rivers), _Assets())
+    site = _Site(rng, frame, spacing, draw_rivers(rng, towns, region.rivers), _Assets(),
+                 np.random.default_rng([seed, HOUSES_STREAM]))
     trunk = lay_trunk(site, region, towns, n_assets * trunk_share)
     for town in towns:
         lay_out_town(site, region, town, trunk)
@@ -314,6 +337,7 @@ def _trunk_road_and_sewer(site: _Site, region: RegionInput, trunk_line, n_seg: i
         "cover_depth_m": rng.uniform(6, 15, n_seg).round(1),
         "up_key": mh_keys[:-1], "down_key": mh_keys[1:], "is_trunk": True, "is_regional": True,
         "is_corrosion_prone": rng.random(n_seg) < 0.35, "road_key": road_keys,
+        "house_connections": 0,  # houses connect to the municipal sewers, never to the 流域 trunk
     })
 
 
@@ -493,6 +517,7 @@ def lay_sewers(site: _Site, t: _Town, st: _Streets, sewer_fy: np.ndarray, road_k
         "cover_depth_m": (1.2 + 3.0 * closeness + rng.uniform(0, 0.8, len(pi))).round(1),
         "up_key": mh_keys[up], "down_key": mh_keys[down], "is_trunk": trunkish, "is_regional": False,
         "is_corrosion_prone": trunkish & (closeness > 0.85), "road_key": road_keys[pi],
+        "house_connections": house_connections(site.houses, st.rel[pi], np.full(len(pi), site.spacing), t.density),
     })
 
 

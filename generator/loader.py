@@ -35,7 +35,8 @@ DETAIL_COLUMNS = {
                                  "crosses", "crosses_name", "detour_length_m", "route_name"]),
     "sewer_pipe": ("assets_sewerpipe", ["drainage_system", "material", "diameter_mm", "length_m",
                                         "cover_depth_m", "upstream_manhole_id", "downstream_manhole_id",
-                                        "is_trunk", "is_regional", "is_corrosion_prone", "road_segment_id"]),
+                                        "is_trunk", "is_regional", "is_corrosion_prone", "road_segment_id",
+                                        "house_connections"]),
     "manhole": ("assets_manhole", ["manhole_type", "depth_m", "cover_type", "cover_installed_fy",
                                    "drainage_system"]),
     "septic_tank": ("assets_septictank", ["treatment", "capacity_persons", "households_served", "ownership",
@@ -45,7 +46,7 @@ TEXT_COLUMNS = {"grade_input", "legal_basis", "route_name", "crosses_name", "man
                 "treatment_method", "name",
                 "built_year_text", "important_facility_note", "notes", "inspector", "method"}
 INTEGER_COLUMNS = ("traffic_volume", "cover_installed_fy", "diameter_mm", "span_count", "capacity_persons",
-                   "households_served")
+                   "households_served", "house_connections")
 # Detail columns holding another generated asset, by the local key the layout gave it.
 KEY_COLUMNS = (("up_key", "upstream_manhole_id"), ("down_key", "downstream_manhole_id"),
                ("road_key", "road_segment_id"))

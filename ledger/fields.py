@@ -33,6 +33,7 @@ DOMAIN_RANGE = {
     "cover_installed_fy": (1868, 2100),
     "capacity_persons": (1, 30_000),
     "households_served": (0, 30_000),
+    "house_connections": (0, 5_000),  # 取付管 on one pipe span: a long street of flats stays far below
 }
 
 
@@ -103,6 +104,8 @@ DETAIL_HEADERS = {
     "is_trunk": ("is_trunk", "幹線"),
     "is_regional": ("is_regional", "流域下水道"),
     "is_corrosion_prone": ("is_corrosion_prone", "腐食環境", "腐食のおそれ"),
+    "house_connections": ("house_connections", "取付管数", "取付管本数", "取付け管数", "取付け管本数", "取付管",
+                          "取付管数(本)", "取付管(本)", "取付管(箇所)", "取付管箇所数"),
     "manhole_type": ("manhole_type", "人孔種別", "マンホール種別"),
     "depth_m": ("depth_m", "深さ", "人孔深", "深さ(m)"),
     "cover_type": ("cover_type", "蓋種別", "鉄蓋種別"),

@@ -24,7 +24,9 @@ AGE_BANDS = [(None, 1959, "〜1959"), (1960, 1969, "1960年代"), (1970, 1979, "
              (1990, 1999, "1990年代"), (2000, 2009, "2000年代"), (2010, 2019, "2010年代"), (2020, None, "2020〜")]
 PARAMS_SHOWN = ("horizon_years", "lof_action_threshold", "weights", "cluster_distance_m", "mobilization_per_contract",
                 "cost_pavement_resurface_m2", "cost_bridge_repair_m2", "cost_bridge_renew_m2", "cost_pipe_renew_base_m",
-                "cost_pipe_renew_per_mm_m", "discount_rate", "sewer_life_years", "septic_install_per_household",
+                "cost_pipe_renew_per_mm_m", "annualization", "discount_rate", "sewer_life_years",
+                "sewer_treatment_om_per_household_year", "septic_install_per_household", "septic_life_years",
+                "septic_replumb_per_household", "septic_removal_per_household", "sewer_abandon_per_m",
                 "bridge_removal_max_traffic", "detour_cost_per_vehicle_km", "objective")
 
 METHOD = [
@@ -44,7 +46,10 @@ METHOD = [
     "先送りすると劣化が進み、修繕で済んだものが更新になる分だけ費用が増える。",
     "戦略：予防保全は健全性Ⅱ（下水道は緊急度Ⅲ）の段階、Ⅲに至る前に修繕する。事後保全はⅢ・Ⅳ（緊急度Ⅱ・Ⅰ）に至ってから、"
     "法定の期限内に更新する。50年ライフサイクルコストの差を予防保全による縮減額とした。",
-    "集約・再編：下水道管路は、更新費と維持費の年価を合併処理浄化槽の設置・維持の年価と比べた（都道府県構想の手法）。"
+    "集約・再編：下水道の枝線は、群ごとに管路の更新費・維持費と処理場・ポンプ場の維持管理費（戸数に比例）の年価を、"
+    "管路沿いの戸数分の合併処理浄化槽の設置・維持（保守点検・清掃・法定検査）、宅内配管の切替え、取付管の撤去、"
+    "廃止管の処置の年価と比べた（三省統一の経済比較、都道府県構想の手法。新たな投資のみを計上し、年価は経済比較の際に"
+    "参考となる年数で割るか資本回収係数による）。戸数は管路沿いの取付管数により、なければ建物数、人口密度の順に推計した。"
     "橋梁は、道路網から橋を除いたときの迂回延長を最短経路で求め、更新・維持の年価と撤去費＋迂回による利用者費用の年価を比べた。",
 ]
 

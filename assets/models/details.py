@@ -116,6 +116,11 @@ class SewerPipe(models.Model):
     is_trunk = models.BooleanField(_("trunk line 幹線"), default=False)
     is_regional = models.BooleanField(_("regional sewer 流域下水道"), default=False)
     is_corrosion_prone = models.BooleanField(_("corrosion-prone 腐食のおそれ"), default=False)
+    # The houses a branch serves decide whether renewing it beats 合併処理浄化槽 (domain.md §3.6); empty when the
+    # ledger does not say, so the engine knows to estimate instead of reading a zero.
+    house_connections = models.PositiveIntegerField(
+        _("house connections 取付管数"), null=True, blank=True,
+        help_text=_("Number of house connections (取付管) on this pipe; empty when unknown"))
     road_segment = models.ForeignKey(
         Asset, verbose_name=_("road above"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="pipes_below", limit_choices_to={"kind": "road_segment"},

@@ -5,6 +5,8 @@ be replaced by each region's own figures; hazards are fallbacks for kinds with f
 
 from dataclasses import asdict, dataclass, field, fields
 
+ANNUALIZATIONS = ("years", "crf")  # see Params.annualization
+
 
 @dataclass
 class Params:
@@ -44,13 +46,29 @@ class Params:
     lot_cell_m: float = 1000.0  # … of this size
     metric_srid: int = 6677  # JGD2011 plane zone used for distances (IX covers Saitama)
     objective: str = "risk_per_yen"
-    # Sewer → septic comparison (都道府県構想 method): only new investment counts.
+    # Sewer → septic comparison per branch (domain.md §3.6; the three ministries' method as the 都道府県構想策定
+    # マニュアル (2014) applies it): only new investment counts. Planning-level defaults, to be replaced by the
+    # prefecture's own figures (the 三省 notice lets each body set its own, env.go.jp/hourei/11/000036.html).
+    # How one-time costs become yearly ones: "years" divides by the 経済比較の際に参考となる年数 below (the manual's
+    # way; whether it discounts is unverified), "crf" applies a capital recovery factor at `discount_rate`.
+    annualization: str = "years"
     discount_rate: float = 0.04
-    sewer_life_years: float = 50
-    sewer_om_per_m_year: float = 1_000
+    sewer_life_years: float = 50  # 管渠: 地方公営企業法施行規則 別表 (50年); the 使用実績 years are longer (unverified)
+    sewer_om_per_m_year: float = 1_000  # pipe upkeep: cleaning, TV surveys, small repairs
+    # Treatment plant and pumping stations, per household served and year: about 100 円/m³ of 汚水処理原価 (its
+    # 維持管理費 part; Noto's whole 原価 is 150–465 円/m³, domain.md §3.6) × about 200 m³ a household a year.
+    sewer_treatment_om_per_household_year: float = 20_000
+    # When set (> 0), yen per m³ treated replaces the per-household figure above, with this daily flow a person.
+    sewer_treatment_om_per_m3: float = 0.0
+    sewage_m3_per_person_day: float = 0.25  # 生活汚水量原単位, 日平均 (unverified planning figure)
     septic_install_per_household: float = 1_000_000  # 合併処理浄化槽 5–7人槽, installed
-    septic_life_years: float = 30
-    septic_om_per_household_year: float = 60_000  # 保守点検・清掃・法定検査
+    septic_life_years: float = 30  # 浄化槽本体: 使用実績 "30年～" (生活排水処理施設整備計画策定マニュアル 2002; unverified)
+    septic_om_per_household_year: float = 60_000  # 保守点検・清掃・法定検査 and the blower's power
+    septic_replumb_per_household: float = 250_000  # 宅内配管 re-routed from the 公共ます to the tank (unverified)
+    septic_removal_per_household: float = 100_000  # the old 取付管・公共ます closed off, or an old tank taken out
+    sewer_abandon_per_m: float = 15_000  # the abandoned branch filled (廃止管の充填) so it cannot become a cavity
+    # Fallback when a pipe's 取付管数 is unknown (and no buildings are registered): the owner's population density
+    # over a strip this wide, in households of this size.
     catchment_width_m: float = 60  # houses on both sides of a branch
     persons_per_household: float = 2.3
     # Bridge removal (役割を終えた橋): screened when in poor condition on a quiet, non-emergency road, then the detour
@@ -90,4 +108,6 @@ class Params:
         for key, value in (data or {}).items():
             current = getattr(base, key)
             setattr(base, key, {**current, **value} if isinstance(current, dict) else type(current)(value))
+        if base.annualization not in ANNUALIZATIONS:
+            raise ValueError(f"annualization must be one of {', '.join(ANNUALIZATIONS)}, not {base.annualization!r}")
         return base

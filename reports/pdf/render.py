@@ -36,6 +36,9 @@ ACTION_LABEL = {"monitor": "経過観察", "repair": "修繕", "renew": "更新"
 KIND_LABEL = {"road_segment": "道路(舗装)", "bridge": "橋梁", "sewer_pipe": "下水道管渠", "manhole": "マンホール",
               "septic_tank": "浄化槽"}
 STRATEGY_LABEL = {"preventive": "予防保全", "corrective": "事後保全"}
+# How the households along a sewer branch were counted (domain.md §7): the ledger's 取付管, buildings, or the
+# owner's population density over a strip along the pipes.
+HOUSEHOLDS_BASIS_LABEL = {"house_connections": "取付管数", "buildings": "建物数", "density": "人口密度による推計"}
 DRIVER_LABEL = {"traffic": "交通量", "emergency_route": "緊急輸送道路", "served": "処理人口・管径", "depth": "土被り",
                 "road_above": "上部道路", "important_facility": "重要施設", "detour": "迂回距離"}
 
@@ -249,12 +252,29 @@ def _cluster_pages(doc: PlanDocument, st) -> list:
     return out
 
 
+def households_counted(s: dict) -> str:
+    """How a branch's households were counted: 取付管数, 建物数 or 人口密度による推計, or each one's share of the
+    pipe length (largest first) when the pipes were counted differently. Runs from before the basis was recorded
+    used density."""
+    basis, shares = s.get("households_basis", "density"), s.get("basis_length_share") or {}
+    if basis != "mixed" or not shares:
+        return HOUSEHOLDS_BASIS_LABEL.get(basis, HOUSEHOLDS_BASIS_LABEL["density"])
+    order = list(HOUSEHOLDS_BASIS_LABEL)
+    ranked = sorted(shares.items(), key=lambda bv: (-bv[1], order.index(bv[0]) if bv[0] in order else len(order)))
+    return "・".join(f"{HOUSEHOLDS_BASIS_LABEL.get(b, b)}{v:.0%}" for b, v in ranked)
+
+
+def _break_even(s: dict) -> str:
+    return "—" if s.get("break_even_per_km") is None else f"{s['break_even_per_km']:.1f}"
+
+
 def _consolidation_notes(cons: dict) -> list[str]:
     notes = []
     s = cons.get("sewer_vs_septic")
     if s and s.get("recommendation") == "convert_to_septic":
-        notes.append(f"集約・再編：この群の管路は1kmあたり{s['households_per_km']:.1f}戸と損益分岐"
-                     f"（{s['break_even_per_km']:.1f}戸/km）を下回り、合併処理浄化槽への転換で年{_yen_m(s['saving_per_year'])}百万円安い。")
+        notes.append(f"集約・再編：この群の管路沿いは{s['households']:,.0f}戸（{households_counted(s)}による）、"
+                     f"1kmあたり{s['households_per_km']:.1f}戸と損益分岐（{_break_even(s)}戸/km）を下回り、"
+                     f"合併処理浄化槽への転換で年{_yen_m(s['saving_per_year'])}百万円安い。")
     for b in cons.get("bridge_removal", []):
         if b.get("recommendation") == "remove":
             notes.append(f"集約・再編：{b['name'] or b['global_id']}は交通量{b['traffic']:,.0f}台/日、迂回延長"
@@ -368,14 +388,18 @@ def _consolidation(doc: PlanDocument, st) -> list:
     out = [PageBreak(), _p("7. 集約・再編の候補", st["h1"]),
            _p("7.1 下水道から合併処理浄化槽への転換", st["h2"])]
     if doc.sewer_septic:
-        rows = [["群ID", "管路延長(km)", "戸数", "戸/km", "損益分岐(戸/km)", "更新(百万円/年)", "浄化槽(百万円/年)", "判定"]]
+        rows = [["群ID", "管路延長(km)", "戸数", "戸数の数え方", "戸/km", "損益分岐(戸/km)", "更新(百万円/年)",
+                 "浄化槽(百万円/年)", "判定"]]
         for r in doc.sewer_septic:
             s = r["sewer_vs_septic"]
-            rows.append([r["key"], _num(f"{s['pipe_km']:.2f}"), _num(f"{s['households']:,.0f}"),
-                         _num(f"{s['households_per_km']:.1f}"), _num(f"{s['break_even_per_km']:.1f}"),
+            rows.append([r["key"], _num(f"{s['pipe_km']:.2f}"), _num(f"{s['households']:,.0f}"), households_counted(s),
+                         _num(f"{s['households_per_km']:.1f}"), _num(_break_even(s)),
                          _num(_yen_m(s["annual_cost_renew"])), _num(_yen_m(s["annual_cost_septic"])),
                          "浄化槽へ転換" if s["recommendation"] == "convert_to_septic" else "管路を更新"])
-        out.append(_table(rows, [28 * mm, 20 * mm, 16 * mm, 16 * mm, 22 * mm, 22 * mm, 24 * mm, BODY_W - 148 * mm]))
+        out.append(_table(rows, [26 * mm, 15 * mm, 12 * mm, 30 * mm, 12 * mm, 17 * mm, 18 * mm, 19 * mm,
+                                 BODY_W - 149 * mm]))
+        out.append(_p("戸数は管路ごとに、下水道台帳の取付管数、それがなければ建物数、それもなければ管理者の人口密度に"
+                      "管路沿いの幅を掛けた推計（人口密度による推計）で数え、群の管路について合計した。", st["small"]))
     else:
         out.append(_p("該当なし。", st["body"]))
     out.append(_p("7.2 橋梁の撤去・集約", st["h2"]))

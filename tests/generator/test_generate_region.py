@@ -112,3 +112,18 @@ def test_unknown_region_is_a_clear_error(db):
 
     with pytest.raises(CommandError, match="Unknown region 'atlantis'"):
         call_command("generate_region", region="atlantis", assets=N, seed=1)
+
+
+def test_pipes_carry_house_connections_denser_near_the_hall(nakagawa):
+    # The demo's 取付管数 (domain.md §4.2): every municipal pipe has a count, more per 100 m near the town hall.
+    pipes = SewerPipe.objects.filter(is_regional=False)
+    assert pipes.filter(house_connections__isnull=True).count() == 0
+    with connection.cursor() as cur:
+        cur.execute("""
+            SELECT ST_Distance(a.geom::geography, m.hall_location::geography) < 600 AS centre,
+                   sum(s.house_connections) * 100.0 / sum(s.length_m)
+            FROM assets_sewerpipe s JOIN assets_asset a ON a.id = s.asset_id
+            JOIN assets_municipality m ON m.code = a.owner_id
+            WHERE NOT s.is_regional GROUP BY 1""")
+        per_100m = dict(cur.fetchall())
+    assert per_100m[True] > per_100m[False] > 0

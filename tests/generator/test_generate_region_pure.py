@@ -39,3 +39,40 @@ def test_simulated_deterioration_follows_the_hazards():
     states = simulate(rng, ages, theta, repair_prob=0).states[:, 0]
     # P(still in state I after 10 years) = exp(-θ1·10)
     assert abs((states == 0).mean() - np.exp(-theta[0] * 10)) < 0.01
+
+
+def test_each_pipe_has_house_connections_from_the_housing_it_serves():
+    # 取付管数 (domain.md §4.2) for the sewer → 浄化槽 decision per branch (§7): built-up near the hall, sparse at
+    # the sewered zone's edge, none on the prefecture's 流域 trunk.
+    from generator.layout import HOUSES_PER_100M_CENTRE, house_connections
+
+    g = generate(small_region(), 4000, 5)
+    sp = g.details["sewer_pipe"]
+    assert sp["house_connections"].notna().all() and (sp["house_connections"] >= 0).all()
+    assert (sp.loc[sp["is_regional"], "house_connections"] == 0).all()
+    assert sp.loc[~sp["is_regional"], "house_connections"].sum() > 0
+    rng = np.random.default_rng(0)
+    rel = np.repeat([0.0, 1.0], 2000)
+    sparse_town = house_connections(rng, rel, np.full(4000, 100.0), 60.0).reshape(2, -1).mean(axis=1)
+    dense_town = house_connections(rng, rel, np.full(4000, 100.0), 8600.0).reshape(2, -1).mean(axis=1)
+    assert abs(sparse_town[0] - HOUSES_PER_100M_CENTRE[0]) < 0.5 and sparse_town[1] < 2.0  # 輪島: thins out
+    assert abs(dense_town[0] - HOUSES_PER_100M_CENTRE[1]) < 0.5 and dense_town[1] > 10  # 草加: built-up throughout
+
+
+def test_house_connections_are_seed_stable_and_leave_the_rest_of_the_region_as_it_was():
+    a, b, c = generate(small_region(), 3000, 4), generate(small_region(), 3000, 4), generate(small_region(), 3000, 9)
+    counts = [g.details["sewer_pipe"]["house_connections"].to_numpy() for g in (a, b, c)]
+    assert (counts[0] == counts[1]).all()
+    assert len(counts[0]) != len(counts[2]) or (counts[0] != counts[2]).any()
+    # They draw from a stream of their own: every other column is what the seed gave before they existed.
+    from generator import layout
+
+    before = layout.house_connections
+    try:
+        layout.house_connections = lambda rng, rel, length_m, density: np.zeros(len(rel), dtype=int)
+        without = generate(small_region(), 3000, 4)
+    finally:
+        layout.house_connections = before
+    assert without.assets.drop(columns="key").equals(a.assets.drop(columns="key"))
+    assert without.details["sewer_pipe"].drop(columns="house_connections").equals(
+        a.details["sewer_pipe"].drop(columns="house_connections"))

@@ -248,3 +248,32 @@ def test_a_shapefile_without_prj_needs_its_epsg_code(world, tmp_path):
     assert any("EPSG code" in w for w in report.warnings)
     assert any("the coordinate system is unknown" in e for e in report.errors)
     assert run(data, "mh.zip", kind="manhole", srid=6677).created == 1
+
+
+def test_house_connections_are_read_under_the_sewer_ledgers_headers_and_exported(world):
+    # 取付管 per pipe (domain.md §4.2) decide sewer or 浄化槽 per branch (§7); a blank cell is unknown, not zero.
+    from ledger.exporters import export_ledger
+
+    head = "管渠番号,管種,管径,延長,布設年度,始点X座標,始点Y座標,終点X座標,終点Y座標,排除方式,"
+    rows = ["T-1,ヒューム管,250,40,S50,-19750.0,514.0,-19750.0,554.0,汚水,",
+            "T-2,ヒューム管,250,40,S50,-19760.0,514.0,-19760.0,554.0,汚水,",
+            "T-3,ヒューム管,250,40,S50,-19770.0,514.0,-19770.0,554.0,汚水,"]
+    first = run(csv_bytes([head + "取付管数", rows[0] + "12", rows[1], rows[2] + "0"]), "a.csv", srid=6677)
+    assert first.ok, first.errors
+    assert first.mapping["取付管数"] == "detail.house_connections"
+    counts = dict(Asset.objects.values_list("external_id", "sewer_pipe__house_connections"))
+    assert counts == {"T-1": 12, "T-2": None, "T-3": 0}
+    for header in ("取付管本数", "取付け管数", "取付管 (本)"):
+        report = run(csv_bytes([head + header, rows[1] + "7"]), "b.csv", srid=6677, dry_run=True)
+        assert report.mapping[header] == "detail.house_connections", header
+        assert report.changes[0]["fields"] == {"detail.house_connections": {"from": None, "to": 7}}, header
+    bad = run(csv_bytes([head + "取付管数", rows[0] + "-3"]), "c.csv", srid=6677)
+    assert not bad.ok and any("house_connections" in e for e in bad.errors)
+    body, _type, _ext = export_ledger(kind="sewer_pipe", asset_ids_sql="SELECT id FROM assets_asset", params=[],
+                                      fmt="csv-cp932")
+    header, *lines = body.decode("cp932").splitlines()
+    column = header.split(",").index("取付管数")
+    assert sorted(line.split(",")[column] for line in lines) == ["", "0", "12"]
+    again = run(body, "out.csv", municipality=None, dry_run=True)  # the export reads back as the same counts
+    assert again.ok and again.created == 0 and again.mapping["取付管数"] == "detail.house_connections"
+    assert not [c for c in again.changes if "detail.house_connections" in c["fields"]]

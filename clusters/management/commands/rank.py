@@ -36,6 +36,9 @@ class Command(BaseCommand):
         for scheme, h in s["hazards"].items():
             self.stdout.write(f"  {scheme:<17} {h['source']:<9} pairs {h['pairs']:>7,}  years in state "
                               f"{h['expected_years_in_state']}")
+        if s.get("households_basis"):
+            self.stdout.write("  households along the sewer lots counted by " + ", ".join(
+                f"{basis} ({n} lots)" for basis, n in s["households_basis"].items()))
         groups = s.get("septic_groups", [])
         if groups:
             self.stdout.write(f"  {len(groups)} groups of old 単独処理/不適正 tanks within "
