@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assets', '0003_change_feed_txid'),
+        ('assets', '0004_ledgermapping_moved_to_ledger'),
     ]
 
     operations = [
