@@ -7,7 +7,6 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
@@ -116,7 +115,6 @@ def test_a_failed_import_tells_nothing(world):
     assert report.errors and sent == []
 
 
-@pytest.mark.xfail(reason="needs the inspections receiver", strict=False)
 def test_bridges_a_ledger_brings_in_are_due_at_once_on_the_overdue_list(world):
     """A new asset is due from the day it is registered, whichever way it came in (issue 13): 1970 bridges
     were due one 5-year cycle after the legal cycle began (2014-07-01), so they are overdue, never inspected."""
