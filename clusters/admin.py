@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.contrib.gis import admin as gis_admin
 
 from assets import access
-from clusters.models import Cluster, EngineRun, RegionParams
+from assets.admin.scoped import ScopedReadAdmin
+from assets.admin.widgets import LocalOSMWidget
+from clusters.models import Cluster, EngineRun, ReferenceRoad, RegionParams
 
 
 class RegionScopedReadOnly(admin.ModelAdmin):
@@ -68,3 +71,16 @@ class ClusterAdmin(RegionScopedReadOnly):
 @admin.register(RegionParams)
 class RegionParamsAdmin(RegionScopedReadOnly):
     list_display = ("region", "updated_at")
+
+
+@admin.register(ReferenceRoad)
+class ReferenceRoadAdmin(ScopedReadAdmin, gis_admin.GISModelAdmin):
+    """Public reference data (国土数値情報 or the demo generator): staff read it, administrators correct it
+    (a missing junction, a closed road). Whole files are loaded with `load_reference_roads`."""
+
+    gis_widget = LocalOSMWidget
+    list_display = ("id", "name", "road_class", "source", "source_date", "loaded_at")
+    list_filter = ("road_class", "source")
+    search_fields = ("name", "source")
+    readonly_fields = ("loaded_at",)
+    show_full_result_count = False

@@ -33,6 +33,7 @@ SELECT a.id, a.kind, a.owner_id AS owner, a.built_fiscal_year AS built, a.serves
        coalesce(rd.length_m, br.length_m, sp.length_m) AS length_m, coalesce(rd.width_m, br.width_m) AS width_m,
        br.deck_area_m2 AS deck_m2, br.detour_length_m AS detour_m,
        sp.diameter_mm, coalesce(sp.cover_depth_m, mh.depth_m) AS depth_m, sp.is_regional AS regional,
+       sp.renewal_method,
        sp.road_segment_id AS road_id, st.capacity_persons AS capacity, st.households_served AS households,
        st.treatment = 'single' AS single
 FROM assets_asset a
@@ -152,6 +153,10 @@ FROM grouped WHERE gid IS NOT NULL GROUP BY gid ORDER BY count(*) DESC LIMIT 200
 
 # Road links around the carried ones: a way round at most `cutoff` longer than a link stays within
 # (its length + cutoff / 2) of it, so each carried link's box is grown by that much, in metres on the ground.
+# The registry's road segments, and the reference roads (国道・都道府県道 it does not hold) cut into pieces at
+# every road end within `join` metres of them: a piece runs from that end itself, so a municipal road meeting a
+# national road joins it although the two were digitised apart. Reference pieces get negative ids and carry
+# their reference road's id.
 ROAD_LINKS = """
 WITH boxes AS MATERIALIZED (
     SELECT ST_Expand(ST_Envelope(geom), r / (111320 * cos(radians(ST_Y(ST_Centroid(geom))))), r / 110574) AS b
@@ -160,11 +165,29 @@ WITH boxes AS MATERIALIZED (
     SELECT DISTINCT ON (ra.id) ra.id, ST_Transform(ra.geom, %(srid)s) AS g
     FROM boxes JOIN assets_asset ra ON ra.geom && boxes.b
     WHERE ra.kind = 'road_segment' AND ra.status <> 'removed'
+), links AS MATERIALIZED (
+    SELECT id, ST_StartPoint(ST_GeometryN(g, 1)) AS p0, ST_EndPoint(ST_GeometryN(g, ST_NumGeometries(g))) AS p1,
+           ST_Length(g) AS len
+    FROM near WHERE GeometryType(g) IN ('LINESTRING', 'MULTILINESTRING')
+), ref AS MATERIALIZED (
+    SELECT DISTINCT ON (rr.id) rr.id, ST_Transform(rr.geom, %(srid)s) AS g
+    FROM boxes JOIN clusters_referenceroad rr ON rr.geom && boxes.b
+), ends AS (
+    SELECT p0 AS p FROM links UNION SELECT p1 FROM links
+    UNION SELECT ST_StartPoint(g) FROM ref UNION SELECT ST_EndPoint(g) FROM ref
+), cuts AS (
+    SELECT DISTINCT r.id, ST_LineLocatePoint(r.g, e.p) AS f, e.p
+    FROM ref r JOIN ends e ON ST_DWithin(r.g, e.p, %(join)s)
+), pieces AS (
+    SELECT id, f, p, lead(f) OVER w AS f1, lead(p) OVER w AS q
+    FROM cuts WINDOW w AS (PARTITION BY id ORDER BY f, ST_X(p), ST_Y(p))
 )
-SELECT id, ST_X(p0), ST_Y(p0), ST_X(p1), ST_Y(p1), ST_Length(g)
-FROM near, LATERAL (SELECT ST_StartPoint(ST_GeometryN(g, 1)) AS p0,
-                           ST_EndPoint(ST_GeometryN(g, ST_NumGeometries(g))) AS p1) e
-WHERE GeometryType(g) IN ('LINESTRING', 'MULTILINESTRING')
+SELECT id, ST_X(p0), ST_Y(p0), ST_X(p1), ST_Y(p1), len, NULL::bigint FROM links
+UNION ALL
+SELECT -row_number() OVER (), ST_X(pc.p), ST_Y(pc.p), ST_X(pc.q), ST_Y(pc.q),
+       greatest(ST_Length(ST_LineSubstring(r.g, pc.f, pc.f1)), ST_Distance(pc.p, pc.q)), pc.id
+FROM pieces pc JOIN ref r ON r.id = pc.id
+WHERE pc.q IS NOT NULL AND NOT ST_Equals(pc.p, pc.q)
 """
 
 SCORED_ASSETS = """
@@ -201,9 +224,17 @@ def load_septic_groups(codes: list[str], *, srid: int, old_fy: int, eps: float, 
     return _fetch(SEPTIC_GROUPS, {"srid": srid, "codes": codes, "old_fy": old_fy, "eps": eps, "min": min_tanks})
 
 
-def load_road_links(links: list[int], *, srid: int, half: float) -> np.ndarray:
-    """(id, x0, y0, x1, y1, length) in `srid` of the road links within reach of these links, as floats."""
-    return np.array(_fetch(ROAD_LINKS, {"links": links, "srid": srid, "half": half}), dtype=float).reshape(-1, 6)
+def load_road_links(links: list[int], *, srid: int, half: float, join: float) -> np.ndarray:
+    """(id, x0, y0, x1, y1, length, reference road id or NaN) in `srid` of the road links within reach of
+    these links — the registry's and the reference roads' pieces — as floats."""
+    rows = _fetch(ROAD_LINKS, {"links": links, "srid": srid, "half": half, "join": join})
+    return np.array(rows, dtype=float).reshape(-1, 7)
+
+
+def load_reference_roads(ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Reference road id → (name, road class)."""
+    return {r[0]: r[1:] for r in _fetch("SELECT id, name, road_class FROM clusters_referenceroad WHERE id = ANY(%s)",
+                                        [ids])}
 
 
 def load_scored_assets(run_id: int, ids: list[int]) -> dict[int, tuple]:

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from assets.models import Asset, Region
 from core.jobs import Job
 
-__all__ = ["ACTIONS", "AssetScore", "Cluster", "EngineRun", "RegionParams", "WORK_TYPES"]
+__all__ = ["ACTIONS", "AssetScore", "Cluster", "EngineRun", "ReferenceRoad", "RegionParams", "WORK_TYPES"]
 
 # Stored as small integers so a million scores go to the database as one binary COPY.
 ACTIONS = ("monitor", "repair", "renew")
@@ -103,3 +103,31 @@ class AssetScore(models.Model):
         verbose_name = _("asset score")
         verbose_name_plural = _("asset scores")
         constraints = [models.UniqueConstraint(fields=["run", "asset"], name="score_run_asset")]
+
+
+class ReferenceRoad(models.Model):
+    """A road the registry does not hold — 国道 and 都道府県道 of administrators outside the region — kept so the
+    engine's detour search sees the whole network (domain.md §7, bridge keep or remove). Reference data for the
+    engine, not an asset: no owner among the members, no inspections, no history; each row says where it came
+    from. Loaded by `load_reference_roads` or written by the demo generator."""
+
+    class RoadClass(models.TextChoices):
+        NATIONAL = "national", _("National road (国道)")
+        PREFECTURAL = "prefectural", _("Prefectural road (都道府県道)")
+        MUNICIPAL = "municipal", _("Municipal road (市町村道)")
+        OTHER = "other", _("Other road (その他)")
+
+    geom = models.LineStringField(_("centre line"), srid=6668)
+    road_class = models.CharField(_("road class"), max_length=16, choices=RoadClass.choices)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=200, db_index=True,
+                              help_text=_("e.g. 国土数値情報 道路データ (国土交通省), or demo generator"))
+    source_date = models.DateField(_("source date"), null=True, blank=True)
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reference road")
+        verbose_name_plural = _("reference roads")
+
+    def __str__(self) -> str:
+        return self.name or self.get_road_class_display()

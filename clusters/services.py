@@ -19,6 +19,7 @@ from clusters.data import (
     load_branch_pipes,
     load_graded_assets,
     load_pairs,
+    load_reference_roads,
     load_road_links,
     load_scored_assets,
     load_septic_groups,
@@ -110,7 +111,7 @@ def _run_steps(run: EngineRun) -> None:
         clock.lap("aggregate")
         _store_scores(run, inputs, scored, lots, verify=bulk)
         clock.lap("write_scores")
-        septic_groups, bridges = _consolidation(run, inputs, scored)
+        septic_groups, bridges = _consolidation(run, inputs, scored, hazards)
         clock.lap("consolidation")
         _outlook(run, inputs, hazards, scored, lots)
         clock.lap("outlook")
@@ -179,11 +180,11 @@ def _store_scores(run: EngineRun, inputs: Inputs, scored: Scored, lots: Lots, *,
         raise RuntimeError(f"{missing} scored assets vanished during the run; nothing was saved")
 
 
-def _consolidation(run: EngineRun, inputs: Inputs, scored: Scored) -> tuple[list[dict], list[dict]]:
+def _consolidation(run: EngineRun, inputs: Inputs, scored: Scored, hazards: dict) -> tuple[list[dict], list[dict]]:
     """集約・再編: sewers or septic tanks per lot, groups of old tanks, bridges to remove rather than renew."""
     analyze_scores()
     _sewer_or_septic(run, inputs.params)
-    return _septic_groups(inputs), _bridge_removals(run, inputs, scored)
+    return _septic_groups(inputs), _bridge_removals(run, inputs, scored, hazards)
 
 
 def _sewer_or_septic(run: EngineRun, params: Params) -> None:
@@ -240,11 +241,14 @@ def _septic_groups(inputs: Inputs) -> list[dict]:
 SHORT_DETOUR_M = 400.0
 
 
-def _bridge_removals(run: EngineRun, inputs: Inputs, scored: Scored) -> list[dict]:
-    """Poor bridges on quiet, non-emergency roads: the detour on the network without them, and whether
-    renewing them costs more over their life than removing them and sending the traffic round."""
+def _bridge_removals(run: EngineRun, inputs: Inputs, scored: Scored, hazards: dict) -> list[dict]:
+    """Poor bridges on quiet, non-emergency roads: the detour on the network without them (the registry's roads
+    and the reference roads), and whether keeping them — their repair-based life cycle — costs more than
+    removing them and sending the traffic round (domain.md §7)."""
+    from clusters.engine.bridge_lcc import keep_cost
     from clusters.engine.consolidation import bridge_keep_or_remove
-    from clusters.engine.network import Edges, detours
+    from clusters.engine.network import Edges, detour_routes
+    from clusters.engine.scoring import state_now
 
     df, frame, params = inputs.assets, scored.frame, inputs.params
     traffic = df["traffic"].to_numpy(dtype=float)
@@ -258,32 +262,51 @@ def _bridge_removals(run: EngineRun, inputs: Inputs, scored: Scored) -> list[dic
     ids = df["id"].to_numpy()[rows]
     carried = df["carried_road_id"].to_numpy()[rows].astype(np.int64)
     extra = np.full(len(rows), np.nan)
+    via: list[frozenset] = [frozenset()] * len(rows)
     # In a dense street grid the way round is a block or two: look close first, and only search the wide
     # area for bridges with no short way round. A way round found within a cutoff is the shortest there is.
     todo = np.arange(len(rows))
     for cutoff in sorted({min(SHORT_DETOUR_M, params.bridge_removal_max_detour_m), params.bridge_removal_max_detour_m}):
-        links = load_road_links(carried[todo].tolist(), srid=params.metric_srid, half=cutoff / 2)
-        edges = Edges(links[:, 0].astype(np.int64), *links[:, 1:].T)
-        extra[todo] = detours(edges, carried[todo], cutoff, params.network_snap_m)
+        links = load_road_links(carried[todo].tolist(), srid=params.metric_srid, half=cutoff / 2,
+                                join=params.reference_road_join_m)
+        edges = Edges(links[:, 0].astype(np.int64), *links[:, 1:6].T, reference=links[:, 6])
+        found = detour_routes(edges, carried[todo], cutoff, params.network_snap_m)
+        extra[todo] = found.extra_m
+        for k, used in zip(todo.tolist(), found.via, strict=True):
+            via[k] = used
         todo = todo[np.isnan(extra[todo])]
         if not len(todo):
             break
+    roads = load_reference_roads(sorted(set().union(*via)))
     info = load_scored_assets(run.pk, ids.tolist())
     deck = np.where(df["deck_m2"].fillna(0).to_numpy() > 0, df["deck_m2"].fillna(0).to_numpy(),
                     df["length_m"].fillna(0).to_numpy() * df["width_m"].fillna(0).to_numpy())
+    # Each screened bridge's distribution over Ⅰ–Ⅳ today and when its next 定期点検 falls.
+    sub = df.iloc[rows]
+    (_kind, _scheme, _local, probs), = state_now(sub, hazards)
+    theta = hazards["bridge_kenzen"].theta
+    since = np.where(sub["inspected_on"].notna().to_numpy(), sub["years"].to_numpy(dtype=float), np.inf)
+    next_check = np.maximum(params.bridge_inspection_interval_years - since, 0.0)
     out = []
     for k, row in enumerate(rows):
+        keep = keep_cost(
+            deck_m2=float(deck[row]), state_probs=probs[k], theta=theta, repair_state=params.bridge_repair_state,
+            age=float(df["age"].iat[row]), life=params.bridge_life_years, next_inspection_in=float(next_check[k]),
+            repair_cost_m2=params.cost_bridge_repair_m2, renew_cost_m2=params.cost_bridge_renew_m2,
+            inspection_cost=params.cost_bridge_inspection, inspection_interval=params.bridge_inspection_interval_years,
+            upkeep_m2_year=params.bridge_om_per_m2_year, rate=params.discount_rate, period=params.lcc_period_years)
         result = bridge_keep_or_remove(
-            deck_m2=float(deck[row]), traffic=float(traffic[row]), detour_m=float(extra[k]),
-            renew_cost=float(deck[row]) * params.cost_bridge_renew_m2, removal_cost_m2=params.cost_bridge_removal_m2,
-            om_per_m2_year=params.bridge_om_per_m2_year, life=params.bridge_life_years, rate=params.discount_rate,
+            deck_m2=float(deck[row]), traffic=float(traffic[row]), detour_m=float(extra[k]), keep=keep,
+            removal_cost_m2=params.cost_bridge_removal_m2, rate=params.discount_rate,
             cost_per_vehicle_km=params.detour_cost_per_vehicle_km, period=params.lcc_period_years)
         gid, name, owner, cluster_id = info[int(ids[k])]
         registered = df["detour_m"].iloc[row]
+        names = sorted({roads[r][0] or roads[r][1] for r in via[k] if r in roads})
         out.append({"asset_id": int(ids[k]), "global_id": gid, "name": name, "owner": owner, "cluster_id": cluster_id,
                     "expected_state": round(float(frame["expected_state"].iloc[row]), 2),
-                    "deck_m2": round(float(deck[row]), 1),
-                    "registered_detour_m": None if pd.isna(registered) else float(registered), **result.to_dict()})
+                    "deck_m2": round(float(deck[row]), 1), "age": round(float(df["age"].iat[row]), 1),
+                    "registered_detour_m": None if pd.isna(registered) else float(registered), **result.to_dict(),
+                    "detour_via_reference": bool(via[k]), "detour_reference_roads": names})
     out.sort(key=lambda r: (r["recommendation"] != "remove", -r["saving_per_year"]))
     by_cluster: dict = {}
     for r in out:
@@ -334,6 +357,12 @@ def _outlook(run: EngineRun, inputs: Inputs, hazards: dict, scored: Scored, lots
     store_outlooks(run.pk, payload)
 
 
+def _pipe_methods(inputs: Inputs, scored: Scored) -> dict:
+    pipes = (inputs.assets["kind"].to_numpy() == "sewer_pipe") & (scored.frame["action"].to_numpy() != "monitor")
+    rehab = int((pipes & scored.scores.rehabilitation).sum())
+    return {"open_cut": int(pipes.sum()) - rehab, "rehabilitation": rehab}
+
+
 def _summary(run: EngineRun, inputs: Inputs, hazards: dict, scored: Scored, septic_groups: list[dict],
              bridges: list[dict], timings: dict) -> dict:
     clusters = run.clusters.all()
@@ -353,6 +382,8 @@ def _summary(run: EngineRun, inputs: Inputs, hazards: dict, scored: Scored, sept
         "convert_to_septic": sum(r["recommendation"] == "convert_to_septic" for r in sewer),
         "sewer_septic": sewer,
         "households_basis": bases,
+        # Pipes to repair or renew by method: only the open-cut ones dig a trench a road can share (dig once).
+        "pipe_renewal_methods": _pipe_methods(inputs, scored),
         "hazards": {k: {"theta": [round(x, 5) for x in h.theta], "pairs": h.pairs, "source": h.source,
                         "expected_years_in_state": [round(x, 1) for x in h.expected_sojourn()],
                         "expected_age_at_state": [round(x, 1) for x in h.expected_age_at()]}

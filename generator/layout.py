@@ -48,6 +48,9 @@ class Generated:
     details: dict[str, pd.DataFrame]
     inspections: pd.DataFrame
     params: dict = field(default_factory=dict)
+    # Roads of other administrators (国道・県道) for the engine's reference road layer: geom (lon/lat), road_class,
+    # name. Not assets: the registry holds only the members' own.
+    reference_roads: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["geom", "road_class", "name"]))
 
 
 def _rot(theta):
@@ -95,12 +98,15 @@ def _rivers(rng, frame_bounds, specs):
     return out
 
 
+def _grid_size(town: _Town, s: float) -> int:
+    minx, miny, maxx, maxy = town.poly.bounds
+    return int(np.ceil((max(maxx - minx, maxy - miny) * 0.75 + s) / s))
+
+
 def _grid(town: _Town, s: float):
     """Nodes and edges of the town's street grid. Returns node xy, edge (a, b) node indices, edge line index,
     whether the edge is in the sewered zone."""
-    minx, miny, maxx, maxy = town.poly.bounds
-    half = max(maxx - minx, maxy - miny) * 0.75 + s
-    n = int(np.ceil(half / s))
+    n = _grid_size(town, s)
     ii, jj = np.meshgrid(np.arange(-n, n + 1), np.arange(-n, n + 1), indexing="ij")
     local = np.column_stack([ii.ravel() * s, jj.ravel() * s])
     xy = local @ _rot(town.angle).T + town.hall
@@ -243,7 +249,8 @@ def generate(region: RegionInput, n_assets: int, seed: int, current_fy: int | No
     assets, details = collect(site.acc)
     inspections = inspections_for(rng, assets, details, current_fy)
     return Generated(assets, details, inspections,
-                     {"grid_spacing_m": round(spacing, 1), "rivers": [r[0] for r in site.rivers]})
+                     {"grid_spacing_m": round(spacing, 1), "rivers": [r[0] for r in site.rivers]},
+                     trunk_roads(site, towns))
 
 
 def centred_frame(region: RegionInput) -> LocalFrame:
@@ -549,6 +556,41 @@ def place_septic_tanks(site: _Site, towns: list[_Town], n_assets: int, current_f
             "in_sewer_planning_area": d <= t.sewer_r * 1.15,
             "treatment_method": np.where(single, "分離接触ばっ気", "嫌気ろ床接触ばっ気"),
         })
+
+
+def trunk_roads(site: _Site, towns: list[_Town]) -> pd.DataFrame:
+    """A 国道 bypass and a 県道 through each town outside its sewered core: roads of the state and the prefecture,
+    so not in the members' registry, but part of the network a detour uses. Each follows a grid line that has no
+    municipal street of its own (outside the core only every third line does), through the nodes where the
+    town's lanes cross it, so they meet; it crosses the rivers on bridges of its own. No random draws: the
+    registry's assets stay as the seed made them."""
+    rows = []
+    s = site.spacing
+    for t in towns:
+        n = _grid_size(t, s)
+        k = int(t.sewer_r // s) + 1  # the first grid line clear of the sewered disc, then nearer ones
+        order = [j for m in [*range(k, n + 1), *range(k - 1, 0, -1)] for j in (m, -m) if j % 3]
+        along = np.arange(-n, n + 1) * s
+        for horizontal, road_class, name in ((True, "national", f"国道 {t.name}バイパス"),
+                                             (False, "prefectural", f"県道 {t.name}環状線")):
+            for j in order:
+                across = np.full(len(along), j * s)
+                local = np.column_stack([along, across] if horizontal else [across, along])
+                lines = _stretches(t, local @ _rot(t.angle).T + t.hall, np.arange(-n, n + 1) % 3 == 0)
+                if lines:
+                    rows += [{"geom": site.frame.geom_to_ll(line), "road_class": road_class, "name": name}
+                             for line in lines]
+                    break
+    return pd.DataFrame(rows, columns=["geom", "road_class", "name"])
+
+
+def _stretches(t: _Town, xy: np.ndarray, lane: np.ndarray) -> list:
+    """The lines through consecutive grid nodes inside the town and outside its sewered disc that meet at least
+    two of the lanes crossing them (`lane`: a node where one does)."""
+    ok = shapely.contains_xy(t.poly, xy[:, 0], xy[:, 1]) & (np.hypot(*(xy - t.hall).T) > t.sewer_r)
+    bounds = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(int), [0]])))
+    return [shapely.LineString(xy[a:b]) for a, b in zip(bounds[::2], bounds[1::2], strict=True)
+            if lane[a:b].sum() >= 2]
 
 
 def collect(acc: _Assets) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
+from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -19,11 +21,13 @@ from assets.purge import purge_assets
 from assets.services import allocate_serials
 from assets.signals import Change, notify
 from clusters.purge import purge_for_assets as purge_scores
+from clusters.reference_roads import Road, replace_reference_roads
 from core.bulk import Clock, bulk_mode
 from inspections.models import Grade
 from inspections.purge import purge_for_assets as purge_inspections
 
 DEMO_SOURCE = "demo"
+DEMO_REFERENCE_SOURCE = "demo generator"
 CHUNK = 200_000
 # Below this many assets, building indexes row by row beats dropping and rebuilding them.
 REBUILD_INDEXES_FROM = 50_000
@@ -106,7 +110,9 @@ def _load(region: Region, gen, *, message: str, clock: Clock) -> dict:
         clock.lap("conditions")
         analyze(cur)
         clock.lap("analyze")
-    return {"assets": slot.n, "inspections": len(gen.inspections), "removed": removed}
+    roads = write_reference_roads(region, gen)
+    clock.lap("reference_roads")
+    return {"assets": slot.n, "inspections": len(gen.inspections), "removed": removed, "reference_roads": roads}
 
 
 def clear_region(member_codes: list[str]) -> int:
@@ -119,6 +125,14 @@ def clear_region(member_codes: list[str]) -> int:
         purge_inspections(gone)
         purge_assets(gone)
     return n
+
+
+def write_reference_roads(region: Region, gen) -> int:
+    """The region's generated 国道・県道 into the engine's reference road layer, replacing the earlier ones."""
+    roads = [Road(GEOSGeometry(memoryview(shapely.to_wkb(r.geom)), srid=6668), r.road_class, r.name)
+             for r in gen.reference_roads.itertuples(index=False)]
+    return replace_reference_roads(roads, source=f"{DEMO_REFERENCE_SOURCE} ({region.slug})",
+                                   source_date=timezone.localdate())[0]
 
 
 def check_deferred_constraints(cur) -> None:

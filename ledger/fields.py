@@ -106,6 +106,7 @@ DETAIL_HEADERS = {
     "is_corrosion_prone": ("is_corrosion_prone", "腐食環境", "腐食のおそれ"),
     "house_connections": ("house_connections", "取付管数", "取付管本数", "取付け管数", "取付け管本数", "取付管",
                           "取付管数(本)", "取付管(本)", "取付管(箇所)", "取付管箇所数"),
+    "renewal_method": ("renewal_method", "施工方法", "更生工法", "改築工法", "改築方法"),
     "manhole_type": ("manhole_type", "人孔種別", "マンホール種別"),
     "depth_m": ("depth_m", "深さ", "人孔深", "深さ(m)"),
     "cover_type": ("cover_type", "蓋種別", "鉄蓋種別"),
@@ -130,6 +131,11 @@ CHOICE_WORDS = {
     "road_class": {"国道": "national", "県道": "prefectural", "都道府県道": "prefectural", "1級": "municipal_1",
                    "市町村道1級": "municipal_1", "2級": "municipal_2", "市町村道2級": "municipal_2",
                    "その他": "municipal_other", "その他市町村道": "municipal_other"},
+    # How a pipe is renewed: a trench (開削) or lining the old pipe from the manholes (管更生, by its methods).
+    "renewal_method": {"開削": "open_cut", "開削工法": "open_cut", "布設替え": "open_cut", "布設替": "open_cut",
+                       "入替え": "open_cut", "管更生": "rehabilitation", "更生": "rehabilitation",
+                       "更生工法": "rehabilitation", "反転工法": "rehabilitation", "形成工法": "rehabilitation",
+                       "製管工法": "rehabilitation", "不明": "unknown"},
     "pavement_type": {"アスファルト": "asphalt", "コンクリート": "concrete", "砂利": "gravel", "未舗装": "unpaved",
                       "ブロック": "block"},
 }

@@ -537,7 +537,7 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
     if created:
         detail_fields = _detail_fields(kind)
         names = det + [n for n, f in detail_fields.items() if n not in det and (f.has_default() or not f.null)]
-        vals = [f's."detail.{c}"' for c in det] + [
+        vals = [_created_value(detail_fields[c]) for c in det] + [
             _sql_default(detail_fields[n]) for n in names[len(det):]]
         cur.execute(f"INSERT INTO {table} (asset_id, {', '.join(names)}) SELECT s.new_id, {', '.join(vals)} "
                     f"FROM _new s", params)
@@ -547,6 +547,14 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
             SELECT s.new_id, s.new_global_id, NULL::jsonb, jsonb_build_object({created_values}) FROM _new s""")
     notify(Change.IMPORTED, written + new_ids)
     return created, updated
+
+
+def _created_value(f) -> str:
+    """A new record's detail value: a blank cell of a NOT NULL column with a default (施工方法 → unknown,
+    幹線 → no) takes the default rather than failing the insert."""
+    if f.null or not f.has_default():
+        return f's."detail.{f.name}"'
+    return f'coalesce(s."detail.{f.name}", {_sql_default(f)})'
 
 
 def _sql_default(f) -> str:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assets.models import Municipality
 from assets.reference.municipalities import CREDIT
-from clusters.models import ACTIONS, AssetScore, Cluster
+from clusters.models import ACTIONS, AssetScore, Cluster, ReferenceRoad
 from core.geo import X, Y, simplified_geojson
 from core.wareki import format_date, format_fiscal_year
 from reports.models import Plan
@@ -27,7 +27,10 @@ PARAMS_SHOWN = ("horizon_years", "lof_action_threshold", "weights", "cluster_dis
                 "cost_pipe_renew_per_mm_m", "annualization", "discount_rate", "sewer_life_years",
                 "sewer_treatment_om_per_household_year", "septic_install_per_household", "septic_life_years",
                 "septic_replumb_per_household", "septic_removal_per_household", "sewer_abandon_per_m",
-                "bridge_removal_max_traffic", "detour_cost_per_vehicle_km", "objective")
+                "bridge_removal_max_traffic", "detour_cost_per_vehicle_km", "objective", "lcc_period_years",
+                "bridge_life_years", "bridge_repair_state", "cost_bridge_inspection", "cost_bridge_removal_m2",
+                "reference_road_join_m", "pipe_open_cut_max_depth_m", "pipe_rehab_max_diameter_mm",
+                "cost_pipe_rehab_base_m", "cost_pipe_rehab_per_mm_m")
 
 METHOD = [
     "台帳：構成市町村と県の道路（舗装）・橋梁・下水道管渠・マンホール・浄化槽を、管理者の別なく一つの台帳で扱う。"
@@ -37,7 +40,9 @@ METHOD = [
     "リスク：計画期間内に最悪の区分に達する確率（起こりやすさ）×影響の大きさ。影響は交通量、緊急輸送道路、処理人口・管径、"
     "土被り、上部道路（管路の破損で道路が陥没する影響）、重要施設、迂回距離を重み付けして合計した。",
     "群：期間内に対策が必要な施設のうち、工種が同じで互いに300m以内のものを、所有者に関わらず一つの発注単位とした。"
-    "舗装の打換えとその下の管路の更新は一つの群とし、掘削・復旧を一度で済ませる（掘り返しの削減）。",
+    "舗装の打換えとその下の管路の開削による更新は一つの群とし、掘削・復旧を一度で済ませる（掘り返しの削減）。"
+    "管更生（台帳の施工方法、記載がなければ土被りと管径による既定：土被りが一定以上なら管更生）は掘削しないため対象外とし、"
+    "開削と管更生はそれぞれの単価で積算した。",
     "中長期計画：法定の措置期限（橋梁の健全性Ⅳは直ちに、Ⅲは次回点検まで、下水道の緊急度Ⅰは原則1年以内、Ⅱは5年以内、"
     "舗装の修繕段階、浄化槽の不適正）がある施設を含む群は、その期限の年度までに必ず実施する制約とした（期限を過ぎたものは"
     "初年度）。群全体が予算に収まらないときは、期限のある施設だけを分けて単独で発注する。予算が足りない分は予算不足として"
@@ -50,7 +55,9 @@ METHOD = [
     "管路沿いの戸数分の合併処理浄化槽の設置・維持（保守点検・清掃・法定検査）、宅内配管の切替え、取付管の撤去、"
     "廃止管の処置の年価と比べた（三省統一の経済比較、都道府県構想の手法。新たな投資のみを計上し、年価は経済比較の際に"
     "参考となる年数で割るか資本回収係数による）。戸数は管路沿いの取付管数により、なければ建物数、人口密度の順に推計した。"
-    "橋梁は、道路網から橋を除いたときの迂回延長を最短経路で求め、更新・維持の年価と撤去費＋迂回による利用者費用の年価を比べた。",
+    "橋梁は、道路網（台帳の道路と、台帳にない国道・都道府県道の参照道路）から橋を除いたときの迂回延長を最短経路で求め、"
+    "維持の費用（期待劣化パスが健全性Ⅲに達した時点の補修、5年ごとの定期点検、耐用年数に達した時点の更新）と、撤去費＋"
+    "迂回による利用者費用を、同じ分析期間の現在価値で比べた（全面更新を今行う前提ではない）。",
 ]
 
 
@@ -217,9 +224,15 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
         areas=_areas(members, focus), clusters=rows, pages=pages, fiscal_years=fys,
         strategy=STRATEGY_LABEL.get(plan.strategy, plan.strategy), scenarios=plan.result.get("scenarios", []),
         main=plan.result.get("main"), sewer_septic=sewer[:40], bridges=bridges[:40], septic_groups=groups,
-        hazards=summary.get("hazards", {}), params=params, method=METHOD, credit=CREDIT, plan_id=plan.pk,
+        hazards=summary.get("hazards", {}), params=params, method=METHOD, credit=_credit(bridges), plan_id=plan.pk,
         urgent=urgent, urgent_summary=urgent_summary, legal=legal, shortfall=shortfall,
         reduction=plan.result.get("reduction"), measure_rates=_measure_rates(codes))
+
+
+def _credit(bridges: list[dict]) -> str:
+    """The boundaries' credit, and the reference roads' sources when the plan shows detours found on them."""
+    sources = sorted(ReferenceRoad.objects.values_list("source", flat=True).distinct()) if bridges else []
+    return CREDIT + ("\n参照道路（迂回路の探索）の出典：" + "、".join(sources) if sources else "")
 
 
 def _measure_rates(codes: list[str]) -> list[MeasureRate]:

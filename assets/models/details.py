@@ -98,6 +98,15 @@ class PipeMaterial(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class RenewalMethod(models.TextChoices):
+    """How a pipe is (to be) renewed: open cut digs a trench under the road, 管更生 lines the old pipe from the
+    manholes and digs none. "unknown" leaves it to the engine's default by diameter and depth."""
+
+    OPEN_CUT = "open_cut", _("Open cut (開削・布設替え)")
+    REHABILITATION = "rehabilitation", _("Rehabilitation (管更生)")
+    UNKNOWN = "unknown", _("Unknown (不明)")
+
+
 class SewerPipe(models.Model):
     asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="sewer_pipe")
     drainage_system = models.CharField(_("drainage system 排除方式"), max_length=16, choices=DrainageSystem.choices)
@@ -126,6 +135,11 @@ class SewerPipe(models.Model):
         related_name="pipes_below", limit_choices_to={"kind": "road_segment"},
         help_text=_("A pipe failure collapses this road (the 八潮 lesson)"),
     )
+    # A database default too: the generator and the ledger importer write details with COPY / INSERT … SELECT.
+    renewal_method = models.CharField(
+        _("renewal method 施工方法"), max_length=16, choices=RenewalMethod.choices, default=RenewalMethod.UNKNOWN,
+        db_default=RenewalMethod.UNKNOWN,
+        help_text=_("Open cut or 管更生; unknown: the engine chooses by diameter and depth"))
 
     class Meta:
         verbose_name = _("sewer pipe")

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from clusters.engine.bridge_lcc import KeepCost, annuity
 from clusters.engine.params import Params
 
 
@@ -156,32 +157,52 @@ def sewer_vs_septic(*, pipe_m: float, renew_cost: float, households: Households 
 
 @dataclass(frozen=True)
 class BridgeKeepOrRemove:
-    """Keeping a crossing means renewing and maintaining it; removing it means demolition once and every
-    vehicle that used it driving the detour, for good. Both as equivalent yearly costs."""
+    """domain.md §7 (bridge keep or remove), §3.5: keeping a crossing costs its repair-based life cycle (repairs by
+    state, 5-yearly inspections, renewal at end of life; clusters.engine.bridge_lcc), removing it costs
+    demolition once plus every vehicle that used it driving the detour, for the whole period. Both as present
+    values over the same analysis period, and as the equivalent yearly costs over it."""
 
-    recommendation: str  # "remove", "renew" or "no_alternative_route"
+    recommendation: str  # "remove", "renew" (keep it) or "no_alternative_route"
     traffic: float
     detour_m: float | None
+    pv_keep: float
+    pv_remove: float | None
     annual_cost_keep: float
     annual_cost_remove: float | None
     saving_per_year: float
-    lcc_saving: float  # present value of the yearly saving over the analysis period
+    lcc_saving: float  # present value of the saving over the analysis period
     break_even_traffic: float | None  # vehicles/day below which removal is cheaper
+    keep: dict  # present values: repairs, inspections, renewal, upkeep; when: first_repair_in, renewal_in
+    remove: dict | None  # present values: demolition, detour
+    period_years: float
 
     def to_dict(self) -> dict:
-        return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        def rounded(v):
+            if isinstance(v, float):
+                return round(v, 2)
+            return {k: rounded(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+        return {k: rounded(v) for k, v in asdict(self).items()}
 
 
-def bridge_keep_or_remove(*, deck_m2: float, traffic: float, detour_m: float | None, renew_cost: float,
-                          removal_cost_m2: float, om_per_m2_year: float, life: float, rate: float,
-                          cost_per_vehicle_km: float, period: float) -> BridgeKeepOrRemove:
-    keep = renew_cost * crf(rate, life) + om_per_m2_year * deck_m2
+def bridge_keep_or_remove(*, deck_m2: float, traffic: float, detour_m: float | None, keep: KeepCost,
+                          removal_cost_m2: float, rate: float, cost_per_vehicle_km: float,
+                          period: float) -> BridgeKeepOrRemove:
+    """Removal is recommended only when demolition plus the users' detour costs less than keeping the bridge;
+    with no way round (on the registry's roads or the reference roads) it is not an option."""
+    pv_keep, per_year = keep.total, 1 / annuity(rate, period)
+    kept = {**{k: getattr(keep, k) for k in ("repairs", "inspections", "renewal", "upkeep")},
+            "first_repair_in": keep.first_repair_in, "renewal_in": keep.renewal_in,
+            "inspections_count": keep.inspections_count}
     if detour_m is None or detour_m != detour_m:  # NaN: no way round within reach
-        return BridgeKeepOrRemove("no_alternative_route", traffic, None, keep, None, 0.0, 0.0, None)
-    demolition = removal_cost_m2 * deck_m2 * crf(rate, life)
-    user_per_vehicle = 365 * detour_m / 1000 * cost_per_vehicle_km
-    remove = demolition + traffic * user_per_vehicle
-    break_even = max(keep - demolition, 0.0) / user_per_vehicle if user_per_vehicle > 0 else None
-    saving = keep - remove
-    return BridgeKeepOrRemove("remove" if remove < keep else "renew", traffic, detour_m, keep, remove,
-                              abs(saving), abs(saving) / crf(rate, period), break_even)
+        return BridgeKeepOrRemove("no_alternative_route", traffic, None, pv_keep, None, pv_keep * per_year, None,
+                                  0.0, 0.0, None, kept, None, period)
+    demolition = removal_cost_m2 * deck_m2
+    user_per_vehicle = 365 * detour_m / 1000 * cost_per_vehicle_km * annuity(rate, period)
+    detour = traffic * user_per_vehicle
+    pv_remove = demolition + detour
+    break_even = max(pv_keep - demolition, 0.0) / user_per_vehicle if user_per_vehicle > 0 else None
+    saving = abs(pv_keep - pv_remove)
+    return BridgeKeepOrRemove("remove" if pv_remove < pv_keep else "renew", traffic, detour_m, pv_keep, pv_remove,
+                              pv_keep * per_year, pv_remove * per_year, saving * per_year, saving, break_even, kept,
+                              {"demolition": demolition, "detour": detour}, period)

@@ -30,8 +30,10 @@ class Params:
     cost_pavement_rebuild_m2: float = 15_000
     cost_bridge_repair_m2: float = 250_000
     cost_bridge_renew_m2: float = 700_000
-    cost_pipe_renew_base_m: float = 100_000
+    cost_pipe_renew_base_m: float = 100_000  # open cut (開削・布設替え) incl. reinstating the trench
     cost_pipe_renew_per_mm_m: float = 150
+    cost_pipe_rehab_base_m: float = 60_000  # 管更生 (lining from the manholes, no trench)
+    cost_pipe_rehab_per_mm_m: float = 180
     cost_pipe_repair_share: float = 0.3
     cost_manhole_rehab: float = 1_500_000
     cost_septic_replace_per_person: float = 200_000
@@ -40,6 +42,13 @@ class Params:
     # Bundling: one mobilization per contract; digging once saves the road reinstatement over the trench.
     mobilization_per_contract: float = 3_000_000
     trench_width_m: float = 2.0
+    # A pipe's renewal method, where its ledger (施工方法) does not say: 管更生 when the pipe lies at least
+    # pipe_open_cut_max_depth_m deep (a deeper trench needs heavy shoring and a long road closure) and is no wider
+    # than pipe_rehab_max_diameter_mm (the 更生工法 — 反転・形成・製管 — reach pipes several metres across);
+    # open cut otherwise, or when the depth is unknown. Planning-level defaults: a region sets its own practice.
+    # Only an open-cut pipe digs a trench, so only it earns the dig-once saving.
+    pipe_open_cut_max_depth_m: float = 3.0
+    pipe_rehab_max_diameter_mm: float = 5000
     # Clustering: assets of one work type within this distance form a lot, whoever owns them.
     cluster_distance_m: float = 300.0
     max_lot_members: int = 300  # a chain of works larger than this is cut into square lots …
@@ -76,12 +85,22 @@ class Params:
     bridge_removal_min_state: float = 1.5  # expected state index (Ⅰ=0 … Ⅳ=3): Ⅲ or worse, or close to it
     bridge_removal_max_traffic: float = 500  # vehicles/day on the road it carries
     bridge_removal_max_detour_m: float = 3000  # a longer way round is not looked for
-    cost_bridge_removal_m2: float = 150_000  # demolition and abutment works
-    bridge_life_years: float = 60
-    bridge_om_per_m2_year: float = 2_000  # inspection every 5 years, upkeep
+    cost_bridge_removal_m2: float = 150_000  # demolition and abutment works, once, now
+    # Keeping it (domain.md §3.5, §7): the repair-based life cycle over lcc_period_years, as present values at
+    # discount_rate — a repair (cost_bridge_repair_m2) when the expected deterioration path (§3.1, the Markov
+    # hazards) reaches bridge_repair_state, 定期点検 every bridge_inspection_interval_years, and renewal
+    # (cost_bridge_renew_m2) only when its age reaches bridge_life_years. Not a full replacement now.
+    bridge_life_years: float = 60  # 総務省 耐用年数 for 橋梁 (domain.md §3.3)
+    bridge_repair_state: int = 2  # repair on reaching Ⅲ (Ⅰ=0 … Ⅳ=3); 1 for a 予防保全 plan acting at Ⅱ
+    bridge_inspection_interval_years: float = 5  # 定期点検 once every five years (道路法施行規則)
+    cost_bridge_inspection: float = 500_000  # yen per bridge per 定期点検 (近接目視; planning-level)
+    bridge_om_per_m2_year: float = 0  # other upkeep (清掃・排水) per m² a year; the inspections are counted above
     detour_cost_per_vehicle_km: float = 80  # time and running cost (費用便益分析マニュアル order of magnitude)
-    lcc_period_years: float = 50
+    lcc_period_years: float = 50  # analysis period of both sides; equivalent annual costs over the same period
     network_snap_m: float = 0.5  # road segment ends this close are one junction
+    # Reference roads (国道・都道府県道 the registry does not hold, clusters.ReferenceRoad) join the network where a
+    # road end lies within this distance of them: they are digitised at 1:25,000, not from the ledger's survey.
+    reference_road_join_m: float = 10.0
     # Groups of old 単独処理 / 不適正 tanks: this close, at least this many, are conversion candidates together.
     septic_group_distance_m: float = 100.0
     septic_group_min_tanks: int = 5

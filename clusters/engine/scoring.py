@@ -19,7 +19,8 @@ WORK_TYPE = {"road_segment": "road", "sewer_pipe": "sewer", "manhole": "sewer", 
 # Columns the scorer reads (one row per asset; NaN where a kind lacks the attribute):
 #   kind, state (grade rank at the last inspection, -1 if never), years (since that inspection, or age),
 #   traffic, emergency, diameter_mm, depth_m, regional, important, detour_m, length_m, width_m, deck_m2,
-#   households, capacity, road_row (row index of the road above a pipe, -1 if none)
+#   households, capacity, road_row (row index of the road above a pipe, -1 if none),
+#   renewal_method (a pipe's ledger 施工方法: open_cut | rehabilitation | unknown)
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Scores:
     dig_once_saving: np.ndarray
     repair_cost: np.ndarray  # what either action would cost now, for the multi-year plan
     renew_cost: np.ndarray
+    rehabilitation: np.ndarray  # sewer pipes renewed by 管更生 (no trench); False for every other row
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame({"expected_state": self.expected_state, "lof": self.lof, "cof": self.cof, "risk": self.risk,
@@ -109,7 +111,20 @@ def consequence(df: pd.DataFrame, params: Params) -> tuple[np.ndarray, np.ndarra
     return comp, comp @ w
 
 
-def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Params):
+def rehabilitated(df: pd.DataFrame, params: Params) -> np.ndarray:
+    """Per row: a sewer pipe renewed by 管更生 rather than open cut. The ledger's 施工方法 when it says; otherwise
+    管更生 for a pipe at least `pipe_open_cut_max_depth_m` deep within the 更生工法' diameters, open cut for a
+    shallower one or one of unknown depth (planning-level rule, params.py)."""
+    pipe = df["kind"].to_numpy() == "sewer_pipe"
+    given = (df["renewal_method"].fillna("unknown").to_numpy() if "renewal_method" in df
+             else np.full(len(df), "unknown", dtype=object))
+    depth, diameter = _col(df, "depth_m", np.nan), _col(df, "diameter_mm")
+    with np.errstate(invalid="ignore"):
+        by_default = (depth >= params.pipe_open_cut_max_depth_m) & (diameter <= params.pipe_rehab_max_diameter_mm)
+    return pipe & np.where(given == "rehabilitation", True, np.where(given == "open_cut", False, by_default))
+
+
+def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Params, rehab: np.ndarray):
     kinds = df["kind"].to_numpy()
     state = _col(df, "state", -1)
     n_states = np.array([4 if k != "septic_tank" else 3 for k in kinds])
@@ -126,7 +141,9 @@ def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Par
     action = np.where(renew, "renew", np.where(act, "repair", "monitor")).astype(object)
     length, width = _col(df, "length_m"), _col(df, "width_m")
     deck = np.where(_col(df, "deck_m2") > 0, _col(df, "deck_m2"), length * width)
-    pipe_m = params.cost_pipe_renew_base_m + params.cost_pipe_renew_per_mm_m * _col(df, "diameter_mm")
+    diameter = _col(df, "diameter_mm")
+    pipe_m = np.where(rehab, params.cost_pipe_rehab_base_m + params.cost_pipe_rehab_per_mm_m * diameter,
+                      params.cost_pipe_renew_base_m + params.cost_pipe_renew_per_mm_m * diameter)
     renew_cost = np.select(
         [kinds == "road_segment", kinds == "bridge", kinds == "sewer_pipe", kinds == "manhole", kinds == "septic_tank"],
         [length * width * params.cost_pavement_rebuild_m2, deck * params.cost_bridge_renew_m2, pipe_m * length,
@@ -145,20 +162,21 @@ def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Par
 def score(df: pd.DataFrame, hazards: dict[str, Hazards], params: Params) -> Scores:
     expected, lof, lof_after = likelihood(df, hazards, params.horizon_years)
     comp, cof = consequence(df, params)
-    action, cost, repair_cost, renew_cost = actions(df, expected, lof, params)
+    rehab = rehabilitated(df, params)
+    action, cost, repair_cost, renew_cost = actions(df, expected, lof, params, rehab)
     acting = action != "monitor"
     risk = lof * cof
     removed = np.where(acting, np.maximum(lof - lof_after, 0) * cof, 0.0)
     kinds = df["kind"].to_numpy()
     work = np.array([WORK_TYPE[k] for k in kinds], dtype=object)
-    # Dig once: a pipe to be renewed under a road to be resurfaced goes into one lot with that road,
-    # and the road is reinstated once over the trench instead of twice.
+    # Dig once: a pipe to be renewed by open cut under a road to be resurfaced goes into one lot with that road,
+    # and the road is reinstated once over the trench instead of twice. 管更生 digs no trench: nothing to share.
     road_row = _col(df, "road_row", -1).astype(int)
-    pairs = (kinds == "sewer_pipe") & acting & (road_row >= 0)
+    pairs = (kinds == "sewer_pipe") & acting & (road_row >= 0) & ~rehab
     pairs[pairs] &= acting[road_row[pairs]]
     work[pairs] = "road_sewer"
     work[road_row[pairs]] = "road_sewer"
     saving = np.zeros(len(df))
     saving[pairs] = params.trench_width_m * _col(df, "length_m")[pairs] * params.cost_pavement_resurface_m2
     return Scores(expected, lof, lof_after, comp, cof, risk, action, cost, removed, work, saving, repair_cost,
-                  renew_cost)
+                  renew_cost, rehab)

@@ -277,9 +277,47 @@ def _consolidation_notes(cons: dict) -> list[str]:
                      f"合併処理浄化槽への転換で年{_yen_m(s['saving_per_year'])}百万円安い。")
     for b in cons.get("bridge_removal", []):
         if b.get("recommendation") == "remove":
+            costs = (f"維持（補修・点検・更新）{_yen_m(b['pv_keep'])}百万円に対し撤去費＋迂回費{_yen_m(b['pv_remove'])}"
+                     f"百万円（{b['period_years']:.0f}年間の現在価値）。" if "pv_keep" in b else "")
             notes.append(f"集約・再編：{b['name'] or b['global_id']}は交通量{b['traffic']:,.0f}台/日、迂回延長"
-                         f"{b['detour_m']:,.0f}m。撤去の方が年{_yen_m(b['saving_per_year'])}百万円安い。")
+                         f"{b['detour_m']:,.0f}m{_via(b)}。{costs}撤去の方が年{_yen_m(b['saving_per_year'])}百万円安い。")
     return notes
+
+
+def _via(b: dict) -> str:
+    """Which roads the way round takes: the reference roads by name, or the registry's own."""
+    if b.get("detour_via_reference"):
+        return "（" + "・".join(b.get("detour_reference_roads") or ["参照道路"]) + "経由）"
+    return "（台帳の道路）" if "detour_via_reference" in b else ""
+
+
+def _when(years) -> str:
+    if years is None:
+        return "期間外"
+    return "今すぐ" if years < 0.5 else f"{years:.0f}年後"
+
+
+def _keep_cell(b: dict) -> str:
+    """How keeping a bridge was costed: repairs, 定期点検, renewal at the end of its life (present values)."""
+    k = b.get("keep")
+    if not k:
+        return _yen_m(b["annual_cost_keep"]) + "/年"
+    first = k["first_repair_in"]
+    lines = ["補修 なし（期間内）" if not k["repairs"] else
+             f"補修 {_yen_m(k['repairs'])}" + ("" if first is None else f"（{_when(first)}）"),
+             f"点検 {_yen_m(k['inspections'])}（{k['inspections_count']}回）",
+             f"更新 {_yen_m(k['renewal'])}（{_when(k['renewal_in'])}）"]
+    if k.get("upkeep"):
+        lines.append(f"維持管理 {_yen_m(k['upkeep'])}")
+    return "\n".join([*lines, f"計 {_yen_m(b['pv_keep'])}"])
+
+
+def _remove_cell(b: dict) -> str:
+    """How removing it was costed: demolition now and the users' detour for the whole period."""
+    r = b.get("remove")
+    if not r:
+        return "—" if b.get("annual_cost_remove") is None else _yen_m(b["annual_cost_remove"]) + "/年"
+    return f"撤去 {_yen_m(r['demolition'])}\n迂回 {_yen_m(r['detour'])}\n計 {_yen_m(b['pv_remove'])}"
 
 
 def _plan(doc: PlanDocument, st) -> list:
@@ -404,15 +442,18 @@ def _consolidation(doc: PlanDocument, st) -> list:
         out.append(_p("該当なし。", st["body"]))
     out.append(_p("7.2 橋梁の撤去・集約", st["h2"]))
     if doc.bridges:
-        rows = [["橋梁", "管理者", "交通量(台/日)", "迂回(m)", "維持(百万円/年)", "撤去(百万円/年)", "判定"]]
-        verdict = {"remove": "撤去を検討", "renew": "更新", "no_alternative_route": "迂回路なし"}
+        period = doc.bridges[0].get("period_years", 50)
+        out.append(_p(f"維持と撤去を、いずれも{period:.0f}年間の現在価値（百万円）で比べた。維持は、期待劣化パスが補修の"
+                      "段階（健全性Ⅲ）に達した時点の補修、5年ごとの定期点検、耐用年数に達した時点の更新（期間末の残存価値を"
+                      "控除）。撤去は、撤去費と、橋を通っていた全車両の迂回による利用者費用（期間中）。迂回路は台帳の道路と"
+                      "参照道路（国道・都道府県道）から最短経路で求めた。", st["small"]))
+        rows = [["橋梁・管理者", "交通量(台/日)", "迂回", "維持（百万円）", "撤去（百万円）", "判定"]]
+        verdict = {"remove": "撤去を検討", "renew": "維持（更新）", "no_alternative_route": "迂回路なし"}
         for b in doc.bridges:
-            rows.append([f"{b['name'] or ''} {b['global_id']}", b["owner"], _num(f"{b['traffic']:,.0f}"),
-                         _num("—" if b["detour_m"] is None else f"{b['detour_m']:,.0f}"),
-                         _num(_yen_m(b["annual_cost_keep"])),
-                         _num("—" if b["annual_cost_remove"] is None else _yen_m(b["annual_cost_remove"])),
-                         verdict.get(b["recommendation"], b["recommendation"])])
-        out.append(_table(rows, [45 * mm, 22 * mm, 20 * mm, 16 * mm, 24 * mm, 24 * mm, BODY_W - 151 * mm]))
+            detour = "迂回路なし" if b["detour_m"] is None else f"+{b['detour_m']:,.0f}m{_via(b)}"
+            rows.append([f"{b['name'] or ''}\n{b['global_id']}\n{b['owner']}", _num(f"{b['traffic']:,.0f}"), detour,
+                         _keep_cell(b), _remove_cell(b), verdict.get(b["recommendation"], b["recommendation"])])
+        out.append(_table(rows, [40 * mm, 15 * mm, 30 * mm, 38 * mm, 32 * mm, BODY_W - 155 * mm]))
     else:
         out.append(_p("該当なし。", st["body"]))
     out.append(_p("7.3 老朽化した単独処理・不適正な浄化槽の集まり", st["h2"]))

@@ -68,7 +68,11 @@ def test_a_small_region_ranks_exactly_as_calculated_by_hand(world):
         served = 5 * min(max((d - 150) / 1850, 0), 1)
         cof = p.weights["served"] * served + p.weights["depth"] * 5 * min(depth / 10, 1)
         removed = (1 - after) * cof
-        total = (p.cost_pipe_renew_base_m + p.cost_pipe_renew_per_mm_m * d) * length + p.mobilization_per_contract
+        # P-B lies 4 m deep: renewed by 管更生 at its own unit cost (the others by open cut).
+        rehab = depth >= p.pipe_open_cut_max_depth_m and d <= p.pipe_rehab_max_diameter_mm
+        per_m = (p.cost_pipe_rehab_base_m + p.cost_pipe_rehab_per_mm_m * d if rehab
+                 else p.cost_pipe_renew_base_m + p.cost_pipe_renew_per_mm_m * d)
+        total = per_m * length + p.mobilization_per_contract
         expected[ext] = removed / total * 1e6
     order = sorted(expected, key=expected.get, reverse=True)
     clusters = list(r.clusters.order_by("rank"))

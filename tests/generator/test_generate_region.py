@@ -127,3 +127,30 @@ def test_pipes_carry_house_connections_denser_near_the_hall(nakagawa):
             WHERE NOT s.is_regional GROUP BY 1""")
         per_100m = dict(cur.fetchall())
     assert per_100m[True] > per_100m[False] > 0
+
+
+def test_the_towns_trunk_roads_are_reference_roads_its_lanes_meet(nakagawa):
+    """domain.md §7: the detour network includes national and prefectural roads the registry does not own. Each
+    town gets a 国道 bypass and a 県道 outside its core as reference roads (not assets), through the nodes where its
+    lanes cross them, and on no municipal street's line; regenerating replaces them."""
+    from clusters.models import ReferenceRoad
+
+    roads = ReferenceRoad.objects.filter(source="demo generator (nakagawa)")
+    assert set(roads.values_list("road_class", flat=True)) == {"national", "prefectural"}
+    # At the demo's 30,000 assets every town gets both; this coarse test grid (600 m) leaves the small ones no
+    # room outside their cores.
+    assert roads.count() >= 6 and not Asset.objects.filter(name__startswith="国道").exists()
+    with connection.cursor() as cur:
+        cur.execute("""
+            SELECT count(*) FILTER (WHERE ends = 2), count(DISTINCT rid) FILTER (WHERE ends >= 1)
+            FROM (SELECT rr.id AS rid, a.id,
+                         ST_DWithin(rr.geom, ST_StartPoint(a.geom), 1e-7)::int
+                         + ST_DWithin(rr.geom, ST_EndPoint(a.geom), 1e-7)::int AS ends
+                  FROM clusters_referenceroad rr JOIN assets_asset a ON a.kind = 'road_segment'
+                   AND ST_DWithin(rr.geom, a.geom, 1e-7)) t""")
+        along, met = cur.fetchone()
+    assert along == 0  # no municipal street on a reference road's line
+    assert met == roads.count()  # every one meets the town's lanes
+    n = roads.count()
+    call_command("generate_region", region="nakagawa", assets=N, seed=7, force=True, verbosity=0)
+    assert ReferenceRoad.objects.filter(source="demo generator (nakagawa)").count() == n

@@ -76,3 +76,17 @@ def test_house_connections_are_seed_stable_and_leave_the_rest_of_the_region_as_i
     assert without.assets.drop(columns="key").equals(a.assets.drop(columns="key"))
     assert without.details["sewer_pipe"].drop(columns="house_connections").equals(
         a.details["sewer_pipe"].drop(columns="house_connections"))
+
+
+def test_each_town_gets_a_national_and_a_prefectural_road_through_its_lane_nodes():
+    """domain.md §7: the detour network includes national and prefectural roads. They are reference roads, not
+    assets, and the town's lanes end on them, so the engine's network joins them."""
+    g = generate(small_region(), 8000, 2)
+    ref = g.reference_roads
+    assert sorted(ref["name"]) == ["国道 三郷市バイパス", "国道 八潮市バイパス", "県道 三郷市環状線", "県道 八潮市環状線"]
+    assert dict(zip(ref["name"], ref["road_class"], strict=True))["国道 八潮市バイパス"] == "national"
+    roads = shapely.from_wkb(g.assets.loc[g.assets["kind"] == "road_segment", "geom"].to_numpy())
+    ends = np.concatenate([shapely.get_coordinates(shapely.get_point(roads, i)) for i in (0, -1)])
+    for line in ref["geom"]:
+        vertices = {tuple(np.round(c, 9)) for c in shapely.get_coordinates(line)}
+        assert vertices & {tuple(np.round(c, 9)) for c in ends}  # the town's lanes end on it

@@ -49,10 +49,18 @@ class Command(BaseCommand):
                               f"{s.get('remove_bridges', 0)} cheaper to remove (detour on the road network)")
             for b in bridges[:3]:
                 detour = "no way round" if b["detour_m"] is None else f"detour +{b['detour_m']:,.0f} m"
+                if b.get("detour_via_reference"):
+                    detour += f" via {', '.join(b['detour_reference_roads'])}"
                 verdict = {"remove": f"remove (saves {yen(b['saving_per_year'])}/year)",
-                           "renew": f"renew (removal would cost {yen(b['saving_per_year'])}/year more)"}
+                           "renew": f"keep (removal would cost {yen(b['saving_per_year'])}/year more)"}
                 self.stdout.write(f"    {b['global_id']} {b['name']}: {b['traffic']:,.0f} vehicles/day, {detour}, "
                                   f"{verdict.get(b['recommendation'], b['recommendation'])}")
+                k, r = b["keep"], b["remove"]
+                keep = (f"keep {yen(b['pv_keep'])} = repairs {yen(k['repairs'])} + {k['inspections_count']} "
+                        f"inspections {yen(k['inspections'])} + renewal {yen(k['renewal'])}")
+                remove = "" if r is None else (f"; remove {yen(b['pv_remove'])} = demolition {yen(r['demolition'])}"
+                                               f" + detour {yen(r['detour'])}")
+                self.stdout.write(f"      {keep}{remove} (present values over {b['period_years']:.0f} years)")
         self.stdout.write(f"top {top} by {run.params['objective']}:")
         for c in run.clusters.order_by("rank")[:top]:
             shares = ", ".join(f"{k} {v / 1e6:,.1f}" for k, v in sorted(c.cost_shares.items()))

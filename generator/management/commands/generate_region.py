@@ -72,7 +72,8 @@ class Command(BaseCommand):
         by_kind = gen.assets["kind"].value_counts().to_dict()
         self.stdout.write(
             f"{region}: {result['assets']} assets ({', '.join(f'{k} {v}' for k, v in sorted(by_kind.items()))}), "
-            f"{result['inspections']} inspections; grid {gen.params['grid_spacing_m']} m; "
+            f"{result['inspections']} inspections, {result['reference_roads']} reference roads (国道・県道); "
+            f"grid {gen.params['grid_spacing_m']} m; "
             f"synthesis {t1 - t0:.1f} s, load {t2 - t1:.1f} s, total {t2 - t0:.1f} s"
         )
         if opts.get("verbosity", 1) > 1:
