@@ -15,6 +15,10 @@ def test_purge_deletes_the_assets_details_and_history_and_leaves_the_rest(world)
     kept = make_asset(world.yashio, "sewer_pipe", external_id="P-1", upstream_manhole=gone[0],
                       downstream_manhole=gone[1], road_segment=road)
     doomed = Asset.objects.filter(external_id__in=["MH-0", "MH-1", "MH-2", "R-1"])
+    # The apps above the registry purge what they keep first (here: the condition rows every asset has).
+    from inspections.purge import purge_for_assets
+
+    purge_for_assets(doomed)
     with CaptureQueriesContext(connection) as ctx:
         assert purge_assets(doomed) == 4
     assert len(ctx.captured_queries) <= 12  # one statement per table, whatever the number of assets
