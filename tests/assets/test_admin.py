@@ -35,7 +35,8 @@ def _pipe_detail(asset_pk="", initial="0", **over):
             "sewer_pipe-0-drainage_system": "sanitary", "sewer_pipe-0-material": "rc",
             "sewer_pipe-0-diameter_mm": "300", "sewer_pipe-0-length_m": "50.0", "sewer_pipe-0-cover_depth_m": "",
             "sewer_pipe-0-upstream_manhole": "", "sewer_pipe-0-downstream_manhole": "",
-            "sewer_pipe-0-road_segment": ""}
+            "sewer_pipe-0-road_segment": "", "sewer_pipe-0-house_connections": "",
+            "sewer_pipe-0-renewal_method": "unknown"}
     return data | {f"sewer_pipe-0-{k}": v for k, v in over.items()}
 
 
