@@ -5,10 +5,16 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from hypothesis import HealthCheck, settings
 
 from assets.history import Actor
 from assets.models import Membership, Municipality, Region, Role, Via
 from assets.services import asset_create
+
+# Property tests check rules, not speed: on a loaded 2-core machine a case can take longer than hypothesis'
+# 200 ms default deadline, which would fail a correct rule. Speed is measured by `make bench`.
+settings.register_profile("gunmane", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.load_profile("gunmane")
 
 
 def _square(lon, lat, d=0.02):
