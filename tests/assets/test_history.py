@@ -59,7 +59,8 @@ def test_admin_edits_are_recorded_and_shown_in_the_admin_history(world):
         "sewer_pipe-0-drainage_system": "sanitary",
         "sewer_pipe-0-material": "rc", "sewer_pipe-0-diameter_mm": "300", "sewer_pipe-0-length_m": "50.0",
         "sewer_pipe-0-cover_depth_m": "", "sewer_pipe-0-upstream_manhole": "",
-        "sewer_pipe-0-downstream_manhole": "", "sewer_pipe-0-road_segment": "",
+        "sewer_pipe-0-downstream_manhole": "", "sewer_pipe-0-road_segment": "", "sewer_pipe-0-house_connections": "",
+        "sewer_pipe-0-renewal_method": "unknown",
     }
     r = c.post(f"/admin/assets/asset/{a.pk}/change/", form)
     errors = r.context and r.context["adminform"].form.errors
