@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from hypothesis import HealthCheck, settings
@@ -15,6 +16,10 @@ from assets.services import asset_create
 # 200 ms default deadline, which would fail a correct rule. Speed is measured by `make bench`.
 settings.register_profile("gunmane", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
 settings.load_profile("gunmane")
+
+# Each persona's password would cost a third of a second of PBKDF2: a fast hasher keeps the fixtures cheap.
+# Production keeps Django's default hashers; nothing here tests the hashing itself.
+django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _square(lon, lat, d=0.02):
