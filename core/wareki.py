@@ -29,9 +29,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.utils import timezone
-from django.utils.translation import gettext as _
+
+def _(message: str) -> str:
+    # Django is imported when a message is made, not with the module: the pure PDF renderer writes 和暦 and must
+    # load without settings or apps.
+    from django.utils.translation import gettext
+
+    return gettext(message)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ def check(era: str, year: str | int, field: str) -> int:
     try:
         return western_year(era, year)
     except ValueError as exc:
+        from django.core.exceptions import ValidationError
+
         raise ValidationError({field: str(exc)}) from None
 
 
@@ -210,6 +216,8 @@ def fiscal_year(day) -> int:
 
 def current_fiscal_year(today: datetime.date | None = None) -> int:
     """The 年度 running today (the project's local date)."""
+    from django.utils import timezone
+
     return fiscal_year(today or timezone.localdate())
 
 

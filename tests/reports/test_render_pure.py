@@ -38,7 +38,7 @@ def plan_document() -> PlanDocument:
         cost=12_300_000, saving=800_000, risk_removed=4.25, per_myen=0.346, action_mix={"sewer_pipe:renew": 2},
         drivers={"traffic": 3.0, "depth": 1.0, "detour": 0.0}, rings=[_square(139.82, 35.82, 0.002)],
         fiscal_year=2027, consolidation={
-            "sewer_vs_septic": {"recommendation": "convert_to_septic", "households_per_km": 12.5,
+            "sewer_vs_septic": {"recommendation": "convert_to_septic", "households": 5, "households_per_km": 12.5,
                                 "break_even_per_km": 30.0, "saving_per_year": 1_500_000},
             "bridge_removal": [{"recommendation": "remove", "name": "中川小橋", "global_id": "112348-BR-000009",
                                 "traffic": 120, "detour_m": 850, "saving_per_year": 900_000}]})
