@@ -5,10 +5,11 @@ Shapefile … as GeoDjango's DataSource reads them) and replacing one source's r
 re-packaged versions); a code list is passed as a mapping, a name is read by its words (国道, 県道 …)."""
 
 import datetime
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
 
-from django.contrib.gis.gdal import DataSource, OGRGeometry, SpatialReference
+from django.contrib.gis.gdal import DataSource, GDALException, OGRGeometry, SpatialReference
 from django.contrib.gis.geos import LineString
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from clusters.models import ReferenceRoad
 
-__all__ = ["Road", "classify", "read_roads", "replace_reference_roads"]
+__all__ = ["ReadStats", "Road", "classify", "read_roads", "replace_reference_roads"]
 
 RoadClass = ReferenceRoad.RoadClass
 # Words of a class name, in the order they are tried: 高速自動車国道 and 一般国道 are national; 主要地方道 is a
@@ -45,19 +46,43 @@ def classify(value, mapping: dict[str, str] | None = None) -> str:
     return RoadClass.OTHER
 
 
-def _lines(geom: OGRGeometry) -> list[LineString]:
+# Where a road of a Japanese registry can lie (EPSG:6668 degrees, 与那国島 to 南鳥島, 沖ノ鳥島 to 択捉島): a line
+# outside it was read in the wrong coordinate system (a plane-zone file declared as degrees, X and Y swapped).
+JAPAN_EXTENT = (122.0, 20.0, 154.0, 46.0)
+MAX_SOURCE_LENGTH = ReferenceRoad._meta.get_field("source").max_length
+
+
+@dataclass
+class ReadStats:
+    """What reading a file skipped, filled while its roads are streamed."""
+
+    skipped: int = 0  # features without a readable line geometry (null, point, polygon, broken)
+    by_class: dict = field(default_factory=dict)
+
+
+def _lines(geom: OGRGeometry, number: int) -> list[LineString]:
     """The 2-D line parts of a feature's geometry, in EPSG:6668; nothing for points or polygons."""
     geom.transform(6668)
     g = geom.geos
     parts = [g] if g.geom_type == "LineString" else list(g) if g.geom_type == "MultiLineString" else []
-    return [LineString([c[:2] for c in p.coords], srid=6668) for p in parts if p.num_points >= 2]
+    lines = [LineString([c[:2] for c in p.coords], srid=6668) for p in parts if p.num_points >= 2]
+    west, south, east, north = JAPAN_EXTENT
+    for line in lines:
+        x0, y0, x1, y1 = line.extent
+        if not (west <= x0 and x1 <= east and south <= y0 and y1 <= north):
+            raise ValidationError(
+                _("Feature %(number)d lies outside Japan (extent %(extent)s in EPSG:6668): the file's coordinate "
+                  "system is wrong or missing; give its EPSG code (--srid).")
+                % {"number": number, "extent": f"{x0:.4f}, {y0:.4f} – {x1:.4f}, {y1:.4f}"})
+    return lines
 
 
 def read_roads(path: str, *, layer=0, encoding: str = "utf-8", srid: int | None = None,
                class_field: str | None = None, class_map: dict[str, str] | None = None,
-               road_class: str | None = None, name_field: str | None = None) -> tuple[list[Road], int]:
-    """The road lines of one layer and how many features were skipped (no line geometry). `srid` gives the
-    coordinate system of a file that states none; `road_class` one class for the whole file."""
+               road_class: str | None = None, name_field: str | None = None) -> tuple[Iterator[Road], ReadStats]:
+    """The road lines of one layer, streamed (a prefecture's 国土数値情報 file need not fit in memory), and the
+    stats the stream fills. `srid` gives the coordinate system of a file that states none; `road_class` one class
+    for the whole file. The layer and its fields are checked before the first road is read."""
     ds = DataSource(path, encoding=encoding)
     lyr = ds[layer]
     srs = lyr.srs or (SpatialReference(srid) if srid else None)
@@ -68,21 +93,26 @@ def read_roads(path: str, *, layer=0, encoding: str = "utf-8", srid: int | None 
         if f and f not in fields:
             raise ValidationError(_("No field %(field)s in the layer; it has: %(fields)s")
                                   % {"field": f, "fields": ", ".join(lyr.fields)})
-    roads, skipped = [], 0
-    for feat in lyr:
-        geom = feat.geom
-        if geom is None:
-            skipped += 1
-            continue
-        geom.srs = srs
-        lines = _lines(geom)
-        if not lines:
-            skipped += 1
-            continue
-        cls = road_class or (classify(feat.get(class_field), class_map) if class_field else RoadClass.OTHER)
-        name = str(feat.get(name_field) or "").strip()[:200] if name_field else ""
-        roads += [Road(line, cls, name) for line in lines]
-    return roads, skipped
+    stats = ReadStats()
+
+    def roads() -> Iterator[Road]:
+        for number, feat in enumerate(lyr, start=1):
+            try:
+                geom = feat.geom
+                geom.srs = srs
+                lines = _lines(geom, number)
+            except GDALException:  # a null or broken geometry: GDAL has no line to give
+                lines = []
+            if not lines:
+                stats.skipped += 1
+                continue
+            cls = road_class or (classify(feat.get(class_field), class_map) if class_field else RoadClass.OTHER)
+            name = str(feat.get(name_field) or "").strip()[:200] if name_field else ""
+            stats.by_class[cls] = stats.by_class.get(cls, 0) + len(lines)
+            for line in lines:
+                yield Road(line, cls, name)
+
+    return roads(), stats
 
 
 @transaction.atomic
@@ -92,14 +122,26 @@ def replace_reference_roads(roads: Iterable[Road], *, source: str, source_date: 
     same file twice keeps one copy). Returns (created, deleted)."""
     if not source.strip():
         raise ValidationError(_("A reference road needs its source (e.g. 国土数値情報 道路データ)."))
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise ValidationError(_("The source may be at most %(max)d characters; it has %(length)d.")
+                              % {"max": MAX_SOURCE_LENGTH, "length": len(source)})
     deleted = ReferenceRoad.objects.filter(source=source).delete()[0] if replace else 0
     allowed = set(RoadClass.values)
-    objs = []
-    for r in roads:
-        if r.road_class not in allowed:
-            raise ValidationError(_("Unknown road class %(value)r; allowed: %(allowed)s")
-                                  % {"value": r.road_class, "allowed": ", ".join(sorted(allowed))})
-        objs.append(ReferenceRoad(geom=r.geom, road_class=r.road_class, name=r.name, source=source,
-                                  source_date=source_date))
-    ReferenceRoad.objects.bulk_create(objs, batch_size=BATCH)
-    return len(objs), deleted
+    created = 0
+    # Written in batches as they are read, inside the one transaction: a refusal halfway leaves the earlier roads.
+    stream = iter(roads)
+    while batch := list(islice(stream, BATCH)):
+        objs = []
+        for r in batch:
+            if r.road_class not in allowed:
+                raise ValidationError(_("Unknown road class %(value)r; allowed: %(allowed)s")
+                                      % {"value": r.road_class, "allowed": ", ".join(sorted(allowed))})
+            objs.append(ReferenceRoad(geom=r.geom, road_class=r.road_class, name=r.name, source=source,
+                                      source_date=source_date))
+        ReferenceRoad.objects.bulk_create(objs)
+        created += len(objs)
+    if created == 0:
+        # An empty or unreadable file must not wipe a source's roads out of the detour network.
+        raise ValidationError(_("The file holds no road lines; the reference roads of %(source)s are kept as "
+                                "they were.") % {"source": source})
+    return created, deleted

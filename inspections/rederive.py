@@ -59,6 +59,12 @@ def rederive(*, schemes: list[str] | None = None, dry_run: bool = False, batch: 
         for pk, version, scheme_id, code, grade, grade_input, obs, pavement_type in rows.iterator(chunk_size=batch):
             counts = report.by_scheme.setdefault(code, SchemeCounts())
             counts.examined += 1
+            if not isinstance(obs, dict):  # written around the services, e.g. by hand in the database
+                counts.failed += 1
+                if len(report.errors) < MAX_ERRORS:
+                    report.errors.append(f"inspection {pk} ({code}) observations: "
+                                         + _("not an object of observation values"))
+                continue
             old = obs.get("derived") or {}
             raw = {k: v for k, v in obs.items() if k != "derived"}
             context = {"pavement_type": pavement_type} if pavement_type else {}

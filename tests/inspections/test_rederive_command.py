@@ -155,3 +155,20 @@ def test_a_row_edited_while_it_runs_is_left_alone(stale, monkeypatch):
     given.refresh_from_db()
     assert given.version == 7 and given.observations["derived"] == {"computed_grade": "I"}
     assert not ChangeRecord.objects.filter(object_id=str(given.pk), action="update").exists()
+
+
+@pytest.mark.parametrize("observations", [
+    ["not", "an", "object"], "a string", {"span": "A"}, {"span": {"corrosion": "Z"}}, {"span": {"corrosion": 7}},
+    {"span": {"corrosion": None, "sag": ["A"]}}, {"pipes": "many"}, {"pipes": [{"crack": "a"}, "x"]},
+])
+def test_a_stored_row_the_rule_cannot_read_is_counted_and_named_not_a_crash(stale, observations):
+    """Rows written before validation existed, or edited in the database, may hold anything: each is left as it
+    was, counted as failed and named, and the other rows are still re-derived (developers' guide: bad input never
+    a crash, stored data untouched)."""
+    broken = stale[2]
+    Inspection.objects.filter(pk=broken.pk).update(observations=observations)
+    out = run()
+    assert f"inspection {broken.pk}" in out
+    broken.refresh_from_db()
+    assert broken.observations == observations
+    assert Inspection.objects.get(pk=stale[0].pk).observations["derived"]["computed_grade"] == "II"

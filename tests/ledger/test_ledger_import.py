@@ -277,3 +277,22 @@ def test_house_connections_are_read_under_the_sewer_ledgers_headers_and_exported
     again = run(body, "out.csv", municipality=None, dry_run=True)  # the export reads back as the same counts
     assert again.ok and again.created == 0 and again.mapping["取付管数"] == "detail.house_connections"
     assert not [c for c in again.changes if "detail.house_connections" in c["fields"]]
+
+
+@pytest.mark.parametrize("value, expected", [("１２", 12), ("12本", 12), ("1.5", None), ("1e9", None),
+                                             ("不明", None), ("５００１", None), ("=1+1", None), ("12.0", 12)])
+def test_house_connection_cells_as_ledgers_write_them(world, value, expected):
+    """取付管数 (domain.md §4.2): full-width digits and a unit (本) read as numbers; a fraction, a count above the field's
+    range or a formula is refused naming row and field, and nothing is stored; 不明 is unknown (blank)."""
+    head = "管渠番号,管種,管径,延長,布設年度,始点X座標,始点Y座標,終点X座標,終点Y座標,排除方式,取付管数"
+    row = f"T-9,ヒューム管,250,40,S50,-19750.0,514.0,-19750.0,554.0,汚水,{value}"
+    report = run(csv_bytes([head, row]), "h.csv", srid=6677)
+    if value == "不明":
+        assert report.ok, report.errors
+        assert Asset.objects.get(external_id="T-9").sewer_pipe.house_connections is None
+    elif expected is None:
+        assert not report.ok and any("house_connections" in e or "取付管" in e for e in report.errors), report.errors
+        assert not Asset.objects.filter(external_id="T-9").exists()
+    else:
+        assert report.ok, report.errors
+        assert Asset.objects.get(external_id="T-9").sewer_pipe.house_connections == expected

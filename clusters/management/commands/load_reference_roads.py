@@ -51,7 +51,7 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"--source-date {source_date!r} is not YYYY-MM-DD") from None
         try:
-            roads, skipped = read_roads(path, layer=int(layer) if layer.isdigit() else layer, encoding=encoding,
+            roads, stats = read_roads(path, layer=int(layer) if layer.isdigit() else layer, encoding=encoding,
                                         srid=srid, class_field=class_field, class_map=_class_map(class_map),
                                         road_class=road_class, name_field=name_field)
             created, deleted = replace_reference_roads(roads, source=source, source_date=when, replace=not append)
@@ -59,10 +59,8 @@ class Command(BaseCommand):
             raise CommandError("; ".join(exc.messages)) from None
         except (GDALException, IndexError) as exc:  # an unreadable file, an unknown layer
             raise CommandError(f"{path}: {exc}") from None
-        by_class: dict[str, int] = {}
-        for r in roads:
-            by_class[r.road_class] = by_class.get(r.road_class, 0) + 1
-        classes = ", ".join(f"{k} {v}" for k, v in sorted(by_class.items()))
+        classes = ", ".join(f"{ReferenceRoad.RoadClass(k).label} {v}" for k, v in sorted(stats.by_class.items()))
+        skipped = stats.skipped
         self.stdout.write(f"{source}: {created} reference roads ({classes})"
                           f"{f', {skipped} features without a line skipped' if skipped else ''}"
                           f"{f', {deleted} earlier ones replaced' if deleted else ''}")
