@@ -89,7 +89,7 @@ DETAIL_HEADERS = {
     "route_name": ("route_name", "路線名"),
     "is_emergency_route": ("is_emergency_route", "緊急輸送道路"),
     "length_m": ("length_m", "延長", "延長(m)", "管路延長", "管渠延長", "橋長", "橋長(m)", "区間延長", "トンネル延長",
-                 "トンネル延長(m)", "施設延長", "支間長", "支間長(m)"),
+                 "トンネル延長(m)", "施設延長"),
     "width_m": ("width_m", "幅員", "幅員(m)", "全幅員", "道路幅員"),
     "pavement_type": ("pavement_type", "舗装種別", "舗装"),
     "traffic_volume": ("traffic_volume", "交通量", "交通量(台/日)", "日交通量"),
