@@ -33,9 +33,16 @@ KINDS: dict[str, KindSpec] = {
         KindSpec(Kind.SEWER_PIPE, "SP", "assets.SewerPipe", LINE),
         KindSpec(Kind.MANHOLE, "MH", "assets.Manhole", POINT),
         KindSpec(Kind.SEPTIC_TANK, "ST", "assets.SepticTank", POINT + AREA),
+        # 告示426号's other structures share one detail table (assets.RoadStructure) and bridge_kenzen's Ⅰ–Ⅳ.
+        KindSpec(Kind.TUNNEL, "TN", "assets.RoadStructure", LINE + POINT),
+        KindSpec(Kind.SHED_CULVERT, "SC", "assets.RoadStructure", POINT + LINE + AREA),
+        KindSpec(Kind.PED_OVERPASS, "PO", "assets.RoadStructure", POINT + LINE + AREA),
+        KindSpec(Kind.GANTRY_SIGN, "GS", "assets.RoadStructure", POINT + LINE),
     )
 }
 BY_CODE = {spec.code: spec for spec in KINDS.values()}
+# Road structures graded by 告示426号 (Ⅰ–Ⅳ, 5-yearly 近接目視) other than bridges.
+ROAD_STRUCTURES = (Kind.TUNNEL, Kind.SHED_CULVERT, Kind.PED_OVERPASS, Kind.GANTRY_SIGN)
 
 
 def spec_for(kind: str) -> KindSpec:

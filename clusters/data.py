@@ -28,9 +28,11 @@ WITH carried AS (
 SELECT a.id, a.kind, a.owner_id AS owner, a.built_fiscal_year AS built, a.serves_important_facility AS important,
        -- A completed repair after the latest inspection brings the asset back to its scheme's best state.
        CASE WHEN c.treated_by_id IS NOT NULL THEN 0 ELSE g.rank END AS state, c.inspected_on, c.action_due_on,
-       coalesce(rd.traffic_volume, cr.traffic_volume) AS traffic,
-       coalesce(rd.is_emergency_route, cr.is_emergency_route) AS emergency, cr.road_id AS carried_road_id,
-       coalesce(rd.length_m, br.length_m, sp.length_m) AS length_m, coalesce(rd.width_m, br.width_m) AS width_m,
+       coalesce(rd.traffic_volume, cr.traffic_volume, rs.traffic_volume) AS traffic,
+       coalesce(rd.is_emergency_route, cr.is_emergency_route, rs.is_emergency_route) AS emergency,
+       cr.road_id AS carried_road_id,
+       coalesce(rd.length_m, br.length_m, sp.length_m, rs.length_m) AS length_m,
+       coalesce(rd.width_m, br.width_m, rs.width_m) AS width_m,
        br.deck_area_m2 AS deck_m2, br.detour_length_m AS detour_m,
        sp.diameter_mm, coalesce(sp.cover_depth_m, mh.depth_m) AS depth_m, sp.is_regional AS regional,
        sp.renewal_method,
@@ -45,6 +47,8 @@ LEFT JOIN carried cr ON cr.asset_id = a.id
 LEFT JOIN assets_sewerpipe sp ON sp.asset_id = a.id
 LEFT JOIN assets_manhole mh ON mh.asset_id = a.id
 LEFT JOIN assets_septictank st ON st.asset_id = a.id
+-- Tunnels, sheds/culverts, pedestrian overpasses, gantry signs (告示426号): their own traffic and route flags.
+LEFT JOIN assets_roadstructure rs ON rs.asset_id = a.id
 WHERE a.status <> 'removed' AND (a.owner_id = ANY({codes}) OR a.operator_id = ANY({codes}))
 ORDER BY a.id
 """

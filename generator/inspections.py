@@ -42,9 +42,10 @@ def _rows(rng, keys, fys, built, scheme, method, obs=None, repair_from=2):
 def inspections_for(rng, assets: pd.DataFrame, details: dict[str, pd.DataFrame], current_fy: int) -> pd.DataFrame:
     frames: list[pd.DataFrame] = []
     built = assets.set_index("key")["built_fy"]
-    # Bridges: 5-year 近接目視 cycles since FY2014.
-    if "bridge" in details:
-        keys = details["bridge"]["key"].to_numpy()
+    # Bridges and the other 告示426号 structures: 5-year 近接目視 cycles since FY2014.
+    structures = [details[k]["key"].to_numpy() for k in ("bridge", "ped_overpass") if k in details]
+    if structures:
+        keys = np.concatenate(structures)
         first = 2014 + rng.integers(0, 5, len(keys))
         fys = np.column_stack([first, first + 5, first + 10]).astype(float)
         fys[fys > current_fy] = np.nan

@@ -305,6 +305,7 @@ def lay_trunk(site: _Site, region: RegionInput, towns: list[_Town], n_trunk: flo
     n_seg = max(int(round(n_trunk / 3)), len(pts) * 2)
     _trunk_road_and_sewer(site, region, line, n_seg)
     _trunk_bridges(site, region.prefecture_code, line)
+    _trunk_overpasses(site, region.prefecture_code, line)
     return line
 
 
@@ -367,6 +368,22 @@ def _trunk_bridges(site: _Site, pref: str, trunk_line) -> None:
                 "crosses": ["river"], "crosses_name": [rname], "detour_length_m": [np.nan],
                 "route_name": ["県道 中川幹線通り"],
             })
+
+
+def _trunk_overpasses(site: _Site, pref: str, trunk_line) -> None:
+    """Two 横断歩道橋 over the prefectural trunk road (告示426号 structures, graded like bridges): a few in the demo
+    region so the registry, the map and the plan show a kind beside bridges. No random draws but the years."""
+    rng = site.rng
+    for i, at in enumerate((0.3, 0.6)):
+        p = trunk_line.interpolate(at, normalized=True)
+        site.acc.add("ped_overpass", {
+            "owner": pref, "source": "demo", "external_id": [f"PO-{pref}-{site.acc.next_key:05d}"],
+            "name": [f"中川幹線通り第{i + 1}横断歩道橋"], "geom": _points_wkb(site.frame, np.array([[p.x, p.y]])),
+            "built_fy": [int(rng.integers(1968, 1985))], "important": [False],
+        }, {
+            "length_m": [round(float(rng.uniform(20, 30)), 1)], "width_m": [2.5], "height_m": [4.7],
+            "structure_form": ["鋼製桁"], "route_name": ["県道 中川幹線通り"], "is_emergency_route": [True],
+        })
 
 
 def lay_out_town(site: _Site, region: RegionInput, t: _Town, trunk) -> None:

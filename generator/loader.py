@@ -45,9 +45,11 @@ DETAIL_COLUMNS = {
                                    "drainage_system"]),
     "septic_tank": ("assets_septictank", ["treatment", "capacity_persons", "households_served", "ownership",
                                           "in_sewer_planning_area", "treatment_method"]),
+    "ped_overpass": ("assets_roadstructure", ["length_m", "width_m", "height_m", "structure_form", "route_name",
+                                              "is_emergency_route"]),
 }
 TEXT_COLUMNS = {"grade_input", "legal_basis", "route_name", "crosses_name", "manhole_type", "cover_type",
-                "treatment_method", "name",
+                "treatment_method", "name", "structure_form",
                 "built_year_text", "important_facility_note", "notes", "inspector", "method"}
 INTEGER_COLUMNS = ("traffic_volume", "cover_installed_fy", "diameter_mm", "span_count", "capacity_persons",
                    "households_served", "house_connections")
@@ -57,7 +59,7 @@ KEY_COLUMNS = (("up_key", "upstream_manhole_id"), ("down_key", "downstream_manho
 # Tables a load may double; their constraint-free indexes are rebuilt once after the COPY.
 INDEXED_TABLES = ("assets_asset", "assets_changerecord", "inspections_inspection")
 ANALYZED_TABLES = ("assets_asset", "inspections_inspection", "inspections_assetcondition",
-                   *(t for t, _ in DETAIL_COLUMNS.values()))
+                   *dict.fromkeys(t for t, _ in DETAIL_COLUMNS.values()))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,16 @@ from django.utils.html import format_html_join
 
 from assets import access
 from assets.admin.scoped import ScopedReadAdmin
-from inspections.models import AssetCondition, Grade, GradingScheme, Inspection, InspectionPhoto, Measure, MeasureKind
+from inspections.models import (
+    AssetCondition,
+    Grade,
+    GradingScheme,
+    Inspection,
+    InspectionPhoto,
+    Measure,
+    MeasureKind,
+    MemberKind,
+)
 from inspections.models.record import RecordOfWork
 
 RECORD_FIELDS = {f.name for f in RecordOfWork._meta.fields}
@@ -108,3 +117,15 @@ class MeasureKindAdmin(ScopedReadAdmin):
 
     def get_queryset(self, request):
         return MeasureKind.objects.all()
+
+
+@admin.register(MemberKind)
+class MemberKindAdmin(ScopedReadAdmin):
+    """The 点検要領's member codes (fixtures/catalogue/bridge_members.json); everyone on staff may read them."""
+
+    list_display = ("code", "name", "name_en", "group", "is_main_member", "kinds", "verified", "order")
+    list_filter = ("group", "is_main_member", "verified")
+    search_fields = ("=code", "name", "name_en")
+
+    def get_queryset(self, request):
+        return MemberKind.objects.all()

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from inspections.models import Grade, GradingScheme, MeasureKind, RecordType
+from inspections.models import Grade, GradingScheme, MeasureKind, MemberKind, RecordType
 
 CATALOGUE = Path(settings.BASE_DIR) / "fixtures" / "catalogue"
 
@@ -22,6 +22,9 @@ def load_catalogue(directory: Path = CATALOGUE) -> int:
         spec = json.loads(path.read_text(encoding="utf-8"))
         if "measure_kinds" in spec:
             load_measure_kinds(spec["measure_kinds"])
+            continue
+        if "member_kinds" in spec:
+            load_member_kinds(spec["member_kinds"])
             continue
         scheme, _created = GradingScheme.objects.update_or_create(
             code=spec["code"], version=spec["version"],
@@ -48,6 +51,27 @@ def load_measure_kinds(specs: list[dict]) -> int:
             "changes_condition": k.get("changes_condition", True), "kinds": k.get("kinds", []),
             "aliases": k.get("aliases", []), "order": k.get("order", 0)})
     return len(specs)
+
+
+def load_member_kinds(spec: dict) -> int:
+    """Upsert the member codes of one 点検要領 (a file per structure type); a code the file no longer lists is
+    dropped, so the allowed codes are exactly the file's."""
+    kinds = spec.get("kinds", [])
+    codes = []
+    for m in spec["members"]:
+        MemberKind.objects.update_or_create(code=m["code"], defaults={
+            "name": m["name"], "name_en": m["name_en"], "group": m["group"],
+            "is_main_member": m.get("is_main_member", False), "kinds": m.get("kinds", kinds),
+            "verified": m.get("verified", False), "order": m.get("order", 0)})
+        codes.append(m["code"])
+    MemberKind.objects.filter(kinds__overlap=kinds).exclude(code__in=codes).delete()
+    return len(codes)
+
+
+def member_rows() -> list[dict]:
+    """The member catalogue as plain dicts for the pure rules (inspections.grading)."""
+    return [{"code": m.code, "name": m.name, "main": m.is_main_member, "kinds": m.kinds, "group": m.group}
+            for m in MemberKind.objects.order_by("order", "code")]
 
 
 def measure_kinds_for(asset_kind: str) -> list[MeasureKind]:
@@ -79,6 +103,9 @@ def grading_context(asset, rule: str) -> dict:
     """What a rule needs to know about the asset beyond its observations: a road segment's pavement type,
     since 舗装点検要領 grades asphalt and concrete on thresholds of their own. One query for the detail row
     unless the caller loaded it (select_related("road_segment")); none for other rules."""
+    if rule == "direct":
+        # Member codes belong to a kind's 点検要領: a bridge's 主桁 Mg is not a tunnel's.
+        return {"kind": asset.kind}
     if rule != "pavement":
         return {}
     segment = getattr(asset, "road_segment", None)
@@ -94,6 +121,7 @@ def scheme_dict(scheme_id: int) -> dict:
         "lists": s.lists, "cycle_months": s.cycle_months,
         "grades": [{"id": g.pk, "code": g.code, "label": g.label, "rank": g.rank, "aliases": g.aliases}
                    for g in s.grades.order_by("rank", "code")],
+        "members": member_rows() if s.rule == "direct" else [],
     }
 
 

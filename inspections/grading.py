@@ -297,36 +297,82 @@ def sewer_grade(scheme: dict, obs: dict) -> str | None:
     return res.grade if res else None
 
 
-# ---- bridges: member diagnoses ---------------------------------------------------------------------
-def bridge_members(scheme: dict, obs: dict) -> str | None:
-    """Validate member rows against the catalogue lists; return the worst member grade (the usual basis of
-    the bridge's 健全性) or None when no members were given."""
+# ---- bridges: member diagnoses (道路橋定期点検要領 7.1 部材単位 / 7.2 道路橋毎の健全性の診断) ----------------------
+@dataclass(frozen=True)
+class MemberResult:
+    grade: str | None  # the structure's grade by the scheme's member_rule; None when no member was graded
+    worst_member: str | None  # the worst grade of any member, main or not
+    basis: str  # "main_members" | "worst_member"
+
+
+def allowed_members(scheme: dict, kind: str | None) -> dict[str, dict]:
+    """The member codes of the kind's 点検要領 from the catalogue (scheme["members"], from MemberKind)."""
+    kind = kind or "bridge"
+    return {m["code"]: m for m in scheme.get("members", []) if not m.get("kinds") or kind in m["kinds"]}
+
+
+def member_result(scheme: dict, obs: dict, kind: str | None = None) -> MemberResult | None:
+    """Validate member rows against the catalogue (member code + 要素番号, e.g. Mg0101); derive the structure's
+    健全性 by the scheme's params.member_rule:
+
+    - "main_members" (道路橋定期点検要領 7.2 道路橋毎の健全性の診断: 部材単位の診断を踏まえた総合評価で、一般には構造物の
+      性能に影響を及ぼす主要な部材に着目し最も厳しい診断結果で代表させる — wording (unverified)): the worst grade of a
+      主要部材; a 防護柵 or 伸縮装置 at Ⅲ is acted on as a member but does not make the bridge Ⅲ. When no main member
+      was graded the worst member stands in, so a grade is never invented.
+    - "worst_member": the worst grade of any member.
+
+    None when no members were given."""
     members = obs.get("members") or []
     if not members:
         return None
+    if not isinstance(members, list):
+        raise GradeError("observations.members", _("members must be a list of rows with member and grade"))
+    allowed = allowed_members(scheme, kind)
     lists = scheme.get("lists", {})
-    worst = None
     rank = {g["code"]: g["rank"] for g in scheme["grades"]}
+    worst = worst_main = None
     for i, m in enumerate(members, start=1):
-        code = str(m.get("member", ""))
+        if not isinstance(m, dict):
+            raise GradeError(f"observations.members[{i}]", _("each row needs member and grade"))
+        code = str(m.get("member", "")).strip()
         prefix = re.match(r"[A-Za-z]+", code)
-        if not prefix or prefix.group(0) not in lists.get("members", {}):
-            raise GradeError(f"observations.members[{i}].member",
-                             f"{code!r} is not a member code; allowed: {', '.join(lists.get('members', {}))}")
+        if not allowed:
+            raise GradeError(f"observations.members[{i}].member", _(
+                "The catalogue has no member codes for %(kind)s; record the grade without member rows")
+                % {"kind": kind or "bridge"})
+        if not prefix or prefix.group(0) not in allowed or not re.fullmatch(r"[A-Za-z]+\d{0,4}", code):
+            raise GradeError(f"observations.members[{i}].member", _(
+                "%(code)r is not a member code (部材記号 and 要素番号, e.g. Mg0101); allowed: %(allowed)s")
+                % {"code": code, "allowed": ", ".join(f"{c} {a['name']}" for c, a in allowed.items())})
         dt = str(m.get("damage_type", ""))
         if dt and dt not in lists.get("damage_types", {}):
-            raise GradeError(f"observations.members[{i}].damage_type", "damage type must be 1–26")
+            raise GradeError(f"observations.members[{i}].damage_type", _("damage type must be 1–26"))
         deg = str(m.get("degree", "")).lower()
         if deg and deg not in lists.get("degrees", {}):
-            raise GradeError(f"observations.members[{i}].degree", "degree must be one of a, b, c, d, e")
+            raise GradeError(f"observations.members[{i}].degree", _("degree must be one of a, b, c, d, e"))
         measure = str(m.get("measure", "")).upper()
         if measure and measure not in lists.get("measures", {}):
-            raise GradeError(f"observations.members[{i}].measure",
-                             f"{measure!r} is not a 対策区分; allowed: {', '.join(lists.get('measures', {}))}")
+            raise GradeError(f"observations.members[{i}].measure", _("%(m)r is not a 対策区分; allowed: %(allowed)s")
+                             % {"m": measure, "allowed": ", ".join(lists.get("measures", {}))})
         g = normalize_grade(scheme, m.get("grade")) if m.get("grade") not in (None, "") else None
-        if g and (worst is None or rank[g] > rank[worst]):
+        if g is None:
+            continue
+        if worst is None or rank[g] > rank[worst]:
             worst = g
-    return worst
+        if allowed[prefix.group(0)].get("main") and (worst_main is None or rank[g] > rank[worst_main]):
+            worst_main = g
+    rule = scheme.get("params", {}).get("member_rule", "worst_member")
+    if rule not in ("main_members", "worst_member"):
+        raise GradeError("scheme.params.member_rule", f"unknown member_rule {rule!r}; allowed: main_members, "
+                                                      "worst_member")
+    grade = (worst_main or worst) if rule == "main_members" else worst
+    return MemberResult(grade, worst, rule)
+
+
+def bridge_members(scheme: dict, obs: dict, kind: str | None = None) -> str | None:
+    """The structure's grade from its member rows (see member_result), or None."""
+    res = member_result(scheme, obs, kind)
+    return res.grade if res else None
 
 
 def derive_grade(scheme: dict, raw_grade, obs: dict, context: Mapping | None = None) -> tuple[str, dict]:
@@ -357,8 +403,13 @@ def derive_grade(scheme: dict, raw_grade, obs: dict, context: Mapping | None = N
             derived["ranks"] = res.ranks
             if res.shares:
                 derived["defect_shares"] = res.shares
-    elif rule == "direct" and scheme["code"].startswith("bridge"):
-        computed = bridge_members(scheme, obs)
+    elif rule == "direct" and obs.get("members"):
+        res = member_result(scheme, obs, context.get("kind"))
+        if res and res.grade:
+            computed = res.grade
+            derived["member_rule"] = res.basis
+            if res.worst_member != res.grade:
+                derived["worst_member_grade"] = res.worst_member
     if computed:
         derived["computed_grade"] = computed
     if raw_grade not in (None, ""):

@@ -53,10 +53,11 @@ def rederive(*, schemes: list[str] | None = None, dry_run: bool = False, batch: 
         qs = qs.filter(scheme__code__in=schemes)
     rows = qs.order_by("id").values_list(
         "id", "version", "scheme_id", "scheme__code", "grade__code", "grade_input", "observations",
-        "asset__road_segment__pavement_type")
+        "asset__road_segment__pavement_type", "asset__kind")
     with transaction.atomic():
         pending: list[tuple[int, int, dict, dict, str, bool]] = []
-        for pk, version, scheme_id, code, grade, grade_input, obs, pavement_type in rows.iterator(chunk_size=batch):
+        for pk, version, scheme_id, code, grade, grade_input, obs, pavement_type, kind in rows.iterator(
+                chunk_size=batch):
             counts = report.by_scheme.setdefault(code, SchemeCounts())
             counts.examined += 1
             if not isinstance(obs, dict):  # written around the services, e.g. by hand in the database
@@ -67,7 +68,7 @@ def rederive(*, schemes: list[str] | None = None, dry_run: bool = False, batch: 
                 continue
             old = obs.get("derived") or {}
             raw = {k: v for k, v in obs.items() if k != "derived"}
-            context = {"pavement_type": pavement_type} if pavement_type else {}
+            context = {"pavement_type": pavement_type} if pavement_type else {"kind": kind}
             try:
                 _code, new = derive_grade(scheme_dict(scheme_id), grade, raw, context)
             except GradeError as exc:

@@ -21,7 +21,7 @@ from core.files import stored_file_response
 from inspections import selectors, services
 from inspections.catalogue import schemes_for_kind
 from inspections.forms import ROWS, SPAN_ITEMS, observations_from_post
-from inspections.models import InspectionPhoto, Method
+from inspections.models import InspectionPhoto, MemberKind, Method
 
 
 def asset_or_404(request, gid: str) -> Asset:
@@ -73,6 +73,8 @@ def new_inspection(request, gid: str):
         "today": timezone.localdate().isoformat(), "methods": Method.choices, "rows": range(ROWS),
         "span_items": SPAN_ITEMS, "default_method": services.DEFAULT_METHOD.get(chosen.code) if chosen else "",
         "inspector": request.user.get_full_name() or request.user.get_username(),
+        # The 点検要領's member codes (主桁 Mg …) offered as the engineer types; only a kind that has a list.
+        "member_kinds": MemberKind.objects.filter(kinds__contains=[asset.kind]) if asset.kind == "bridge" else [],
     }, status=422 if errors else 200)
 
 

@@ -21,7 +21,8 @@ class LedgerField:
 # What makes sense for an attribute, narrower than its column: a 管径 of 99,999,999,999 mm or a 人槽 of 40,000
 # is a typing slip, not a pipe or a tank. Generous: the largest real ones fit with room to spare.
 DOMAIN_RANGE = {
-    "length_m": (None, 100_000.0),  # 100 km: longer than any road section, bridge or pipe run
+    "length_m": (None, 100_000.0),  # 100 km: longer than any road section, bridge, tunnel or pipe run
+    "height_m": (None, 100.0),
     "width_m": (None, 500.0),
     "deck_area_m2": (None, 1_000_000.0),
     "detour_length_m": (None, 1_000_000.0),
@@ -87,7 +88,8 @@ DETAIL_HEADERS = {
     "road_class": ("road_class", "道路種別", "道路区分", "路線種別", "路線区分"),
     "route_name": ("route_name", "路線名"),
     "is_emergency_route": ("is_emergency_route", "緊急輸送道路"),
-    "length_m": ("length_m", "延長", "延長(m)", "管路延長", "管渠延長", "橋長", "橋長(m)", "区間延長"),
+    "length_m": ("length_m", "延長", "延長(m)", "管路延長", "管渠延長", "橋長", "橋長(m)", "区間延長", "トンネル延長",
+                 "トンネル延長(m)", "施設延長"),
     "width_m": ("width_m", "幅員", "幅員(m)", "全幅員", "道路幅員"),
     "pavement_type": ("pavement_type", "舗装種別", "舗装"),
     "traffic_volume": ("traffic_volume", "交通量", "交通量(台/日)", "日交通量"),
@@ -97,6 +99,9 @@ DETAIL_HEADERS = {
     "crosses": ("crosses", "交差物", "交差物件種別"),
     "crosses_name": ("crosses_name", "交差物件名", "河川名"),
     "detour_length_m": ("detour_length_m", "迂回路延長", "迂回延長"),
+    # Tunnels, sheds/culverts, overpasses, gantry signs (assets.RoadStructure; the bridge's 構造形式 is structure_type).
+    "height_m": ("height_m", "建築限界高", "建築限界高(m)", "有効高", "有効高(m)", "内空高", "内空高(m)"),
+    "structure_form": ("structure_form", "構造形式", "工法", "形式"),
     "drainage_system": ("drainage_system", "排除方式"),
     "material": ("material", "管種"),
     "diameter_mm": ("diameter_mm", "管径", "管径(mm)", "口径"),

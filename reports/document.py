@@ -128,7 +128,10 @@ def _members(cluster_ids: list[int]) -> dict[int, tuple[list[Member], int]]:
     return out
 
 
-URGENT_GRADES = {("bridge", "IV"): 0, ("bridge", "III"): 1, ("sewer_pipe", "I"): 2, ("manhole", "I"): 3}
+# 告示426号's other structures are as urgent at Ⅳ/Ⅲ as bridges are.
+URGENT_GRADES = {("bridge", "IV"): 0, ("bridge", "III"): 1, ("sewer_pipe", "I"): 2, ("manhole", "I"): 3,
+                 **{(k, "IV"): 0 for k in ("tunnel", "shed_culvert", "ped_overpass", "gantry_sign")},
+                 **{(k, "III"): 1 for k in ("tunnel", "shed_culvert", "ped_overpass", "gantry_sign")}}
 SHORTFALL_ROWS = 300
 
 

@@ -33,7 +33,8 @@ def plan_detail(request, pk: int):
         "due", "scheduled", "scheduled_cost", "shortfall_count", "shortfall_cost")}}
         for i, (fy, label) in enumerate(zip(r.get("fiscal_years", []), years, strict=True))]
     kind = {"road_segment": "道路(舗装)", "bridge": "橋梁", "sewer_pipe": "下水道管渠", "manhole": "マンホール",
-            "septic_tank": "浄化槽"}
+            "septic_tank": "浄化槽", "tunnel": "トンネル", "shed_culvert": "シェッド・大型カルバート",
+            "ped_overpass": "横断歩道橋", "gantry_sign": "門型標識等"}
     shortfall = [{**a, "kind_label": kind.get(a["kind"], a["kind"])}
                  for a in legal.get("shortfall_assets", [])[:SHORTFALL_SHOWN]]
     return render(request, "reports/plan.html", {

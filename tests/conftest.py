@@ -106,6 +106,10 @@ def make_asset(owner, kind, *, external_id="X-1", actor=None, lon=139.839, lat=3
         "sewer_pipe": {"drainage_system": "sanitary", "material": "rc", "diameter_mm": 300, "length_m": 50.0},
         "manhole": {},
         "septic_tank": {"treatment": "combined", "capacity_persons": 5},
+        "tunnel": {"length_m": 120.0, "width_m": 9.0, "structure_form": "NATM"},
+        "shed_culvert": {"length_m": 30.0, "width_m": 8.0},
+        "ped_overpass": {"length_m": 25.0, "width_m": 2.5},
+        "gantry_sign": {"length_m": 15.0},
     }[kind]
     line = kind in ("road_segment", "sewer_pipe")
     geom = LineString((lon, lat), (lon + 0.0005, lat), srid=6668) if line else Point(lon, lat, srid=6668)

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from assets import access
 from assets import selectors as asset_selectors
-from assets.models import Asset
+from assets.kinds import ROAD_STRUCTURES
+from assets.models import Asset, RoadStructure
 from inspections import selectors as inspection_selectors
 from inspections.measure_selectors import measure_list
 from inspections.models import AssetCondition
@@ -39,7 +40,10 @@ def asset_detail(request, gid: str):
     # One query for the condition and what the page shows of it (grade, the measure that treated it).
     condition = AssetCondition.objects.select_related("grade", "treated_by__kind").filter(asset=asset).first()
     measures = measure_list(principal=access.principal_of(request), asset=asset.global_id)[:50]
+    # A tunnel, shed/culvert, overpass or gantry sign shows its ledger facts (one query, for these kinds only).
+    structure = (RoadStructure.objects.filter(asset=asset).first() if asset.kind in ROAD_STRUCTURES else None)
     return render(request, "web/asset.html", {
-        "asset": asset, "inspections": inspections, "history": history, "condition": condition, "measures": measures,
+        "asset": asset, "structure": structure, "inspections": inspections, "history": history,
+        "condition": condition, "measures": measures,
         "can_write": access.can_write_asset(access.principal_of(request), asset), "today": timezone.localdate(),
     })

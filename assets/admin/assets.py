@@ -10,7 +10,19 @@ from assets import access, selectors, services
 from assets.admin.widgets import LocalOSMWidget
 from assets.history import Actor
 from assets.kinds import KINDS
-from assets.models import Asset, AssetStatus, Bridge, Kind, Manhole, Municipality, RoadSegment, SepticTank, SewerPipe, Via
+from assets.models import (
+    Asset,
+    AssetStatus,
+    Bridge,
+    Kind,
+    Manhole,
+    Municipality,
+    RoadSegment,
+    RoadStructure,
+    SepticTank,
+    SewerPipe,
+    Via,
+)
 
 # What the add form hands to services.asset_create (the rest of the form is read-only or the detail inline).
 CREATE_FIELDS = ("owner", "operator", "kind", "geom", "source", "external_id", "name", "built_fiscal_year",
@@ -88,6 +100,8 @@ INLINES = {
     Kind.MANHOLE: _detail_inline(Manhole),
     Kind.SEPTIC_TANK: _detail_inline(SepticTank),
 }
+INLINES.update(dict.fromkeys((Kind.TUNNEL, Kind.SHED_CULVERT, Kind.PED_OVERPASS, Kind.GANTRY_SIGN),
+                             _detail_inline(RoadStructure)))
 
 
 class OwnerFilter(admin.SimpleListFilter):

@@ -1,6 +1,6 @@
 from assets.models.access import ApiToken, Membership, Role
 from assets.models.asset import Asset, AssetSerial, AssetStatus, Kind
-from assets.models.details import Bridge, Manhole, RoadSegment, SepticTank, SewerPipe
+from assets.models.details import Bridge, Manhole, RoadSegment, RoadStructure, SepticTank, SewerPipe
 from assets.models.history import ChangeRecord, Via
 from assets.models.municipality import Municipality, MunicipalityKind, Region
 
@@ -18,6 +18,7 @@ __all__ = [
     "MunicipalityKind",
     "Region",
     "RoadSegment",
+    "RoadStructure",
     "Role",
     "SepticTank",
     "SewerPipe",

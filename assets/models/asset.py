@@ -14,6 +14,11 @@ class Kind(models.TextChoices):
     SEWER_PIPE = "sewer_pipe", _("Sewer pipe")
     MANHOLE = "manhole", _("Manhole")
     SEPTIC_TANK = "septic_tank", _("Septic tank")
+    # The other road structures 平成26年国土交通省告示第426号 grades Ⅰ–Ⅳ beside bridges (each with its own 定期点検要領).
+    TUNNEL = "tunnel", _("Tunnel")
+    SHED_CULVERT = "shed_culvert", _("Shed / large culvert")
+    PED_OVERPASS = "ped_overpass", _("Pedestrian overpass")
+    GANTRY_SIGN = "gantry_sign", _("Gantry sign")
 
 
 class AssetStatus(models.TextChoices):

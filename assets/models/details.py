@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assets.models.asset import Asset
 
-__all__ = ["Bridge", "Manhole", "RoadSegment", "SepticTank", "SewerPipe"]
+__all__ = ["Bridge", "Manhole", "RoadSegment", "RoadStructure", "SepticTank", "SewerPipe"]
 
 POSITIVE = [MinValueValidator(0)]
 
@@ -183,3 +183,24 @@ class SepticTank(models.Model):
     class Meta:
         verbose_name = _("septic tank")
         verbose_name_plural = _("septic tanks")
+
+
+class RoadStructure(models.Model):
+    """The detail shared by the road structures 告示426号 names beside bridges — トンネル, シェッド・大型カルバート,
+    横断歩道橋, 門型標識等: graded Ⅰ–Ⅳ on the same 5-year cycle, described in the 道路台帳 by what the road needs to
+    know (延長, 幅員, the route). One table for the four: what differs between them is the 点検要領, not the ledger."""
+
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="road_structure")
+    length_m = models.FloatField(_("length 延長 (m)"), null=True, blank=True, validators=POSITIVE,
+                                 help_text=_("Tunnel or culvert length, overpass or gantry span"))
+    width_m = models.FloatField(_("width 幅員 (m)"), null=True, blank=True, validators=POSITIVE)
+    height_m = models.FloatField(_("clearance height 建築限界高 (m)"), null=True, blank=True, validators=POSITIVE)
+    structure_form = models.CharField(_("structure form 構造形式"), max_length=64, blank=True,
+                                      help_text=_("e.g. NATM, 矢板工法, RCボックス, 鋼製門型"))
+    route_name = models.CharField(_("route name"), max_length=100, blank=True)
+    is_emergency_route = models.BooleanField(_("emergency transport road (緊急輸送道路)"), default=False)
+    traffic_volume = models.PositiveIntegerField(_("traffic volume (vehicles/day)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("road structure")
+        verbose_name_plural = _("road structures")

@@ -105,6 +105,15 @@ class Params:
     septic_group_distance_m: float = 100.0
     septic_group_min_tanks: int = 5
 
+    # Road structures graded by 告示426号 beside bridges: repair / renewal cost as a fixed part plus a rate per m² of
+    # footprint (延長 × 幅員). Planning-level figures (unverified), to be replaced by a region's own unit prices.
+    structure_costs: dict = field(default_factory=lambda: {
+        "tunnel": {"repair_m2": 40_000, "renew_m2": 1_200_000},
+        "shed_culvert": {"repair_m2": 150_000, "renew_m2": 600_000},
+        "ped_overpass": {"repair_each": 2_000_000, "repair_m2": 250_000, "renew_m2": 800_000},
+        "gantry_sign": {"repair_each": 3_000_000, "renew_each": 15_000_000},
+    })
+
     # What a municipality does meanwhile when a legally due measure cannot be funded in time (by asset kind).
     interim_measures: dict = field(default_factory=lambda: {
         "bridge": "通行規制・通行止め（重量制限・監視を含む）",
@@ -112,6 +121,10 @@ class Params:
         "manhole": "応急措置（蓋・躯体の部分補修）",
         "road_segment": "応急措置（パッチング・段差すり付け）と通行注意の表示",
         "septic_tank": "設置者への改善指導と保健所への報告",
+        "tunnel": "通行規制・通行止め（うき・はく離の叩き落とし等の応急措置を含む）",
+        "shed_culvert": "通行規制・通行止め（応急措置を含む）",
+        "ped_overpass": "通行止め（歩行者の迂回誘導）と第三者被害の防止措置",
+        "gantry_sign": "落下防止の応急措置と通行規制",
     })
 
     def to_dict(self) -> dict:

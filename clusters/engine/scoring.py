@@ -11,10 +11,17 @@ from clusters.engine.deterioration import Hazards, transition
 from clusters.engine.params import Params
 
 COMPONENTS = ("traffic", "emergency_route", "served", "depth", "road_above", "important_facility", "detour")
+# The road structures 告示426号 grades beside bridges (tunnels, sheds/large culverts, pedestrian overpasses, gantry
+# signs) share the bridges' Ⅰ–Ⅳ scheme, so one deterioration fit, and the bridges' work type: repaired or renewed by
+# state and bundled with the bridges into one 定期点検・修繕 package (as the 島根 model region bundles bridges and
+# tunnels, domain.md §1.2). They are never candidates for removal: the bridge keep-or-remove analysis is for
+# bridges only (a tunnel or an overpass has no detour rule here).
+ROAD_STRUCTURES = ("tunnel", "shed_culvert", "ped_overpass", "gantry_sign")
 SCHEME_OF_KIND = {"bridge": "bridge_kenzen", "road_segment": "pavement_shindan", "sewer_pipe": "sewer_kinkyu",
-                  "manhole": "manhole_kinkyu", "septic_tank": "septic_hantei"}
+                  "manhole": "manhole_kinkyu", "septic_tank": "septic_hantei",
+                  **dict.fromkeys(ROAD_STRUCTURES, "bridge_kenzen")}
 WORK_TYPE = {"road_segment": "road", "sewer_pipe": "sewer", "manhole": "sewer", "bridge": "bridge",
-             "septic_tank": "septic"}
+             "septic_tank": "septic", **dict.fromkeys(ROAD_STRUCTURES, "bridge")}
 
 # Columns the scorer reads (one row per asset; NaN where a kind lacks the attribute):
 #   kind, state (grade rank at the last inspection, -1 if never), years (since that inspection, or age),
@@ -124,6 +131,19 @@ def rehabilitated(df: pd.DataFrame, params: Params) -> np.ndarray:
     return pipe & np.where(given == "rehabilitation", True, np.where(given == "open_cut", False, by_default))
 
 
+def structure_costs(kinds: np.ndarray, length: np.ndarray, width: np.ndarray, params: Params):
+    """Repair and renewal cost of each road structure (告示426号 kinds; 0 for other rows): a fixed part plus a rate
+    per m² of footprint (延長 × 幅員; a ledger without them leaves the fixed part), rates by kind in
+    params.structure_costs (planning-level, unverified)."""
+    repair, renew = np.zeros(len(kinds)), np.zeros(len(kinds))
+    area = np.nan_to_num(length * width)
+    for kind, c in params.structure_costs.items():
+        rows = kinds == kind
+        repair[rows] = c.get("repair_each", 0.0) + area[rows] * c.get("repair_m2", 0.0)
+        renew[rows] = c.get("renew_each", 0.0) + area[rows] * c.get("renew_m2", 0.0)
+    return repair, renew
+
+
 def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Params, rehab: np.ndarray):
     kinds = df["kind"].to_numpy()
     state = _col(df, "state", -1)
@@ -144,17 +164,18 @@ def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Par
     diameter = _col(df, "diameter_mm")
     pipe_m = np.where(rehab, params.cost_pipe_rehab_base_m + params.cost_pipe_rehab_per_mm_m * diameter,
                       params.cost_pipe_renew_base_m + params.cost_pipe_renew_per_mm_m * diameter)
+    structure_repair, structure_renew = structure_costs(kinds, length, width, params)
     renew_cost = np.select(
         [kinds == "road_segment", kinds == "bridge", kinds == "sewer_pipe", kinds == "manhole", kinds == "septic_tank"],
         [length * width * params.cost_pavement_rebuild_m2, deck * params.cost_bridge_renew_m2, pipe_m * length,
          np.full(len(df), params.cost_manhole_rehab), _col(df, "capacity", 5) * params.cost_septic_replace_per_person],
-        0.0)
+        structure_renew)
     repair_cost = np.select(
         [kinds == "road_segment", kinds == "bridge", kinds == "sewer_pipe", kinds == "manhole", kinds == "septic_tank"],
         [length * width * params.cost_pavement_resurface_m2, deck * params.cost_bridge_repair_m2,
          pipe_m * length * params.cost_pipe_repair_share, np.full(len(df), params.cost_manhole_rehab * 0.5),
          np.full(len(df), params.cost_septic_repair)],
-        0.0)
+        structure_repair)
     cost = np.where(action == "renew", renew_cost, np.where(action == "repair", repair_cost, 0.0))
     return action, cost, repair_cost, renew_cost
 

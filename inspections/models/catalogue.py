@@ -2,7 +2,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Grade", "GradingScheme", "RecordType"]
+__all__ = ["Grade", "GradingScheme", "MemberKind", "RecordType"]
 
 
 class RecordType(models.TextChoices):
@@ -59,3 +59,26 @@ class Grade(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class MemberKind(models.Model):
+    """A member (部材) of a structure with its code from the 点検要領 (道路橋: 主桁 Mg, 床版 Ds, 支承本体 Bh …), loaded
+    from fixtures/catalogue/bridge_members.json. Whether it is a 主要部材 decides whether its 健全性 speaks for the
+    whole structure (道路橋毎の健全性の診断), so it is data a prefecture's variant can change."""
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=64)
+    group = models.CharField(_("group"), max_length=16)
+    is_main_member = models.BooleanField(_("main member (主要部材)"), default=False)
+    kinds = ArrayField(models.CharField(max_length=16), default=list, verbose_name=_("asset kinds"))
+    verified = models.BooleanField(_("verified against a source"), default=False)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("member kind")
+        verbose_name_plural = _("member kinds")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

@@ -18,7 +18,8 @@ WORK_COLOURS = {"road": colors.HexColor("#6d6d6d"), "sewer": colors.HexColor("#1
                 "road_sewer": colors.HexColor("#6a1b9a")}
 SERIES = [colors.HexColor(c) for c in ("#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#757575")]
 KIND_COLOURS = {"road_segment": "#6d6d6d", "sewer_pipe": "#1565c0", "manhole": "#64b5f6", "bridge": "#c62828",
-                "septic_tank": "#2e7d32"}
+                "septic_tank": "#2e7d32", "tunnel": "#6a1b9a", "shed_culvert": "#8e24aa", "ped_overpass": "#ad1457",
+                "gantry_sign": "#ef6c00"}
 
 
 def _label(d: Drawing, x, y, text, size=7, anchor="start", colour=colors.black):

@@ -34,7 +34,8 @@ BODY_W = WIDTH - 2 * MARGIN
 WORK_LABEL = {"road": "舗装", "sewer": "下水道管路", "bridge": "橋梁", "septic": "浄化槽", "road_sewer": "舗装＋下水道"}
 ACTION_LABEL = {"monitor": "経過観察", "repair": "修繕", "renew": "更新"}
 KIND_LABEL = {"road_segment": "道路(舗装)", "bridge": "橋梁", "sewer_pipe": "下水道管渠", "manhole": "マンホール",
-              "septic_tank": "浄化槽"}
+              "septic_tank": "浄化槽", "tunnel": "トンネル", "shed_culvert": "シェッド・大型カルバート",
+              "ped_overpass": "横断歩道橋", "gantry_sign": "門型標識等"}
 STRATEGY_LABEL = {"preventive": "予防保全", "corrective": "事後保全"}
 # How the households along a sewer branch were counted (domain.md §7): the ledger's 取付管, buildings, or the
 # owner's population density over a strip along the pipes.

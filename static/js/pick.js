@@ -4,7 +4,8 @@
   const el = document.getElementById("map");
   if (!el) return;
   const src = new ol.source.Vector();
-  const colours = {road_segment: "#7a7a7a", bridge: "#b3261e", sewer_pipe: "#0b5cad", manhole: "#0b5cad", septic_tank: "#1e7a3c"};
+  const colours = {road_segment: "#7a7a7a", bridge: "#b3261e", sewer_pipe: "#0b5cad", manhole: "#0b5cad", septic_tank: "#1e7a3c",
+                   tunnel: "#6a1b9a", shed_culvert: "#8e24aa", ped_overpass: "#ad1457", gantry_sign: "#ef6c00"};
   const style = f => new ol.style.Style({
     stroke: new ol.style.Stroke({color: colours[f.get("kind")] || "#333", width: 4}),
     image: new ol.style.Circle({radius: 7, fill: new ol.style.Fill({color: colours[f.get("kind")] || "#333"}),

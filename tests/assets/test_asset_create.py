@@ -53,7 +53,7 @@ def test_unknown_kind_lists_the_allowed_kinds(world):
     from assets.services import asset_create
 
     with pytest.raises(ValidationError) as exc:
-        asset_create(actor=Actor.system(), owner=world.yashio, kind="tunnel", geom=Point(139.8, 35.8, srid=6668))
+        asset_create(actor=Actor.system(), owner=world.yashio, kind="dam", geom=Point(139.8, 35.8, srid=6668))
     assert "sewer_pipe" in exc.value.message_dict["kind"][0]
 
 

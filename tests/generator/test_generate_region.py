@@ -26,7 +26,9 @@ def fingerprint():
 def test_it_generates_exactly_the_requested_number_of_every_kind(nakagawa):
     assert Asset.objects.count() == N
     kinds = set(Asset.objects.values_list("kind", flat=True).distinct())
-    assert kinds == {"road_segment", "bridge", "sewer_pipe", "manhole", "septic_tank"}
+    # Two 横断歩道橋 over the prefectural trunk road: a 告示426号 structure beside the bridges.
+    assert kinds == {"road_segment", "bridge", "sewer_pipe", "manhole", "septic_tank", "ped_overpass"}
+    assert Asset.objects.filter(kind="ped_overpass", road_structure__length_m__gt=0).count() == 2
 
 
 def test_assets_lie_inside_their_owners_real_boundaries(nakagawa):

@@ -23,7 +23,13 @@ CAT = Path(__file__).resolve().parents[2] / "fixtures" / "catalogue"
 
 
 def scheme(code):
-    return json.loads((CAT / f"{code}.json").read_text(encoding="utf-8"))
+    """A scheme as inspections.catalogue.scheme_dict gives it: a direct scheme carries the member catalogue."""
+    spec = json.loads((CAT / f"{code}.json").read_text(encoding="utf-8"))
+    if spec.get("rule") == "direct":
+        members = json.loads((CAT / "bridge_members.json").read_text(encoding="utf-8"))["member_kinds"]
+        spec["members"] = [{"code": m["code"], "name": m["name"], "main": m["is_main_member"],
+                            "kinds": members["kinds"], "group": m["group"]} for m in members["members"]]
+    return spec
 
 
 @pytest.mark.parametrize("raw", ["Ⅲ", "III", "3", "判定3", "３", "判定区分Ⅲ", " iii ", "早期措置段階", "健全性Ⅲ"])

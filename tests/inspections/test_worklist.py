@@ -92,8 +92,9 @@ def test_a_retired_asset_never_appears(world):
 
 # ---- never inspected: a first due date a municipality can act on --------------------------------------
 def test_never_inspected_first_due_dates(world):
-    """道路法施行規則 (2014-07-01): a bridge is due one 5-year cycle after the later of its opening and the start
-    of the legal cycle. 浄化槽法 7条: a new tank 8 months after use begins; an old tank one yearly cycle after
+    """道路法施行規則 (2014-07-01): a bridge is due the later of one 5-year cycle after the start of the legal cycle
+    and 2 years after opening (道路橋定期点検要領: 初回点検は供用開始後2年以内).
+    浄化槽法 7条: a new tank 8 months after use begins; an old tank one yearly cycle after
     the registry duty (2020-04-01), not 1985-12-01 as the old rule said (that was the bug: due 41 years ago)."""
     old_bridge = make_asset(world.yashio, "bridge", external_id="B-1970", built=1970)
     new_bridge = make_asset(world.yashio, "bridge", external_id="B-2016", built=2016)
@@ -101,7 +102,7 @@ def test_never_inspected_first_due_dates(world):
     new_tank = make_asset(world.yashio, "septic_tank", external_id="S-2026", built=2026)
     due = dict(AssetCondition.objects.values_list("asset_id", "next_due_on"))
     assert due[old_bridge.pk] == datetime.date(2019, 7, 1)
-    assert due[new_bridge.pk] == datetime.date(2021, 4, 1)
+    assert due[new_bridge.pk] == datetime.date(2019, 7, 1)  # opened FY2016: 2018-04-01 is before the cycle's start
     assert due[old_tank.pk] == datetime.date(2021, 4, 1)
     assert due[new_tank.pk] == datetime.date(2026, 12, 1)
     row = by_asset(items(world.alice), old_tank, "inspection")
