@@ -160,3 +160,13 @@ def test_no_raw_values_in_the_plan_pdf(world, region, request, tmp_path):
         pdf.write_bytes(f.read())
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
     assert not scan_text(" ".join(text.split()))
+
+
+def test_english_pages_under_en_use_the_english_labels(world, region):
+    client = Client()
+    client.force_login(world.carol)
+    run = region["run"]
+    text = visible_text(client.get(f"/en/runs/{run.pk}/").content.decode())
+    lot = Cluster.objects.filter(run=run, work_type="sewer").first()
+    assert "Done" in text and "Sewer" in text and lot.name in text
+    assert "完了" not in text
