@@ -57,8 +57,12 @@ class VisibleRunFilter(admin.RelatedFieldListFilter):
 
 @admin.register(EngineRun)
 class EngineRunAdmin(RegionScopedReadOnly):
-    list_display = ("id", "region", "progress_text", "created_at", "duration_s", "created_by")
+    list_display = ("id", "region", "status_text", "created_at", "duration_s", "created_by")
     list_filter = ("status", ("region", VisibleRegionFilter))
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_text(self, obj):
+        return obj.progress_text
 
 
 @admin.register(Cluster)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop, pgettext_lazy
 
 __all__ = ["ACTION_LABELS", "JOB_STEPS", "KIND_COUNTERS", "PARAMS", "RECOMMENDATION_LABELS", "STATUS_LABELS",
            "STRATEGY_LABELS", "TOTAL_LABELS", "WORK_TYPE_JA", "WORK_TYPE_LABELS", "action_mix_text", "label",
-           "lot_name", "param_label", "progress_text"]
+           "lot_name", "param_label", "param_value", "progress_text"]
 
 # Japanese work-type names a lot's stored name begins with (fixed: the name is the same on every page and in
 # the PDF whatever the reader's language).
@@ -53,8 +53,19 @@ TOTAL_LABELS = {"assets": _("assets"), "acting": _("assets needing action"), "cl
                 "cross_municipal_clusters": _("cross-municipal lots"), "cost_total": _("cost of all works"),
                 "risk_removed": _("risk removed")}
 
+# The consequence components a lot's risk removed is explained by (clusters.engine.scoring.COMPONENTS).
+COMPONENT_LABELS = {"traffic": _("Traffic"), "emergency_route": _("Emergency transport route"),
+                    "served": _("Population served / pipe size"), "depth": _("Cover depth"),
+                    "road_above": _("Road above"), "important_facility": _("Important facility"),
+                    "detour": _("Detour length")}
+
+# Values of the parameters that are a choice (Params.objective, Params.annualization).
+CHOICE_LABELS = {"risk_per_yen": _("Risk removed per yen"), "risk_removed": _("Risk removed"),
+                 "saving": _("Saving from bundling"), "years": _("Divided by the comparison years"),
+                 "crf": _("Capital recovery factor")}
+
 _GROUPS = {"work_type": WORK_TYPE_LABELS, "action": ACTION_LABELS, "recommendation": RECOMMENDATION_LABELS,
-           "strategy": STRATEGY_LABELS, "status": STATUS_LABELS, "total": TOTAL_LABELS}
+           "strategy": STRATEGY_LABELS, "status": STATUS_LABELS, "total": TOTAL_LABELS, "component": COMPONENT_LABELS, "choice": CHOICE_LABELS}
 
 
 def label(group: str, value) -> str:
@@ -196,6 +207,22 @@ PARAMS: dict[str, ParamLabel] = {
     "interim_measures": P("予算が間に合わない間の応急措置", "Interim measures while unfunded", ""),
 }
 del P
+
+
+def param_value(name: str, value) -> str:
+    """A parameter's value as people read it: a choice by its label, a number with separators and its unit."""
+    from core.formatting import grouped
+
+    p = PARAMS.get(name)
+    if isinstance(value, str):
+        return label("choice", value)
+    if isinstance(value, dict):  # weights by component; hazards by grading scheme; interim measures by kind
+        group = {"weights": "component", "interim_measures": "kind"}.get(name)
+        return "・".join(f"{label(group, k) if group else k} {v}" for k, v in value.items())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "—" if value is None else str(value)
+    digits = 0 if float(value).is_integer() else min(len(repr(float(value)).split(".")[1]), 4)
+    return f"{grouped(value, digits)}{(' ' + p.unit) if p and p.unit else ''}"
 
 
 def param_label(name: str) -> str:

@@ -17,11 +17,10 @@ from assets.history import Actor
 from assets.models import Asset, Via
 from clusters import selectors
 from clusters.engine.scoring import COMPONENTS
+from clusters.labels import label
 from clusters.models import ACTIONS, EngineRun
 from core.formatting import allocate
 
-DRIVER_LABELS = {"traffic": "交通量", "emergency_route": "緊急輸送道路", "served": "処理人口・管径", "depth": "土被り",
-                 "road_above": "上部道路", "important_facility": "重要施設", "detour": "迂回距離"}
 
 
 def municipality_names(cluster, names: dict) -> list[str]:
@@ -45,7 +44,7 @@ def run_or_404(request, pk: int) -> EngineRun:
 
 def explained(cluster) -> list[tuple[str, float]]:
     total = sum(cluster.drivers.values()) or 1.0
-    return [(DRIVER_LABELS.get(k, k), 100 * v / total) for k, v in sorted(cluster.drivers.items(), key=lambda kv: -kv[1])
+    return [(label("component", k), 100 * v / total) for k, v in sorted(cluster.drivers.items(), key=lambda kv: -kv[1])
             if v > 0]
 
 

@@ -50,3 +50,9 @@ def action_mix(mix) -> list[str]:
 @register.filter
 def param_label(name) -> str:
     return labels.param_label(str(name))
+
+
+@register.filter
+def param_value(value, name) -> str:
+    """{{ v.a|param_value:k }} → 300 m, リスク低減量／費用."""
+    return labels.param_value(str(name), value)

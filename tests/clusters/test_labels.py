@@ -82,3 +82,12 @@ def test_single_work_lots_within_a_contractors_reach_are_offered_together():
     near = joinable_singles(wt, count, x, y, reach=2000)
     assert near == {0: [(1, 1500.0)], 1: [(0, 1500.0)]}
     assert joinable_singles(wt, count, x, y, reach=0) == {}
+
+
+def test_parameter_values_read_with_their_unit_or_label():
+    with translation.override("ja"):
+        assert labels.param_label("cluster_distance_m") == "同一工事群とする距離（m）"
+        assert labels.param_value("cluster_distance_m", 300.0) == "300 m"
+        assert labels.param_value("mobilization_per_contract", 3_000_000) == "3,000,000 円"
+        assert labels.param_value("objective", "risk_per_yen") == "費用当たりのリスク低減量"
+        assert labels.param_value("weights", {"traffic": 1.0}) == "交通量 1.0"
