@@ -65,7 +65,8 @@ CHOICE_LABELS = {"risk_per_yen": _("Risk removed per yen"), "risk_removed": _("R
                  "crf": _("Capital recovery factor")}
 
 _GROUPS = {"work_type": WORK_TYPE_LABELS, "action": ACTION_LABELS, "recommendation": RECOMMENDATION_LABELS,
-           "strategy": STRATEGY_LABELS, "status": STATUS_LABELS, "total": TOTAL_LABELS, "component": COMPONENT_LABELS, "choice": CHOICE_LABELS}
+           "strategy": STRATEGY_LABELS, "status": STATUS_LABELS, "total": TOTAL_LABELS, "component": COMPONENT_LABELS,
+           "choice": CHOICE_LABELS}
 
 
 def label(group: str, value) -> str:

@@ -22,7 +22,6 @@ from clusters.models import ACTIONS, EngineRun
 from core.formatting import allocate
 
 
-
 def municipality_names(cluster, names: dict) -> list[str]:
     """The lot's municipalities by name, largest cost share first (codes only where no name is known)."""
     return [names.get(k, k) for k, _v in sorted(cluster.cost_shares.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -2,7 +2,8 @@
 
 import math
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.formatting import allocate, grouped, yen_to_million, yen_to_oku
 
