@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.gis import admin as gis_admin
+from django.utils.translation import gettext_lazy as _
 
 from assets import access
 from assets.admin.scoped import ScopedReadAdmin
 from assets.admin.widgets import LocalOSMWidget
+from clusters.labels import label
 from clusters.models import Cluster, EngineRun, ReferenceRoad, RegionParams
 
 
@@ -55,15 +57,24 @@ class VisibleRunFilter(admin.RelatedFieldListFilter):
 
 @admin.register(EngineRun)
 class EngineRunAdmin(RegionScopedReadOnly):
-    list_display = ("id", "region", "status", "progress", "created_at", "duration_s", "created_by")
+    list_display = ("id", "region", "status_text", "created_at", "duration_s", "created_by")
     list_filter = ("status", ("region", VisibleRegionFilter))
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_text(self, obj):
+        return obj.progress_text
 
 
 @admin.register(Cluster)
 class ClusterAdmin(RegionScopedReadOnly):
     region_path = "run__region"
-    list_display = ("run", "rank", "key", "work_type", "member_count", "municipality_count", "total_cost",
+    list_display = ("run", "rank", "name", "work_type_label", "member_count", "municipality_count", "total_cost",
                     "risk_removed", "risk_per_myen")
+    search_fields = ("name",)
+
+    @admin.display(description=_("work type"), ordering="work_type")
+    def work_type_label(self, obj):
+        return label("work_type", obj.work_type)
     list_filter = ("work_type", ("run", VisibleRunFilter))
     show_full_result_count = False
 

@@ -12,6 +12,7 @@ from assets.history import Actor
 from assets.models import Via
 from clusters import selectors, services
 from clusters.engine.params import Params
+from clusters.labels import label
 from clusters.models import ACTIONS, Cluster, EngineRun, RegionParams
 from core.geo import simplified_geojson
 from core.jobs import accepted
@@ -34,6 +35,7 @@ class RunOut(Schema):
     status: str
     progress: int
     message: str
+    progress_text: str  # status, percentage and step in the reader's language (core.jobs.progress_text)
     params: dict
     summary: dict
     data_timestamp: datetime.datetime | None
@@ -46,8 +48,11 @@ class RunOut(Schema):
 class ClusterOut(Schema):
     id: int
     rank: int | None
-    key: str
+    key: str  # the clustering's label: for machines; people read `name`
+    name: str  # what people call the lot, 下水道-012（八潮市・草加市） (clusters.labels.lot_name)
+    seq: int | None
     work_type: str
+    work_type_label: str
     member_count: int
     municipality_count: int
     cost_shares: dict
@@ -61,7 +66,12 @@ class ClusterOut(Schema):
     risk_removed: float
     risk_per_myen: float
     consolidation: dict
+    bundling: dict
     geometry: dict | None
+
+    @staticmethod
+    def resolve_work_type_label(obj) -> str:
+        return label("work_type", obj.work_type)
 
     @staticmethod
     def resolve_geometry(obj) -> dict | None:
@@ -74,6 +84,7 @@ class MemberOut(Schema):
     owner: str = Field(..., alias="asset.owner_id")
     name: str = Field(..., alias="asset.name")
     action: str
+    action_label: str
     cost: float
     lof: float
     cof: float
@@ -91,6 +102,10 @@ class MemberOut(Schema):
     @staticmethod
     def resolve_action(obj) -> str:
         return ACTIONS[obj.action]
+
+    @staticmethod
+    def resolve_action_label(obj) -> str:
+        return label("action", ACTIONS[obj.action])
 
 
 class ClusterDetail(ClusterOut):
@@ -170,13 +185,14 @@ def clusters_geojson(request, pk: int, municipality: str | None = None, top: int
     run = _run(request, pk)
     shown = selectors.cluster_list(run=run, municipality=municipality).values("id")[:top]
     rows = (Cluster.objects.filter(id__in=shown, geom__isnull=False).order_by("rank")
-            .values_list("id", "rank", "key", "work_type", "member_count", "municipality_count", "total_cost",
+            .values_list("id", "rank", "key", "name", "work_type", "member_count", "municipality_count", "total_cost",
                          "risk_per_myen", simplified_geojson("geom", tolerance=0.00005, precision=6)))
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": cid, "geometry": json.loads(g),
-         "properties": {"rank": rank, "key": key, "work_type": wt, "members": n, "municipalities": nm,
+         "properties": {"rank": rank, "key": key, "name": name, "work_type": wt,
+                        "work_type_label": label("work_type", wt), "members": n, "municipalities": nm,
                         "total_cost": cost, "risk_per_myen": rpy}}
-        for cid, rank, key, wt, n, nm, cost, rpy, g in rows]}
+        for cid, rank, key, name, wt, n, nm, cost, rpy, g in rows]}
 
 
 class LotMeasureIn(Schema):

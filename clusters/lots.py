@@ -85,17 +85,28 @@ def insert_lots(run_id: int, lots: pd.DataFrame) -> np.ndarray:
         ids = np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
         cols = ["id", "run_id", "key", "rank", "work_type", "member_count", "municipality_count", "cost_shares",
                 "action_mix", "drivers", "cost_members", "mobilization", "dig_once_saving", "bundling_saving",
-                "total_cost", "risk_removed", "risk_per_myen", "consolidation", "outlook"]
+                "total_cost", "risk_removed", "risk_per_myen", "consolidation", "outlook", "seq", "name", "bundling"]
         buf = io.StringIO()
         w = csv.writer(buf)
         for i, row in enumerate(lots.itertuples(index=False)):
             w.writerow([ids[i], run_id, row.key, row.rank, row.work_type, row.member_count, row.municipality_count,
                         json.dumps(row.cost_shares), json.dumps(row.action_mix), json.dumps(row.drivers),
                         row.cost_members, row.mobilization, row.dig_once_saving, row.bundling_saving, row.total_cost,
-                        row.risk_removed, row.risk_per_myen, "{}", "{}"])
+                        row.risk_removed, row.risk_per_myen, "{}", "{}", row.seq, row.name,
+                        json.dumps(row.bundling, ensure_ascii=False)])
         with cur.cursor.copy(f"COPY clusters_cluster ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)") as cp:
             cp.write(buf.getvalue())
     return ids
+
+
+def lot_centres(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each lot's centre in the metric plane (aligned with `keys`), from the `_lots` table lot_keys left."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT key, ST_X(c), ST_Y(c) FROM (SELECT key, ST_Centroid(ST_Collect(g)) AS c FROM _lots "
+                    "GROUP BY key) t")
+        got = {k: (x, y) for k, x, y in cur.fetchall()}
+    xy = np.array([got.get(k, (np.nan, np.nan)) for k in keys], dtype=float).reshape(-1, 2)
+    return xy[:, 0], xy[:, 1]
 
 
 def draw_outlines(run_id: int) -> None:

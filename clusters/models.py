@@ -40,14 +40,18 @@ class EngineRun(Job):
         verbose_name_plural = _("engine runs")
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.region.slug} {self.status}"
+        return f"#{self.pk} {self.region.name} {self.get_status_display()}"
 
 
 class Cluster(models.Model):
     """A lot a contractor would take as one bundled contract, whoever owns its members."""
 
     run = models.ForeignKey(EngineRun, on_delete=models.CASCADE, related_name="clusters")
-    key = models.CharField(max_length=40)
+    key = models.CharField(max_length=40)  # the clustering's own label: for the engine, never shown
+    # What people call the lot (clusters.labels.lot_name): work type, number within the run and work type by rank,
+    # municipalities — 下水道-012（八潮市・草加市）.
+    seq = models.PositiveIntegerField(_("number"), null=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
     rank = models.PositiveIntegerField(_("rank"), null=True, db_index=True)
     work_type = models.CharField(_("work type"), max_length=16)
     member_count = models.PositiveIntegerField(_("members"))
@@ -66,12 +70,18 @@ class Cluster(models.Model):
     consolidation = models.JSONField(_("consolidation (集約・再編)"), default=dict, blank=True)
     # Year by year if left alone (risk, cost of acting): what the multi-year plan works from.
     outlook = models.JSONField(_("outlook"), default=dict, blank=True)
+    # A lot of one work alone: the clustering distance it had nothing else within, and the other single-work lots
+    # of its type within a contractor's reach that could be let with it (clusters.engine.lots.joinable_singles).
+    bundling = models.JSONField(_("bundling"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("cluster")
         verbose_name_plural = _("clusters")
         ordering = ["run", "rank"]
         constraints = [models.UniqueConstraint(fields=["run", "key"], name="cluster_run_key")]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.rank}"
 
 
 class AssetScore(models.Model):

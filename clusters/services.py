@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from assets import access
 from assets.models import Asset, Region
@@ -25,15 +26,17 @@ from clusters.data import (
     load_septic_groups,
 )
 from clusters.engine.deterioration import estimate
-from clusters.engine.lots import Members, aggregate
+from clusters.engine.lots import Members, aggregate, joinable_singles
 from clusters.engine.params import Params
 from clusters.engine.scoring import SCHEME_OF_KIND, Scores, score
+from clusters.labels import lot_name
 from clusters.lots import (
     add_consolidation,
     analyze_scores,
     count_orphan_scores,
     draw_outlines,
     insert_lots,
+    lot_centres,
     lot_keys,
     store_outlooks,
     write_scores,
@@ -64,7 +67,7 @@ def run_create(*, principal, region: Region, overrides: dict | None = None) -> E
 def run_execute(run_id: int) -> EngineRun:
     """Do a queued run once (a retried or duplicated task finds it claimed and stops); see core.jobs."""
     run = EngineRun.objects.select_related("region").get(pk=run_id)
-    return run.execute(lambda: _run_steps(run), step="reading", started_at=timezone.now())
+    return run.execute(lambda: _run_steps(run), step=gettext_noop("reading"), started_at=timezone.now())
 
 
 @dataclass
@@ -95,13 +98,13 @@ def _run_steps(run: EngineRun) -> None:
     clock = Clock()
     inputs = _load_inputs(run)
     clock.lap("read_assets")
-    run.report(20, "estimating deterioration")
+    run.report(20, gettext_noop("estimating deterioration"))
     hazards = _deteriorate(inputs)
     clock.lap("estimate_hazards")
-    run.report(40, "scoring")
+    run.report(40, gettext_noop("scoring"))
     scored = _score(inputs, hazards)
     clock.lap("score")
-    run.report(60, "clustering")
+    run.report(60, gettext_noop("clustering"))
     with transaction.atomic():
         with connection.cursor() as cur:
             bulk = bulk_mode(cur)
@@ -164,6 +167,7 @@ def _make_lots(run: EngineRun, inputs: Inputs, scored: Scored, keys: np.ndarray)
                       col["work_type"], col["cost"], col["dig_once_saving"], col["risk_removed"], col["dlof"],
                       scored.scores.components[acting])
     lots, lot_of = aggregate(members, p.weights, p.mobilization_per_contract, p.objective)
+    _name_lots(run, lots, p)
     ids = insert_lots(run.pk, lots)
     draw_outlines(run.pk)
     index = np.full(len(df), -1)
@@ -171,6 +175,26 @@ def _make_lots(run: EngineRun, inputs: Inputs, scored: Scored, keys: np.ndarray)
     lot_id = np.full(len(df), -1, dtype=np.int64)
     lot_id[acting] = ids[lot_of]
     return Lots(ids, index, lot_id)
+
+
+def _name_lots(run: EngineRun, lots: pd.DataFrame, p: Params) -> None:
+    """Each lot's name (work type, number, municipalities by their share, largest first) and, for a lot of one
+    work alone, why there is nothing to bundle it with and which such lots lie within a contractor's reach."""
+    names = dict(run.region.members.values_list("code", "name"))
+    lots["name"] = [lot_name(wt, seq, [names.get(o, o) for o, _v in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))])
+                    for wt, seq, shares in zip(lots["work_type"], lots["seq"], lots["cost_shares"], strict=True)]
+    keys = lots["key"].to_numpy()
+    count = lots["member_count"].to_numpy()
+    bundling: list[dict] = [{} for _ in range(len(lots))]
+    if (count == 1).any():
+        x, y = lot_centres(keys)
+        near = joinable_singles(lots["work_type"].to_numpy(), count, x, y, reach=p.contractor_reach_m)
+        rank, name = lots["rank"].to_numpy(), lots["name"].to_numpy()
+        for i in np.flatnonzero(count == 1).tolist():
+            bundling[i] = {"alone_within_m": p.cluster_distance_m, "reach_m": p.contractor_reach_m,
+                           "joinable": [{"rank": int(rank[j]), "name": str(name[j]), "distance_m": round(d)}
+                                        for j, d in near.get(i, [])]}
+    lots["bundling"] = bundling
 
 
 def _store_scores(run: EngineRun, inputs: Inputs, scored: Scored, lots: Lots, *, verify: bool) -> None:
@@ -215,10 +239,11 @@ def _sewer_septic_summary(clusters) -> tuple[list[dict], dict[str, int]]:
     """Each lot's verdict (conversions first, the largest saving first) and how many lots counted their households
     each way (取付管 / 建物 / 人口密度 / mixed)."""
     out = []
-    for cid, key, rank, cons in clusters.filter(consolidation__has_key="sewer_vs_septic").values_list(
-            "id", "key", "rank", "consolidation"):
+    for cid, key, name, rank, cons in clusters.filter(consolidation__has_key="sewer_vs_septic").values_list(
+            "id", "key", "name", "rank", "consolidation"):
         s = cons["sewer_vs_septic"]
-        out.append({"cluster_id": cid, "key": key, "rank": rank, **{f: s.get(f) for f in SEWER_SUMMARY_FIELDS}})
+        out.append({"cluster_id": cid, "key": key, "name": name, "rank": rank,
+                    **{f: s.get(f) for f in SEWER_SUMMARY_FIELDS}})
     out.sort(key=lambda r: (r["recommendation"] != "convert_to_septic", -(r["saving_per_year"] or 0), r["cluster_id"]))
     bases: dict[str, int] = {}
     for r in out:
@@ -357,6 +382,20 @@ def _outlook(run: EngineRun, inputs: Inputs, hazards: dict, scored: Scored, lots
     store_outlooks(run.pk, payload)
 
 
+JOINABLE_SHOWN = 50
+
+
+def _joinable_pairs(clusters) -> list[dict]:
+    """Each pair of single-work lots within a contractor's reach once, nearest first (the run page's list)."""
+    pairs = {}
+    for rank, name, b in clusters.filter(member_count=1).exclude(bundling={}).values_list("rank", "name", "bundling"):
+        for j in b.get("joinable", []):
+            a, c = sorted([(rank, name), (j["rank"], j["name"])])
+            pairs[(a[0], c[0])] = {"a": {"rank": a[0], "name": a[1]}, "b": {"rank": c[0], "name": c[1]},
+                                   "distance_m": j["distance_m"]}
+    return sorted(pairs.values(), key=lambda p: (p["distance_m"], p["a"]["rank"]))[:JOINABLE_SHOWN]
+
+
 def _pipe_methods(inputs: Inputs, scored: Scored) -> dict:
     pipes = (inputs.assets["kind"].to_numpy() == "sewer_pipe") & (scored.frame["action"].to_numpy() != "monitor")
     rehab = int((pipes & scored.scores.rehabilitation).sum())
@@ -384,6 +423,8 @@ def _summary(run: EngineRun, inputs: Inputs, hazards: dict, scored: Scored, sept
         "households_basis": bases,
         # Pipes to repair or renew by method: only the open-cut ones dig a trench a road can share (dig once).
         "pipe_renewal_methods": _pipe_methods(inputs, scored),
+        # Single-work lots one contractor could take together (まとめて発注できる候補), nearest pairs first.
+        "joinable_lots": _joinable_pairs(clusters),
         "hazards": {k: {"theta": [round(x, 5) for x in h.theta], "pairs": h.pairs, "source": h.source,
                         "expected_years_in_state": [round(x, 1) for x in h.expected_sojourn()],
                         "expected_age_at_state": [round(x, 1) for x in h.expected_age_at()]}

@@ -17,10 +17,24 @@ from assets.history import Actor
 from assets.models import Asset, Via
 from clusters import selectors
 from clusters.engine.scoring import COMPONENTS
+from clusters.labels import label
 from clusters.models import ACTIONS, EngineRun
+from core.formatting import allocate
 
-DRIVER_LABELS = {"traffic": "交通量", "emergency_route": "緊急輸送道路", "served": "処理人口・管径", "depth": "土被り",
-                 "road_above": "上部道路", "important_facility": "重要施設", "detour": "迂回距離"}
+
+def municipality_names(cluster, names: dict) -> list[str]:
+    """The lot's municipalities by name, largest cost share first (codes only where no name is known)."""
+    return [names.get(k, k) for k, _v in sorted(cluster.cost_shares.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def cost_shares(cluster, names: dict) -> list[tuple[str, float, float]]:
+    """(municipality, share of the lot's cost in 百万円, %) largest first. The lot's whole cost (works, less the
+    dig-once saving, plus the one mobilization) is split by each owner's share of the works, rounded so the shares
+    add up to the rounded total shown above them (core.formatting.allocate)."""
+    owners = sorted(cluster.cost_shares.items(), key=lambda kv: (-kv[1], kv[0]))
+    works = sum(v for _k, v in owners) or 1.0
+    amounts = allocate(cluster.total_cost / 1e6, [v for _k, v in owners])
+    return [(names.get(k, k), amount, 100 * v / works) for (k, v), amount in zip(owners, amounts, strict=True)]
 
 
 def run_or_404(request, pk: int) -> EngineRun:
@@ -29,7 +43,7 @@ def run_or_404(request, pk: int) -> EngineRun:
 
 def explained(cluster) -> list[tuple[str, float]]:
     total = sum(cluster.drivers.values()) or 1.0
-    return [(DRIVER_LABELS.get(k, k), 100 * v / total) for k, v in sorted(cluster.drivers.items(), key=lambda kv: -kv[1])
+    return [(label("component", k), 100 * v / total) for k, v in sorted(cluster.drivers.items(), key=lambda kv: -kv[1])
             if v > 0]
 
 
@@ -87,15 +101,13 @@ def cluster_detail(request, pk: int, rank: int):
         form = _lot_measure_form(access.principal_of(request), cluster)
     members = list(cluster.members.select_related("asset", "asset__owner").order_by("-risk_removed")[:300])
     names = dict(run.region.members.values_list("code", "name"))
-    shares = sorted(((names.get(k, k), v) for k, v in cluster.cost_shares.items()), key=lambda x: -x[1])
-    total = sum(v for _n, v in shares) or 1.0
     # What has been recorded for the lot, grouped as it was entered (one row per whole-lot entry).
     recorded = (Measure.objects.filter(cluster=cluster, asset__in=access.assets_visible(access.principal_of(request)))
                 .values("kind__label", "started_on", "completed_on", "contractor")
                 .annotate(n=Count("id"), cost=Sum("cost_yen")).order_by("-started_on", "kind__label"))
     return render(request, "clusters/cluster.html", {
         "run": run, "cluster": cluster, "members": members, "actions": ACTIONS, "explained": explained(cluster),
-        "shares": [(n, v, 100 * v / total) for n, v in shares], "components": COMPONENTS,
+        "shares": cost_shares(cluster, names), "components": COMPONENTS,
         # Parsed here so the page hands it to lotmap.js through json_script, never as markup.
         "outline_data": json.loads(cluster.geom.geojson) if cluster.geom else None,
         "points": [{"gid": m.asset.global_id, "kind": m.asset.kind, "geom": m.asset.geom.geojson} for m in members],

@@ -14,13 +14,30 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from ninja import Status as Answer
 
 from core import liveness
 from core.failures import record_failure
 
-__all__ = ["Job", "JobQuerySet", "accepted"]
+__all__ = ["Job", "JobQuerySet", "accepted", "progress_text"]
+
+# The steps a job reports (Job.message while it runs) are stored as English msgids and shown translated.
+STEP_DONE = gettext_noop("done")
+
+
+def progress_text(status: str, progress: int, message: str) -> str:
+    """A job's state as people read it: 実行中 20%（劣化の推計）, 完了, 失敗：<reason>, 待機中."""
+    labels = dict(Job.Status.choices)
+    state = str(labels.get(status, status))
+    if status == Job.Status.RUNNING:
+        if not message:
+            return f"{state} {progress}%"
+        return gettext("%(state)s %(pct)s%% (%(step)s)") % {"state": state, "pct": progress, "step": gettext(message)}
+    if status == Job.Status.FAILED and message:
+        return gettext("%(state)s: %(reason)s") % {"state": state, "reason": gettext(message)}
+    return state
 
 
 class JobQuerySet(models.QuerySet):
@@ -92,12 +109,17 @@ class Job(models.Model):
         self._store(progress=progress, message=step)
 
     def finish(self, **results) -> None:
-        self._store(status=self.Status.DONE, progress=100, message="done", finished_at=timezone.now(),
+        self._store(status=self.Status.DONE, progress=100, message=STEP_DONE, finished_at=timezone.now(),
                     duration_s=round(time.perf_counter() - self._claimed_at, 2), **results)
 
     def fail(self, exc: BaseException) -> None:
         message, detail = record_failure(exc, what=self.label, pk=self.pk)
         self._store(status=self.Status.FAILED, error=detail, message=message, finished_at=timezone.now())
+
+    @property
+    def progress_text(self) -> str:
+        """Status, percentage and step in the reader's language (never `running 20% estimating deterioration`)."""
+        return progress_text(self.status, self.progress, self.message)
 
     @property
     def public_error(self) -> str:

@@ -43,6 +43,7 @@ class PlanOut(Schema):
     status: str
     progress: int
     message: str
+    progress_text: str  # status, percentage and step in the reader's language (core.jobs.progress_text)
     error: str = Field(..., alias="public_error")
     result: dict
     pdf_url: str | None

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from assets import access
 from assets.models import Municipality
@@ -171,7 +172,7 @@ def plan_compute(plan: Plan) -> dict:
 def plan_execute(plan_id: int, *, render: bool = True) -> Plan:
     """Make a queued plan once (a retried or duplicated task finds it claimed and stops); see core.jobs."""
     plan = Plan.objects.select_related("run__region", "municipality").get(pk=plan_id)
-    return plan.execute(lambda: _plan_steps(plan, render=render), step="planning", progress=5)
+    return plan.execute(lambda: _plan_steps(plan, render=render), step=gettext_noop("planning"), progress=5)
 
 
 def _plan_steps(plan: Plan, *, render: bool) -> None:
@@ -183,7 +184,7 @@ def _plan_steps(plan: Plan, *, render: bool) -> None:
     plan.result = result
     Plan.objects.filter(pk=plan.pk).update(result=result)
     if render:
-        plan.report(60, "writing the PDF")
+        plan.report(60, gettext_noop("writing the PDF"))
         _render_pdf(plan)
         clock.lap("pdf")
     plan.finish(pdf=plan.pdf.name or "", result=result)

@@ -6,8 +6,9 @@ from django.shortcuts import render
 
 from assets import access
 from clusters import selectors as cluster_selectors
+from clusters.labels import WORK_TYPE_LABELS
 from clusters.models import EngineRun
-from clusters.views import explained, run_or_404
+from clusters.views import explained, municipality_names, run_or_404
 from reports.selectors import plan_list
 
 
@@ -18,7 +19,8 @@ def run_detail(request, pk: int):
                                         cross_municipal={"1": True, "0": False}.get(request.GET.get("cross", "")),
                                         municipality=request.GET.get("municipality") or None)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    rows = [(c, explained(c)) for c in page]
+    names = dict(run.region.members.values_list("code", "name"))
+    rows = [(c, explained(c), municipality_names(c, names)) for c in page]
     others = cluster_selectors.run_list(
         principal=access.principal_of(request), region=run.region.slug).exclude(pk=run.pk).filter(
         status=EngineRun.Status.DONE)[:20]
@@ -26,4 +28,5 @@ def run_detail(request, pk: int):
     plans = plan_list(principal=access.principal_of(request)).filter(run=run)[:20]
     return render(request, "web/run.html", {
         "run": run, "page": page, "rows": rows, "others": others, "plans": plans, "can_plan": can_plan,
-        "members": run.region.members.exclude(kind="prefecture").order_by("code"), "filters": request.GET})
+        "members": run.region.members.exclude(kind="prefecture").order_by("code"), "filters": request.GET,
+        "work_types": list(WORK_TYPE_LABELS.items())})

@@ -69,4 +69,44 @@ def aggregate(m: Members, weights: dict, mobilization: float, objective: str) ->
     rank = np.empty(n, dtype=int)
     rank[order] = np.arange(1, n + 1)
     lots["rank"] = rank
+    lots["seq"] = number_lots(lots["work_type"].to_numpy(), rank)
     return lots, codes
+
+
+def number_lots(work_type: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Each lot's number within its work type, by rank (1 = the first-ranked lot of that type): the number in its
+    name, 下水道-012."""
+    order = np.lexsort((rank, work_type))
+    seq = np.empty(len(rank), dtype=int)
+    wt = np.asarray(work_type)[order]
+    starts = np.r_[0, np.flatnonzero(wt[1:] != wt[:-1]) + 1] if len(wt) else np.array([], dtype=int)
+    run_start = np.zeros(len(wt), dtype=int)
+    run_start[starts] = starts
+    run_start = np.maximum.accumulate(run_start) if len(wt) else run_start
+    seq[order] = np.arange(len(wt)) - run_start + 1
+    return seq
+
+
+def joinable_singles(work_type: np.ndarray, member_count: np.ndarray, x: np.ndarray, y: np.ndarray, *,
+                     reach: float, nearest: int = 5) -> dict[int, list[tuple[int, float]]]:
+    """Lots of a single work (nothing else of its type within the clustering distance) that another such lot of
+    the same work type lies within `reach` of (metres, centre to centre): one contractor could take both as one
+    contract. Row → [(other row, distance)], nearest first, at most `nearest` each."""
+    from scipy.spatial import cKDTree
+
+    out: dict[int, list[tuple[int, float]]] = {}
+    single = np.flatnonzero((np.asarray(member_count) == 1) & np.isfinite(x) & np.isfinite(y))
+    if reach <= 0 or len(single) < 2:
+        return out
+    wt = np.asarray(work_type)[single]
+    for w in np.unique(wt):
+        rows = single[wt == w]
+        if len(rows) < 2:
+            continue
+        pts = np.column_stack([x[rows], y[rows]])
+        pairs = cKDTree(pts).query_pairs(reach, output_type="ndarray")
+        for a, b in pairs.tolist():
+            d = float(np.hypot(*(pts[a] - pts[b])))
+            out.setdefault(int(rows[a]), []).append((int(rows[b]), d))
+            out.setdefault(int(rows[b]), []).append((int(rows[a]), d))
+    return {k: sorted(v, key=lambda t: (t[1], t[0]))[:nearest] for k, v in out.items()}

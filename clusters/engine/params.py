@@ -53,6 +53,9 @@ class Params:
     cluster_distance_m: float = 300.0
     max_lot_members: int = 300  # a chain of works larger than this is cut into square lots …
     lot_cell_m: float = 1000.0  # … of this size
+    # A lot of one work alone (nothing else of its type within cluster_distance_m) may still be let together with
+    # another such lot this close: one contractor's crew and plant reach both (planning figure, unverified).
+    contractor_reach_m: float = 2000.0
     metric_srid: int = 6677  # JGD2011 plane zone used for distances (IX covers Saitama)
     objective: str = "risk_per_yen"
     # Sewer → septic comparison per branch (domain.md §3.6; the three ministries' method as the 都道府県構想策定

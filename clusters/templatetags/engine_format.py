@@ -1,6 +1,10 @@
-"""Amounts as the engine pages show them."""
+"""Amounts, counts and labels as the engine pages show them: separators everywhere, one money unit per table
+(百万円 in tables, 億円 in summaries), and the Japanese label of every stored code (clusters.labels)."""
 
 from django import template
+
+from clusters import labels
+from core.formatting import grouped, yen_to_million, yen_to_oku
 
 register = template.Library()
 
@@ -10,4 +14,45 @@ def myen(value) -> str:
     """Yen → million yen with one decimal (1,234.5); an em dash when there is none."""
     if value is None or value == "":
         return "—"
-    return f"{float(value) / 1e6:,.1f}"
+    return grouped(yen_to_million(value, 1), 1)
+
+
+@register.filter
+def million(value, digits=0) -> str:
+    """Yen → 百万円 with separators (tables): 68,867."""
+    return grouped(yen_to_million(value, int(digits)), int(digits))
+
+
+@register.filter
+def oku(value, digits=1) -> str:
+    """Yen → 億円 with separators (summaries): 688.7."""
+    return grouped(yen_to_oku(value, int(digits)), int(digits))
+
+
+@register.filter
+def num(value, digits=0) -> str:
+    """A count or measure with thousands separators: 12,345."""
+    return grouped(value, int(digits))
+
+
+@register.filter
+def label(value, group: str) -> str:
+    """The label of a stored code: {{ c.work_type|label:"work_type" }} → 下水道."""
+    return labels.label(group, value)
+
+
+@register.filter
+def action_mix(mix) -> list[str]:
+    """{"septic_tank:renew": 4} → ["浄化槽 更新 4基"]."""
+    return labels.action_mix_text(mix)
+
+
+@register.filter
+def param_label(name) -> str:
+    return labels.param_label(str(name))
+
+
+@register.filter
+def param_value(value, name) -> str:
+    """{{ v.a|param_value:k }} → 300 m, リスク低減量／費用."""
+    return labels.param_value(str(name), value)

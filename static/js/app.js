@@ -35,7 +35,7 @@
   function follow(url, out, done) {
     const poll = async () => {
       const job = await (await fetch(url)).json();
-      out.textContent = `#${job.id}: ${job.status} ${job.progress}% ${job.message}`;
+      out.textContent = `#${job.id}: ${job.progress_text || job.status}`;
       if (job.status === "done") done(job);
       else if (job.status !== "failed") setTimeout(poll, 1000);
     };

@@ -31,8 +31,8 @@
   });
   function lotPopup(p) {
     return h("div", { class: "popup" },
-      h("b", {}, `${cfg.labels.rank} ${p.rank}`), " ", p.key, h("br"),
-      `${p.members} ${cfg.labels.members} · ${(p.total_cost / 1e6).toFixed(1)} ${cfg.labels.myen}`, h("br"),
+      h("b", {}, p.name || `${cfg.labels.rank} ${p.rank}`), h("br"), `${cfg.labels.rank} ${p.rank}`, h("br"),
+      `${p.members.toLocaleString()} ${cfg.labels.members} · ${Math.round(p.total_cost / 1e6).toLocaleString()} ${cfg.labels.myen}`, h("br"),
       h("a", { href: cfg.clusterUrl.replace(/0\/$/, encodeURIComponent(p.rank) + "/") }, cfg.labels.open));
   }
   function assetPopup(p) {
