@@ -205,6 +205,9 @@ PARAMS: dict[str, ParamLabel] = {
     "septic_group_distance_m": P("古い浄化槽をまとめる距離", "Distance that groups old septic tanks", "m", 1, 10000),
     "septic_group_min_tanks": P("まとめる浄化槽の最少基数", "Fewest tanks in a group", "基", 1, 1000),
     "contractor_reach_m": P("1業者がまとめて施工できる距離", "Contractor's reach for joining single works", "m", 0, 50000),
+    "structure_costs": P("トンネル・シェッド・横断歩道橋・門型標識の補修・更新単価",
+                         "Road structure repair and renewal costs",
+                         "円/m²・円/基", 0, 1e8),
     "interim_measures": P("予算が間に合わない間の応急措置", "Interim measures while unfunded", ""),
 }
 del P
