@@ -105,6 +105,10 @@ class Params:
     septic_group_distance_m: float = 100.0
     septic_group_min_tanks: int = 5
 
+    # Plan budgets (yen per 年度) per member municipality (code → yen), the coordinators' figures from the region's
+    # parameters page; a plan made from the run uses them unless it names its own budget. Empty: the levelled need.
+    budget_by_municipality: dict = field(default_factory=dict)
+
     # What a municipality does meanwhile when a legally due measure cannot be funded in time (by asset kind).
     interim_measures: dict = field(default_factory=lambda: {
         "bridge": "通行規制・通行止め（重量制限・監視を含む）",
