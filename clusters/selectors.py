@@ -72,7 +72,7 @@ def run_compare(*, a: EngineRun, b: EngineRun, top: int = 20) -> dict:
             JOIN clusters_cluster cy ON cy.id = y.cluster_id
             JOIN clusters_assetscore x ON x.asset_id = y.asset_id AND x.run_id = %(a)s AND x.cluster_id IS NOT NULL
             JOIN clusters_cluster cx ON cx.id = x.cluster_id
-            WHERE y.run_id = %(b)s AND cy.rank <= %(top)s
+            WHERE y.cluster_id IN (SELECT id FROM clusters_cluster WHERE run_id = %(b)s AND rank <= %(top)s)
             GROUP BY y.cluster_id, cy.rank, cx.rank, cy.work_type ORDER BY y.cluster_id, n DESC, cx.rank
             """, {"a": a.pk, "b": b.pk, "top": top})
         matched = {rb: (ra, wt) for rb, ra, wt, _n in cur.fetchall()}

@@ -204,8 +204,8 @@ def test_parameters_out_of_range_are_refused_naming_the_field_and_range(steer):
 
 
 def test_only_coordinators_change_parameters_and_the_change_is_recorded(steer, client):
-    from clusters.param_form import fields_for, value_of
     from clusters.engine.params import Params
+    from clusters.param_form import fields_for, value_of
 
     members = list(steer.region.members.order_by("code").values_list("code", "name"))
     values = {f.key: value_of(Params(), f.key) or "" for f in fields_for(members)}
