@@ -150,6 +150,35 @@ def test_the_plan_honours_pins_and_says_which_works_were_set_by_hand(steer):
     assert any(a["cluster_id"] == bridge.pk and a["fiscal_year"] == fy0 for a in plan.result["actions"])
 
 
+def test_a_pin_made_unlawful_by_a_later_inspection_is_not_applied_and_the_plan_says_so(steer):
+    """Law first: the lot's pipe is found at 緊急度Ⅰ (下水道 維持管理指針: 原則1年以内) after the lot was pinned three
+    years on; the next plan does it by its deadline and reports the pin as refused."""
+    from django.utils import timezone
+
+    lot = steer.free[0]
+    pin = pin_set(actor=carol(steer), cluster=lot, mode="pin", fiscal_year=plan_first_fy() + 3, reason="地元要望")
+    pipe = lot.members.filter(asset__kind="sewer_pipe").first().asset
+    inspection_record(actor=Actor.system(), asset=pipe, inspected_on=timezone.localdate().isoformat(), grade="緊急度Ⅰ")
+    run = run_execute(run_create(principal=steer.carol, region=steer.region).pk)
+    plan = plan_execute(plan_create(principal=steer.carol, run=run, horizon_years=5).pk, render=False)
+    entry = next(p for p in plan.result["pins"] if p["pin_id"] == pin.pk)
+    assert entry["status"] == "refused_legal"
+    done = [a for a in plan.result["actions"] if a["cluster_id"] == entry["cluster_id"]]
+    assert done and all(a["set_by_hand"] is None and a["fiscal_year"] < plan_first_fy() + 3 for a in done)
+
+
+def test_a_plan_without_a_budget_of_its_own_uses_the_regions_budgets(steer):
+    """The budgets per municipality set on the region's parameters page (Params.budget_by_municipality)."""
+    codes = list(steer.region.members.values_list("code", flat=True))
+    RegionParams.objects.create(region=steer.region, params={"budget_by_municipality": {c: 40e6 for c in codes}})
+    run = run_execute(run_create(principal=steer.carol, region=steer.region).pk)
+    pooled = plan_execute(plan_create(principal=steer.carol, run=run, horizon_years=5).pk, render=False)
+    assert pooled.result["base_budget"] == [[40e6 * len(codes)]] * 5
+    per = plan_execute(plan_create(principal=steer.carol, run=run, horizon_years=5,
+                                   budget_mode="per_municipality").pk, render=False)
+    assert all(x == 40e6 for row in per.result["base_budget"] for x in row)
+
+
 def test_a_pin_follows_its_lot_into_the_next_run(steer):
     """Lot keys and ranks change from run to run; the pin names the lot by its member assets."""
     lot = steer.free[0]
