@@ -63,5 +63,20 @@ def run_compare(*, a: EngineRun, b: EngineRun, top: int = 20) -> dict:
         movers = [{"asset": g, "risk": {"a": ra, "b": rb}, "lof": {"a": la, "b": lb}, "cof": {"a": ca, "b": cb},
                    "action": {"a": ACTIONS[aa], "b": ACTIONS[ab]}}
                   for g, ra, rb, la, lb, ca, cb, aa, ab in cur.fetchall()]
+        # Lots are matched across runs by the assets they share (keys and ranks change from run to run): each of
+        # b's top lots against a's lot holding most of its members.
+        cur.execute(
+            """
+            SELECT DISTINCT ON (y.cluster_id) cy.rank, cx.rank, cy.work_type, count(*) AS n
+            FROM clusters_assetscore y
+            JOIN clusters_cluster cy ON cy.id = y.cluster_id
+            JOIN clusters_assetscore x ON x.asset_id = y.asset_id AND x.run_id = %(a)s AND x.cluster_id IS NOT NULL
+            JOIN clusters_cluster cx ON cx.id = x.cluster_id
+            WHERE y.cluster_id IN (SELECT id FROM clusters_cluster WHERE run_id = %(b)s AND rank <= %(top)s)
+            GROUP BY y.cluster_id, cy.rank, cx.rank, cy.work_type ORDER BY y.cluster_id, n DESC, cx.rank
+            """, {"a": a.pk, "b": b.pk, "top": top})
+        matched = {rb: (ra, wt) for rb, ra, wt, _n in cur.fetchall()}
+    tops = Cluster.objects.filter(run=b, rank__lte=top).order_by("rank").values_list("rank", "work_type")
+    ranks = [{"work_type": wt, "a": matched.get(rb, (None,))[0], "b": rb} for rb, wt in tops]
     return {"a": a.pk, "b": b.pk, "params": params, "totals": totals, "actions_changed": changed,
-            "top_risk_moves": movers[:top]}
+            "top_risk_moves": movers[:top], "rank_changes": [r for r in ranks if r["a"] != r["b"]]}

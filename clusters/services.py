@@ -45,7 +45,7 @@ from clusters.models import Cluster, EngineRun, RegionParams
 from core.bulk import Clock, bulk_mode
 from core.wareki import current_fiscal_year
 
-__all__ = ["run_create", "run_execute"]
+__all__ = ["region_params_update", "run_create", "run_execute"]
 
 N_STATES = {"bridge_kenzen": 4, "pavement_shindan": 4, "sewer_kinkyu": 4, "manhole_kinkyu": 4, "septic_hantei": 3}
 
@@ -62,6 +62,67 @@ def run_create(*, principal, region: Region, overrides: dict | None = None) -> E
         raise ValidationError({"params": str(exc)}) from None
     user = principal if getattr(principal, "is_authenticated", False) and hasattr(principal, "username") else None
     return EngineRun.objects.create(region=region, params=params.to_dict(), created_by=user)
+
+
+def region_params_update(*, actor, region: Region, values: dict) -> RegionParams:
+    """Save the region's parameters from its parameters page. `values`: the page's fields (clusters.param_form)
+    as submitted text; every one is checked against its allowed range and a bad one is refused naming the field
+    (Japanese label) and the range, nothing stored. Only the region's coordinators (and administrators). Stored:
+    what differs from the defaults, with keys the page does not show kept as they were; the change is recorded."""
+    from assets.history import Action, record_change
+    from clusters.param_form import fields_for
+
+    if actor.principal is not None and not access.regions_coordinated(actor.principal).filter(pk=region.pk).exists():
+        raise PermissionDenied(_("Only the region's coordinators may change the engine parameters of %s") % region)
+    members = list(region.members.order_by("code").values_list("code", "name"))
+    errors, parsed = {}, {}
+    for f in fields_for(members):
+        text = str(values.get(f.key, "")).strip().replace(",", "")
+        if text == "" and f.key.startswith("budget."):
+            continue  # no budget of its own: the levelled need
+        rng = {"label": f.label, "lo": f"{f.lo:,g}", "hi": f"{f.hi:,g}", "unit": f.unit}
+        try:
+            number = float(text)
+            if f.integer and number != int(number):
+                raise ValueError
+        except ValueError:
+            errors[f.key] = _("%(label)s: enter a number between %(lo)s and %(hi)s %(unit)s") % rng
+            continue
+        if not f.lo <= number <= f.hi:
+            errors[f.key] = _("%(label)s: must be between %(lo)s and %(hi)s %(unit)s") % rng
+            continue
+        parsed[f.key] = int(number) if f.integer else number
+    if errors:
+        raise ValidationError(errors)
+    defaults = Params()
+    with transaction.atomic():
+        row, _created = RegionParams.objects.get_or_create(region=region)
+        row = RegionParams.objects.select_for_update().get(pk=row.pk)  # two coordinators saving at once: in turn
+        before = dict(row.params)
+        new = {k: v for k, v in before.items() if k not in ("weights", "budget_by_municipality")}
+        weights = {**defaults.weights, **before.get("weights", {})}
+        budgets = {}
+        for key, v in parsed.items():
+            if key.startswith("weights."):
+                weights[key.split(".", 1)[1]] = v
+            elif key.startswith("budget."):
+                budgets[key.split(".", 1)[1]] = v
+            elif v != getattr(defaults, key):
+                new[key] = v
+            else:
+                new.pop(key, None)
+        if weights != defaults.weights:
+            new["weights"] = weights
+        if budgets:
+            new["budget_by_municipality"] = budgets
+        try:
+            Params.from_dict(new)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError({"params": str(exc)}) from None
+        row.params = new
+        row.save(update_fields=["params", "updated_at"])
+        record_change(actor=actor, obj=row, action=Action.UPDATE, before={"params": before}, after={"params": new})
+    return row
 
 
 def run_execute(run_id: int) -> EngineRun:

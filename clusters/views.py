@@ -16,9 +16,10 @@ from assets import access
 from assets.history import Actor
 from assets.models import Asset, Via
 from clusters import selectors
+from clusters.engine.params import Params
 from clusters.engine.scoring import COMPONENTS
 from clusters.labels import label
-from clusters.models import ACTIONS, EngineRun
+from clusters.models import ACTIONS, EngineRun, RegionParams
 from core.formatting import allocate
 
 
@@ -115,7 +116,123 @@ def cluster_detail(request, pk: int, rank: int):
         "today": timezone.localdate().isoformat()}, status=422 if errors else 200)
 
 
+TOTAL_LABELS = {"assets": ("対象施設", "件"), "acting": ("対策が必要な施設", "件"), "clusters": ("工区", "件"),
+                "cross_municipal_clusters": ("複数市町村にまたがる工区", "件"), "cost_total": ("事業費の合計", "円"),
+                "risk_removed": ("除去できるリスク", "")}
+ACTION_LABELS = {"monitor": "経過観察", "repair": "修繕", "renew": "更新"}
+WORK_TYPE_LABELS = {"road": "道路（舗装）", "sewer": "下水道", "bridge": "橋梁", "septic": "浄化槽",
+                    "road_sewer": "道路・下水道（同時施工）"}
+
+
+def yen_text(x) -> str:
+    """Money as people read it: 億円 from a hundred million, 百万円 below, with separators."""
+    if x is None:
+        return "—"
+    return f"{x / 1e8:,.2f} 億円" if abs(x) >= 1e8 else f"{x / 1e6:,.1f} 百万円"
+
+
+def _value_text(key: str, v) -> str:
+    if v is None:
+        return "—"
+    if key.startswith("budget.") or key.startswith("cost_") or key == "mobilization_per_contract":
+        return yen_text(v)
+    return f"{v:,g}" if isinstance(v, int | float) else str(v)
+
+
+def _param_rows(diff: dict) -> list[dict]:
+    """The parameters that differ, labelled, dicts opened up (one row per changed weight or budget)."""
+    from clusters.param_form import WEIGHT_LABELS, label_of
+
+    names = {}
+    rows = []
+    for k, v in diff.items():
+        if isinstance(v["a"], dict) or isinstance(v["b"], dict):
+            old, new = v["a"] or {}, v["b"] or {}
+            if k == "budget_by_municipality" and not names:
+                from assets.models import Municipality
+
+                names = dict(Municipality.objects.filter(code__in=set(old) | set(new)).values_list("code", "name"))
+            for sub in sorted(set(old) | set(new)):
+                if old.get(sub) == new.get(sub):
+                    continue
+                label = {"weights": f"重み：{WEIGHT_LABELS.get(sub, sub)}",
+                         "budget_by_municipality": f"年度予算：{names.get(sub, sub)}"}.get(k, f"{label_of(k)}：{sub}")
+                key = "budget." if k == "budget_by_municipality" else k
+                rows.append({"label": label, "a": _value_text(key, old.get(sub)), "b": _value_text(key, new.get(sub))})
+        else:
+            rows.append({"label": label_of(k), "a": _value_text(k, v["a"]), "b": _value_text(k, v["b"])})
+    return rows
+
+
 @login_required
 def compare(request, a: int, b: int):
+    """Two runs, the older one first, so every arrow reads old → new."""
     ra, rb = run_or_404(request, a), run_or_404(request, b)
-    return render(request, "clusters/compare.html", {"a": ra, "b": rb, "diff": selectors.run_compare(a=ra, b=rb)})
+    if (ra.created_at, ra.pk) > (rb.created_at, rb.pk):
+        ra, rb = rb, ra
+    if rb.status != EngineRun.Status.DONE:
+        return render(request, "clusters/compare.html", {"a": ra, "b": rb, "pending": True})
+    diff = selectors.run_compare(a=ra, b=rb)
+    totals = [{"label": TOTAL_LABELS[k][0], "a": _total_text(k, v["a"]), "b": _total_text(k, v["b"])}
+              for k, v in diff["totals"].items()]
+    changed = [{**c, "from": ACTION_LABELS.get(c["from"], c["from"]), "to": ACTION_LABELS.get(c["to"], c["to"])}
+               for c in diff["actions_changed"]]
+    movers = [{**m, "action": {s: ACTION_LABELS.get(m["action"][s], m["action"][s]) for s in ("a", "b")}}
+              for m in diff["top_risk_moves"]]
+    ranks = [{**r, "work_type": WORK_TYPE_LABELS.get(r["work_type"], r["work_type"])} for r in diff["rank_changes"]]
+    return render(request, "clusters/compare.html", {
+        "a": ra, "b": rb, "diff": diff, "params": _param_rows(diff["params"]), "totals": totals,
+        "changed": changed, "movers": movers, "ranks": ranks})
+
+
+def _total_text(key: str, v) -> str:
+    if v is None:
+        return "—"
+    unit = TOTAL_LABELS[key][1]
+    if unit == "円":
+        return yen_text(v)
+    return f"{v:,.0f} {unit}".strip() if unit else f"{v:,.1f}"
+
+
+@login_required
+def region_params(request, slug: str):
+    """The region's engine parameters with Japanese labels, units and ranges; coordinators save them and may
+    start a run with them at once, then see it compared with the last one."""
+    from clusters.param_form import fields_for, value_of
+    from clusters.services import region_params_update, run_create
+    from core.jobs import accepted
+
+    principal = access.principal_of(request)
+    region = access.get_or_404(access.regions_visible(principal), slug=slug)
+    if not access.regions_coordinated(principal).filter(pk=region.pk).exists():
+        raise PermissionDenied(_("Only the region's coordinators may change the engine parameters of %s") % region)
+    members = list(region.members.order_by("code").values_list("code", "name"))
+    fields = fields_for(members)
+    errors: dict = {}
+    posted: dict = {}
+    if request.method == "POST":
+        posted = {f.key: request.POST.get(f.key, "") for f in fields}
+        try:
+            region_params_update(actor=Actor(principal, Via.UI), region=region, values=posted)
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        else:
+            if "run" in request.POST:
+                last = selectors.run_latest_done(EngineRun.objects.filter(region=region))
+                run = run_create(principal=principal, region=region)
+                accepted(run)
+                if last is not None:
+                    return redirect("run-compare", a=last.pk, b=run.pk)
+                return redirect("run-detail", pk=run.pk)
+            return redirect(f"{request.path}?saved=1")
+    stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
+    effective = Params.from_dict(stored)
+    groups: dict = {}
+    for f in fields:
+        value = posted.get(f.key) if posted else value_of(effective, f.key)
+        groups.setdefault(f.group, []).append({"f": f, "value": "" if value is None else value,
+                                               "error": " ".join(errors.get(f.key, [])),
+                                               "range": f"{f.lo:,g}〜{f.hi:,g}"})
+    return render(request, "clusters/params.html", {
+        "region": region, "groups": groups, "errors": errors, "saved": request.GET.get("saved") == "1"},
+        status=422 if errors else 200)

@@ -1,13 +1,14 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from assets.models import Municipality
+from assets.models import Municipality, Region
 from clusters.models import EngineRun
 from core.jobs import Job
 
-__all__ = ["Plan"]
+__all__ = ["Plan", "PlanPin"]
 
 
 def plan_pdf_path(instance, filename: str) -> str:
@@ -51,3 +52,48 @@ class Plan(Job):
     def __str__(self) -> str:
         where = self.municipality_id or self.run.region.slug
         return f"plan #{self.pk} {where} (run #{self.run_id})"
+
+
+class PlanPin(models.Model):
+    """A coordinator's hand on the plan: this lot in this 年度, or not at all, with the reason. Kept per region,
+    across engine runs.
+
+    A lot's key and rank change from run to run, so a pin names the lot by its member assets (`asset_ids`,
+    sorted; `members_key` is their digest). A later run's lot is the pinned one when it holds more than half of
+    the pinned assets (the one holding the most; see reports.pins.match_pins); otherwise the pin waits, reported
+    as not found. A pin is never edited: a new one for the same lot ends the old one (`ended_at`), so the rows
+    are the history (and every change is also in assets.ChangeRecord)."""
+
+    class Mode(models.TextChoices):
+        PIN = "pin", _("Pinned to a fiscal year")
+        EXCLUDE = "exclude", _("Excluded from the plan")
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.CASCADE, related_name="plan_pins")
+    members_key = models.CharField(max_length=40, db_index=True)
+    asset_ids = models.JSONField(_("member assets"))
+    label = models.CharField(_("lot"), max_length=200, help_text=_("the lot as it was named when pinned"))
+    work_type = models.CharField(_("work type"), max_length=16)
+    mode = models.CharField(_("setting"), max_length=8, choices=Mode.choices)
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("set by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("set at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("ended by"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("plan pin")
+        verbose_name_plural = _("plan pins")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "members_key"], condition=models.Q(ended_at__isnull=True),
+                                    name="planpin_one_active_per_lot"),
+            models.CheckConstraint(condition=models.Q(mode="exclude", fiscal_year__isnull=True)
+                                   | models.Q(mode="pin", fiscal_year__isnull=False), name="planpin_mode_year"),
+        ]
+
+    def __str__(self) -> str:
+        what = self.fiscal_year if self.mode == self.Mode.PIN else "excluded"
+        return f"pin #{self.pk} {self.label}: {what}"

@@ -14,11 +14,11 @@ from assets.models import Municipality
 from clusters.engine.params import Params
 from clusters.models import EngineRun
 from core.bulk import Clock
-from reports.models import Plan
+from reports.models import Plan, PlanPin
 from reports.planning.inputs import fiscal_year, outlooks_for
-from reports.planning.scenarios import STRATEGIES, default_budget, reduction, scenarios
+from reports.planning.scenarios import PINNED_OUT, STRATEGIES, default_budget, reduction, scenarios
 
-__all__ = ["plan_create", "plan_execute"]
+__all__ = ["plan_create", "plan_execute", "plan_replan"]
 
 DEFAULT_LEVELS = [0.5, 1.0, 1.5]
 MAX_HORIZON = 30
@@ -71,10 +71,30 @@ def plan_create(*, principal, run: EngineRun, municipality: Municipality | None 
                                levels=sorted({float(x) for x in levels} | {1.0}), created_by=user)
 
 
+def plan_replan(*, principal, plan: Plan) -> Plan:
+    """The same plan made again (from the region's latest finished run if there is a newer one), around the pins
+    as they stand now."""
+    from clusters.selectors import run_latest_done
+
+    run = run_latest_done(EngineRun.objects.filter(region=plan.run.region_id)) or plan.run
+    return plan_create(principal=principal, run=run, municipality=plan.municipality,
+                       horizon_years=plan.horizon_years, strategy=plan.strategy, budget_mode=plan.budget_mode,
+                       budget_per_year=plan.budget_per_year, budget_by_municipality=plan.budget_by_municipality,
+                       levels=plan.levels or None)
+
+
 def _budget(plan: Plan, o, h: int) -> np.ndarray:
     need = default_budget(o, h, plan.strategy)  # H × M
+    # The plan's own budgets first, then the region's (its parameters page, frozen in the run's parameters).
     if plan.budget_by_municipality and len(o.holders) > 1:
         return np.repeat(np.array([[float(plan.budget_by_municipality.get(m, 0.0)) for m in o.holders]]), h, axis=0)
+    region = {} if plan.budget_per_year is not None else Params.from_dict(plan.run.params).budget_by_municipality
+    if region and o.holders != ["pooled"]:  # per holder; one without a budget of its own keeps the levelled need
+        return np.stack([np.full(h, float(region[m])) if m in region else need[:, j]
+                         for j, m in enumerate(o.holders)], axis=1)
+    members = set(plan.run.region.members.values_list("code", flat=True))
+    if region and members <= set(region):  # pooled: the members' budgets together, when every member has one
+        return np.full((h, 1), float(sum(region[m] for m in members)))
     if plan.budget_per_year is None:
         return need
     total = need.sum(axis=1, keepdims=True)
@@ -143,17 +163,23 @@ def plan_compute(plan: Plan) -> dict:
     fys = list(range(fy0, fy0 + h))
     result = {"fiscal_years": fys, "holders": o.holders, "clusters": int(len(o.ids))}
     if not len(o.ids):
-        return {**result, "scenarios": [], "main": None, "actions": [], "base_budget": [], "urgent": [],
+        return {**result, "scenarios": [], "main": None, "actions": [], "pins": [], "base_budget": [], "urgent": [],
                 "reduction": None}
     budget = _budget(plan, o, h)
-    runs = scenarios(o, h, budget, levels=plan.levels or DEFAULT_LEVELS)
+    fixed, pins = _pins_for(plan, o, fy0, h)
+    runs = scenarios(o, h, budget, levels=plan.levels or DEFAULT_LEVELS, fixed=fixed)
     main = next(i for i, s in enumerate(runs) if s.strategy == plan.strategy and s.level == 1.0)
     chosen = runs[main]
     cost = chosen.problem.cost
     it = chosen.items
+    pin_of = {p["cluster_id"]: p for p in pins if p["status"] == "applied"}
     actions = [{"cluster_id": int(it.o.ids[k]), "year": int(y), "fiscal_year": fy0 + int(y),
-                "cost": round(float(cost[k, y])), "part": str(it.part[k]), "mandatory": bool(it.deadline[k] >= 0)}
+                "cost": round(float(cost[k, y])), "part": str(it.part[k]), "mandatory": bool(it.deadline[k] >= 0),
+                # Which works a coordinator set by hand (the PDF prints it): "pinned" with its pin, or None.
+                "set_by_hand": "pinned" if chosen.problem.fixed[k] >= 0 else None,
+                "pin_id": pin_of[int(it.o.ids[k])]["pin_id"] if chosen.problem.fixed[k] >= 0 else None}
                for k, y in enumerate(chosen.plan.year) if y >= 0]
+    _describe_actions(actions)
     names = dict(Municipality.objects.filter(code__in=list(plan.run.region.members.values_list("code", flat=True)))
                  .values_list("code", "name"))
     interim = Params.from_dict(plan.run.params).interim_measures
@@ -164,9 +190,70 @@ def plan_compute(plan: Plan) -> dict:
     for a in actions:  # a split lot: its mandatory part's 年度
         if a["part"] != "rest":
             year_of[a["cluster_id"]] = a["fiscal_year"]
+    overrun = (chosen.problem.effective_budget() - chosen.budget).sum(axis=1)
     return {**result, "base_budget": budget.round().tolist(), "scenarios": dicts, "main": main,
-            "actions": actions, "urgent": _urgent(o, fys, plan.municipality_id, names, year_of, interim),
+            "actions": actions, "pins": pins, "pinned_overrun": [round(float(x)) for x in overrun],
+            "urgent": _urgent(o, fys, plan.municipality_id, names, year_of, interim),
             "reduction": reduction(runs)}
+
+
+def _pins_for(plan: Plan, o, fy0: int, h: int) -> tuple[np.ndarray, list[dict]]:
+    """The region's pins as the optimizer's `fixed` (per lot of the outlooks) and as the plan reports them: each
+    with its lot in this run and whether it was applied. Law first: a pin that would now break a legal deadline
+    (the lot's work became legally due after it was pinned) is not applied, and says so."""
+    from reports.pins import match_pins, pins_active
+
+    pins = list(pins_active(plan.run.region_id))
+    lot_of = match_pins(plan.run, pins)
+    row_of = {int(cid): k for k, cid in enumerate(o.ids.tolist())}
+    ranks = dict(plan.run.clusters.filter(id__in=[c for c in lot_of.values() if c]).values_list("id", "rank"))
+    dl = np.full(len(o.ids), -1) if o.deadline is None else np.asarray(o.deadline)
+    fixed = np.full(len(o.ids), -1)
+    out = []
+    for p in pins:  # newest first: when two pins land on one lot, the newer one holds
+        cid = lot_of.get(p.pk)
+        k = row_of.get(cid) if cid is not None else None
+        status = "applied"
+        if cid is None:
+            status = "not_found"
+        elif k is None:
+            status = "not_in_plan"
+        elif fixed[k] != -1:
+            status = "conflict"
+        elif p.mode == PlanPin.Mode.EXCLUDE:
+            if 0 <= dl[k] < h:
+                status = "refused_legal"
+            else:
+                fixed[k] = PINNED_OUT
+        else:
+            y = p.fiscal_year - fy0
+            if not 0 <= y < h:
+                status = "outside_years"
+            elif 0 <= dl[k] < h and y > dl[k]:
+                status = "refused_legal"
+            else:
+                fixed[k] = y
+        out.append({"pin_id": p.pk, "cluster_id": cid, "rank": ranks.get(cid), "label": p.label,
+                    "work_type": p.work_type, "set_by_hand": "pinned" if p.mode == PlanPin.Mode.PIN else "excluded",
+                    "fiscal_year": p.fiscal_year, "reason": p.reason, "status": status,
+                    "by": p.created_by.get_username() if p.created_by else "", "at": p.created_at.isoformat()})
+    return fixed, out
+
+
+def _describe_actions(actions: list[dict]) -> None:
+    """Each action's lot (rank, work type) and its cost per municipality: the lot's cost shares (its mandatory
+    part's own shares when done alone). One query for all of them."""
+    from clusters.models import Cluster
+
+    info = {cid: (rank, wt, shares, m_shares or {}) for cid, rank, wt, shares, m_shares in Cluster.objects.filter(
+        id__in={a["cluster_id"] for a in actions}).values_list(
+        "id", "rank", "work_type", "cost_shares", "outlook__mandatory__cost_shares")}
+    for a in actions:
+        rank, wt, shares, m_shares = info[a["cluster_id"]]
+        use = m_shares if a["part"] == "mandatory" and m_shares else shares
+        total = sum(use.values()) or 1.0
+        a.update(rank=rank, work_type=wt,
+                 by_municipality={code: round(a["cost"] * v / total) for code, v in sorted(use.items()) if v > 0})
 
 
 def plan_execute(plan_id: int, *, render: bool = True) -> Plan:

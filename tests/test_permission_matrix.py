@@ -145,6 +145,11 @@ PAGES = {
     "runs/<int:pk>/clusters/<int:rank>/": Case("region_read", lambda c, s: {"pk": c.runs[s].pk, "rank": 1}),
     "runs/<int:a>/compare/<int:b>/": Case("region_read", lambda c, s: {"a": c.runs[s].pk, "b": c.runs[s].pk}),
     "plans/<int:pk>/": Case("region_read", lambda c, s: {"pk": c.plans[s].pk}),
+    # An xlsx file (the plan's works): the leak check cannot read it; a foreign plan answers 404 before any file.
+    "plans/<int:pk>/works.xlsx": Case("region_read", lambda c, s: {"pk": c.plans[s].pk}),
+    # POST only (pins: tests/reports/test_pins.py): a GET is refused with 405, whoever asks.
+    "plans/<int:pk>/pins/": Case("region_read", lambda c, s: {"pk": c.plans[s].pk}, ok=(405,)),
+    "regions/<slug:slug>/params/": Case("coordinate", lambda c, s: {"slug": c.regions[s].slug}),
     "assets/<str:gid>/": Case("asset_read", lambda c, s: {"gid": c.assets[s].global_id}),
     "files/photos/<int:pk>/": Case("asset_read", lambda c, s: {"pk": c.photos[s].pk}, tokens=True),
     "files/photos/<int:pk>/thumbnail/": Case("asset_read", lambda c, s: {"pk": c.photos[s].pk}, tokens=True),

@@ -116,6 +116,9 @@ class Params:
         "ped_overpass": {"repair_each": 2_000_000, "repair_m2": 250_000, "renew_m2": 800_000},
         "gantry_sign": {"repair_each": 3_000_000, "renew_each": 15_000_000},
     })
+    # Plan budgets (yen per 年度) per member municipality (code → yen), the coordinators' figures from the region's
+    # parameters page; a plan made from the run uses them unless it names its own budget. Empty: the levelled need.
+    budget_by_municipality: dict = field(default_factory=dict)
 
     # What a municipality does meanwhile when a legally due measure cannot be funded in time (by asset kind).
     interim_measures: dict = field(default_factory=lambda: {

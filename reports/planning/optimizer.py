@@ -12,6 +12,11 @@ later than its deadline year; mandatory items are never eligible after it. When 
 group is "missed": a slack variable with a penalty larger than any risk gain, so the legal work is funded
 first and the shortfall is reported, never dropped silently. Among what is left the plan maximizes risk removed.
 
+Coordinators steer the plan (reports/pins.py): an item pinned to a year (`fixed`) is acted on in that year (its
+column's lower bound is 1), and an excluded lot is simply not eligible (scenarios.problem_for). Pinned work is
+paid from the year's budget; where the pins alone cost more than a year's budget, that year's limit is raised to
+what they cost (`effective_budget`) so the plan stays solvable, and the plan reports the overrun.
+
 The exact plan is a multiple-choice, multi-dimensional knapsack solved as a MIP with HiGHS; the greedy
 baseline takes, year by year, the mandatory work due that year first, then the best gain per yen that fits."""
 
@@ -37,6 +42,7 @@ class PlanProblem:
     requires: np.ndarray | None = None  # N, item index or -1
     deadline: np.ndarray | None = None  # N, last plan year for the item's mandatory group, or -1
     weight: np.ndarray | None = None  # N, mandatory assets the item's group holds (the shortfall's measure)
+    fixed: np.ndarray | None = None  # N, plan year the item is pinned to by hand, or -1
 
     def __post_init__(self):
         n = self.cost.shape[0]
@@ -45,6 +51,7 @@ class PlanProblem:
         self.deadline = np.full(n, -1) if self.deadline is None else np.asarray(self.deadline, dtype=int)
         self.weight = (np.where(self.deadline >= 0, 1.0, 0.0) if self.weight is None
                        else np.asarray(self.weight, dtype=float))
+        self.fixed = np.full(n, -1) if self.fixed is None else np.asarray(self.fixed, dtype=int)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -55,6 +62,14 @@ class PlanProblem:
         m = (self.deadline >= 0) & (self.deadline < self.shape[1])
         g, first = np.unique(self.group[m], return_index=True)
         return g, self.deadline[m][first], self.weight[m][first]
+
+    def pinned_spend(self) -> np.ndarray:
+        """What the pinned items cost, per year per budget holder (H × M)."""
+        return spend_of(self, np.where(self.fixed >= 0, self.fixed, -1))
+
+    def effective_budget(self) -> np.ndarray:
+        """The budget, raised where the pinned work alone costs more (a pin is honoured, the overrun reported)."""
+        return np.maximum(np.asarray(self.budget, dtype=float), self.pinned_spend())
 
 
 @dataclass
@@ -99,6 +114,9 @@ def shortfall_of(problem: PlanProblem, year: np.ndarray) -> float:
 
 
 def feasible(problem: PlanProblem, year: np.ndarray, tol: float = 1e-6) -> bool:
+    pinned = problem.fixed >= 0
+    if (year[pinned] != problem.fixed[pinned]).any():
+        return False
     acted = np.flatnonzero(year >= 0)
     if not problem.eligible[acted, year[acted]].all():
         return False
@@ -112,7 +130,7 @@ def feasible(problem: PlanProblem, year: np.ndarray, tol: float = 1e-6) -> bool:
         j = problem.requires[i]
         if year[j] < 0 and problem.group[j] not in missed:
             return False
-    return bool((spend_of(problem, year) <= problem.budget * (1 + tol) + 1e-6).all())
+    return bool((spend_of(problem, year) <= problem.effective_budget() * (1 + tol) + 1e-6).all())
 
 
 def _better(problem: PlanProblem, a: np.ndarray, b: np.ndarray) -> bool:
@@ -131,8 +149,12 @@ def greedy(problem: PlanProblem) -> PlanChoice:
     used: set[int] = set()
     missed: set[int] = set()
     groups, deadlines, _w = problem.mandatory_groups()
+    budget = problem.effective_budget() - problem.pinned_spend()  # what the pins leave
+    for i in np.flatnonzero(problem.fixed >= 0):  # pinned by hand: done in that year, whatever else
+        year[i] = problem.fixed[i]
+        used.add(int(problem.group[i]))
     for s in range(h):
-        left = problem.budget[s].astype(float).copy()
+        left = budget[s].astype(float).copy()
 
         def take(i: int, s: int = s) -> bool:
             nonlocal left
@@ -202,7 +224,8 @@ def solve(problem: PlanProblem, time_limit_s: float = 20.0, rel_gap: float = 1e-
     in_time = (dl[:, None] < 0) | (np.arange(h)[None, :] <= dl[:, None])
     mand_g, _mand_dl, mand_w = problem.mandatory_groups()
     in_mand = np.isin(problem.group, mand_g)
-    cc, ss = np.nonzero(problem.eligible & in_time & ((problem.gain > 0) | in_mand[:, None]))
+    pinned = problem.fixed[:, None] == np.arange(h)[None, :]
+    cc, ss = np.nonzero(problem.eligible & in_time & ((problem.gain > 0) | in_mand[:, None] | pinned))
     n = len(cc)
     if n == 0:
         return PlanChoice(np.full(c_count, -1), 0.0, "highs", spend=spend_of(problem, np.full(c_count, -1)))
@@ -265,11 +288,11 @@ def solve(problem: PlanProblem, time_limit_s: float = 20.0, rel_gap: float = 1e-
     lp.num_col_ = n + k
     lp.num_row_ = n_rows
     lp.col_cost_ = np.concatenate([-problem.gain[cc, ss], big * mand_w])  # HiGHS minimizes
-    lp.col_lower_ = np.zeros(n + k)
+    lp.col_lower_ = np.concatenate([(problem.fixed[cc] == ss).astype(float), np.zeros(k)])  # pins are met
     lp.col_upper_ = np.ones(n + k)
     lp.row_lower_ = np.concatenate([np.full(n_groups + h * m, -highspy.kHighsInf), np.ones(k),
                                     np.full(len(req_items), -highspy.kHighsInf)])
-    lp.row_upper_ = np.concatenate([np.ones(n_groups), problem.budget.reshape(-1).astype(float), np.ones(k),
+    lp.row_upper_ = np.concatenate([np.ones(n_groups), problem.effective_budget().reshape(-1), np.ones(k),
                                     np.zeros(len(req_items))])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = starts

@@ -110,7 +110,14 @@ def items_of(o: Outlooks, horizon: int) -> Items:
                  np.concatenate([np.where(lot_dl >= 0, w, 0.0), w[mand], np.zeros(k)]))
 
 
-def problem_for(o: Outlooks, strategy: str, horizon: int, budget: np.ndarray) -> PlanProblem:
+PINNED_OUT = -2  # `fixed` value of a lot excluded by hand
+
+
+def problem_for(o: Outlooks, strategy: str, horizon: int, budget: np.ndarray,
+                fixed: np.ndarray | None = None) -> PlanProblem:
+    """`fixed` (C, per lot): the plan year a coordinator pinned it to, PINNED_OUT if excluded, -1 if free. A
+    pinned lot is done whole in that year (its split parts are then not offered); an excluded one not at all.
+    The caller (reports.pins) has refused pins that break a legal deadline; one that slips through is an error."""
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     h = horizon
@@ -128,12 +135,23 @@ def problem_for(o: Outlooks, strategy: str, horizon: int, budget: np.ndarray) ->
         # 事後保全 waits for the worst state, except where the law says when (Ⅲ/Ⅳ, 緊急度Ⅰ/Ⅱ): by the deadline.
         eligible = (i.p_worst[:, :h] >= CORRECTIVE_TRIGGER) | mandatory[:, None]
     eligible &= in_time
+    fixed_item = np.full(len(it.cluster), -1)
+    if fixed is not None:
+        f = np.asarray(fixed, dtype=int)[it.cluster]
+        whole = it.part == "lot"
+        eligible[(f == PINNED_OUT) | ((f >= 0) & ~whole)] = False
+        rows = np.flatnonzero((f >= 0) & whole)
+        if ((f[rows] >= h) | ((it.deadline[rows] >= 0) & (f[rows] > it.deadline[rows]))).any():
+            raise ValueError("a lot is pinned outside the plan's years or past its legal deadline")
+        eligible[rows] = False
+        eligible[rows, f[rows]] = True
+        fixed_item[rows] = f[rows]
     # gain[c, s] = Σ_{t=s}^{h-1} risk[c, t] − regrow[c, t − s]
     left_alone = np.cumsum(i.risk[:, :h][:, ::-1], axis=1)[:, ::-1]  # Σ_{t ≥ s} risk
     regrown = np.cumsum(i.regrow[:, :h], axis=1)  # Σ_{τ < k} regrow, k = h − s
     gain = left_alone - regrown[:, ::-1]
     return PlanProblem(cost, gain, eligible, i.shares, np.asarray(budget, dtype=float), it.group, it.requires,
-                       it.deadline, it.weight)
+                       it.deadline, it.weight, fixed_item)
 
 
 @dataclass
@@ -229,14 +247,15 @@ def legal_of(o: Outlooks, problem: PlanProblem, year: np.ndarray, strategy: str)
 
 
 def scenarios(o: Outlooks, horizon: int, base_budget: np.ndarray, levels=(0.5, 1.0, 1.5),
-              strategies=STRATEGIES, time_limit_s: float = 8.0) -> list[Scenario]:
-    """`base_budget`: H × M yen (per year, per budget holder); each level scales it."""
+              strategies=STRATEGIES, time_limit_s: float = 8.0, fixed: np.ndarray | None = None) -> list[Scenario]:
+    """`base_budget`: H × M yen (per year, per budget holder); each level scales it. `fixed`: the coordinators'
+    pins per lot (see problem_for), honoured in every scenario."""
     out = []
     untreated = o.risk[:, :horizon].sum(axis=0)
     for strategy in strategies:
         for level in levels:
             budget = np.asarray(base_budget, dtype=float) * level
-            problem = problem_for(o, strategy, horizon, budget)
+            problem = problem_for(o, strategy, horizon, budget, fixed)
             base = greedy(problem)
             plan = solve(problem, time_limit_s=time_limit_s, baseline=base)
             spend, risk, backlog, lcc = evaluate(o, problem, plan.year, strategy)
