@@ -162,9 +162,9 @@ PARAMS: dict[str, ParamLabel] = {
     "trench_width_m": P("掘削幅", "Trench width", "m", 0, 10),
     "pipe_open_cut_max_depth_m": P("開削とする最大土被り", "Deepest pipe renewed by open cut", "m", 0, 20),
     "pipe_rehab_max_diameter_mm": P("管更生の最大口径", "Largest pipe rehabilitated", "mm", 0, 10000),
-    "cluster_distance_m": P("同一工事群とする距離", "Distance that joins works into one lot", "m", 1, 10000),
-    "max_lot_members": P("1工事群の最大施設数", "Most works in one lot", "件", 1, 100000),
-    "lot_cell_m": P("大きな工事群を分ける区画", "Cell size that splits large lots", "m", 10, 100000),
+    "cluster_distance_m": P("工区にまとめる距離", "Distance that joins works into one lot", "m", 1, 10000),
+    "max_lot_members": P("1工区の最大施設数", "Most works in one lot", "件", 1, 100000),
+    "lot_cell_m": P("大きな工区を分ける区画", "Cell size that splits large lots", "m", 10, 100000),
     "metric_srid": P("距離計算の平面直角座標系（EPSG）", "Plane coordinate system for distances (EPSG)", "", 2443,
                      6693),
     "objective": P("順位付けの基準", "Ranking objective", "", choices=("risk_per_yen", "risk_removed", "saving")),
@@ -208,6 +208,7 @@ PARAMS: dict[str, ParamLabel] = {
     "structure_costs": P("トンネル・シェッド・横断歩道橋・門型標識の補修・更新単価",
                          "Road structure repair and renewal costs",
                          "円/m²・円/基", 0, 1e8),
+    "budget_by_municipality": P("年度予算（市町村別）", "Yearly budget by municipality", "円/年度", 0, 1e12),
     "interim_measures": P("予算が間に合わない間の応急措置", "Interim measures while unfunded", ""),
 }
 del P
@@ -230,7 +231,7 @@ def param_value(name: str, value) -> str:
 
 
 def param_label(name: str) -> str:
-    """A parameter's name in the reader's language, with its unit: 同一工事群とする距離（m）."""
+    """A parameter's name in the reader's language, with its unit: 工区にまとめる距離（m）."""
     p = PARAMS.get(name)
     if p is None:
         return name

@@ -116,19 +116,18 @@ def cluster_detail(request, pk: int, rank: int):
         "today": timezone.localdate().isoformat()}, status=422 if errors else 200)
 
 
-TOTAL_LABELS = {"assets": ("対象施設", "件"), "acting": ("対策が必要な施設", "件"), "clusters": ("工区", "件"),
-                "cross_municipal_clusters": ("複数市町村にまたがる工区", "件"), "cost_total": ("事業費の合計", "円"),
-                "risk_removed": ("除去できるリスク", "")}
-ACTION_LABELS = {"monitor": "経過観察", "repair": "修繕", "renew": "更新"}
-WORK_TYPE_LABELS = {"road": "道路（舗装）", "sewer": "下水道", "bridge": "橋梁", "septic": "浄化槽",
-                    "road_sewer": "道路・下水道（同時施工）"}
+# How each run total is counted (the labels are clusters.labels.TOTAL_LABELS).
+TOTAL_UNITS = {"assets": "count", "acting": "count", "clusters": "count", "cross_municipal_clusters": "count",
+               "cost_total": "yen", "risk_removed": ""}
 
 
 def yen_text(x) -> str:
     """Money as people read it: 億円 from a hundred million, 百万円 below, with separators."""
     if x is None:
         return "—"
-    return f"{x / 1e8:,.2f} 億円" if abs(x) >= 1e8 else f"{x / 1e6:,.1f} 百万円"
+    if abs(x) >= 1e8:
+        return _("%(value)s hundred million yen") % {"value": f"{x / 1e8:,.2f}"}
+    return _("%(value)s million yen") % {"value": f"{x / 1e6:,.1f}"}
 
 
 def _value_text(key: str, v) -> str:
@@ -141,7 +140,8 @@ def _value_text(key: str, v) -> str:
 
 def _param_rows(diff: dict) -> list[dict]:
     """The parameters that differ, labelled, dicts opened up (one row per changed weight or budget)."""
-    from clusters.param_form import WEIGHT_LABELS, label_of
+    from clusters.labels import COMPONENT_LABELS
+    from clusters.param_form import label_of
 
     names = {}
     rows = []
@@ -155,10 +155,14 @@ def _param_rows(diff: dict) -> list[dict]:
             for sub in sorted(set(old) | set(new)):
                 if old.get(sub) == new.get(sub):
                     continue
-                label = {"weights": f"重み：{WEIGHT_LABELS.get(sub, sub)}",
-                         "budget_by_municipality": f"年度予算：{names.get(sub, sub)}"}.get(k, f"{label_of(k)}：{sub}")
+                if k == "weights":
+                    text = _("Weight: %(component)s") % {"component": COMPONENT_LABELS.get(sub, sub)}
+                elif k == "budget_by_municipality":
+                    text = _("Yearly budget: %(municipality)s") % {"municipality": names.get(sub, sub)}
+                else:
+                    text = f"{label_of(k)}：{label('kind', sub) if k == 'structure_costs' else sub}"
                 key = "budget." if k == "budget_by_municipality" else k
-                rows.append({"label": label, "a": _value_text(key, old.get(sub)), "b": _value_text(key, new.get(sub))})
+                rows.append({"label": text, "a": _value_text(key, old.get(sub)), "b": _value_text(key, new.get(sub))})
         else:
             rows.append({"label": label_of(k), "a": _value_text(k, v["a"]), "b": _value_text(k, v["b"])})
     return rows
@@ -173,13 +177,13 @@ def compare(request, a: int, b: int):
     if rb.status != EngineRun.Status.DONE:
         return render(request, "clusters/compare.html", {"a": ra, "b": rb, "pending": True})
     diff = selectors.run_compare(a=ra, b=rb)
-    totals = [{"label": TOTAL_LABELS[k][0], "a": _total_text(k, v["a"]), "b": _total_text(k, v["b"])}
+    totals = [{"label": label("total", k), "a": _total_text(k, v["a"]), "b": _total_text(k, v["b"])}
               for k, v in diff["totals"].items()]
-    changed = [{**c, "from": ACTION_LABELS.get(c["from"], c["from"]), "to": ACTION_LABELS.get(c["to"], c["to"])}
+    changed = [{**c, "from": label("action", c["from"]), "to": label("action", c["to"])}
                for c in diff["actions_changed"]]
-    movers = [{**m, "action": {s: ACTION_LABELS.get(m["action"][s], m["action"][s]) for s in ("a", "b")}}
+    movers = [{**m, "action": {s: label("action", m["action"][s]) for s in ("a", "b")}}
               for m in diff["top_risk_moves"]]
-    ranks = [{**r, "work_type": WORK_TYPE_LABELS.get(r["work_type"], r["work_type"])} for r in diff["rank_changes"]]
+    ranks = [{**r, "work_type": label("work_type", r["work_type"])} for r in diff["rank_changes"]]
     return render(request, "clusters/compare.html", {
         "a": ra, "b": rb, "diff": diff, "params": _param_rows(diff["params"]), "totals": totals,
         "changed": changed, "movers": movers, "ranks": ranks})
@@ -188,10 +192,10 @@ def compare(request, a: int, b: int):
 def _total_text(key: str, v) -> str:
     if v is None:
         return "—"
-    unit = TOTAL_LABELS[key][1]
-    if unit == "円":
+    unit = TOTAL_UNITS.get(key, "")
+    if unit == "yen":
         return yen_text(v)
-    return f"{v:,.0f} {unit}".strip() if unit else f"{v:,.1f}"
+    return f"{v:,.0f}" if unit == "count" else f"{v:,.1f}"
 
 
 @login_required

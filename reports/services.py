@@ -14,6 +14,7 @@ from assets.models import Municipality
 from clusters.engine.params import Params
 from clusters.models import EngineRun
 from core.bulk import Clock
+from core.formatting import allocate
 from reports.models import Plan, PlanPin
 from reports.planning.inputs import fiscal_year, outlooks_for
 from reports.planning.scenarios import PINNED_OUT, STRATEGIES, default_budget, reduction, scenarios
@@ -245,15 +246,17 @@ def _describe_actions(actions: list[dict]) -> None:
     part's own shares when done alone). One query for all of them."""
     from clusters.models import Cluster
 
-    info = {cid: (rank, wt, shares, m_shares or {}) for cid, rank, wt, shares, m_shares in Cluster.objects.filter(
-        id__in={a["cluster_id"] for a in actions}).values_list(
-        "id", "rank", "work_type", "cost_shares", "outlook__mandatory__cost_shares")}
+    info = {cid: (rank, wt, shares, m_shares or {}, name) for cid, rank, wt, shares, m_shares, name in
+            Cluster.objects.filter(id__in={a["cluster_id"] for a in actions}).values_list(
+                "id", "rank", "work_type", "cost_shares", "outlook__mandatory__cost_shares", "name")}
     for a in actions:
-        rank, wt, shares, m_shares = info[a["cluster_id"]]
+        rank, wt, shares, m_shares, name = info[a["cluster_id"]]
+        a["name"] = name
         use = m_shares if a["part"] == "mandatory" and m_shares else shares
-        total = sum(use.values()) or 1.0
-        a.update(rank=rank, work_type=wt,
-                 by_municipality={code: round(a["cost"] * v / total) for code, v in sorted(use.items()) if v > 0})
+        owners = [(code, v) for code, v in sorted(use.items()) if v > 0]
+        # Whole yen that add up to the action's cost (largest remainder), so the columns sum to the total.
+        split = allocate(a["cost"], [v for _c, v in owners])
+        a.update(rank=rank, work_type=wt, by_municipality={c: int(x) for (c, _v), x in zip(owners, split, strict=True)})
 
 
 def plan_execute(plan_id: int, *, render: bool = True) -> Plan:

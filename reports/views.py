@@ -7,27 +7,30 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from assets import access
 from assets.access import get_or_404, principal_of
 from assets.history import Actor
 from assets.models import Via
+from clusters.labels import WORK_TYPE_LABELS, label
 from core.export import escape_formula
+from core.formatting import allocate
 from core.wareki import format_fiscal_year
 from reports import pins as pin_services
 from reports import selectors, services, svg
 from reports.pdf.render import STRATEGY_LABEL
 
-# Japanese labels of the engine's work types and the plan's parts of a lot. Kept minimal here until the lot-names
-# branch's clusters/labels.py (every enum and parameter labelled) is merged; then use that.
-WORK_TYPE_LABELS = {"road": "道路（舗装）", "sewer": "下水道", "bridge": "橋梁", "septic": "浄化槽",
-                    "road_sewer": "道路・下水道（同時施工）"}
-PART_LABELS = {"lot": "工区一括", "mandatory": "法定期限分のみ", "rest": "残り"}
-SET_BY_HAND_LABELS = {"pinned": "年度を固定", "excluded": "計画から除外"}
-PIN_STATUS_LABELS = {"applied": "反映済み", "not_found": "該当する工区なし", "not_in_plan": "この計画の対象外",
-                     "conflict": "同じ工区に新しい設定あり", "refused_legal": "法定期限のため不採用",
-                     "outside_years": "計画期間外"}
+# The plan's own values (parts of a lot, pins), labelled here; the engine's are clusters.labels.
+PART_LABELS = {"lot": gettext_lazy("whole lot"), "mandatory": gettext_lazy("legally due part only"),
+               "rest": gettext_lazy("remainder")}
+SET_BY_HAND_LABELS = {"pinned": gettext_lazy("year fixed by hand"), "excluded": gettext_lazy("excluded by hand")}
+PIN_STATUS_LABELS = {"applied": gettext_lazy("applied"), "not_found": gettext_lazy("no matching lot"),
+                     "not_in_plan": gettext_lazy("not in this plan"),
+                     "conflict": gettext_lazy("a newer setting for the same lot"),
+                     "refused_legal": gettext_lazy("not applied: legal deadline"),
+                     "outside_years": gettext_lazy("outside the plan's years")}
 
 
 def _filters(request) -> dict:
@@ -48,9 +51,9 @@ def works_of(plan, f: dict) -> tuple[list[dict], list[tuple[str, str]]]:
         if f.get("fiscal_year") and str(a["fiscal_year"]) != f["fiscal_year"]:
             continue
         rows.append({**a, "fy_label": format_fiscal_year(a["fiscal_year"]),
-                     "work_type_label": WORK_TYPE_LABELS.get(a.get("work_type"), a.get("work_type", "")),
-                     "part_label": PART_LABELS.get(a["part"], a["part"]),
-                     "hand_label": SET_BY_HAND_LABELS.get(a.get("set_by_hand") or "", "")})
+                     "work_type_label": label("work_type", a.get("work_type")),
+                     "part_label": str(PART_LABELS.get(a["part"], a["part"])),
+                     "hand_label": str(SET_BY_HAND_LABELS.get(a.get("set_by_hand") or "", ""))})
     rows.sort(key=lambda a: (a["fiscal_year"], a.get("rank") or 0))
     codes = sorted({c for a in actions for c in a.get("by_municipality", {})})
     if f.get("municipality"):
@@ -59,7 +62,9 @@ def works_of(plan, f: dict) -> tuple[list[dict], list[tuple[str, str]]]:
     for a in rows:
         a["muni_costs"] = [a.get("by_municipality", {}).get(c, 0) for c, _n in cols]
         a["cost_m"] = f"{a['cost'] / 1e6:,.1f}"
-        a["muni_costs_m"] = [f"{x / 1e6:,.1f}" for x in a["muni_costs"]]
+        # In 百万円 to one decimal, split so the columns add up to the row's total as shown.
+        shown = allocate(a["cost"] / 1e6, a["muni_costs"], digits=1) if any(a["muni_costs"]) else a["muni_costs"]
+        a["muni_costs_m"] = [f"{x:,.1f}" for x in shown]
     return rows, cols
 
 
@@ -91,17 +96,15 @@ def _plan_page(request, plan, errors: dict | None = None, post: dict | None = No
     per_year = [{"fy": fy, "label": label, **{k: legal.get(k, [0] * len(years))[i] for k in (
         "due", "scheduled", "scheduled_cost", "shortfall_count", "shortfall_cost")}}
         for i, (fy, label) in enumerate(zip(r.get("fiscal_years", []), years, strict=True))]
-    kind = {"road_segment": "道路(舗装)", "bridge": "橋梁", "sewer_pipe": "下水道管渠", "manhole": "マンホール",
-            "septic_tank": "浄化槽", "tunnel": "トンネル", "shed_culvert": "シェッド・大型カルバート",
-            "ped_overpass": "横断歩道橋", "gantry_sign": "門型標識等"}
-    shortfall = [{**a, "kind_label": kind.get(a["kind"], a["kind"])}
+    shortfall = [{**a, "kind_label": label("kind", a["kind"])}
                  for a in legal.get("shortfall_assets", [])[:SHORTFALL_SHOWN]]
     f = _filters(request)
     works, cols = works_of(plan, f)
     can_steer = access.regions_coordinated(principal_of(request)).filter(pk=plan.run.region_id).exists()
     applied = {p["pin_id"]: p for p in r.get("pins", [])}
-    active = [{"pin": p, "label": WORK_TYPE_LABELS.get(p.work_type, p.work_type),
-               "status": PIN_STATUS_LABELS.get(applied.get(p.pk, {}).get("status", ""), "次の計画から反映"),
+    active = [{"pin": p, "label": label("work_type", p.work_type),
+               "status": PIN_STATUS_LABELS.get(applied.get(p.pk, {}).get("status", ""),
+                                               gettext_lazy("applies from the next plan")),
                "rank": applied.get(p.pk, {}).get("rank")}
               for p in pin_services.pins_active(plan.run.region_id)]
     first = pin_services.plan_first_fy()
@@ -110,13 +113,14 @@ def _plan_page(request, plan, errors: dict | None = None, post: dict | None = No
         "shortfall": shortfall, "reduction": r.get("reduction"),
         "years": list(zip(r.get("fiscal_years", []), years, strict=True)),
         "works": works, "muni_cols": cols, "filters": f, "query": request.GET.urlencode(),
-        "work_types": list(WORK_TYPE_LABELS.items()), "munis": plan.run.region.members.order_by("code"),
+        "work_types": [(k, label("work_type", k)) for k in WORK_TYPE_LABELS],
+        "munis": plan.run.region.members.order_by("code"),
         "can_steer": can_steer, "active_pins": active, "errors": errors or {}, "post": post or {},
         "pin_years": [(fy, format_fiscal_year(fy)) for fy in range(first, first + plan.horizon_years)]},
         status=status)
 
 
-WORKS_HEADER = ["年度", "年度（和暦）", "順位", "工種", "区分", "法定期限あり", "手動設定", "事業費（円）"]
+WORKS_HEADER = ["年度", "年度（和暦）", "順位", "工区", "工種", "区分", "法定期限あり", "手動設定", "事業費（円）"]
 
 
 @login_required
@@ -130,7 +134,8 @@ def plan_works_download(request, pk: int):
     ws = wb.create_sheet("実施計画")
     ws.append(WORKS_HEADER + [f"{name}（円）" for _c, name in cols])
     for a in works:
-        ws.append([a["fiscal_year"], a["fy_label"], a.get("rank"), escape_formula(a["work_type_label"]),
+        ws.append([a["fiscal_year"], a["fy_label"], a.get("rank"), escape_formula(a.get("name") or ""),
+                   escape_formula(a["work_type_label"]),
                    a["part_label"], "○" if a["mandatory"] else "", a["hand_label"], a["cost"], *a["muni_costs"]])
     buf = io.BytesIO()
     wb.save(buf)

@@ -86,7 +86,7 @@ def test_single_work_lots_within_a_contractors_reach_are_offered_together():
 
 def test_parameter_values_read_with_their_unit_or_label():
     with translation.override("ja"):
-        assert labels.param_label("cluster_distance_m") == "同一工事群とする距離（m）"
+        assert labels.param_label("cluster_distance_m") == "工区にまとめる距離（m）"
         assert labels.param_value("cluster_distance_m", 300.0) == "300 m"
         assert labels.param_value("mobilization_per_contract", 3_000_000) == "3,000,000 円"
         assert labels.param_value("objective", "risk_per_yen") == "費用当たりのリスク低減量"

@@ -223,7 +223,9 @@ def test_the_plan_page_filters_downloads_and_pins_then_plans_again(steer, client
 
 
 def test_parameters_out_of_range_are_refused_naming_the_field_and_range(steer):
-    with pytest.raises(ValidationError) as exc:
+    from django.utils import translation
+
+    with pytest.raises(ValidationError) as exc, translation.override("ja"):
         region_params_update(actor=carol(steer), region=steer.region,
                              values={"cluster_distance_m": "99999", "weights.traffic": "abc", "horizon_years": "10"})
     errors = exc.value.message_dict
@@ -259,5 +261,5 @@ def test_the_compare_page_reads_old_to_new_with_labels_and_money_in_oku_yen(stee
     page = client.get(f"/runs/{new.pk}/compare/{old.pk}/").content.decode()  # as the run page links it
     assert f"#{old.pk} → #{new.pk}" in page
     assert "工区にまとめる距離" in page and "300 → 150" in page
-    assert "cost_total" not in page and "事業費の合計" in page and ("億円" in page or "百万円" in page)
+    assert "cost_total" not in page and "対策費の合計" in page and ("億円" in page or "百万円" in page)
     assert 'id="compare-ranks"' in page

@@ -109,7 +109,7 @@ def test_a_coordinator_edits_the_parameters_and_sees_the_new_run_against_the_las
     params = page.text_content("#compare-params")
     assert "工区にまとめる距離" in params and "300 → 150" in params
     totals = page.text_content("#compare-totals")
-    assert "事業費の合計" in totals and ("億円" in totals or "百万円" in totals) and "cost_total" not in totals
+    assert "対策費の合計" in totals and ("億円" in totals or "百万円" in totals) and "cost_total" not in totals
     # An engineer cannot open the page.
     alice = sign_in(browser, live_server, "alice")
     r = alice.goto(f"{live_server.url}/regions/{planned.region.slug}/params/")
