@@ -85,14 +85,14 @@ def insert_lots(run_id: int, lots: pd.DataFrame) -> np.ndarray:
         ids = np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
         cols = ["id", "run_id", "key", "rank", "work_type", "member_count", "municipality_count", "cost_shares",
                 "action_mix", "drivers", "cost_members", "mobilization", "dig_once_saving", "bundling_saving",
-                "total_cost", "risk_removed", "risk_per_myen", "consolidation", "outlook"]
+                "total_cost", "risk_removed", "risk_per_myen", "consolidation", "outlook", "owner_cost"]
         buf = io.StringIO()
         w = csv.writer(buf)
         for i, row in enumerate(lots.itertuples(index=False)):
             w.writerow([ids[i], run_id, row.key, row.rank, row.work_type, row.member_count, row.municipality_count,
                         json.dumps(row.cost_shares), json.dumps(row.action_mix), json.dumps(row.drivers),
                         row.cost_members, row.mobilization, row.dig_once_saving, row.bundling_saving, row.total_cost,
-                        row.risk_removed, row.risk_per_myen, "{}", "{}"])
+                        row.risk_removed, row.risk_per_myen, "{}", "{}", getattr(row, "owner_cost", 0.0)])
         with cur.cursor.copy(f"COPY clusters_cluster ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)") as cp:
             cp.write(buf.getvalue())
     return ids
