@@ -493,7 +493,10 @@ def _septic_duties(doc: PlanDocument, st) -> list:
             ["改善指導の目安を過ぎた不適正", f"{(upkeep.get('guidance') or {}).get('count', 0):,} 基",
              "浄化槽法第12条（指導・助言）。改善指導の目安（法定期限ではない）"]]
     return [_p("7.4 浄化槽の費用負担・接続指導・維持管理", st["h2"]),
-            _table(rows, [48 * mm, 42 * mm, BODY_W - 90 * mm])]
+            _table(rows, [48 * mm, 42 * mm, BODY_W - 90 * mm]),
+            _p("法定検査で不適正とされた浄化槽の改善は浄化槽法第12条の指導・助言による。検査後の月数は"
+               "改善指導の目安（法定期限ではない）であり、計画では法定期限として扱わない。保守点検・清掃は"
+               "管理者の義務（浄化槽法第10条）で、計画の事業費には含めない。", st["body"])]
 
 
 def _appendix(doc: PlanDocument, st) -> list:
