@@ -134,3 +134,13 @@ def test_improper_is_a_guidance_date_not_a_legal_deadline(world):
     cl.force_login(world.alice)
     html = cl.get("/inspections/overdue/?work=guidance", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "改善指導の目安（法定期限ではない）" in html
+
+
+def test_the_asset_page_shows_the_septic_dates_in_japanese(world):
+    """施行規則 第6条/第7条 and 浄化槽法 第12条 on the tank's own page; the guidance date says it is no legal deadline."""
+    tank = make_asset(world.yashio, "septic_tank", external_id="S-A", treatment_method="分離接触ばっ気")
+    record(world, tank, "不適正", (TODAY - datetime.timedelta(days=30)).isoformat(), legal_basis="11条")
+    c = Client()
+    c.force_login(world.alice)
+    html = c.get(f"/assets/{tank.global_id}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "保守点検期限" in html and "清掃期限" in html and "改善指導の目安日（法定期限ではない）" in html
