@@ -36,7 +36,10 @@ SELECT a.id, a.kind, a.owner_id AS owner, a.built_fiscal_year AS built, a.serves
        sp.renewal_method,
        sp.road_segment_id AS road_id, st.capacity_persons AS capacity, st.households_served AS households,
        st.treatment = 'single' AS single, st.ownership = 'private' AS private,
-       st.in_sewer_planning_area AS in_sewer_area, c.maintenance_due_on, c.cleaning_due_on, c.guidance_due_on
+       -- Inside a 下水道計画区域: flagged on the tank, or within a planning-area polygon (assets.SewerPlanArea).
+       CASE WHEN st.asset_id IS NOT NULL THEN st.in_sewer_planning_area
+            OR EXISTS (SELECT 1 FROM assets_sewerplanarea pa WHERE ST_Intersects(pa.geom, a.geom)) END AS in_sewer_area,
+       c.maintenance_due_on, c.cleaning_due_on, c.guidance_due_on
 FROM assets_asset a
 LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
 LEFT JOIN inspections_grade g ON g.id = c.grade_id
@@ -133,7 +136,8 @@ FROM pipes p LEFT JOIN density d ON d.code = p.owner_id
 ORDER BY p.id
 """
 
-# Tanks inside a 下水道計画区域 are connection cases (下水道法 第10条 接続義務), never conversion candidates: left out.
+# Tanks inside a 下水道計画区域 (flagged, or within a SewerPlanArea polygon) are connection cases (下水道法 第10条
+# 接続義務), never conversion candidates: left out.
 SEPTIC_GROUPS = """
 WITH tanks AS (
     SELECT a.id, a.owner_id, st.households_served AS hh, st.treatment, st.ownership, g.code AS grade,
@@ -142,7 +146,9 @@ WITH tanks AS (
     JOIN assets_septictank st ON st.asset_id = a.id
     LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
     LEFT JOIN inspections_grade g ON g.id = c.grade_id
-    WHERE a.status <> 'removed' AND a.owner_id = ANY(%(codes)s) AND NOT st.in_sewer_planning_area
+    WHERE a.status <> 'removed' AND a.owner_id = ANY(%(codes)s)
+      AND NOT st.in_sewer_planning_area
+      AND NOT EXISTS (SELECT 1 FROM assets_sewerplanarea pa WHERE ST_Intersects(pa.geom, a.geom))
       AND ((st.treatment = 'single' AND a.built_fiscal_year <= %(old_fy)s) OR g.code = 'improper')
 ), grouped AS (
     SELECT *, ST_ClusterDBSCAN(g, eps := %(eps)s, minpoints := %(min)s) OVER () AS gid FROM tanks
@@ -161,10 +167,12 @@ SEPTIC_CONNECTION = """
 SELECT a.owner_id, count(*),
        count(*) FILTER (WHERE (st.treatment = 'single' AND a.built_fiscal_year <= %(old_fy)s) OR g.code = 'improper')
 FROM assets_asset a
-JOIN assets_septictank st ON st.asset_id = a.id AND st.in_sewer_planning_area
+JOIN assets_septictank st ON st.asset_id = a.id
 LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
 LEFT JOIN inspections_grade g ON g.id = c.grade_id
 WHERE a.status <> 'removed' AND a.owner_id = ANY(%(codes)s)
+  AND (st.in_sewer_planning_area
+       OR EXISTS (SELECT 1 FROM assets_sewerplanarea pa WHERE ST_Intersects(pa.geom, a.geom)))
 GROUP BY a.owner_id ORDER BY a.owner_id
 """
 

@@ -1,6 +1,6 @@
 from assets.models.access import ApiToken, Membership, Role
 from assets.models.asset import Asset, AssetSerial, AssetStatus, Kind
-from assets.models.details import Bridge, Manhole, RoadSegment, SepticTank, SewerPipe
+from assets.models.details import Bridge, Manhole, RoadSegment, SepticTank, SewerPipe, SewerPlanArea
 from assets.models.history import ChangeRecord, Via
 from assets.models.municipality import Municipality, MunicipalityKind, Region
 
@@ -21,5 +21,6 @@ __all__ = [
     "Role",
     "SepticTank",
     "SewerPipe",
+    "SewerPlanArea",
     "Via",
 ]

@@ -125,3 +125,20 @@ def test_lapsed_upkeep_is_reported_and_improper_is_guidance_not_a_legal_deadline
     assert "施行規則 第6条" in up["basis"]["maintenance"] and "施行規則 第7条" in up["basis"]["cleaning"]
     for lot in Cluster.objects.filter(run=run):
         assert "mandatory" not in lot.outlook
+
+
+def test_a_tank_within_a_sewer_plan_area_polygon_counts_as_inside(world):
+    """下水道法 第10条: a tank within a 下水道計画区域 polygon (assets.SewerPlanArea) is a connection case even when its
+    own flag is not set: out of the conversion groups, no conversion of its own, counted as 接続指導."""
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from assets.models import SewerPlanArea
+
+    SewerPlanArea.objects.create(municipality=world.yashio, name="八潮処理区", geom=MultiPolygon(
+        Polygon.from_bbox((139.825, 35.815, 139.845, 35.830)), srid=6668))
+    for k in range(5):
+        _tank(world, f"poly-{k}", 139.830 + 0.0003 * k)
+    run = run_execute(run_create(principal=world.carol, region=world.region).pk)
+    assert run.summary["septic_groups"] == []
+    assert run.summary["septic_connection"]["tanks"] == 5
+    assert not Cluster.objects.filter(run=run, work_type="septic").exists()
