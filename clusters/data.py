@@ -37,7 +37,11 @@ SELECT a.id, a.kind, a.owner_id AS owner, a.built_fiscal_year AS built, a.serves
        sp.diameter_mm, coalesce(sp.cover_depth_m, mh.depth_m) AS depth_m, sp.is_regional AS regional,
        sp.renewal_method,
        sp.road_segment_id AS road_id, st.capacity_persons AS capacity, st.households_served AS households,
-       st.treatment = 'single' AS single
+       st.treatment = 'single' AS single, st.ownership = 'private' AS private,
+       -- Inside a 下水道計画区域: flagged on the tank, or within a planning-area polygon (assets.SewerPlanArea).
+       CASE WHEN st.asset_id IS NOT NULL THEN st.in_sewer_planning_area
+            OR EXISTS (SELECT 1 FROM assets_sewerplanarea pa WHERE ST_Intersects(pa.geom, a.geom)) END AS in_sewer_area,
+       c.maintenance_due_on, c.cleaning_due_on, c.guidance_due_on
 FROM assets_asset a
 LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
 LEFT JOIN inspections_grade g ON g.id = c.grade_id
@@ -100,7 +104,7 @@ def load_assets(codes: list[str], today: date) -> pd.DataFrame:
     age_for_wear = np.where(df["kind"].to_numpy() == "road_segment", np.minimum(age, 20.0), age)
     df["years"] = np.where(np.isnan(since), np.maximum(age_for_wear, 0.0), since)
     df["state"] = df["state"].fillna(-1).astype(int)
-    for col in ("important", "emergency", "regional", "single"):
+    for col in ("important", "emergency", "regional", "single", "private", "in_sewer_area"):
         df[col] = df[col].map({"t": True, "f": False, True: True, False: False}).astype("boolean").fillna(False)
         df[col] = df[col].astype(bool)
     df["age"] = np.maximum(age, 0.0)
@@ -136,23 +140,44 @@ FROM pipes p LEFT JOIN density d ON d.code = p.owner_id
 ORDER BY p.id
 """
 
+# Tanks inside a 下水道計画区域 (flagged, or within a SewerPlanArea polygon) are connection cases (下水道法 第10条
+# 接続義務), never conversion candidates: left out.
 SEPTIC_GROUPS = """
 WITH tanks AS (
-    SELECT a.id, a.owner_id, st.households_served AS hh, st.treatment, g.code AS grade,
+    SELECT a.id, a.owner_id, st.households_served AS hh, st.treatment, st.ownership, g.code AS grade,
            ST_Transform(a.geom, %(srid)s) AS g
     FROM assets_asset a
     JOIN assets_septictank st ON st.asset_id = a.id
     LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
     LEFT JOIN inspections_grade g ON g.id = c.grade_id
     WHERE a.status <> 'removed' AND a.owner_id = ANY(%(codes)s)
+      AND NOT st.in_sewer_planning_area
+      AND NOT EXISTS (SELECT 1 FROM assets_sewerplanarea pa WHERE ST_Intersects(pa.geom, a.geom))
       AND ((st.treatment = 'single' AND a.built_fiscal_year <= %(old_fy)s) OR g.code = 'improper')
 ), grouped AS (
     SELECT *, ST_ClusterDBSCAN(g, eps := %(eps)s, minpoints := %(min)s) OVER () AS gid FROM tanks
 )
 SELECT gid, count(*), sum(hh), array_agg(DISTINCT owner_id ORDER BY owner_id),
        count(*) FILTER (WHERE treatment = 'single'), count(*) FILTER (WHERE grade = 'improper'),
-       ST_AsGeoJSON(ST_Transform(ST_Centroid(ST_Collect(g)), 6668), 6)
+       ST_AsGeoJSON(ST_Transform(ST_Centroid(ST_Collect(g)), 6668), 6),
+       array_agg(owner_id ORDER BY id), array_agg(ownership = 'private' ORDER BY id),
+       array_agg(coalesce(hh, 1) ORDER BY id)
 FROM grouped WHERE gid IS NOT NULL GROUP BY gid ORDER BY count(*) DESC LIMIT 200
+"""
+
+# Tanks inside a 下水道計画区域: 下水道法 第10条 obliges connection once the sewer is there, so they are 接続指導
+# cases, not conversions; counted per owner, and those the engine would otherwise convert (old 単独 or 不適正).
+SEPTIC_CONNECTION = """
+SELECT a.owner_id, count(*),
+       count(*) FILTER (WHERE (st.treatment = 'single' AND a.built_fiscal_year <= %(old_fy)s) OR g.code = 'improper')
+FROM assets_asset a
+JOIN assets_septictank st ON st.asset_id = a.id
+LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
+LEFT JOIN inspections_grade g ON g.id = c.grade_id
+WHERE a.status <> 'removed' AND a.owner_id = ANY(%(codes)s)
+  AND (st.in_sewer_planning_area
+       OR EXISTS (SELECT 1 FROM assets_sewerplanarea pa WHERE ST_Intersects(pa.geom, a.geom)))
+GROUP BY a.owner_id ORDER BY a.owner_id
 """
 
 # Road links around the carried ones: a way round at most `cutoff` longer than a link stays within
@@ -223,9 +248,14 @@ def load_branch_pipes(run_id: int, *, width: float, persons_per_household: float
 
 
 def load_septic_groups(codes: list[str], *, srid: int, old_fy: int, eps: float, min_tanks: int) -> list[tuple]:
-    """(group, tanks, households, owners, single, improper, centre GeoJSON) of old or improper tanks close
-    together, largest first."""
+    """(group, tanks, households, owners, single, improper, centre GeoJSON, and per tank: owner, private,
+    households) of old or improper tanks outside the 下水道計画区域 close together, largest first."""
     return _fetch(SEPTIC_GROUPS, {"srid": srid, "codes": codes, "old_fy": old_fy, "eps": eps, "min": min_tanks})
+
+
+def load_septic_connection_cases(codes: list[str], *, old_fy: int) -> list[tuple]:
+    """(owner, tanks inside a 下水道計画区域, of which old 単独 or 不適正) per owner."""
+    return _fetch(SEPTIC_CONNECTION, {"codes": codes, "old_fy": old_fy})
 
 
 def load_road_links(links: list[int], *, srid: int, half: float, join: float) -> np.ndarray:

@@ -208,6 +208,10 @@ PARAMS: dict[str, ParamLabel] = {
     "structure_costs": P("トンネル・シェッド・横断歩道橋・門型標識の補修・更新単価",
                          "Road structure repair and renewal costs",
                          "円/m²・円/基", 0, 1e8),
+    "septic_subsidy_share": P("個人設置型浄化槽の市町村補助率", "Municipal subsidy share for private septic tanks", "",
+                              0, 1),
+    "septic_subsidy_share_by_municipality": P("個人設置型浄化槽の市町村補助率（市町村別）",
+                                              "Municipal subsidy share by municipality", "", 0, 1),
     "budget_by_municipality": P("年度予算（市町村別）", "Yearly budget by municipality", "円/年度", 0, 1e12),
     "interim_measures": P("予算が間に合わない間の応急措置", "Interim measures while unfunded", ""),
 }

@@ -85,7 +85,8 @@ def insert_lots(run_id: int, lots: pd.DataFrame) -> np.ndarray:
         ids = np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
         cols = ["id", "run_id", "key", "rank", "work_type", "member_count", "municipality_count", "cost_shares",
                 "action_mix", "drivers", "cost_members", "mobilization", "dig_once_saving", "bundling_saving",
-                "total_cost", "risk_removed", "risk_per_myen", "consolidation", "outlook", "seq", "name", "bundling"]
+                "total_cost", "risk_removed", "risk_per_myen", "consolidation", "outlook", "seq", "name", "bundling",
+                "owner_cost"]
         buf = io.StringIO()
         w = csv.writer(buf)
         for i, row in enumerate(lots.itertuples(index=False)):
@@ -93,7 +94,7 @@ def insert_lots(run_id: int, lots: pd.DataFrame) -> np.ndarray:
                         json.dumps(row.cost_shares), json.dumps(row.action_mix), json.dumps(row.drivers),
                         row.cost_members, row.mobilization, row.dig_once_saving, row.bundling_saving, row.total_cost,
                         row.risk_removed, row.risk_per_myen, "{}", "{}", row.seq, row.name,
-                        json.dumps(row.bundling, ensure_ascii=False)])
+                        json.dumps(row.bundling, ensure_ascii=False), getattr(row, "owner_cost", 0.0)])
         with cur.cursor.copy(f"COPY clusters_cluster ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)") as cp:
             cp.write(buf.getvalue())
     return ids

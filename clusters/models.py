@@ -64,6 +64,9 @@ class Cluster(models.Model):
     dig_once_saving = models.FloatField(_("dig-once saving (yen)"))
     bundling_saving = models.FloatField(_("saving from bundling (yen)"))
     total_cost = models.FloatField(_("total cost (yen)"))
+    # 設置者負担（参考）: the owners' part of 個人設置型 septic tanks' works, beside the municipality's 補助 share in
+    # cost_members/total_cost; never in a plan's totals.
+    owner_cost = models.FloatField(_("owners' share (reference)"), default=0)
     risk_removed = models.FloatField(_("risk removed"))
     risk_per_myen = models.FloatField(_("risk removed per million yen"))
     geom = models.MultiPolygonField(_("outline"), srid=6668, null=True)

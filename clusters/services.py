@@ -23,6 +23,7 @@ from clusters.data import (
     load_reference_roads,
     load_road_links,
     load_scored_assets,
+    load_septic_connection_cases,
     load_septic_groups,
 )
 from clusters.engine.deterioration import estimate
@@ -223,10 +224,10 @@ def _make_lots(run: EngineRun, inputs: Inputs, scored: Scored, keys: np.ndarray)
     """Aggregate, rank and store the lots with their outlines."""
     df, frame, acting, p = inputs.assets, scored.frame, scored.acting, inputs.params
     col = {c: frame[c].to_numpy()[acting] for c in ("action", "work_type", "cost", "dig_once_saving", "risk_removed",
-                                                     "dlof")}
+                                                     "dlof", "owner_cost")}
     members = Members(keys, df["owner"].astype(str).to_numpy()[acting], df["kind"].to_numpy()[acting], col["action"],
                       col["work_type"], col["cost"], col["dig_once_saving"], col["risk_removed"], col["dlof"],
-                      scored.scores.components[acting])
+                      scored.scores.components[acting], col["owner_cost"].astype(float))
     lots, lot_of = aggregate(members, p.weights, p.mobilization_per_contract, p.objective)
     _name_lots(run, lots, p)
     ids = insert_lots(run.pk, lots)
@@ -313,15 +314,59 @@ def _sewer_septic_summary(clusters) -> tuple[list[dict], dict[str, int]]:
 
 
 def _septic_groups(inputs: Inputs) -> list[dict]:
-    """Old 単独処理 or 不適正 tanks close together: candidates for converting together or a shared small plant."""
+    """Old 単独処理 or 不適正 tanks close together, outside the 下水道計画区域: candidates for converting together or a
+    shared small plant. The conversion's cost is split as domain.md §7 says: the municipality's part (all of a
+    市町村設置型 tank, its 補助 share of a 個人設置型 one) and the owners' part, for reference."""
     params = inputs.params
     old_fy = current_fiscal_year() - int(params.septic_single_renew_age)
     rows = load_septic_groups(inputs.codes, srid=params.metric_srid, old_fy=old_fy,
                               eps=params.septic_group_distance_m, min_tanks=params.septic_group_min_tanks)
-    return [{"tanks": n, "households": int(hh or 0), "owners": owners, "single": single, "improper": improper,
-             "centre": json.loads(centre),
-             "conversion_cost": float((hh or n) * params.septic_install_per_household)}
-            for _gid, n, hh, owners, single, improper, centre in rows]
+    out = []
+    for _gid, n, hh, owners, single, improper, centre, tank_owners, private, tank_hh in rows:
+        full = np.asarray(tank_hh, dtype=float) * params.septic_install_per_household
+        share = np.where(np.asarray(private, dtype=bool),
+                         [params.subsidy_share(o) for o in tank_owners], 1.0)
+        out.append({"tanks": n, "households": int(hh or 0), "owners": owners, "single": single, "improper": improper,
+                    "private": int(np.sum(private)), "centre": json.loads(centre),
+                    "conversion_cost": float((full * share).sum()), "owner_cost": float((full * (1 - share)).sum())})
+    return out
+
+
+def _septic_connection(inputs: Inputs) -> dict:
+    """Tanks inside a 下水道計画区域 (下水道法 第10条 接続義務): 接続指導 cases, never conversions; per owner, and those
+    old 単独 or 不適正 tanks the engine would otherwise have converted."""
+    old_fy = current_fiscal_year() - int(inputs.params.septic_single_renew_age)
+    rows = load_septic_connection_cases(inputs.codes, old_fy=old_fy)
+    return {"tanks": sum(r[1] for r in rows), "candidates": sum(r[2] for r in rows),
+            "by_owner": {r[0]: {"tanks": r[1], "candidates": r[2]} for r in rows},
+            "basis": "下水道法 第10条（接続義務）・接続指導"}
+
+
+# 保守点検 (浄化槽法施行規則6条) and 清掃 (同7条) are the 管理者's legal duties (浄化槽法10条): a lapse is legal work
+# overdue, but it is upkeep, not a capital measure, so it is reported beside the plan, never costed in it.
+UPKEEP_BASIS = {"maintenance": "浄化槽法 第10条・施行規則 第6条（保守点検）",
+                "cleaning": "浄化槽法 第10条・施行規則 第7条（清掃）"}
+
+
+def _septic_upkeep(inputs: Inputs, today: datetime.date) -> dict:
+    """Tanks whose 保守点検 or 清掃 has lapsed (AssetCondition.maintenance_due_on / cleaning_due_on before today), and
+    those past their 不適正 improvement guidance date (浄化槽法12条: guidance, not a legal deadline), per owner."""
+    df = inputs.assets
+    tank = df["kind"].to_numpy() == "septic_tank"
+    day = pd.Timestamp(today)
+    owner = df["owner"].astype(str).to_numpy()
+    out: dict = {}
+    lapsed = {}
+    for col, name in (("maintenance_due_on", "maintenance"), ("cleaning_due_on", "cleaning"),
+                      ("guidance_due_on", "guidance")):
+        due = pd.to_datetime(df[col], errors="coerce") if col in df else pd.Series(pd.NaT, index=df.index)
+        lapsed[name] = tank & (due < day).to_numpy()
+        by_owner = pd.Series(owner[lapsed[name]]).value_counts().sort_index()
+        out[name] = {"count": int(lapsed[name].sum()), "by_owner": {str(k): int(v) for k, v in by_owner.items()}}
+    out["lapsed_tanks"] = int((lapsed["maintenance"] | lapsed["cleaning"]).sum())
+    out["basis"] = UPKEEP_BASIS
+    out["guidance_basis"] = "浄化槽法 第12条（指導・助言）— 改善指導の目安（法定期限ではない）"
+    return out
 
 
 SHORT_DETOUR_M = 400.0
@@ -473,7 +518,11 @@ def _summary(run: EngineRun, inputs: Inputs, hazards: dict, scored: Scored, sept
         "acting": int((frame["action"] != "monitor").sum()),
         "clusters": clusters.count(),
         "cross_municipal_clusters": clusters.filter(municipality_count__gt=1).count(),
-        "cost_total": float(frame["cost"].sum()),
+        "cost_total": float(frame["cost"].sum()),  # the municipalities' part only
+        # 設置者負担（参考）: what owners of 個人設置型 tanks pay beside the municipalities' 補助; not in cost_total.
+        "owner_cost_total": float(frame["owner_cost"].sum()) if "owner_cost" in frame else 0.0,
+        "septic_connection": _septic_connection(inputs),
+        "septic_upkeep": _septic_upkeep(inputs, timezone.localdate()),
         "risk_total": float(scores.risk.sum()),
         "risk_removed": float(scores.risk_removed.sum()),
         "septic_groups": septic_groups,

@@ -114,4 +114,25 @@ def _septic(rng, st: pd.DataFrame, built: pd.Series, current_fy: int) -> pd.Data
         "scheme": "septic_hantei", "grade": rng.choice(["proper", "mostly_proper"], n, p=[0.9, 0.1]),
         "method": "法定検査", "legal_basis": "7条", "inspector": "(一社)浄化槽検査協会", "observations": "{}",
     }))
+    frames += _septic_upkeep(rng, keys, b)
     return pd.concat(frames, ignore_index=True)
+
+
+def _septic_upkeep(rng, keys: np.ndarray, built: np.ndarray) -> list[pd.DataFrame]:
+    """The latest 保守点検 and 清掃 of each tank in use (施行規則6条・7条): most in time, about one in seven lapsed, so the
+    work list and the engine's summary have lapses to show. Never before the tank's opening, never after today."""
+    today = np.datetime64(datetime.date.today(), "D")
+    opened = ((built.astype("int64") - 1970).astype("datetime64[Y]").astype("datetime64[M]") + 3).astype(
+        "datetime64[D]")
+    frames = []
+    for grade, label, recent, late, who in (("maintenance", "保守点検", 100, (150, 500), "浄化槽保守点検業者"),
+                                            ("cleaning", "清掃", 330, (400, 800), "浄化槽清掃業者")):
+        n = len(keys)
+        lapsed = rng.random(n) < 0.15
+        ago = np.where(lapsed, rng.integers(*late, n), rng.integers(0, recent, n)).astype("timedelta64[D]")
+        on = today - ago
+        sel = on >= opened
+        frames.append(pd.DataFrame({
+            "asset_key": keys[sel], "inspected_on": on[sel], "scheme": "septic_maintenance", "grade": grade,
+            "method": label, "legal_basis": "", "inspector": who, "observations": "{}"}))
+    return frames

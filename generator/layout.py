@@ -571,7 +571,7 @@ def place_septic_tanks(site: _Site, towns: list[_Town], n_assets: int, current_f
             "households_served": np.maximum(1, cap // 5 - 1 + (cap == 5)),
             "ownership": np.where(rng.random(cnt) < (0.25 if t.density < 500 else 0.05), "municipal", "private"),
             "in_sewer_planning_area": d <= t.sewer_r * 1.15,
-            "treatment_method": np.where(single, "分離接触ばっ気", "嫌気ろ床接触ばっ気"),
+            "treatment_method": _septic_methods(rng, single, cap),
         })
 
 
@@ -617,6 +617,18 @@ def collect(acc: _Assets) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     assets["built_text"] = _built_text(assets["built_fy"].to_numpy())
     details = {k: pd.concat([d for d in v if len(d)], ignore_index=True) for k, v in acc.details.items()}
     return assets, details
+
+
+def _septic_methods(rng, single: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """処理方式 as ledgers write them (so the 施行規則6条 table has work to do): old 単独 tanks 全ばっ気 or 分離接触ばっ気,
+    合併 household tanks 嫌気ろ床/脱窒ろ床接触ばっ気, larger ones 接触ばっ気 or 回転板接触, and a few left blank (unknown:
+    the catalogue's conservative default interval)."""
+    n = len(single)
+    u = rng.random(n)
+    small = np.where(u < 0.55, "嫌気ろ床接触ばっ気", np.where(u < 0.9, "脱窒ろ床接触ばっ気", ""))
+    large = np.where(u < 0.6, "接触ばっ気", "回転板接触")
+    old = np.where(u < 0.4, "全ばっ気", "分離接触ばっ気")
+    return np.where(single, old, np.where(cap > 20, large, small))
 
 
 def _septic_points(rng, t: _Town, cnt: int) -> np.ndarray:

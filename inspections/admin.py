@@ -85,7 +85,7 @@ class AssetConditionAdmin(ScopedInspectionAdmin):
 class GradeInline(admin.TabularInline):
     model = Grade
     extra = 0
-    fields = ("code", "label", "label_en", "rank", "score", "action_months", "aliases")
+    fields = ("code", "label", "label_en", "rank", "score", "action_months", "guidance_months", "aliases")
 
 
 @admin.register(GradingScheme)

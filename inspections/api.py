@@ -22,6 +22,9 @@ _principal = access.principal_of
 router = Router(tags=["inspections"])
 
 
+# Work types of the work list (inspections.selectors.WORK_TYPES).
+WorkType = Literal["inspection", "measure", "maintenance", "cleaning", "guidance"]
+
 class InspectionIn(Schema):
     asset: str
     inspected_on: str
@@ -98,7 +101,8 @@ class WorkItemOut(Schema):
     kind_label: str
     owner: str
     owner_name: str
-    work: str = Field(..., description="inspection (点検) or measure (措置)")
+    work: str = Field(..., description="inspection (点検), measure (措置), maintenance (保守点検), cleaning (清掃) or "
+                                       "guidance (改善指導の目安, not a legal deadline)")
     due_on: datetime.date
     days_overdue: int = Field(..., description="days past due_on; negative = days left")
     never_inspected: bool = Field(..., description="未点検: no inspection on record")
@@ -175,7 +179,7 @@ _MUNI = Query(None, max_length=16, description="a municipality code, or 'all'; d
 @router.get("/overdue", response=list[WorkItemOut])
 @paginate(Paged)
 def overdue(request, municipality: str | None = _MUNI, kind: str | None = Query(None, max_length=16),
-            work: Literal["inspection", "measure"] | None = None, within: int = _WITHIN,
+            work: WorkType | None = None, within: int = _WITHIN,
             sort: Literal["due", "-due", "name", "municipality", "kind"] = "due"):
     """The work list: legal inspections and measures due on live assets, with days overdue and legal basis."""
     return _LazyItems(selectors.work_list(principal=_principal(request), municipality=municipality, kind=kind,
@@ -184,7 +188,7 @@ def overdue(request, municipality: str | None = _MUNI, kind: str | None = Query(
 
 @router.get("/overdue/export")
 def overdue_export(request, format: Literal["xlsx", "csv"] = "xlsx", municipality: str | None = _MUNI,
-                   kind: str | None = Query(None, max_length=16), work: Literal["inspection", "measure"] | None = None,
+                   kind: str | None = Query(None, max_length=16), work: WorkType | None = None,
                    within: int = _WITHIN, sort: Literal["due", "-due", "name", "municipality", "kind"] = "due"):
     """The whole work list as xlsx or CP932 CSV with Japanese headers."""
     from inspections.exports import work_list_file

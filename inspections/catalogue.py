@@ -37,7 +37,8 @@ def load_catalogue(directory: Path = CATALOGUE) -> int:
         for g in spec["grades"]:
             Grade.objects.update_or_create(scheme=scheme, code=g["code"], defaults={
                 "label": g["label"], "label_en": g["label_en"], "rank": g["rank"], "score": g["score"],
-                "action_months": g.get("action_months"), "aliases": g.get("aliases", []),
+                "action_months": g.get("action_months"),
+                "guidance_months": g.get("guidance_months"), "aliases": g.get("aliases", []),
             })
         n += 1
     scheme_dict.cache_clear()

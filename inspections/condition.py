@@ -28,7 +28,8 @@ default_scheme AS (
 ),
 target AS (
     SELECT a.id AS asset_id, a.kind, a.built_fiscal_year AS built, l.id AS inspection_id, l.grade_id,
-           l.inspected_on, g.score, g.action_months, t.id AS treated_by_id, s.cycle_months, s.cycle_only_if,
+           l.inspected_on, g.score, g.action_months, g.guidance_months, t.id AS treated_by_id, s.cycle_months,
+           s.cycle_only_if,
            s.params -> 'legal' -> 'first_due' AS first_due,
            coalesce(sp.is_corrosion_prone, false) AS corrosion_prone,
            coalesce(rd.road_class IN ('national', 'prefectural', 'municipal_1') OR rd.is_emergency_route, false)
@@ -44,8 +45,8 @@ target AS (
     WHERE a.status <> 'removed' AND {asset_filter}
 )
 INSERT INTO inspections_assetcondition
-    (asset_id, inspection_id, grade_id, inspected_on, score, next_due_on, action_due_on, treated_by_id,
-     updated_at)
+    (asset_id, inspection_id, grade_id, inspected_on, score, next_due_on, action_due_on, guidance_due_on,
+     treated_by_id, updated_at)
 SELECT asset_id, inspection_id, grade_id, inspected_on, score,
     CASE
         WHEN cycle_months IS NULL THEN NULL
@@ -64,14 +65,94 @@ SELECT asset_id, inspection_id, grade_id, inspected_on, score,
     END,
     CASE WHEN action_months IS NOT NULL AND treated_by_id IS NULL
          THEN (inspected_on + make_interval(months => action_months))::date END,
+    -- Guidance (浄化槽 不適正: 浄化槽法12条 指導・助言) is a date to follow up by, not a legal deadline.
+    CASE WHEN guidance_months IS NOT NULL AND treated_by_id IS NULL
+         THEN (inspected_on + make_interval(months => guidance_months))::date END,
     treated_by_id,
     now()
 FROM target
 ON CONFLICT (asset_id) DO UPDATE SET
     inspection_id = EXCLUDED.inspection_id, grade_id = EXCLUDED.grade_id, inspected_on = EXCLUDED.inspected_on,
     score = EXCLUDED.score, next_due_on = EXCLUDED.next_due_on, action_due_on = EXCLUDED.action_due_on,
+    guidance_due_on = EXCLUDED.guidance_due_on,
     treated_by_id = EXCLUDED.treated_by_id, updated_at = EXCLUDED.updated_at
 """
+
+# Septic 保守点検 and 清掃 (浄化槽法 第10条; 施行規則 第6条 the maintenance table, 第7条 cleaning), from the current
+# septic_maintenance scheme's params: the tank's free-text 処理方式 is matched to a method key by the first alias
+# it contains (NFKC, spaces removed), then the first table row for its 処理 (合併/単独), method and 人槽 gives the
+# interval; no match → params.default (conservative, see the catalogue). Counted from the latest record of each
+# kind (any version of the scheme), or from opening (1 April of the built fiscal year) when there is none.
+SEPTIC_SQL = """
+WITH sch AS (
+    SELECT params FROM inspections_gradingscheme
+    WHERE code = 'septic_maintenance' AND is_current ORDER BY id DESC LIMIT 1
+), alias AS (
+    SELECT m.ord, m.value ->> 'key' AS key, a.alias
+    FROM sch, jsonb_array_elements(sch.params -> 'methods') WITH ORDINALITY AS m(value, ord),
+         jsonb_array_elements_text(m.value -> 'aliases') AS a(alias)
+), rule AS (
+    SELECT r.ord, r.value FROM sch, jsonb_array_elements(sch.params -> 'maintenance') WITH ORDINALITY AS r(value, ord)
+), clean AS (
+    SELECT r.ord, r.value FROM sch, jsonb_array_elements(sch.params -> 'cleaning') WITH ORDINALITY AS r(value, ord)
+), records AS (
+    SELECT i.asset_id, max(i.inspected_on) FILTER (WHERE g.code = 'maintenance') AS maintained,
+           max(i.inspected_on) FILTER (WHERE g.code = 'cleaning') AS cleaned
+    FROM inspections_inspection i
+    JOIN inspections_gradingscheme s ON s.id = i.scheme_id AND s.code = 'septic_maintenance'
+    JOIN inspections_grade g ON g.id = i.grade_id
+    WHERE {inspection_filter}
+    GROUP BY i.asset_id
+), tank AS (
+    SELECT a.id AS asset_id, st.treatment, st.capacity_persons AS persons,
+           make_date(coalesce(a.built_fiscal_year, 1), 4, 1) AS opened, r.maintained, r.cleaned,
+           (SELECT al.key FROM alias al
+            WHERE position(al.alias IN regexp_replace(normalize(st.treatment_method, NFKC), '\\s', '', 'g')) > 0
+            ORDER BY al.ord LIMIT 1) AS method
+    FROM assets_asset a
+    JOIN assets_septictank st ON st.asset_id = a.id
+    LEFT JOIN records r ON r.asset_id = a.id
+    WHERE a.status <> 'removed' AND {asset_filter}
+), due AS (
+    SELECT t.asset_id,
+           coalesce(t.maintained, t.opened) + coalesce(
+               (SELECT make_interval(months => coalesce((r.value ->> 'months')::int, 0),
+                                     weeks => coalesce((r.value ->> 'weeks')::int, 0))
+                FROM rule r
+                WHERE r.value ->> 'method' = t.method
+                  AND coalesce(r.value ->> 'treatment', t.treatment) = t.treatment
+                  AND t.persons >= coalesce((r.value ->> 'min_persons')::int, 0)
+                  AND t.persons <= coalesce((r.value ->> 'max_persons')::int, 32767)
+                ORDER BY r.ord LIMIT 1),
+               (SELECT make_interval(months => coalesce((sch.params -> 'default' ->> 'months')::int, 0),
+                                     weeks => coalesce((sch.params -> 'default' ->> 'weeks')::int, 0)) FROM sch))
+               AS maintenance_due_on,
+           coalesce(t.cleaned, t.opened) + coalesce(
+               (SELECT make_interval(months => coalesce((c.value ->> 'months')::int, 0),
+                                     weeks => coalesce((c.value ->> 'weeks')::int, 0))
+                FROM clean c WHERE c.value ->> 'method' = t.method ORDER BY c.ord LIMIT 1),
+               (SELECT make_interval(months => coalesce((sch.params -> 'cleaning_default' ->> 'months')::int, 12))
+                FROM sch))
+               AS cleaning_due_on
+    FROM tank t
+)
+UPDATE inspections_assetcondition c
+SET maintenance_due_on = d.maintenance_due_on::date, cleaning_due_on = d.cleaning_due_on::date
+FROM due d WHERE d.asset_id = c.asset_id AND EXISTS (SELECT 1 FROM sch)
+"""
+
+
+def septic_method(treatment_method: str, methods: list[dict]) -> str | None:
+    """The 処理方式 key a tank's free text names, as SEPTIC_SQL matches it (for forms and tests): the first method
+    with an alias contained in the NFKC-normalised text without spaces; None when none matches."""
+    import re
+    import unicodedata
+
+    text = re.sub(r"\s", "", unicodedata.normalize("NFKC", treatment_method or ""))
+    for m in methods:
+        if any(a in text for a in m.get("aliases", [])):
+            return m["key"]
+    return None
 
 
 def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int | None = None) -> int:
@@ -93,7 +174,9 @@ def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int 
                     f"WHERE a.id = c.asset_id AND a.status = 'removed' AND {asset_filter}", params)
         cur.execute(SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter,
                                measure_filter=measure_filter), params)
-        return cur.rowcount
+        n = cur.rowcount
+        cur.execute(SEPTIC_SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter), params)
+        return n
 
 
 def on_assets_changed(sender, *, change, asset_ids, min_asset_id=None, **kwargs) -> None:

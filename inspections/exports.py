@@ -14,7 +14,8 @@ from core.export import check_cp932, escape_formula
 FORMATS = {"csv": ("text/csv; charset=shift_jis", "csv"),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
 MAX_ROWS = 50_000  # a whole prefecture's backlog; beyond it, narrow the filters (memory stays bounded)
-WORK_JA = {"inspection": "点検", "measure": "措置"}
+WORK_JA = {"inspection": "点検", "measure": "措置", "maintenance": "保守点検", "cleaning": "清掃",
+           "guidance": "改善指導の目安（法定期限ではない）"}
 COLUMNS = [("global_id", "共通ID"), ("name", "名称"), ("kind_label_ja", "種別"), ("owner", "団体コード"),
            ("owner_name", "団体名"), ("work_ja", "作業"), ("grade_label_ja", "判定区分"), ("inspected_on", "最終点検日"),
            ("due_on", "期限"), ("days_overdue", "超過日数（負は残日数）"), ("status_ja", "状況"),
@@ -30,6 +31,8 @@ def check_format(fmt: str) -> None:
 def _status(item: dict) -> str:
     if item["never_inspected"] and item["work"] == "inspection" and item["days_overdue"] >= 0:
         return "未点検（期限到来）"
+    if not item.get("is_legal", True):  # 浄化槽 不適正 → 改善指導 (浄化槽法12条): a target, not a legal deadline
+        return "目安超過" if item["is_overdue"] else "目安前"
     return "期限超過" if item["is_overdue"] else "期限前"
 
 

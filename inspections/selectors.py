@@ -52,7 +52,13 @@ def photo_get(*, principal, pk: int) -> InspectionPhoto:
 
 
 WORK_INSPECTION, WORK_MEASURE = "inspection", "measure"
-WORK_TYPES = (WORK_INSPECTION, WORK_MEASURE)
+# Septic tanks: 保守点検 (浄化槽法施行規則6条) and 清掃 (同7条) are legal duties of the 管理者 (浄化槽法10条); the
+# 改善指導の目安 after a 不適正 result (浄化槽法12条) is guidance, listed so it is followed up, never a legal deadline.
+WORK_MAINTENANCE, WORK_CLEANING, WORK_GUIDANCE = "maintenance", "cleaning", "guidance"
+WORK_TYPES = (WORK_INSPECTION, WORK_MEASURE, WORK_MAINTENANCE, WORK_CLEANING, WORK_GUIDANCE)
+WORK_COLUMNS = {WORK_INSPECTION: "next_due_on", WORK_MEASURE: "action_due_on", WORK_MAINTENANCE: "maintenance_due_on",
+                WORK_CLEANING: "cleaning_due_on", WORK_GUIDANCE: "guidance_due_on"}
+LEGAL_WORK = (WORK_INSPECTION, WORK_MEASURE, WORK_MAINTENANCE, WORK_CLEANING)
 MAX_WITHIN_DAYS = 3650
 # Sort keys offered to people and the API; each ends in a unique key so pages never overlap.
 SORTS = {
@@ -78,11 +84,12 @@ def work_list_default_municipality(principal) -> str | None:
 
 def work_list(*, principal, municipality: str | None = None, kind: str | None = None, work: str | None = None,
               within: int = 0, sort: str = "due", on: datetime.date | None = None) -> QuerySet:
-    """Work that is due on live assets the principal may see: one row per legal inspection due (next_due_on)
-    and per measure due (action_due_on), as dicts (see _FIELDS). `within=0` lists only what is overdue;
-    `within=N` also what falls due in the next N days. `municipality=None` means the principal's default
-    (work_list_default_municipality), "all" means every visible one. Bad filters raise ValidationError naming
-    the parameter and its allowed values."""
+    """Work that is due on live assets the principal may see: one row per legal inspection due (next_due_on),
+    per measure due (action_due_on), per septic 保守点検 and 清掃 due (maintenance_due_on, cleaning_due_on) and
+    per septic improvement guidance date (guidance_due_on, not a legal deadline), as dicts (see _FIELDS).
+    `within=0` lists only what is overdue; `within=N` also what falls due in the next N days.
+    `municipality=None` means the principal's default (work_list_default_municipality), "all" means every
+    visible one. Bad filters raise ValidationError naming the parameter and its allowed values."""
     from django.core.exceptions import ValidationError
     from django.db.models import CharField, F, Value
 
@@ -124,9 +131,7 @@ def work_list(*, principal, municipality: str | None = None, kind: str | None = 
         return base.filter(**{f"{column}__{op}": d for op, d in horizon.items()}).annotate(
             work=Value(work_type, output_field=CharField()), due_on=F(column)).values(*_FIELDS)
 
-    parts = [part(WORK_INSPECTION, "next_due_on"), part(WORK_MEASURE, "action_due_on")]
-    if work:
-        parts = [parts[WORK_TYPES.index(work)]]
+    parts = [part(w, WORK_COLUMNS[w]) for w in ([work] if work else WORK_TYPES)]
     qs = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     return qs.order_by(*SORTS[sort])
 
@@ -143,11 +148,14 @@ def work_items(rows, *, on: datetime.date | None = None) -> list[dict]:
     day = on or timezone.localdate()
     rows = list(rows)
     schemes = {s.pk: s for s in GradingScheme.objects.only("id", "kinds", "params", "is_current", "record_type")}
-    default = {}
+    default, upkeep = {}, {}
     for s in sorted(schemes.values(), key=lambda s: s.pk):
         if s.is_current and s.record_type == RecordType.INSPECTION:
             for k in s.kinds:
                 default.setdefault(k, s)
+        if s.is_current and s.record_type == RecordType.MAINTENANCE:
+            for k in s.kinds:
+                upkeep.setdefault(k, s)
     english = (translation.get_language() or "ja").startswith("en")
     kinds = dict(Asset._meta.get_field("kind").flatchoices)
     out = []
@@ -157,12 +165,18 @@ def work_items(rows, *, on: datetime.date | None = None) -> list[dict]:
         never = r["inspected_on"] is None
         if r["work"] == WORK_MEASURE:
             basis = legal.get("measures", {}).get(r["grade_code"] or "")
+        elif r["work"] == WORK_GUIDANCE:
+            basis = legal.get("guidance", {}).get(r["grade_code"] or "")
+        elif r["work"] in (WORK_MAINTENANCE, WORK_CLEANING):
+            basis = ((upkeep[r["kind"]].params or {}).get("legal", {}).get(r["work"])
+                     if r["kind"] in upkeep else None)
         else:
             basis = (never and legal.get("first_inspection")) or legal.get("inspection")
         basis = basis or ["", ""]
         days = (day - r["due_on"]).days
         out.append({**r, "kind_label": str(kinds.get(r["kind"], r["kind"])), "days_overdue": days, "days_left": -days,
                     "is_overdue": days > 0, "never_inspected": never,
+                    "is_legal": r["work"] in LEGAL_WORK,
                     "legal_basis": basis[1] if english else basis[0], "legal_basis_ja": basis[0],
                     "legal_basis_en": basis[1], "grade_label_ja": r["grade_label"] or "",
                     "grade_label": (r["grade_label_en"] if english else r["grade_label"]) or ""})

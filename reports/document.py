@@ -179,7 +179,7 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
     qs = Cluster.objects.filter(run=run).order_by("rank")
     if focus:
         qs = qs.filter(cost_shares__has_key=focus)
-    clusters = list(qs.only("id", "rank", "key", "work_type", "member_count", "cost_shares", "total_cost",
+    clusters = list(qs.only("id", "rank", "key", "work_type", "member_count", "cost_shares", "total_cost", "owner_cost",
                             "bundling_saving", "risk_removed", "risk_per_myen", "action_mix", "drivers",
                             "consolidation").annotate(
         outline=simplified_geojson("geom", tolerance=0.00005, precision=6)))
@@ -187,7 +187,7 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
     rows = [ClusterRow(c.id, c.rank, c.key, c.work_type, c.member_count,
                        [names.get(k, k) for k in sorted(c.cost_shares)], c.total_cost, c.bundling_saving,
                        c.risk_removed, c.risk_per_myen, c.action_mix, c.drivers, _rings(c.outline),
-                       year_of.get(c.id), c.consolidation)
+                       year_of.get(c.id), c.consolidation, c.owner_cost or 0.0)
             for c in clusters]
     top_rows = rows[:top]
     mem = _members([r.id for r in top_rows])
@@ -229,7 +229,21 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
         main=plan.result.get("main"), sewer_septic=sewer[:40], bridges=bridges[:40], septic_groups=groups,
         hazards=summary.get("hazards", {}), params=params, method=METHOD, credit=_credit(bridges), plan_id=plan.pk,
         urgent=urgent, urgent_summary=urgent_summary, legal=legal, shortfall=shortfall,
-        reduction=plan.result.get("reduction"), measure_rates=_measure_rates(codes))
+        reduction=plan.result.get("reduction"), measure_rates=_measure_rates(codes),
+        septic=_septic(summary, focus, sum(r.owner_cost for r in rows)))
+
+
+def _septic(summary: dict, focus: str | None, owner_cost: float) -> dict:
+    """The run's septic figures for the document, narrowed to the municipality a plan is for; the owners' part
+    (設置者負担（参考）) summed over the document's lots."""
+    if "septic_connection" not in summary:
+        return {}
+    conn, upkeep = summary["septic_connection"], summary.get("septic_upkeep") or {}
+    if focus:
+        conn = {**conn, **(conn.get("by_owner", {}).get(focus) or {"tanks": 0, "candidates": 0})}
+        upkeep = {k: ({**v, "count": v.get("by_owner", {}).get(focus, 0)} if isinstance(v, dict) and "by_owner" in v
+                      else v) for k, v in upkeep.items()}
+    return {"owner_cost_total": owner_cost, "connection": conn, "upkeep": upkeep}
 
 
 def _credit(bridges: list[dict]) -> str:

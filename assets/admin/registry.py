@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from assets import access
 from assets.admin.scoped import ScopedReadAdmin, SuperuserOnlyAdmin
 from assets.admin.widgets import LocalOSMWidget
-from assets.models import ApiToken, ChangeRecord, Membership, Municipality, Region
+from assets.models import ApiToken, ChangeRecord, Membership, Municipality, Region, SewerPlanArea
 
 admin.site.site_header = _("群マネ registry administration")
 admin.site.site_title = _("群マネ")
@@ -22,6 +22,21 @@ class MunicipalityAdmin(ScopedReadAdmin, gis_admin.GISModelAdmin):
 
     def get_queryset(self, request):
         return access.municipalities_visible(request.user, super().get_queryset(request))
+
+
+@admin.register(SewerPlanArea)
+class SewerPlanAreaAdmin(ScopedReadAdmin, gis_admin.GISModelAdmin):
+    """下水道計画区域: tanks inside are 接続指導 cases (下水道法 第10条), not conversions. Staff read, administrators
+    edit."""
+
+    gis_widget = LocalOSMWidget
+    list_display = ("id", "municipality", "name", "source", "updated_at")
+    list_filter = ("source",)
+    search_fields = ("name", "=municipality__code")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            municipality__in=access.municipalities_visible(request.user))
 
 
 @admin.register(Region)

@@ -1,6 +1,6 @@
 from assets.models.access import ApiToken, Membership, Role
 from assets.models.asset import Asset, AssetSerial, AssetStatus, Kind
-from assets.models.details import Bridge, Manhole, RoadSegment, RoadStructure, SepticTank, SewerPipe
+from assets.models.details import Bridge, Manhole, RoadSegment, RoadStructure, SepticTank, SewerPipe, SewerPlanArea
 from assets.models.history import ChangeRecord, Via
 from assets.models.municipality import Municipality, MunicipalityKind, Region
 
@@ -22,5 +22,6 @@ __all__ = [
     "Role",
     "SepticTank",
     "SewerPipe",
+    "SewerPlanArea",
     "Via",
 ]

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assets.models.asset import Asset
 
-__all__ = ["Bridge", "Manhole", "RoadSegment", "RoadStructure", "SepticTank", "SewerPipe"]
+__all__ = ["Bridge", "Manhole", "RoadSegment", "RoadStructure", "SepticTank", "SewerPipe", "SewerPlanArea"]
 
 POSITIVE = [MinValueValidator(0)]
 
@@ -204,3 +204,22 @@ class RoadStructure(models.Model):
     class Meta:
         verbose_name = _("road structure")
         verbose_name_plural = _("road structures")
+
+
+class SewerPlanArea(models.Model):
+    """A 下水道計画区域 (事業計画区域) as a polygon layer. A septic tank inside one — or flagged
+    in_sewer_planning_area — is a connection case (下水道法 第10条 接続義務, 接続指導), never a conversion."""
+
+    municipality = models.ForeignKey("assets.Municipality", on_delete=models.PROTECT, related_name="sewer_plan_areas",
+                                     verbose_name=_("municipality"))
+    name = models.CharField(_("name"), max_length=128, blank=True)
+    geom = models.MultiPolygonField(_("area"), srid=6668)
+    source = models.CharField(_("source"), max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("sewer planning area")
+        verbose_name_plural = _("sewer planning areas")
+
+    def __str__(self) -> str:
+        return self.name or f"{self.municipality_id} #{self.pk}"

@@ -29,6 +29,8 @@ class Members:
     risk_removed: np.ndarray
     dlof: np.ndarray
     components: np.ndarray  # n × len(COMPONENTS)
+    # 設置者負担: what owners of 個人設置型 tanks pay beside the municipality's 補助 (for reference; not in any total)
+    owner_cost: np.ndarray | None = None
 
 
 def aggregate(m: Members, weights: dict, mobilization: float, objective: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -39,6 +41,8 @@ def aggregate(m: Members, weights: dict, mobilization: float, objective: str) ->
             for name, v in (("cost_members", m.cost), ("dig_once_saving", m.dig_once),
                             ("risk_removed", m.risk_removed))}
     lots = pd.DataFrame({"key": keys, "member_count": np.bincount(codes, minlength=n), **sums})
+    lots["owner_cost"] = (np.bincount(codes, weights=m.owner_cost, minlength=n) if m.owner_cost is not None
+                          else np.zeros(n))
     first = np.full(n, -1)
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     lots["work_type"] = m.work_type[first]

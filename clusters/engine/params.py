@@ -38,6 +38,13 @@ class Params:
     cost_manhole_rehab: float = 1_500_000
     cost_septic_replace_per_person: float = 200_000
     cost_septic_repair: float = 200_000
+    # Who pays for a septic tank (domain.md §7): a 個人設置型 (ownership private) tank is its owner's; the municipality
+    # pays only its 補助 share of the repair or conversion, this share of the cost, and the owner the rest (carried
+    # as owner_cost, 設置者負担（参考）, never in the plan's totals). A 市町村設置型 tank is the municipality's in full.
+    # 0.4 is a planning-level figure (unverified: 補助 schemes differ by municipality and by measure); a
+    # municipality's own share goes in septic_subsidy_share_by_municipality (団体コード → share).
+    septic_subsidy_share: float = 0.4
+    septic_subsidy_share_by_municipality: dict = field(default_factory=dict)
     septic_single_renew_age: float = 30.0  # 単独処理 tanks this old are to be converted to 合併処理
     # Bundling: one mobilization per contract; digging once saves the road reinstatement over the trench.
     mobilization_per_contract: float = 3_000_000
@@ -133,6 +140,10 @@ class Params:
         "gantry_sign": "落下防止の応急措置と通行規制",
     })
 
+    def subsidy_share(self, municipality: str) -> float:
+        """The municipality's 補助 share of a 個人設置型 tank's cost: its own figure, else the default."""
+        return float(self.septic_subsidy_share_by_municipality.get(str(municipality), self.septic_subsidy_share))
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -146,6 +157,20 @@ class Params:
         for key, value in (data or {}).items():
             current = getattr(base, key)
             setattr(base, key, {**current, **value} if isinstance(current, dict) else type(current)(value))
+        _check_shares(base)
         if base.annualization not in ANNUALIZATIONS:
             raise ValueError(f"annualization must be one of {', '.join(ANNUALIZATIONS)}, not {base.annualization!r}")
         return base
+
+
+def _check_shares(p: Params) -> None:
+    """補助 shares are fractions of the cost: 0 (the owner pays all) to 1 (the municipality pays all)."""
+    def bad(v) -> bool:
+        return isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1
+
+    if bad(p.septic_subsidy_share):
+        raise ValueError(f"septic_subsidy_share must be a number from 0 to 1, not {p.septic_subsidy_share!r}")
+    for code, share in p.septic_subsidy_share_by_municipality.items():
+        if bad(share):
+            raise ValueError(f"septic_subsidy_share_by_municipality[{code!r}] must be a number from 0 to 1, "
+                             f"not {share!r}")

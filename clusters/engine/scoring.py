@@ -27,7 +27,8 @@ WORK_TYPE = {"road_segment": "road", "sewer_pipe": "sewer", "manhole": "sewer", 
 #   kind, state (grade rank at the last inspection, -1 if never), years (since that inspection, or age),
 #   traffic, emergency, diameter_mm, depth_m, regional, important, detour_m, length_m, width_m, deck_m2,
 #   households, capacity, road_row (row index of the road above a pipe, -1 if none),
-#   renewal_method (a pipe's ledger 施工方法: open_cut | rehabilitation | unknown)
+#   renewal_method (a pipe's ledger 施工方法: open_cut | rehabilitation | unknown),
+#   owner (団体コード), private (a 個人設置型 septic tank), in_sewer_area (a tank inside a 下水道計画区域)
 
 
 @dataclass
@@ -46,11 +47,15 @@ class Scores:
     repair_cost: np.ndarray  # what either action would cost now, for the multi-year plan
     renew_cost: np.ndarray
     rehabilitation: np.ndarray  # sewer pipes renewed by 管更生 (no trench); False for every other row
+    # What the owner of a 個人設置型 septic tank pays beside the municipality's 補助 share (設置者負担, for reference):
+    # never part of cost, repair_cost or renew_cost, which are the municipality's.
+    owner_cost: np.ndarray | None = None
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame({"expected_state": self.expected_state, "lof": self.lof, "cof": self.cof, "risk": self.risk,
                            "action": self.action, "cost": self.cost, "risk_removed": self.risk_removed,
-                           "work_type": self.work_type, "dig_once_saving": self.dig_once_saving})
+                           "work_type": self.work_type, "dig_once_saving": self.dig_once_saving,
+                           "owner_cost": self.owner_cost if self.owner_cost is not None else 0.0})
         for k, name in enumerate(COMPONENTS):
             df[f"c_{name}"] = self.components[:, k]
         return df
@@ -156,6 +161,9 @@ def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Par
     # Septic results are compliance, not wear: act on 不適正, and renew old 単独処理 tanks (conversion to 合併).
     septic = kinds == "septic_tank"
     old_single = _col(df, "single").astype(bool) & (_col(df, "age") >= params.septic_single_renew_age)
+    # Inside a 下水道計画区域 a tank is a connection case (下水道法 第10条 接続義務), never a conversion: the sewer, not
+    # a new tank, is its future (counted apart in the run's summary).
+    old_single &= ~_col(df, "in_sewer_area").astype(bool)
     act = np.where(septic, (state >= 2) | old_single, act)
     renew = np.where(septic, old_single, renew)
     action = np.where(renew, "renew", np.where(act, "repair", "monitor")).astype(object)
@@ -176,15 +184,32 @@ def actions(df: pd.DataFrame, expected: np.ndarray, lof: np.ndarray, params: Par
          pipe_m * length * params.cost_pipe_repair_share, np.full(len(df), params.cost_manhole_rehab * 0.5),
          np.full(len(df), params.cost_septic_repair)],
         structure_repair)
-    cost = np.where(action == "renew", renew_cost, np.where(action == "repair", repair_cost, 0.0))
-    return action, cost, repair_cost, renew_cost
+    # The municipality's part: all of it but for a 個人設置型 tank, where it pays its 補助 share (per municipality).
+    share = municipal_share(df, params)
+    full = np.where(action == "renew", renew_cost, np.where(action == "repair", repair_cost, 0.0))
+    cost, owner_cost = full * share, full * (1 - share)
+    return action, cost, repair_cost * share, renew_cost * share, owner_cost
+
+
+def municipal_share(df: pd.DataFrame, params: Params) -> np.ndarray:
+    """Per row, the share of its cost the municipality bears: 1 except for a 個人設置型 septic tank (domain.md §7 "Who
+    pays for a septic tank"), where it is the owner municipality's 補助 share."""
+    share = np.ones(len(df))
+    if "private" not in df:
+        return share
+    private = (df["kind"].to_numpy() == "septic_tank") & _col(df, "private").astype(bool)
+    if private.any():
+        by_code = {str(k): float(v) for k, v in params.septic_subsidy_share_by_municipality.items()}
+        owners = pd.Series(df["owner"].astype(str).to_numpy()[private])
+        share[private] = owners.map(by_code).fillna(params.septic_subsidy_share).to_numpy(dtype=float)
+    return share
 
 
 def score(df: pd.DataFrame, hazards: dict[str, Hazards], params: Params) -> Scores:
     expected, lof, lof_after = likelihood(df, hazards, params.horizon_years)
     comp, cof = consequence(df, params)
     rehab = rehabilitated(df, params)
-    action, cost, repair_cost, renew_cost = actions(df, expected, lof, params, rehab)
+    action, cost, repair_cost, renew_cost, owner_cost = actions(df, expected, lof, params, rehab)
     acting = action != "monitor"
     risk = lof * cof
     removed = np.where(acting, np.maximum(lof - lof_after, 0) * cof, 0.0)
@@ -200,4 +225,4 @@ def score(df: pd.DataFrame, hazards: dict[str, Hazards], params: Params) -> Scor
     saving = np.zeros(len(df))
     saving[pairs] = params.trench_width_m * _col(df, "length_m")[pairs] * params.cost_pavement_resurface_m2
     return Scores(expected, lof, lof_after, comp, cof, risk, action, cost, removed, work, saving, repair_cost,
-                  renew_cost, rehab)
+                  renew_cost, rehab, owner_cost)

@@ -49,6 +49,11 @@ class Grade(models.Model):
     action_months = models.PositiveSmallIntegerField(
         _("act within (months)"), null=True, blank=True, help_text=_("measures due this long after the inspection")
     )
+    # Guidance, not a legal deadline (浄化槽 不適正 → 浄化槽法12条 指導・助言): a date to follow up by, never a
+    # constraint of the plan.
+    guidance_months = models.PositiveSmallIntegerField(
+        _("guidance within (months)"), null=True, blank=True,
+        help_text=_("improvement guidance expected this long after the inspection; not a legal deadline"))
     aliases = ArrayField(models.CharField(max_length=32), default=list, blank=True, verbose_name=_("aliases"))
 
     class Meta:

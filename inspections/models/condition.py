@@ -19,6 +19,11 @@ class AssetCondition(models.Model):
     score = models.FloatField(_("normalized condition"), null=True, blank=True)
     next_due_on = models.DateField(_("next inspection due"), null=True, blank=True, db_index=True)
     action_due_on = models.DateField(_("measures due"), null=True, blank=True, db_index=True)
+    # 改善指導の目安 (浄化槽 不適正, 浄化槽法12条): shown, never a legal deadline of the plan.
+    guidance_due_on = models.DateField(_("improvement guidance due (not a legal deadline)"), null=True, blank=True)
+    # Septic tanks: 保守点検 (浄化槽法施行規則6条) and 清掃 (同7条) due by the septic_maintenance scheme's table.
+    maintenance_due_on = models.DateField(_("maintenance check due"), null=True, blank=True, db_index=True)
+    cleaning_due_on = models.DateField(_("cleaning due"), null=True, blank=True, db_index=True)
     # The completed measure (補修, 更新 …) after the latest inspection that cleared the measures deadline.
     treated_by = models.ForeignKey("inspections.Measure", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("treated by"))

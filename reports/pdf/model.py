@@ -29,6 +29,7 @@ class ClusterRow:
     rings: list[Ring]
     fiscal_year: int | None = None
     consolidation: dict = field(default_factory=dict)
+    owner_cost: float = 0.0  # 設置者負担（参考）: owners of 個人設置型 tanks; not in `cost`
 
 
 @dataclass
@@ -101,3 +102,6 @@ class PlanDocument:
     shortfall: list[dict] = field(default_factory=list)
     reduction: dict | None = None
     measure_rates: list[MeasureRate] = field(default_factory=list)
+    # Septic tanks: owners' part (設置者負担（参考）), 接続指導 cases (下水道法10条), lapsed 保守点検/清掃 (浄化槽法10条)
+    # and the 不適正 improvement guidance (浄化槽法12条, not a legal deadline): the run's summary as it stands.
+    septic: dict = field(default_factory=dict)

@@ -224,6 +224,8 @@ def _cluster_pages(doc: PlanDocument, st) -> list:
         facts = [["実施年度", format_fiscal_year(c.fiscal_year) if c.fiscal_year else "計画期間外"],
                  ["対策", mix],
                  ["事業費", f"{_yen_m(c.cost)} 百万円（一括発注による節減 {_yen_m(c.saving)} 百万円）"],
+                 *([["設置者負担（参考）", f"{_yen_m(c.owner_cost)} 百万円（個人設置型浄化槽の設置者の負担。"
+                                          "事業費には市町村の補助分のみを計上）"]] if c.owner_cost > 0 else []),
                  ["削減リスク", f"{c.risk_removed:,.2f}（100万円当たり {c.per_myen:,.3f}）"],
                  ["関係市町村", "・".join(c.municipalities)]]
         out.append(_table(facts, [28 * mm, BODY_W - 28 * mm], header_rows=0, zebra=False))
@@ -459,14 +461,43 @@ def _consolidation(doc: PlanDocument, st) -> list:
         out.append(_p("該当なし。", st["body"]))
     out.append(_p("7.3 老朽化した単独処理・不適正な浄化槽の集まり", st["h2"]))
     if doc.septic_groups:
-        rows = [["基数", "世帯", "単独処理", "不適正", "市町村", "転換費(百万円)"]]
+        out.append(_p("下水道計画区域内の浄化槽は接続指導の対象（下水道法第10条）として除いている。転換費は市町村の負担分"
+                      "（市町村設置型は全額、個人設置型は補助分）で、設置者負担（参考）は別に示す。", st["body"]))
+        rows = [["基数", "世帯", "単独処理", "不適正", "市町村", "転換費(百万円)", "設置者負担（参考）"]]
         for g in doc.septic_groups:
             rows.append([_num(f"{g['tanks']}"), _num(f"{g['households']}"), _num(f"{g['single']}"),
-                         _num(f"{g['improper']}"), "・".join(g["owners"]), _num(_yen_m(g["conversion_cost"]))])
-        out.append(_table(rows, [16 * mm, 16 * mm, 18 * mm, 16 * mm, 60 * mm, BODY_W - 126 * mm]))
+                         _num(f"{g['improper']}"), "・".join(g["owners"]), _num(_yen_m(g["conversion_cost"])),
+                         _num(_yen_m(g.get("owner_cost", 0.0)))])
+        out.append(_table(rows, [14 * mm, 14 * mm, 16 * mm, 14 * mm, 50 * mm, 24 * mm, BODY_W - 132 * mm]))
     else:
         out.append(_p("該当なし。", st["body"]))
+    out += _septic_duties(doc, st)
     return out
+
+
+def _septic_duties(doc: PlanDocument, st) -> list:
+    """7.4: who pays, the connection cases, the lapsed upkeep and the improvement guidance of the septic tanks."""
+    s = doc.septic
+    if not s:
+        return []
+    conn, upkeep = s.get("connection") or {}, s.get("upkeep") or {}
+    rows = [["項目", "件数・金額", "根拠・扱い"],
+            ["設置者負担（参考）", f"{_yen_m(s.get('owner_cost_total', 0.0))} 百万円",
+             "個人設置型浄化槽の改修・転換のうち設置者が負担する分。計画の事業費には市町村の補助分のみを計上"],
+            ["接続指導の対象（下水道計画区域内）",
+             f"{conn.get('tanks', 0):,} 基（うち老朽単独・不適正 {conn.get('candidates', 0):,} 基）",
+             "下水道法第10条（接続義務）。浄化槽への転換・更新の対象としない"],
+            ["保守点検の期限切れ", f"{(upkeep.get('maintenance') or {}).get('count', 0):,} 基",
+             "浄化槽法第10条・施行規則第6条（法定の保守点検回数）"],
+            ["清掃の期限切れ", f"{(upkeep.get('cleaning') or {}).get('count', 0):,} 基",
+             "浄化槽法第10条・施行規則第7条（清掃は毎年1回、全ばっ気方式は6か月ごと）"],
+            ["改善指導の目安を過ぎた不適正", f"{(upkeep.get('guidance') or {}).get('count', 0):,} 基",
+             "浄化槽法第12条（指導・助言）。改善指導の目安（法定期限ではない）"]]
+    return [_p("7.4 浄化槽の費用負担・接続指導・維持管理", st["h2"]),
+            _table(rows, [48 * mm, 42 * mm, BODY_W - 90 * mm]),
+            _p("法定検査で不適正とされた浄化槽の改善は浄化槽法第12条の指導・助言による。検査後の月数は"
+               "改善指導の目安（法定期限ではない）であり、計画では法定期限として扱わない。保守点検・清掃は"
+               "管理者の義務（浄化槽法第10条）で、計画の事業費には含めない。", st["body"])]
 
 
 def _appendix(doc: PlanDocument, st) -> list:

@@ -187,7 +187,9 @@ def test_old_single_treatment_tanks_close_together_are_grouped(world):
     run = run_execute(run_create(principal=world.carol, region=world.region).pk)
     (group,) = run.summary["septic_groups"]
     assert (group["tanks"], group["single"], group["owners"]) == (5, 5, ["112348"])
-    assert group["conversion_cost"] == 5 * P.septic_install_per_household
+    # 個人設置型 tanks (the default): the municipality pays its 補助 share, the owners the rest (domain.md §7).
+    assert group["conversion_cost"] == pytest.approx(5 * P.septic_install_per_household * P.septic_subsidy_share)
+    assert group["owner_cost"] == pytest.approx(5 * P.septic_install_per_household * (1 - P.septic_subsidy_share))
 
 
 def test_the_run_and_lot_pages_and_the_api_say_how_households_were_counted(world):

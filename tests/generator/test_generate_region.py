@@ -156,3 +156,25 @@ def test_the_towns_trunk_roads_are_reference_roads_its_lanes_meet(nakagawa):
     n = roads.count()
     call_command("generate_region", region="nakagawa", assets=N, seed=7, force=True, verbosity=0)
     assert ReferenceRoad.objects.filter(source="demo generator (nakagawa)").count() == n
+
+
+def test_the_demo_has_septic_ownership_planning_areas_methods_and_upkeep_lapses(nakagawa):
+    """The demo shows the septic rules: 個人設置型 and 市町村設置型 tanks (who pays, domain.md §7), tanks inside a
+    下水道計画区域 (接続指導, 下水道法 第10条), several 処理方式 (施行規則 第6条 table) and 保守点検/清掃 records, most in
+    time and some lapsed (浄化槽法 第10条)."""
+    from django.utils import timezone
+
+    from assets.models import SepticTank
+    from inspections.models import AssetCondition
+
+    tanks = SepticTank.objects.all()
+    assert set(tanks.values_list("ownership", flat=True)) == {"private", "municipal"}
+    assert tanks.filter(in_sewer_planning_area=True).exists()
+    assert len(set(tanks.values_list("treatment_method", flat=True))) >= 4
+    cond = AssetCondition.objects.filter(asset__kind="septic_tank")
+    today = timezone.localdate()
+    n = cond.count()
+    lapsed = cond.filter(maintenance_due_on__lt=today).count()
+    assert cond.filter(maintenance_due_on__isnull=False).count() == n
+    assert 0 < lapsed < n / 2
+    assert 0 < cond.filter(cleaning_due_on__lt=today).count() < n / 2

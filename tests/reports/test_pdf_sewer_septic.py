@@ -42,3 +42,24 @@ def test_a_branch_counted_two_ways_shows_each_ones_share():
     assert households_counted(even) == "取付管数50%・人口密度による推計50%"  # then the better count
     assert households_counted({"households_basis": "buildings"}) == "建物数"
     assert households_counted({}) == "人口密度による推計"  # runs from before the basis was recorded
+
+
+def test_the_pdf_shows_owners_share_connection_cases_upkeep_and_guidance(world, settings, tmp_path):
+    """domain.md §7 (who pays; 下水道法 第10条), 浄化槽法 第10条・施行規則 第6条/第7条, 浄化槽法 第12条: the plan shows
+    設置者負担（参考） apart from the municipal cost, the 接続指導 cases, lapsed 保守点検/清掃, and 不適正 as
+    改善指導の目安（法定期限ではない）."""
+    from tests.conftest import make_asset
+
+    settings.MEDIA_ROOT = tmp_path
+    for k in range(5):  # old 単独処理, 個人設置型: a conversion group and a septic lot with an owners' share
+        make_asset(world.yashio, "septic_tank", external_id=f"t-{k}", lon=139.830 + 0.0003 * k, built=1980,
+                   treatment="single", households_served=1)
+    make_asset(world.yashio, "septic_tank", external_id="in", lon=139.85, built=1980, treatment="single",
+               in_sewer_planning_area=True)
+    run = run_execute(run_create(principal=world.carol, region=world.region).pk)
+    plan = plan_execute(plan_create(principal=world.carol, run=run).pk)
+    text = pdf_text(plan.pdf.path).replace("\n", "")
+    assert "設置者負担（参考）" in text and "市町村の補助分のみを計上" in text
+    assert "接続指導の対象" in text and "下水道法第10条" in text
+    assert "保守点検の期限切れ" in text and "施行規則第6条" in text and "施行規則第7条" in text
+    assert "改善指導の目安（法定期限ではない）" in text
