@@ -41,6 +41,9 @@ STRATEGY_LABEL = {"preventive": "予防保全", "corrective": "事後保全"}
 # How the households along a sewer branch were counted (domain.md §7): the ledger's 取付管, buildings, or the
 # owner's population density over a strip along the pipes.
 HOUSEHOLDS_BASIS_LABEL = {"house_connections": "取付管数", "buildings": "建物数", "density": "人口密度による推計"}
+SCHEME_LABEL = {"bridge_kenzen": "橋梁の健全性（Ⅰ〜Ⅳ）", "pavement_shindan": "舗装の診断区分",
+                "sewer_kinkyu": "管渠の緊急度", "manhole_kinkyu": "マンホールの緊急度",
+                "septic_hantei": "浄化槽の法定検査の判定"}
 DRIVER_LABEL = {"traffic": "交通量", "emergency_route": "緊急輸送道路", "served": "処理人口・管径", "depth": "土被り",
                 "road_above": "上部道路", "important_facility": "重要施設", "detour": "迂回距離"}
 
@@ -84,8 +87,9 @@ def _yen_m(x: float) -> str:
 
 
 def _table(rows: list[list], widths: list[float], header_rows: int = 1, align_right: tuple = (),
-           zebra: bool = True) -> LongTable:
-    """A table that splits across pages and repeats its header on each."""
+           zebra: bool = True, padding: float = 6) -> LongTable:
+    """A table that splits across pages and repeats its header on each (`padding`: left and right, points;
+    the dense per-facility tables use less so a 年度 fits its column)."""
     st = _styles()["cell"]
     data = [[c if not isinstance(c, str) else _p(c, st) for c in r] for r in rows]
     t = LongTable(data, colWidths=widths, repeatRows=header_rows)
@@ -96,7 +100,7 @@ def _table(rows: list[list], widths: list[float], header_rows: int = 1, align_ri
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#dde7f0")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), padding), ("RIGHTPADDING", (0, 0), (-1, -1), padding),
     ]
     if zebra:
         for i in range(header_rows, len(rows)):
@@ -247,7 +251,7 @@ def _inspection_plan(doc: PlanDocument, st) -> list:
     head = ["施設種別", "期限超過\n・未点検"] + [y.replace("年度", "") for y in years]
     rows = [head] + [[r.kind, _num(f"{r.overdue:,}")] + [_num(f"{n:,}") for n in r.per_year] for r in doc.inspections]
     n = len(head) - 2
-    out.append(_table(rows, [24 * mm, 16 * mm] + [(BODY_W - 40 * mm) / n] * n))
+    out.append(_table(rows, [24 * mm, 16 * mm] + [(BODY_W - 40 * mm) / n] * n, padding=3))
     return out
 
 
@@ -270,7 +274,7 @@ def _facilities(doc: PlanDocument, st) -> list:
                          _num("—" if f.length_m is None else f"{f.length_m:,.1f}"), f.grade, f.inspected,
                          f.next_inspection, f.measure, f.measure_year, _num(_yen_m(f.cost) if f.cost else "—")])
         out.append(_table(rows, [30 * mm, 19 * mm, 17 * mm, 10 * mm, 11 * mm, 17 * mm, 17 * mm, 18 * mm, 19 * mm,
-                                 BODY_W - 158 * mm]))
+                                 BODY_W - 158 * mm], padding=3))
     else:
         out.append(_p("対象の橋梁はない。", st["body"]))
     for title, kinds in (("6.2 道路・下水道（群・路線ごと）", ("道路(舗装)", "下水道管渠", "マンホール")),
@@ -283,7 +287,7 @@ def _facilities(doc: PlanDocument, st) -> list:
         rows = [["群", "種別", "路線（上部道路）", "延長・数量", "対策内容（件）", "対策時期", "工事費\n(百万円)"]]
         for x in lines:
             rows.append([x.lot, x.kind, x.route, _num(x.quantity), x.measure, x.measure_year, _num(_yen_m(x.cost))])
-        out.append(_table(rows, [30 * mm, 19 * mm, 34 * mm, 28 * mm, 20 * mm, 20 * mm, BODY_W - 151 * mm]))
+        out.append(_table(rows, [30 * mm, 19 * mm, 34 * mm, 28 * mm, 20 * mm, 20 * mm, BODY_W - 151 * mm], padding=3))
     if doc.septic_groups:
         out += [_p("老朽化した単独処理・不適正な浄化槽の集まり（合併処理への転換の候補）", st["small"])]
         rows = [["基数", "世帯", "単独処理", "不適正", "市町村", "転換費(百万円)"]]
@@ -674,7 +678,8 @@ def _appendix(doc: PlanDocument, st) -> list:
     out += [_p(p, st["body"]) for p in doc.method]
     rows = [["劣化区分", "推定方法", "点検ペア数", "各区分の平均滞留年数"]]
     for scheme, h in sorted(doc.hazards.items()):
-        rows.append([scheme, "最尤推定" if h["source"] == "estimated" else "既定値", _num(f"{h['pairs']:,}"),
+        rows.append([SCHEME_LABEL.get(scheme, scheme), "最尤推定" if h["source"] == "estimated" else "既定値",
+                     _num(f"{h['pairs']:,}"),
                      " / ".join(f"{y:.1f}" for y in h["expected_years_in_state"])])
     out += [_p("劣化予測（マルコフ連鎖）", st["h2"]), _table(rows, [40 * mm, 25 * mm, 25 * mm, BODY_W - 90 * mm]),
             _p("前提条件（パラメータ）", st["h2"]),

@@ -25,7 +25,7 @@ def test_the_pdf_shows_the_households_of_each_branch_and_how_they_were_counted(w
     keys = dict(run.clusters.values_list("members__asset__external_id", "key"))
     plan = plan_execute(plan_create(principal=world.carol, run=run).pk)
     text = pdf_text(plan.pdf.path)
-    section = text[text.index("7.1 下水道から合併処理浄化槽への転換"):text.index("7.2 橋梁の撤去・集約")]
+    section = text[text.index("(1) 下水道から合併処理浄化槽への転換"):text.index("(2) 橋梁の撤去・集約")]
     assert "戸数の数え方" in section
     counted = next(line for line in section.splitlines() if keys["counted"] in line)
     uncounted = next(line for line in section.splitlines() if keys["uncounted"] in line)
