@@ -192,3 +192,24 @@ def test_largest_remainder_hands_the_units_left_to_the_largest_remainders():
     assert largest_remainder(10.0, [3.4, 3.3, 3.3], 1.0) == [4, 3, 3]
     assert largest_remainder(1.0, [1 / 3] * 3, 0.1) == [4, 3, 3]
     assert sum(largest_remainder(2.0, [0.66, 0.66, 0.68], 1.0)) == 2
+
+
+def test_the_plan_settings_are_edited_in_the_admin_by_who_owns_them(world, rf):
+    """The coordinator sets the region's targets (新技術・集約撤去, PDCA); a municipality's staff its own 体制;
+    neither edits the other's row, and an outsider sees neither."""
+    from django.contrib.admin.sites import site
+
+    region_row = PlanProfile.objects.create(region=world.region, consolidation_target="2橋")
+    own_row = PlanProfile.objects.create(region=world.region, municipality=world.yashio, department="道路治水課")
+    admin = site._registry[PlanProfile]
+
+    def req(user):
+        r = rf.get("/admin/")
+        r.user = user
+        return r
+
+    assert admin.has_change_permission(req(world.carol), region_row)
+    assert admin.has_change_permission(req(world.alice), own_row)
+    assert not admin.has_change_permission(req(world.alice), region_row)
+    assert not admin.has_change_permission(req(world.bob), own_row)
+    assert not admin.get_queryset(req(world.charlie)).exists()
