@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -10,7 +12,7 @@ from clusters import selectors as run_selectors
 from core.files import stored_file_response
 from core.jobs import accepted
 from core.pagination import Paged
-from reports import selectors, services
+from reports import exports, selectors, services
 from reports.models import Plan
 
 _principal = access.principal_of
@@ -100,3 +102,26 @@ def get_plan_pdf(request, pk: int):
         return Status(409, {"detail": f"plan #{plan.pk} is {plan.status} ({plan.progress} %); the PDF is not ready"})
     name = f"plan-{plan.run.region.slug}-{plan.municipality_id or 'region'}-{plan.pk}.pdf"
     return stored_file_response(plan.pdf, filename=name, as_attachment=True, content_type="application/pdf")
+
+
+def facility_download(principal, plan: Plan, fmt: str) -> HttpResponse:
+    """The plan's per-facility table, for the municipalities of the plan the principal may see (a region's plan
+    read by one municipality's staff lists that municipality's facilities only)."""
+    scope = ([plan.municipality_id] if plan.municipality_id
+             else list(plan.run.region.members.values_list("code", flat=True)))
+    codes = list(access.municipalities_visible(principal).filter(code__in=scope).values_list("code", flat=True))
+    where = plan.municipality.name if plan.municipality_id else plan.run.region.name
+    body, ctype, ext = exports.facility_table(plan, sorted(codes), fmt, f"{where} 個別施設計画")
+    resp = HttpResponse(body, content_type=ctype)
+    name = f"facilities-{plan.run.region.slug}-{plan.municipality_id or 'region'}-{plan.pk}.{ext}"
+    resp["Content-Disposition"] = content_disposition_header(True, name)
+    return resp
+
+
+@router.get("/plans/{pk}/facilities", response={409: dict})
+def get_plan_facilities(request, pk: int, format: str = "xlsx"):  # noqa: A002 — the API's parameter name
+    """個別施設の対策計画 as xlsx (bridges one by one, and pipes, roads, septic tanks per lot) or CP932 CSV."""
+    plan = _plan(request, pk)
+    if plan.status != Plan.Status.DONE:
+        return Status(409, {"detail": f"plan #{plan.pk} is {plan.status} ({plan.progress} %); the table is not ready"})
+    return facility_download(_principal(request), plan, format)

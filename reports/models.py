@@ -8,7 +8,7 @@ from assets.models import Municipality, Region
 from clusters.models import EngineRun
 from core.jobs import Job
 
-__all__ = ["Plan", "PlanPin"]
+__all__ = ["Plan", "PlanPin", "PlanProfile"]
 
 
 def plan_pdf_path(instance, filename: str) -> str:
@@ -97,3 +97,43 @@ class PlanPin(models.Model):
     def __str__(self) -> str:
         what = self.fiscal_year if self.mode == self.Mode.PIN else "excluded"
         return f"pin #{self.pk} {self.label}: {what}"
+
+
+class PlanProfile(models.Model):
+    """What a 個別施設計画 says that the registry does not hold: who writes it (体制), its own text, when it is
+    reviewed (PDCA), and the targets for 新技術の活用 and 集約・撤去 that the 行動計画 asks each plan to set.
+    One row for the region's own plan (municipality empty, set by the coordinators) and one per municipality;
+    a municipality's plan falls back to the region's row for what its own leaves empty."""
+
+    region = models.ForeignKey("assets.Region", verbose_name=_("region"), on_delete=models.CASCADE,
+                               related_name="plan_profiles")
+    municipality = models.ForeignKey(Municipality, verbose_name=_("municipality"), null=True, blank=True,
+                                     on_delete=models.CASCADE, help_text=_("empty: the region's own plan"))
+    department = models.CharField(_("responsible department (体制)"), max_length=200, blank=True,
+                                  help_text=_("e.g. 建設部道路治水課; printed under 体制 and on the cover"))
+    purpose = models.TextField(_("background and purpose (背景・目的)"), blank=True,
+                               help_text=_("the plan's own text; empty: the standard text naming the author"))
+    review_fiscal_year = models.PositiveSmallIntegerField(
+        _("review fiscal year (PDCA)"), null=True, blank=True,
+        help_text=_("年度 the plan is next reviewed; empty: five years after its first 年度"))
+    new_technology = models.TextField(_("use of new technology (新技術の活用)"), blank=True,
+                                      help_text=_("policy text, e.g. 点検支援技術（ドローン・画像解析）の活用"))
+    new_technology_target = models.CharField(
+        _("new technology target"), max_length=200, blank=True,
+        help_text=_("e.g. 令和12年度までに管理する橋梁の約2割で新技術を活用し、費用を約1百万円縮減"))
+    consolidation_target = models.CharField(
+        _("consolidation and removal target (集約・撤去)"), max_length=200, blank=True,
+        help_text=_("e.g. 令和12年度までに利用の少ない橋梁2橋の集約・撤去を検討"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("plan profile (個別施設計画の設定)")
+        verbose_name_plural = _("plan profiles (個別施設計画の設定)")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "municipality"], name="planprofile_region_municipality"),
+            models.UniqueConstraint(fields=["region"], condition=models.Q(municipality__isnull=True),
+                                    name="planprofile_one_region_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} / {self.municipality or '—'}"

@@ -30,6 +30,7 @@ class ClusterRow:
     fiscal_year: int | None = None
     consolidation: dict = field(default_factory=dict)
     owner_cost: float = 0.0  # 設置者負担（参考）: owners of 個人設置型 tanks; not in `cost`
+    name: str = ""  # the lot's name (e.g. 下水道-012（八潮市・草加市）); empty: its key
 
 
 @dataclass
@@ -63,6 +64,83 @@ class MeasureRate:
     started: int
     completed: int
     interim_only: int
+
+
+@dataclass
+class Quantity:
+    """対象施設: one kind's stock in the units its plans use (橋数・橋面積, 延長・面積, 延長 by 管径, 基数・人槽)."""
+
+    kind: str
+    count: int
+    unit: str  # 橋, 区間, 本, 基
+    measures: list[tuple[str, str]] = field(default_factory=list)  # (label, value with unit)
+
+
+@dataclass
+class Aging:
+    """老朽化率: the share of a kind's assets (known 年度 only) 50 years old or more, now and 10 and 20 years on."""
+
+    kind: str
+    known: int
+    unknown: int
+    now: float
+    in10: float
+    in20: float
+
+
+@dataclass
+class InspectionRow:
+    """点検計画: how and how often a kind is inspected, and how many fall due each 年度 of the plan."""
+
+    kind: str
+    method: str
+    basis: str
+    per_year: list[int]
+    overdue: int
+
+
+@dataclass
+class Facility:
+    """One row of the per-facility table (個別施設の対策計画), as municipalities publish it for bridges."""
+
+    global_id: str
+    name: str
+    route: str
+    owner: str
+    built: str  # 和暦 年度, or 不明
+    length_m: float | None
+    area_m2: float | None
+    grade: str
+    inspected: str  # 年度 of the last inspection
+    next_inspection: str  # 年度 of the next
+    measure: str
+    measure_year: str
+    cost: float  # yen, the owner's
+
+
+@dataclass
+class LotLine:
+    """Pipes, roads and septic tanks are planned per lot (群) and route: one line per lot and kind."""
+
+    lot: str
+    kind: str
+    route: str
+    quantity: str  # 延長 1.23 km, 12 基・84 人槽
+    measure: str
+    measure_year: str
+    cost: float  # yen, this scope's share
+
+
+@dataclass
+class LotShare:
+    """A lot shared by municipalities, with each one's share of its cost (yen)."""
+
+    lot: str
+    work: str
+    members: int
+    measure_year: str
+    total: float
+    shares: list[tuple[str, float]]
 
 
 @dataclass
@@ -105,3 +183,19 @@ class PlanDocument:
     # Septic tanks: owners' part (設置者負担（参考）), 接続指導 cases (下水道法10条), lapsed 保守点検/清掃 (浄化槽法10条)
     # and the 不適正 improvement guidance (浄化槽法12条, not a legal deadline): the run's summary as it stands.
     septic: dict = field(default_factory=dict)
+    # The 個別施設計画 itself (行動計画 → 個別施設計画): who writes it, its own text, what it covers, how old and in
+    # what state, when it is inspected, each facility's measure and 年度, shares of shared lots, 体制 and review.
+    author: str = ""  # the municipality for its own plan, the lead body for the region's; empty: `lead`
+    municipal: bool = False
+    department: str = ""
+    purpose: list[str] = field(default_factory=list)
+    review_year: str = ""
+    new_technology: str = ""
+    new_technology_target: str = ""
+    consolidation_target: str = ""
+    quantities: list[Quantity] = field(default_factory=list)
+    aging: list[Aging] = field(default_factory=list)
+    inspections: list[InspectionRow] = field(default_factory=list)
+    facilities: list[Facility] = field(default_factory=list)
+    lot_lines: list[LotLine] = field(default_factory=list)
+    lot_shares: list[LotShare] = field(default_factory=list)

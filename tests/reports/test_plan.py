@@ -54,12 +54,14 @@ def test_the_pdf_embeds_the_japanese_font_and_names_every_section_and_cluster(wo
     assert ipa and all(line.split()[-5] == "yes" for line in ipa)  # the "emb" column
     assert not [line for line in fonts.splitlines()[2:] if "IPAex" not in line]  # nothing unembedded
     text = pdf_text(plan.pdf.path)
-    for heading in ("地域インフラ群 維持管理計画", "1. 施設の現況", "2. 群（クラスター）の配置", "3. 優先順位",
-                    "4. 中長期計画", "5. シナリオの比較", "6. 群別調書", "7. 集約・再編の候補", "付録", "国土数値情報",
+    for heading in ("個別施設計画（長寿命化修繕計画）", "目次", "2. 対象施設", "3. 健全性の現状", "4. 点検計画",
+                    "6. 個別施設の対策計画", "7. 広域連携の群と費用負担", "8. 中長期の費用", "9.3 集約・再編の候補",
+                    "付録1 群の優先順位（全群）", "付録2 群別調書", "付録3 手法と前提条件", "国土数値情報",
                     f"エンジン実行 #{run.pk}"):
         assert heading in text, heading
-    for key in run.clusters.values_list("key", flat=True):
-        assert key in text
+    flat = "".join(text.split())
+    for key, name in run.clusters.values_list("key", "name"):
+        assert name.split("（")[0] in flat and key not in text  # lots by their names, never the engine's keys
     assert "八潮市" in text and "草加市" in text
 
 
@@ -163,8 +165,10 @@ def test_a_iv_bridge_is_done_in_the_first_year_or_listed_in_the_shortfall_with_i
             assert bridge.pk not in {a["asset_id"] for a in s["legal"]["shortfall_assets"]}
     assert r["scenarios"][r["main"]]["legal"]["shortfall_total"]["count"] == 0
     text = pdf_text(plan.pdf.path)
-    assert "要対策施設（法定の措置期限）" in text and bridge.global_id in text and "予算不足はない" in text
-    assert text.index("要対策施設") < text.index("1. 施設の現況")  # near the front
+    assert "緊急に対策を要する施設（法定の措置期限）" in text and bridge.global_id in text and "予算不足はない" in text
+    # In the body, before the per-facility plan and the costs (the 目次 names both first).
+    body = text[text.rindex("1. 計画の概要"):]
+    assert body.index("5. 緊急に対策を要する施設") < body.index("6. 個別施設の対策計画") < body.index("8. 中長期の費用")
     # No money: nothing is dropped silently.
     broke = plan_execute(plan_create(principal=world.carol, run=run, budget_per_year=1).pk)
     for s in broke.result["scenarios"]:
@@ -175,7 +179,7 @@ def test_a_iv_bridge_is_done_in_the_first_year_or_listed_in_the_shortfall_with_i
         assert by_muni["112348"]["count"] >= 1
         assert s["legal"]["shortfall_count"][0] == s["legal"]["shortfall_total"]["count"] == 7  # bridge + 6 pipes
     text = pdf_text(broke.pdf.path)
-    assert "4.2 予算不足" in text and "通行規制・通行止め" in text and "応急措置" in text
+    assert "8.4 予算不足" in text and "通行規制・通行止め" in text and "応急措置" in text
     client.force_login(world.carol)
     page = client.get(f"/plans/{broke.pk}/").content.decode()
     assert "通行規制・通行止め" in page and 'id="shortfall"' in page

@@ -8,12 +8,18 @@ import sys
 from pathlib import Path
 
 from reports.pdf.model import (
+    Aging,
     Area,
     ClusterPage,
     ClusterRow,
+    Facility,
+    InspectionRow,
+    LotLine,
+    LotShare,
     MeasureRate,
     Member,
     PlanDocument,
+    Quantity,
 )
 from reports.pdf.render import render_pdf
 
@@ -83,6 +89,16 @@ def plan_document() -> PlanDocument:
                    "percent": 50.0},
         measure_rates=[MeasureRate("下水道管渠", judged=13, started=6, completed=3, interim_only=1),
                        MeasureRate("計", judged=13, started=6, completed=3, interim_only=1)],
+        author="八潮市", municipal=True, department="建設部道路治水課", purpose=["八潮市の背景と目的。"],
+        review_year="令和13年度", new_technology_target="点検の3割でドローン",
+        quantities=[Quantity("橋梁", 8, "橋", [("橋数", "8 橋"), ("橋面積", "1,234 m²")])],
+        aging=[Aging("橋梁", known=8, unknown=0, now=0.25, in10=0.5, in20=0.75)],
+        inspections=[InspectionRow("橋梁", "近接目視（5年に1回）", "道路法施行規則", [2, 1, 0], 1)],
+        facilities=[Facility("112348-BR-000009", "中川小橋", "市道1号線", "八潮市", "昭和48年度", 12.5, 75.0, "Ⅲ",
+                             "令和5年度", "令和10年度", "修繕", "令和9年度", 12_300_000)],
+        lot_lines=[LotLine("sewer-3.0", "下水道管渠", "八潮中央通り", "0.40 km（2本）", "更新 2", "令和9年度", 1.2e7)],
+        lot_shares=[LotShare("sewer-3.0", "下水道管路", 2, "令和9年度", 12_300_000,
+                             [("八潮市", 8_049_999), ("草加市", 4_250_001)])],
     )
 
 
@@ -104,7 +120,9 @@ def test_a_hand_built_plan_renders_to_a_valid_pdf_with_its_text(tmp_path):
     text = "".join(_poppler("pdftotext", path).split())  # table cells wrap, and Japanese has no spaces
     for expected in ("インフラ群再生計画", "中川流域（八潮市）", "令和9年度〜令和11年度", "エンジン実行#42",
                      "sewer-3.0", "八潮幹線2号", "中川小橋", "予算不足の管", "縮減額4.2億円（50.0%）", "措置着手率",
-                     "浄化槽へ転換", "迂回路なし", f"-2/{pages}-", "計画#7"):
+                     "浄化槽へ転換", "迂回路なし", f"-2/{pages}-", "計画#7", "目次", "建設部道路治水課",
+                     "中川小橋", "市道1号線", "昭和48年度", "八潮中央通り", "草加市4.3", "八潮市8.0", "12.3", "75%",
+                     "令和13年度に計画（Plan）を見直す", "点検の3割でドローン", "橋面積：1,234m²"):
         assert expected in text, expected
 
 
