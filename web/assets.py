@@ -132,7 +132,8 @@ def _show(field, value, names: dict[str, str]) -> str:
 def asset_facts(asset: Asset) -> list[tuple[str, str]]:
     """The kind's attributes from its detail row: (label with unit, value shown), in the model's order."""
     spec = KINDS.get(asset.kind)
-    detail = getattr(asset, spec.detail_model._meta.model_name, None) if spec else None
+    accessor = spec.detail_model._meta.get_field("asset").remote_field.get_accessor_name() if spec else None
+    detail = getattr(asset, accessor, None) if accessor else None
     if detail is None:
         return []
     names = {}
