@@ -31,6 +31,8 @@ urlpatterns += i18n_patterns(
     path("accounts/sign-out/", TemplateView.as_view(template_name="registration/logout.html"), name="logout-confirm"),
     path("inspections/new/", inspection_views.pick_asset, name="inspection-pick"),
     path("inspections/new/<str:gid>/", inspection_views.new_inspection, name="inspection-new"),
+    path("inspections/", asset_pages.inspection_list, name="inspection-list"),
+    path("inspections/download/", asset_pages.inspection_list_download, name="inspection-list-download"),
     path("inspections/overdue/", inspection_views.overdue, name="overdue"),
     path("inspections/<int:pk>/correct/", inspection_views.inspection_correct, name="inspection-correct"),
     path("inspections/<int:pk>/withdraw/", inspection_views.inspection_withdraw, name="inspection-withdraw"),

@@ -226,6 +226,9 @@ def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
     lock_assets([inspection.asset_id])
     insp = Inspection.objects.select_for_update().select_related("asset", "scheme", "grade").get(pk=inspection.pk)
     check_access(actor, insp.asset)
+    if insp.withdrawn_at is not None:
+        raise ValidationError({"__all__": _("This inspection was withdrawn on %(day)s and can no longer be "
+                                            "changed") % {"day": f"{timezone.localtime(insp.withdrawn_at):%Y-%m-%d}"}})
     check_edit(insp, data, EDITABLE, expected_version)
     nulls = sorted(k for k, v in data.items() if v is None)
     if nulls:

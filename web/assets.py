@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
@@ -175,11 +175,18 @@ SKIP_KEYS = {"version", "id", "global_id", "created_at", "updated_at", "source_s
 def history_in_words(asset: Asset, records: list[ChangeRecord], inspections: dict[int, Inspection]) -> list[dict]:
     """Each change as sentences: who changed what from what to what, with labels and values in the person's
     language (「2026-11-30 yashio が 橋長 を 12.0 から 12.5 に変更」), never the raw snapshot."""
+    asset_ct = ContentType.objects.get_for_model(Asset)
     codes = {str(v) for r in records for snap in (r.before or {}, r.after or {}) for k, v in snap.items()
              if k in ("owner", "operator") and v}
     names = dict(Municipality.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
-    grades = {(g.scheme_id, g.code): g.label for g in Grade.objects.filter(
-        scheme_id__in={i.scheme_id for i in inspections.values()})}
+    # Grade labels for the codes the records name: from the inspections at hand, the catalogue only for others.
+    grades = {(i.scheme_id, i.grade.code): i.grade.label for i in inspections.values()}
+    wanted = {(i.scheme_id, snap.get("grade")) for r in records if r.content_type_id != asset_ct.id
+              and (i := inspections.get(int(r.object_id))) for snap in (r.before or {}, r.after or {})
+              if snap.get("grade")}
+    if wanted - grades.keys():
+        grades |= {(g.scheme_id, g.code): g.label for g in Grade.objects.filter(
+            scheme_id__in={s for s, _c in wanted - grades.keys()})}
     insp_ct = ContentType.objects.get_for_model(Inspection)
     out = []
     for r in records:
@@ -269,20 +276,98 @@ def asset_detail(request, gid: str):
                        .select_related("withdrawn_by").prefetch_related("photos")[:50])
     for i in inspections:
         i.detail = _observations(i, i.scheme.lists or {})
-    records = list(asset_selectors.asset_history(principal=principal, asset=asset)[:30])
-    records += list(ChangeRecord.objects.filter(
-        content_type=ContentType.objects.get_for_model(Inspection),
-        object_id__in=[str(i.pk) for i in inspections]).order_by("-time", "-id")[:50])
-    records.sort(key=lambda r: (r.time, r.pk), reverse=True)
+    # The asset's history and its inspections' in one query: both were read through the scoped selectors above
+    # (asset_or_404, inspection_list), so nothing outside the person's scope can be named here.
+    records = list(ChangeRecord.objects.filter(
+        Q(content_type=ContentType.objects.get_for_model(Asset), object_id=str(asset.pk))
+        | Q(content_type=ContentType.objects.get_for_model(Inspection), object_id__in=[str(i.pk) for i in inspections])
+    ).order_by("-time", "-id")[:60])
     # One query for the condition and what the page shows of it (grade, the measure that treated it).
     condition = AssetCondition.objects.select_related("grade", "treated_by__kind").filter(asset=asset).first()
     measures = measure_list(principal=principal, asset=asset.global_id)[:50]
     geom = asset.geom.transform(4326, clone=True) if asset.geom.srid not in (4326, 6668) else asset.geom
     return render(request, "web/asset.html", {
         "asset": asset, "inspections": inspections, "condition": condition, "measures": measures,
-        "history": history_in_words(asset, records[:60], {i.pk: i for i in inspections}),
+        "history": history_in_words(asset, records, {i.pk: i for i in inspections}),
         "facts": asset_facts(asset), "map_geojson": geom.json, "tiles": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         "can_write": access.can_write_asset(principal, asset),
         "can_correct": access.can_correct_records(principal, asset), "today": timezone.localdate(),
     })
+
+
+# ---- inspections on record ---------------------------------------------------------------------------------
+INSPECTION_SORTS = {"date": ("inspected_on", "id"), "asset": ("asset__global_id", "-inspected_on"),
+                    "kind": ("asset__kind", "-inspected_on"), "municipality": ("asset__owner__name", "-inspected_on"),
+                    "grade": ("grade__rank", "-inspected_on")}
+INSPECTION_COLUMNS = [("date", gettext_lazy("inspected on")), ("asset", gettext_lazy("asset")),
+                      ("kind", gettext_lazy("kind")), ("municipality", gettext_lazy("municipality")),
+                      ("grade", gettext_lazy("grade"))]
+
+
+def _inspection_rows(request):
+    """The inspections in the person's scope, filtered (municipality, kind, from/to dates) and sorted by a
+    whitelisted key; a bad date is named, never a 500."""
+    from inspections.services import parse_date
+
+    f = {k: request.GET.get(k) or None for k in ("municipality", "kind", "date_from", "date_to")}
+    errors: dict = {}
+    dates = {}
+    for key in ("date_from", "date_to"):
+        if f[key]:
+            try:
+                dates[key] = parse_date(f[key], key)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+                f[key] = None
+    sort, order = sort_order(request.GET.get("sort"), INSPECTION_SORTS, "-date")
+    qs = inspection_selectors.inspection_list(
+        principal=access.principal_of(request), municipality=f["municipality"], kind=f["kind"],
+        **dates).select_related("asset__owner").order_by(*order)
+    return f, sort, qs, errors
+
+
+@login_required
+def inspection_list(request):
+    f, sort, qs, errors = _inspection_rows(request)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in f.items() if v)
+    columns = [{"key": k, "label": label, "sort": (f"-{k}" if sort == k else k),
+                "arrow": "▲" if sort == k else ("▼" if sort == f"-{k}" else "")} for k, label in INSPECTION_COLUMNS]
+    return render(request, "web/inspection_list.html", {
+        "page": page, "filters": f, "query": query, "sort": sort, "columns": columns, "errors": errors,
+        "kinds": [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices],
+        "municipalities": asset_selectors.municipality_choices(principal=access.principal_of(request))},
+        status=400 if errors else 200)
+
+
+@login_required
+def inspection_list_download(request):
+    """The filtered inspections, every page, as xlsx or CP932 CSV, in the person's scope."""
+    f, _sort, qs, errors = _inspection_rows(request)
+    fmt = request.GET.get("format", "xlsx")
+    if errors:
+        return HttpResponse("\n".join(m for ms in errors.values() for m in ms), status=400,
+                            content_type="text/plain; charset=utf-8")
+    n = qs.count()
+    if n > MAX_FILE_ROWS:
+        return HttpResponse(_("%(n)d rows is more than one file holds (at most %(max)d); narrow the list")
+                            % {"n": n, "max": MAX_FILE_ROWS}, status=400, content_type="text/plain; charset=utf-8")
+    with translation.override("ja"):
+        kinds = {k: str(v) for k, v in Asset._meta.get_field("kind").flatchoices}
+        methods = {k: str(v) for k, v in Inspection._meta.get_field("method").flatchoices}
+    header = ["共通ID", "名称", "種別", "団体コード", "団体名", "点検日", "判定体系", "判定区分", "点検方法", "根拠条文",
+              "点検者", "備考", "取り下げ日", "取り下げ理由"]
+    rows = [[i.asset.global_id, i.asset.name, kinds.get(i.asset.kind, i.asset.kind), i.asset.owner_id,
+             i.asset.owner.name, i.inspected_on, i.scheme.name, i.grade.label, methods.get(i.method, i.method),
+             i.legal_basis, i.inspector, i.notes, timezone.localtime(i.withdrawn_at).date() if i.withdrawn_at else None,
+             i.withdraw_reason] for i in qs.iterator(chunk_size=2000)]
+    try:
+        body, ctype, ext = table_file("点検記録", header, rows, fmt)
+    except ValidationError as exc:
+        return HttpResponse("\n".join(m for ms in exc.message_dict.values() for m in ms), status=400,
+                            content_type="text/plain; charset=utf-8")
+    resp = HttpResponse(body, content_type=ctype)
+    resp["Content-Disposition"] = content_disposition_header(
+        True, f"inspections-{f['municipality'] or 'all'}-{timezone.localdate():%Y%m%d}.{ext}")
+    return resp

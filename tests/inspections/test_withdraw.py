@@ -97,3 +97,27 @@ def test_the_asset_page_buttons_and_the_withdraw_post(world, bridge_with_two):
     assert AssetCondition.objects.get(asset=bridge).grade.code == "III"
     c.force_login(world.charlie)  # outsider: the inspection does not exist for them
     assert c.post(f"/en/inspections/{_old.pk}/withdraw/", {"reason": "x"}).status_code == 404
+
+
+def test_a_withdrawn_inspection_is_shown_as_such_and_cannot_be_patched(world, bridge_with_two):
+    import json
+
+    _bridge, _old, new = bridge_with_two
+    inspection_withdraw(actor=Actor(world.alice, Via.UI), inspection=new, reason="誤入力")
+    c = Client()
+    c.force_login(world.alice)
+    body = c.get(f"/api/v1/inspections/{new.pk}").json()
+    assert body["withdrawn_at"] and body["withdraw_reason"] == "誤入力"
+    r = c.patch(f"/api/v1/inspections/{new.pk}", json.dumps({"grade": "I"}), content_type="application/json")
+    assert r.status_code in (400, 422) and Inspection.objects.get(pk=new.pk).grade.code == "IV"
+
+
+def test_a_withdrawn_inspection_is_left_out_of_the_deterioration_fit(world, bridge_with_two):
+    """The engine's deterioration pairs (clusters.data.load_pairs) read only inspections that count: a grade
+    entered in error would read as wear (II → IV in four years) that never happened."""
+    from clusters.data import load_pairs
+
+    _bridge, _old, new = bridge_with_two
+    assert len(load_pairs(["112348"])) == 1
+    inspection_withdraw(actor=Actor(world.alice, Via.UI), inspection=new, reason="誤入力")
+    assert len(load_pairs(["112348"])) == 0

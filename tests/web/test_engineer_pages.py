@@ -101,3 +101,26 @@ def test_the_language_switch_goes_both_ways(world, alice, start, language, lands
 def test_the_language_switch_refuses_other_sites(world, alice):
     r = alice.post("/i18n/setlang/", {"language": "ja", "next": "https://evil.example/en/x"})
     assert r.status_code == 302 and "evil" not in r["Location"]
+
+
+def test_the_inspection_list_sorts_filters_and_downloads_in_scope(world, alice):
+    from openpyxl import load_workbook
+
+    mine = make_asset(world.yashio, "bridge", external_id="B-1")
+    theirs = make_asset(world.wajima, "bridge", external_id="W-1", lon=136.899, lat=37.390)
+    inspection_record(actor=Actor.system(), asset=mine, inspected_on="2023-05-01", grade="II")
+    inspection_record(actor=Actor.system(), asset=mine, inspected_on="2025-05-01", grade="III", notes="+SUM(A1)")
+    inspection_record(actor=Actor.system(), asset=theirs, inspected_on="2025-05-02", grade="IV")
+    html = alice.get("/en/inspections/").content.decode()
+    assert html.index("2025-05-01") < html.index("2023-05-01") and "2025-05-02" not in html
+    html = alice.get("/en/inspections/?sort=date").content.decode()
+    assert html.index("2023-05-01") < html.index("2025-05-01")
+    assert alice.get("/en/inspections/?sort=notes;drop").status_code == 200  # unknown key: default order
+    assert "2025-05-01" not in alice.get("/en/inspections/?date_to=2024-12-31").content.decode()
+    r = alice.get("/en/inspections/?date_from=someday")
+    assert r.status_code == 400 and "is not a date" in r.content.decode()
+    r = alice.get("/inspections/download/?format=csv&sort=date")
+    rows = list(csv.reader(io.StringIO(r.content.decode("cp932"))))
+    assert [row[5] for row in rows[1:]] == ["2023-05-01", "2025-05-01"] and rows[2][11] == "'+SUM(A1)"
+    ws = load_workbook(io.BytesIO(alice.get("/inspections/download/?format=xlsx").content)).active
+    assert ws.max_row == 3 and ws.cell(1, 8).value == "判定区分"
