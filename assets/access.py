@@ -20,8 +20,10 @@ __all__ = [
     "assets_visible",
     "assets_writable",
     "can_change_owner",
+    "can_correct_records",
     "can_write_asset",
     "ensure_can_change_owner",
+    "ensure_can_correct_records",
     "ensure_can_write",
     "get_or_404",
     "municipalities_visible",
@@ -154,6 +156,24 @@ def can_write_asset(principal, asset: Asset) -> bool:
     return scope.can_write(asset.owner_id, asset.source) or (
         asset.operator_id is not None and scope.can_write(asset.operator_id, asset.source)
     )
+
+
+def can_correct_records(principal, asset: Asset) -> bool:
+    """Correcting or withdrawing a recorded inspection of an asset: its municipality's engineers (who may write
+    the asset) and the coordinators of a region the municipality belongs to; administrators. A viewer, an
+    engineer of another town and a ledger key may not (a key writes through its own ledger's updates)."""
+    if isinstance(principal, ApiToken):
+        return False
+    scope = scope_for(principal)
+    if scope.is_admin or can_write_asset(principal, asset):
+        return True
+    return bool(scope.coordinates) and bool(_regions_of({asset.owner_id}) & scope.coordinates)
+
+
+def ensure_can_correct_records(principal, asset: Asset) -> None:
+    if not can_correct_records(principal, asset):
+        raise PermissionDenied(_("Only the engineers of %(owner)s and its region's coordinators may correct or "
+                                 "withdraw its inspections") % {"owner": asset.owner.name})
 
 
 def ensure_can_write(principal, *, owner_code: str, source: str | None = None,

@@ -70,7 +70,7 @@ SELECT scheme, i, j, z FROM (
     JOIN inspections_grade g ON g.id = x.grade_id
     JOIN inspections_gradingscheme s ON s.id = x.scheme_id AND s.record_type = 'inspection'
     JOIN assets_asset a ON a.id = x.asset_id
-    WHERE a.owner_id = ANY({codes}) OR a.operator_id = ANY({codes})
+    WHERE (a.owner_id = ANY({codes}) OR a.operator_id = ANY({codes})) AND x.withdrawn_at IS NULL
     WINDOW w AS (PARTITION BY x.asset_id, s.code ORDER BY x.inspected_on, x.id)
 ) t WHERE i IS NOT NULL AND NOT EXISTS (
     SELECT 1 FROM inspections_measure m

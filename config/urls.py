@@ -11,10 +11,13 @@ from inspections import views as inspection_views
 from ledger import views as ledger_views
 from reports import views as report_views
 from web import assets as asset_pages
+from web import i18n as language_switch
 from web import map as map_page
 from web import run as run_page
 
 urlpatterns = [
+    # Before Django's: the switch keeps the page, /en/x ↔ /x (web/i18n.py).
+    path("i18n/setlang/", language_switch.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     # Stored files only through views that check the record's scope; MEDIA_URL is never routed.
@@ -28,7 +31,11 @@ urlpatterns += i18n_patterns(
     path("accounts/sign-out/", TemplateView.as_view(template_name="registration/logout.html"), name="logout-confirm"),
     path("inspections/new/", inspection_views.pick_asset, name="inspection-pick"),
     path("inspections/new/<str:gid>/", inspection_views.new_inspection, name="inspection-new"),
+    path("inspections/", asset_pages.inspection_list, name="inspection-list"),
+    path("inspections/download/", asset_pages.inspection_list_download, name="inspection-list-download"),
     path("inspections/overdue/", inspection_views.overdue, name="overdue"),
+    path("inspections/<int:pk>/correct/", inspection_views.inspection_correct, name="inspection-correct"),
+    path("inspections/<int:pk>/withdraw/", inspection_views.inspection_withdraw, name="inspection-withdraw"),
     path("assets/<str:gid>/measures/new/", measure_views.measure_form, name="measure-new"),
     path("measures/<int:pk>/edit/", measure_views.measure_form, name="measure-edit"),
     path("measures/rates/", measure_views.measure_rates, name="measure-rates"),
@@ -36,6 +43,7 @@ urlpatterns += i18n_patterns(
     path("ledger/import/", ledger_views.ledger_import, name="ledger-import"),
     path("map/", map_page.region_map, name="region-map"),
     path("assets/", asset_pages.asset_list, name="asset-list"),
+    path("assets/download/", asset_pages.asset_list_download, name="asset-list-download"),
     path("runs/", cluster_views.runs, name="runs"),
     path("runs/<int:pk>/", run_page.run_detail, name="run-detail"),
     path("runs/<int:pk>/clusters/<int:rank>/", cluster_views.cluster_detail, name="cluster-detail"),

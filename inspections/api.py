@@ -84,6 +84,9 @@ class InspectionOut(Schema):
     notes: str
     observations: dict
     version: int
+    withdrawn_at: datetime.datetime | None = Field(None, description="set when withdrawn: kept on record, no longer "
+                                                                      "counted for the condition")
+    withdraw_reason: str = ""
 
 
 class InspectionDetail(InspectionOut):

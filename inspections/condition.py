@@ -7,7 +7,8 @@ WITH latest AS (
     SELECT DISTINCT ON (i.asset_id) i.asset_id, i.id, i.grade_id, i.inspected_on, i.scheme_id
     FROM inspections_inspection i
     JOIN inspections_gradingscheme s ON s.id = i.scheme_id AND s.record_type = 'inspection'
-    WHERE {inspection_filter}
+    -- A withdrawn inspection (entered in error, kept for the history) says nothing about the asset.
+    WHERE i.withdrawn_at IS NULL AND {inspection_filter}
     ORDER BY i.asset_id, i.inspected_on DESC, i.id DESC
 ),
 -- The latest completed measure that resolves a deadline (補修, 更新, 管更生, 布設替え …): when it comes on or after

@@ -11,6 +11,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# What each observation is called on the form and in messages (the keys are API vocabulary).
+OBSERVATION_LABELS = {
+    "crack_pct": gettext_lazy("crack ratio (%)"), "rut_mm": gettext_lazy("rut depth (mm)"),
+    "iri": gettext_lazy("IRI (mm/m)"), "sigma_mm": gettext_lazy("flatness σ (mm)"),
+    "joint_fault_mm": gettext_lazy("joint step (mm)"), "mci": gettext_lazy("MCI"),
+    "base_damage": gettext_lazy("damage below the surface"), "joint_sealant_lost": gettext_lazy("joint sealant lost"),
+    "pipe_count": gettext_lazy("pipes in the span"),
+}
+
+
+def label(key: str) -> str:
+    return str(OBSERVATION_LABELS.get(key, key))
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
 PREFIXES = ("判定区分", "判定", "健全性", "緊急度", "診断区分", "区分", "ランク")
@@ -38,7 +52,7 @@ def normalize_grade(scheme: dict, raw) -> str:
     """Return the scheme's grade code for what a person or a ledger wrote: `Ⅲ`, `III`, `3`, `判定3`, `３`,
     `Ⅲ-1`, `健全` … Raises GradeError listing the allowed values."""
     if raw is None or str(raw).strip() == "":
-        raise GradeError("grade", f"grade is required; allowed: {allowed_values(scheme)}")
+        raise GradeError("grade", _("Choose a grade; allowed: %(allowed)s") % {"allowed": allowed_values(scheme)})
     folded = _fold(raw)
     for g in scheme["grades"]:
         candidates = {g["code"], *g.get("aliases", [])}
@@ -52,7 +66,8 @@ def normalize_grade(scheme: dict, raw) -> str:
             code = roman + (f"-{m.group(2)}" if m.group(2) else "")
             if any(g["code"] == code for g in scheme["grades"]):
                 return code
-    raise GradeError("grade", f"{raw!r} is not a grade of {scheme['name']}; allowed: {allowed_values(scheme)}")
+    raise GradeError("grade", _("%(value)s is not a grade of %(scheme)s; allowed: %(allowed)s")
+                     % {"value": raw, "scheme": scheme["name"], "allowed": allowed_values(scheme)})
 
 
 def allowed_values(scheme: dict) -> str:
@@ -87,10 +102,10 @@ def _number(obs: dict, key: str, lo: float, hi: float) -> float | None:
         x = float(value)
     except (TypeError, ValueError):
         raise GradeError(f"observations.{key}", _("%(key)s must be a number between %(lo)s and %(hi)s")
-                         % {"key": key, "lo": lo, "hi": hi}) from None
+                         % {"key": label(key), "lo": lo, "hi": hi}) from None
     if math.isnan(x) or not lo <= x <= hi:
         raise GradeError(f"observations.{key}", _("%(key)s must be between %(lo)s and %(hi)s, got %(value)s")
-                         % {"key": key, "lo": lo, "hi": hi, "value": x})
+                         % {"key": label(key), "lo": lo, "hi": hi, "value": x})
     return x
 
 
@@ -105,7 +120,7 @@ def _flag(obs: dict, key: str) -> bool | None:
         return True
     if text in ("FALSE", "0", "NO", "なし", "無"):
         return False
-    raise GradeError(f"observations.{key}", _("%(key)s must be true or false") % {"key": key})
+    raise GradeError(f"observations.{key}", _("%(key)s must be true or false") % {"key": label(key)})
 
 
 def mci(crack_pct: float, rut_mm: float, sigma_mm: float | None) -> float:
@@ -352,8 +367,9 @@ def member_result(scheme: dict, obs: dict, kind: str | None = None) -> MemberRes
             raise GradeError(f"observations.members[{i}].degree", _("degree must be one of a, b, c, d, e"))
         measure = str(m.get("measure", "")).upper()
         if measure and measure not in lists.get("measures", {}):
-            raise GradeError(f"observations.members[{i}].measure", _("%(m)r is not a 対策区分; allowed: %(allowed)s")
-                             % {"m": measure, "allowed": ", ".join(lists.get("measures", {}))})
+            raise GradeError(f"observations.members[{i}].measure",
+                             _("%(value)s is not a 対策区分; allowed: %(allowed)s")
+                             % {"value": measure, "allowed": ", ".join(lists.get("measures", {}))})
         g = normalize_grade(scheme, m.get("grade")) if m.get("grade") not in (None, "") else None
         if g is None:
             continue
@@ -418,4 +434,5 @@ def derive_grade(scheme: dict, raw_grade, obs: dict, context: Mapping | None = N
         return computed, derived
     if no_rule:
         raise no_rule
-    raise GradeError("grade", f"grade is required; allowed: {allowed_values(scheme)}")
+    raise GradeError("grade", _("Choose a grade, or enter observations it can be derived from; allowed: "
+                                "%(allowed)s") % {"allowed": allowed_values(scheme)})

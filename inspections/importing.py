@@ -4,6 +4,8 @@ or none. At most MAX_UPLOAD_BYTES per file and MAX_ROWS rows."""
 
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -36,8 +38,19 @@ COLUMNS = {
     "rut_mm": ["rut_mm", "わだち掘れ量", "わだち掘れ量(mm)"],
     "iri": ["iri", "iri(mm/m)"],
     "sigma_mm": ["sigma_mm", "平坦性", "平坦性(mm)"],
+    "joint_fault_mm": ["joint_fault_mm", "目地部の段差", "段差量", "段差量(mm)", "目地段差(mm)"],
+    "mci": ["mci", "維持管理指数"],
+    "base_damage": ["base_damage", "路盤以下の損傷"],
+    "joint_sealant_lost": ["joint_sealant_lost", "目地材の飛散"],
+    "span_corrosion": ["span_corrosion", "管の腐食"],
+    "span_sag": ["span_sag", "上下方向のたるみ", "たるみ"],
+    "pipe_count": ["pipe_count", "管本数", "スパン管本数"],
+    "pipes": ["pipes", "管1本ごとの不良", "不良内容"],
 }
-OBSERVATION_COLUMNS = ("crack_pct", "rut_mm", "iri", "sigma_mm")
+OBSERVATION_COLUMNS = ("crack_pct", "rut_mm", "iri", "sigma_mm", "joint_fault_mm", "mci", "base_damage",
+                       "joint_sealant_lost", "pipe_count")
+SPAN_COLUMNS = {"span_corrosion": "corrosion", "span_sag": "sag"}
+PIPE_ROW = re.compile(r"^\s*([^:：@#]+?)\s*[:：]\s*([abcABCａｂｃ])\s*(?:@\s*([0-9.]+))?\s*(?:#\s*([0-9]+))?\s*$")
 MAX_ROWS = 100_000
 # 100,000 rows of a wide inspection sheet fit in well under 20 MB; the bound keeps one upload's memory small.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -154,11 +167,11 @@ def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_muni
     report, records, nul = read_records(data, _header, dry_run=dry_run)
     assets = _resolve_assets(actor, records, default_municipality, report, skip=nul)
     cache: dict = {}
+    names = sewer_item_names()
     valid = checked_rows(records, assets, report, lambda asset, rec: validate(
         asset=asset, inspected_on=rec.get("inspected_on"), grade=rec.get("grade") or None,
         scheme=rec.get("scheme") or scheme, method=rec.get("method"),
-        observations={k: rec[k] for k in OBSERVATION_COLUMNS if rec.get(k)}, legal_basis=rec.get("legal_basis", ""),
-        cache=cache))
+        observations=observations_of(rec, names), legal_basis=rec.get("legal_basis", ""), cache=cache))
     if report.errors or dry_run:
         report.created = 0 if report.errors else len(valid)
         return report
@@ -177,6 +190,51 @@ def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_muni
         refresh_conditions(sorted({a.pk for a, _r, _c in valid}))
     report.created = len(created)
     return report
+
+
+def sewer_item_names() -> dict[str, str]:
+    """Japanese item names of the sewer schemes (クラック → crack), read once per file."""
+    from inspections.models import GradingScheme
+
+    names: dict[str, str] = {}
+    for lists in GradingScheme.objects.filter(rule="sewer").values_list("lists", flat=True):
+        names |= {v: k for k, v in (lists or {}).get("items", {}).items()}
+    return names
+
+
+def _pipe_items(text: str, names: dict[str, str]) -> list[dict]:
+    """The per-pipe column: `item:grade[@metres][#pipe]` rows separated by `;`, e.g. `crack:b@4.5#3; 継手ズレ:a`.
+    An item is the catalogue key (crack) or its Japanese name (クラック); the grading rule checks it."""
+    rows = []
+    for n, part in enumerate(p for p in re.split(r"[;；]", text) if p.strip()):
+        m = PIPE_ROW.match(unicodedata.normalize("NFKC", part))
+        if not m:
+            raise ValidationError({"pipes": _("part %(n)d (%(text)s) is not item:grade[@metres][#pipe], e.g. "
+                                              "crack:b@4.5#3") % {"n": n + 1, "text": part.strip()}})
+        item, grade, at, pipe = m.groups()
+        row = {"item": names.get(item, item), "grade": grade.lower()}
+        if at:
+            try:
+                row["at_m"] = float(at)
+            except ValueError:
+                raise ValidationError({"pipes": _("part %(n)d: %(at)s is not a position in metres")
+                                       % {"n": n + 1, "at": at}}) from None
+        if pipe:
+            row["pipe"] = int(pipe)
+        rows.append(row)
+    return rows
+
+
+def observations_of(rec: dict, names: dict[str, str]) -> dict:
+    """A CSV row's observations: the pavement measures and flags, the sewer span grades, pipe count and
+    per-pipe rows, under the keys the grading rules read (inspections.grading)."""
+    obs = {k: rec[k] for k in OBSERVATION_COLUMNS if rec.get(k)}
+    span = {item: rec[col] for col, item in SPAN_COLUMNS.items() if rec.get(col)}
+    if span:
+        obs["span"] = span
+    if rec.get("pipes"):
+        obs["pipes"] = _pipe_items(rec["pipes"], names)
+    return obs
 
 
 def _resolve_assets(actor: Actor, records, default_municipality, report, skip: set[int]) -> dict[int, Asset]:

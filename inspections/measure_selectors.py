@@ -49,7 +49,7 @@ WITH judged AS (
     FROM inspections_inspection i
     JOIN inspections_grade g ON g.id = i.grade_id AND g.action_months IS NOT NULL
     JOIN inspections_gradingscheme s ON s.id = i.scheme_id AND s.record_type = 'inspection'
-    WHERE i.asset_id IN ({visible}) AND i.inspected_on <= %(on)s
+    WHERE i.asset_id IN ({visible}) AND i.inspected_on <= %(on)s AND i.withdrawn_at IS NULL
       AND i.inspected_on > %(on)s - make_interval(months => coalesce(s.cycle_months, 60))
     ORDER BY i.asset_id, i.inspected_on, i.id
 ),

@@ -22,8 +22,8 @@ from inspections.grading import GradeError, derive_grade
 from inspections.models import Grade, Inspection, InspectionPhoto, Method
 from inspections.photos import as_files, check_photo
 
-__all__ = ["check_edit", "inspection_delete", "inspection_record", "inspection_update", "parse_date", "photos_add",
-           "store_change"]
+__all__ = ["check_edit", "inspection_correct", "inspection_delete", "inspection_record", "inspection_update",
+           "inspection_withdraw", "parse_date", "photos_add", "store_change"]
 
 DEFAULT_METHOD = {
     "bridge_kenzen": Method.CLOSE_VISUAL, "pavement_shindan": Method.SURFACE_SURVEY,
@@ -124,7 +124,8 @@ def validate(*, asset: Asset, inspected_on, grade=None, scheme: str | None = Non
 
 
 def _snapshot(insp: Inspection) -> dict:
-    data = snapshot(insp, exclude=("created_at", "updated_at", "created_by"))
+    data = snapshot(insp, exclude=("created_at", "updated_at", "created_by", "withdrawn_at", "withdrawn_by",
+                                   "withdraw_reason"))
     data["grade"] = insp.grade.code
     data["scheme"] = f"{insp.scheme.code}/{insp.scheme.version}"
     return data
@@ -207,7 +208,7 @@ def check_edit(record, data: Mapping, editable: Iterable[str], expected_version:
                                for f in sorted(unknown)})
 
 
-def store_change(actor: Actor, record, before: dict, after: dict) -> bool:
+def store_change(actor: Actor, record, before: dict, after: dict, message: str = "") -> bool:
     """Save a changed inspection or measure as its next version with its history; one that did not change is
     left as it was (same version, no record). Returns whether it changed."""
     before, after = ({k: v for k, v in snap.items() if k != "version"} for snap in (before, after))
@@ -215,7 +216,7 @@ def store_change(actor: Actor, record, before: dict, after: dict) -> bool:
         return False
     record.version += 1
     record.save()
-    record_change(actor=actor, obj=record, action=Action.UPDATE, before=before, after=after)
+    record_change(actor=actor, obj=record, action=Action.UPDATE, before=before, after=after, message=message)
     return True
 
 
@@ -225,6 +226,9 @@ def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
     lock_assets([inspection.asset_id])
     insp = Inspection.objects.select_for_update().select_related("asset", "scheme", "grade").get(pk=inspection.pk)
     check_access(actor, insp.asset)
+    if insp.withdrawn_at is not None:
+        raise ValidationError({"__all__": _("This inspection was withdrawn on %(day)s and can no longer be "
+                                            "changed") % {"day": f"{timezone.localtime(insp.withdrawn_at):%Y-%m-%d}"}})
     check_edit(insp, data, EDITABLE, expected_version)
     nulls = sorted(k for k, v in data.items() if v is None)
     if nulls:
@@ -259,3 +263,70 @@ def inspection_delete(*, actor: Actor, inspection: Inspection, reason: str = "")
     insp.delete()
     refresh_conditions([insp.asset_id])
     transaction.on_commit(lambda: _cleanup(photos))
+
+
+CORRECTABLE = ("inspected_on", "grade", "method", "inspector", "notes", "observations", "legal_basis")
+
+
+def _reason(reason: str, message: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationError({"reason": message})
+    return text[:1000]
+
+
+def _locked_live(actor: Actor, inspection: Inspection) -> Inspection:
+    """The inspection, locked with its asset, if the actor may correct it and it still counts."""
+    lock_assets([inspection.asset_id])
+    insp = Inspection.objects.select_for_update(of=("self",)).select_related(
+        "asset__owner", "scheme", "grade").get(pk=inspection.pk)
+    if not actor.is_system:
+        access.ensure_can_correct_records(actor.principal, insp.asset)
+    if insp.withdrawn_at is not None:
+        raise ValidationError({"__all__": _("This inspection was withdrawn on %(day)s and can no longer be "
+                                            "changed") % {"day": f"{timezone.localtime(insp.withdrawn_at):%Y-%m-%d}"}})
+    return insp
+
+
+@transaction.atomic
+def inspection_correct(*, actor: Actor, inspection: Inspection, data: Mapping, reason: str,
+                       expected_version: int | None = None) -> Inspection:
+    """An engineer's (or coordinator's) correction of a recorded inspection: validated as a new one would be,
+    stored as its next version, and the history row keeps the values before and after and the reason given.
+    The asset's condition follows."""
+    reason = _reason(reason, _("Say why the inspection is corrected"))
+    insp = _locked_live(actor, inspection)
+    check_edit(insp, data, CORRECTABLE, expected_version)
+    before = _snapshot(insp)
+    merged = {
+        "inspected_on": data.get("inspected_on", insp.inspected_on),
+        "grade": data.get("grade", insp.grade.code if "observations" not in data else None),
+        "method": data.get("method", insp.method),
+        "observations": {k: v for k, v in (data.get("observations") or insp.observations).items() if k != "derived"},
+        "legal_basis": data.get("legal_basis", insp.legal_basis),
+    }
+    clean = validate(asset=insp.asset, scheme=insp.scheme.code, **merged)
+    for key, value in clean.items():
+        setattr(insp, key, value)
+    insp.inspector = str(data.get("inspector", insp.inspector) or "")[:100]
+    insp.notes = str(data.get("notes", insp.notes) or "")
+    if store_change(actor, insp, before, _snapshot(insp), message=reason):
+        refresh_conditions([insp.asset_id])
+    return insp
+
+
+@transaction.atomic
+def inspection_withdraw(*, actor: Actor, inspection: Inspection, reason: str) -> Inspection:
+    """Withdraw an inspection entered in error: it stays, marked with who withdrew it, when and why, and the
+    history keeps the same; the asset's condition is rebuilt from the inspections that still count."""
+    reason = _reason(reason, _("Say why the inspection is withdrawn"))
+    insp = _locked_live(actor, inspection)
+    insp.withdrawn_at = timezone.now()
+    insp.withdrawn_by = actor.user
+    insp.withdraw_reason = reason
+    insp.version += 1
+    insp.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason", "version", "updated_at"])
+    record_change(actor=actor, obj=insp, action=Action.RETIRE, before={"withdrawn": False},
+                  after={"withdrawn": True}, message=reason)
+    refresh_conditions([insp.asset_id])
+    return insp

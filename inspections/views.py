@@ -3,6 +3,7 @@ which shows all that is recorded for one asset, is in web/assets.py."""
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,8 +21,8 @@ from assets.models import ApiToken, Asset, Via
 from core.files import stored_file_response
 from inspections import selectors, services
 from inspections.catalogue import schemes_for_kind
-from inspections.forms import ROWS, SPAN_ITEMS, observations_from_post
-from inspections.models import InspectionPhoto, MemberKind, Method
+from inspections.forms import SPAN_ITEMS, error_label, member_rows, observations_from_post, pipe_rows
+from inspections.models import Inspection, InspectionPhoto, MemberKind, Method
 
 
 def asset_or_404(request, gid: str) -> Asset:
@@ -54,7 +55,7 @@ def new_inspection(request, gid: str):
     errors: dict = {}
     if request.method == "POST" and chosen is not None:
         try:
-            services.inspection_record(
+            insp = services.inspection_record(
                 actor=Actor(access.principal_of(request), Via.UI), asset=asset, scheme=chosen.code,
                 inspected_on=request.POST.get("inspected_on"), grade=request.POST.get("grade") or None,
                 method=request.POST.get("method"), inspector=request.POST.get("inspector", ""),
@@ -67,15 +68,27 @@ def new_inspection(request, gid: str):
         except PermissionDenied as exc:
             errors = {"__all__": [str(exc)]}
         else:
+            messages.success(request, _("Saved: the inspection of %(asset)s on %(day)s, grade %(grade)s.") % {
+                "asset": f"{asset.global_id} {asset.name}".strip(), "day": f"{insp.inspected_on:%Y-%m-%d}",
+                "grade": insp.grade.label_en if _english() else insp.grade.label})
             return redirect("asset-detail", gid=asset.global_id)
     return render(request, "inspections/form.html", {
         "asset": asset, "schemes": schemes, "scheme": chosen, "errors": errors, "post": request.POST,
-        "today": timezone.localdate().isoformat(), "methods": Method.choices, "rows": range(ROWS),
-        "span_items": SPAN_ITEMS, "default_method": services.DEFAULT_METHOD.get(chosen.code) if chosen else "",
+        "error_list": [(None if k == "__all__" else error_label(k), msgs) for k, msgs in errors.items()],
+        "today": timezone.localdate().isoformat(), "methods": Method.choices,
+        "member_rows": member_rows(request.POST), "pipe_rows": pipe_rows(request.POST),
+        "span_items": [(k, request.POST.get(f"span_{k}", "")) for k in SPAN_ITEMS],
+        "default_method": services.DEFAULT_METHOD.get(chosen.code) if chosen else "",
         "inspector": request.user.get_full_name() or request.user.get_username(),
         # The 点検要領's member codes (主桁 Mg …) offered as the engineer types; only a kind that has a list.
         "member_kinds": MemberKind.objects.filter(kinds__contains=[asset.kind]) if asset.kind == "bridge" else [],
     }, status=422 if errors else 200)
+
+
+def _english() -> bool:
+    from django.utils import translation
+
+    return (translation.get_language() or "ja").startswith("en")
 
 
 def _work_filters(request) -> dict:
@@ -109,6 +122,7 @@ def overdue(request):
         "page": page, "errors": errors, "municipalities":
         asset_selectors.municipality_choices(principal=access.principal_of(request)),
         "f": {**filters, "municipality": municipality}, "query": urlencode(query),
+        "base_query": urlencode({k: v for k, v in query.items() if k != "sort"}),
         "kinds": [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices],
         "works": [(selectors.WORK_INSPECTION, _("inspection (点検)")), (selectors.WORK_MEASURE, _("measures (措置)")),
                   (selectors.WORK_MAINTENANCE, _("septic maintenance check (保守点検)")),
@@ -162,3 +176,62 @@ def photo_file(request, pk: int, thumbnail: bool = False):
 
 def _thumb_name(original: str) -> str:
     return (original.rsplit(".", 1)[0] or "photo") + "_thumb.jpg"
+
+
+def _inspection_for_correction(request, pk: int):
+    """The inspection, if visible (else 404) and the person may correct it (else 403)."""
+    try:
+        insp = selectors.inspection_get(principal=access.principal_of(request), pk=pk)
+    except Inspection.DoesNotExist:
+        raise Http404 from None
+    if not access.can_correct_records(access.principal_of(request), insp.asset):
+        raise PermissionDenied(_("Only the engineers of the asset's municipality and its region's coordinators may "
+                                 "correct or withdraw its inspections"))
+    return insp
+
+
+@login_required
+def inspection_withdraw(request, pk: int):
+    """Withdraw an inspection entered in error, with the reason (POST from the asset page)."""
+    insp = _inspection_for_correction(request, pk)
+    if request.method != "POST":
+        return redirect("asset-detail", gid=insp.asset.global_id)
+    try:
+        services.inspection_withdraw(actor=Actor(access.principal_of(request), Via.UI), inspection=insp,
+                                     reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Withdrawn: the inspection of %(day)s. The asset's condition now follows the "
+                                    "inspections that still count.") % {"day": f"{insp.inspected_on:%Y-%m-%d}"})
+    return redirect("asset-detail", gid=insp.asset.global_id)
+
+
+@login_required
+def inspection_correct(request, pk: int):
+    """Correct a recorded inspection (date, grade, method, inspector, notes) with the reason; the history keeps
+    the values before and after."""
+    insp = _inspection_for_correction(request, pk)
+    errors: dict = {}
+    if request.method == "POST":
+        data = {k: request.POST.get(k, "") for k in ("inspected_on", "grade", "method", "inspector", "notes")}
+        if insp.scheme.code in services.LEGAL_BASIS:
+            data["legal_basis"] = request.POST.get("legal_basis", "")
+        try:
+            version = int(request.POST.get("version") or 0) or None
+            services.inspection_correct(actor=Actor(access.principal_of(request), Via.UI), inspection=insp,
+                                        data=data, reason=request.POST.get("reason", ""), expected_version=version)
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        except services.VersionConflict:
+            errors = {"__all__": [_("Someone changed this inspection meanwhile; reload the page and try again")]}
+        else:
+            messages.success(request, _("Corrected: the inspection of %(asset)s on %(day)s.") % {
+                "asset": insp.asset.global_id, "day": data["inspected_on"]})
+            return redirect("asset-detail", gid=insp.asset.global_id)
+    return render(request, "inspections/correct.html", {
+        "insp": insp, "asset": insp.asset, "post": request.POST, "errors": errors, "methods": Method.choices,
+        "error_list": [(None if k == "__all__" else error_label(k), msgs) for k, msgs in errors.items()],
+        "grades": insp.scheme.grades.all(), "legal": services.LEGAL_BASIS.get(insp.scheme.code, ()),
+        "today": timezone.localdate().isoformat(),
+    }, status=422 if errors else 200)

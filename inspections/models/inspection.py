@@ -1,6 +1,7 @@
 import uuid
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,12 @@ class Inspection(RecordOfWork):
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     inspector = models.CharField(_("inspector"), max_length=100, blank=True)
     observations = models.JSONField(_("observations"), default=dict, blank=True)
+    # Withdrawn, not deleted: the record stays (with who withdrew it and why) for the history, but no longer
+    # drives the asset's condition (inspections.condition skips it). db_default: the generator COPYs rows.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("withdrawn by"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    withdraw_reason = models.TextField(_("reason for withdrawal"), blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("inspection")

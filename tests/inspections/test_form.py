@@ -51,8 +51,67 @@ def test_the_form_shows_clear_errors_and_stores_nothing(world, alice):
     html = r.content.decode()
     assert "future" in html or "未来" in html
     r = alice.post(f"/inspections/new/{bridge.global_id}/", {"inspected_on": "2025-01-01"})
-    assert r.status_code == 422 and "allowed" in r.content.decode()
+    assert r.status_code == 422 and "選べる判定" in r.content.decode()
     assert Inspection.objects.count() == 0
+
+
+def test_errors_name_fields_in_japanese_and_member_rows_come_back(world, alice):
+    """Issue 15: the form answers in Japanese with field labels (never `inspected_on:` or `grade: grade is
+    required`), and the member rows entered are shown again when the form comes back with an error."""
+    bridge = make_asset(world.yashio, "bridge")
+    r = alice.post(f"/inspections/new/{bridge.global_id}/", {
+        "inspected_on": "2025-01-01", "member_0": "Mg0101", "damage_type_0": "7", "degree_0": "d",
+        "measure_0": "C1", "member_1": "Zz99", "degree_1": "c"})
+    html = r.content.decode()
+    assert r.status_code == 422
+    assert "<b>部材 2 行目: 部材</b>" in html and "'Zz99' は部材記号ではありません" in html
+    assert "inspected_on" not in html.split('id="form-errors"')[1].split("</div>")[0]
+    assert 'name="member_0" value="Mg0101"' in html and 'name="member_1" value="Zz99"' in html
+    assert '<option value="7" selected>' in html and '<option value="C1" selected>' in html
+    r = alice.post(f"/inspections/new/{bridge.global_id}/", {"inspected_on": "2025-01-01"})
+    html = r.content.decode()
+    assert "<b>判定</b>: 判定を選ぶか、判定を導ける観測値を入力してください" in html
+    assert "grade is required" not in html
+    r = alice.post(f"/inspections/new/{bridge.global_id}/", {"inspected_on": "", "grade": "I"})
+    assert "<b>点検日</b>:" in r.content.decode()
+    assert Inspection.objects.count() == 0
+
+
+def test_a_save_is_confirmed_with_the_asset_and_grade(world, alice):
+    bridge = make_asset(world.yashio, "bridge")
+    r = alice.post(f"/inspections/new/{bridge.global_id}/", {"inspected_on": "2025-09-01", "grade": "II"},
+                   follow=True)
+    html = r.content.decode()
+    assert f"保存しました: {bridge.global_id} {bridge.name} の 2025-09-01 の点検（判定 Ⅱ 予防保全段階）" in html
+
+
+def test_newer_pavement_and_sewer_observations_through_the_form(world, alice):
+    """舗装点検要領 (domain.md §2.3): a concrete road is graded on 目地部の段差 and 目地材の飛散, an MCI-only survey
+    by its MCI; 下水道維持管理指針 (§2.4.1): rows on one pipe (pipe number) count as one defective pipe."""
+    concrete = make_asset(world.yashio, "road_segment", external_id="C-1", pavement_type="concrete")
+    r = alice.post(f"/inspections/new/{concrete.global_id}/", {"inspected_on": "2025-09-01", "joint_fault_mm": "12"})
+    assert r.status_code == 302, r.content.decode()[:3000]
+    insp = Inspection.objects.get(asset=concrete)
+    assert insp.observations["joint_fault_mm"] == "12" and insp.grade.code == "III"
+    asphalt = make_asset(world.yashio, "road_segment", external_id="A-1")
+    r = alice.post(f"/inspections/new/{asphalt.global_id}/", {"inspected_on": "2025-09-01", "mci": "4.2"})
+    assert r.status_code == 302 and Inspection.objects.get(asset=asphalt).grade.code == "II"
+    page = alice.get(f"/inspections/new/{asphalt.global_id}/").content.decode()
+    for name in ("joint_fault_mm", "mci", "joint_sealant_lost", "base_damage"):
+        assert f'name="{name}"' in page
+    pipe = make_asset(world.yashio, "sewer_pipe", external_id="S-1")
+    post = {"inspected_on": "2025-09-01", "pipe_count": "10", "pipe_item_0": "crack", "pipe_grade_0": "b",
+            "pipe_pipe_0": "3", "pipe_item_1": "joint", "pipe_grade_1": "b", "pipe_pipe_1": "3",
+            "pipe_item_4": "roots", "pipe_grade_4": "c", "pipe_pipe_4": "99"}
+    r = alice.post(f"/inspections/new/{pipe.global_id}/", post)
+    html = r.content.decode()
+    assert r.status_code == 422 and "管1本ごとの不良 3 行目: 管番号" in html
+    assert 'name="pipe_pipe_4" value="99"' in html and '<tr class="pipe-row">' in html  # row 5 shown again
+    post["pipe_pipe_4"] = "4"
+    assert alice.post(f"/inspections/new/{pipe.global_id}/", post).status_code == 302
+    obs = Inspection.objects.get(asset=pipe).observations
+    assert [p.get("pipe") for p in obs["pipes"]] == [3, 3, 4]
+    assert obs["derived"]["defect_shares"]["c"] == 0.2  # pipes 3 and 4 of 10: two defective pipes, not three
 
 
 def test_outsiders_cannot_open_the_form(world):

@@ -84,3 +84,33 @@ def test_a_file_without_a_header_is_refused(world):
     with pytest.raises(ValidationError) as exc:
         import_csv(actor=Actor(world.alice, Via.IMPORT), data=b"a,b\n1,2\n")
     assert "点検日" in exc.value.message_dict["file"][0]
+
+
+def test_newer_observation_columns(world):
+    """Issue 15: the CSV carries every observation the grading rules read — 舗装点検要領 (domain.md §2.3) 目地部の段差
+    and 目地材の飛散 for concrete, MCI alone; 下水道維持管理指針 (§2.4.1) span grades, pipe count and per-pipe rows
+    (`item:grade[@metres][#pipe]`, Japanese item names allowed)."""
+    road = make_asset(world.yashio, "road_segment", external_id="R-1", pavement_type="concrete")
+    asphalt = make_asset(world.yashio, "road_segment", external_id="R-2")
+    pipe = make_asset(world.yashio, "sewer_pipe", external_id="S-1")
+    text = ("共通ID,点検日,目地部の段差,目地材の飛散,MCI,管の腐食,管本数,管1本ごとの不良\r\n"
+            f"{road.global_id},2025-05-01,3,あり,,,,\r\n"
+            f"{asphalt.global_id},2025-05-01,,,2.5,,,\r\n"
+            f"{pipe.global_id},2025-05-01,,,,B,10,クラック:b@4.5#3; joint:b#3; roots:c\r\n")
+    report = import_csv(actor=Actor(world.alice, Via.IMPORT), data=text.encode("utf-8"))
+    assert report.ok, report.errors
+    by_asset = {i.asset_id: i for i in Inspection.objects.all()}
+    assert by_asset[road.pk].grade.code == "II"  # step below 5 mm, but the sealant is lost → Ⅱ
+    assert by_asset[asphalt.pk].grade.code == "III"  # MCI ≤ 3
+    obs = by_asset[pipe.pk].observations
+    assert obs["span"] == {"corrosion": "B"} and obs["pipe_count"] == "10"
+    assert obs["pipes"][0] == {"item": "crack", "grade": "b", "at_m": 4.5, "pipe": 3}
+    assert obs["derived"]["defect_shares"]["c"] == 0.2
+
+
+def test_a_malformed_pipe_column_names_the_row(world):
+    pipe = make_asset(world.yashio, "sewer_pipe", external_id="S-1")
+    text = f"共通ID,点検日,管本数,pipes\r\n{pipe.global_id},2025-05-01,10,crack=b\r\n"
+    report = import_csv(actor=Actor(world.alice, Via.IMPORT), data=text.encode("utf-8"))
+    assert not report.ok and report.errors[0].startswith("Record 1 (line 2) pipes: part 1 (crack=b)")
+    assert Inspection.objects.count() == 0

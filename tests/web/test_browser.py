@@ -192,3 +192,23 @@ def test_the_main_pages_carry_the_csp_and_report_no_violation(browser, live_serv
             page.wait_for_selector(ready, state="attached", timeout=15_000)
             page.wait_for_timeout(300)  # late violations (tiles, fetches) still count
         assert not problems, (user, problems)
+
+
+def test_the_work_list_is_cards_on_a_phone_and_the_language_switch_goes_both_ways(browser, live_server, lots):
+    """Issue 15: at 390 px the work list is one card per item (no squeezed columns, nothing wider than the
+    screen); English and back to Japanese keep the page (/en/x ↔ /x)."""
+    page = sign_in(browser, live_server, "alice", width=390)
+    page.goto(f"{live_server.url}/en/inspections/overdue/?municipality=all&within=3650")
+    rows = page.locator("#overdue tbody tr")
+    assert rows.count() >= 1
+    assert not page.locator("#overdue thead").is_visible()
+    box = rows.first.bounding_box()
+    assert box["width"] <= 390 and box["height"] > 60  # a card: the fields stacked, not one thin row
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.click("header form.lang button")  # 日本語
+    page.wait_for_url(lambda url: "/en/" not in url)
+    assert page.url.endswith("/inspections/overdue/?municipality=all&within=3650")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    page.click("header form.lang button")  # English
+    page.wait_for_url(lambda url: "/en/inspections/overdue/" in url)
+    assert page.locator("html").get_attribute("lang") == "en"
