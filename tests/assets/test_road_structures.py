@@ -59,7 +59,7 @@ def test_listed_and_shown_with_japanese_labels(world):
     assert [r["global_id"] for r in items] == [tunnel.global_id]
     c.cookies["django_language"] = "ja"
     page = c.get(f"/assets/{tunnel.global_id}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
-    assert "structure-length" in page and "NATM" in page
+    assert "延長" in page and "NATM" in page
     assert "トンネル" in page and "延長" in page
 
 

@@ -64,7 +64,7 @@ def test_errors_name_fields_in_japanese_and_member_rows_come_back(world, alice):
         "measure_0": "C1", "member_1": "Zz99", "degree_1": "c"})
     html = r.content.decode()
     assert r.status_code == 422
-    assert "<b>部材 2 行目: 部材</b>" in html and "'Zz99' は部材記号ではありません" in html
+    assert "<b>部材 2 行目: 部材</b>" in html and "Zz99&#x27; は部材記号ではありません" in html
     assert "inspected_on" not in html.split('id="form-errors"')[1].split("</div>")[0]
     assert 'name="member_0" value="Mg0101"' in html and 'name="member_1" value="Zz99"' in html
     assert '<option value="7" selected>' in html and '<option value="C1" selected>' in html
