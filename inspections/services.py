@@ -22,8 +22,8 @@ from inspections.grading import GradeError, derive_grade
 from inspections.models import Grade, Inspection, InspectionPhoto, Method
 from inspections.photos import as_files, check_photo
 
-__all__ = ["check_edit", "inspection_delete", "inspection_record", "inspection_update", "parse_date", "photos_add",
-           "store_change"]
+__all__ = ["check_edit", "inspection_delete", "inspection_record", "inspection_update", "inspections_record_many",
+           "parse_date", "photos_add", "store_change"]
 
 DEFAULT_METHOD = {
     "bridge_kenzen": Method.CLOSE_VISUAL, "pavement_shindan": Method.SURFACE_SURVEY,
@@ -259,3 +259,20 @@ def inspection_delete(*, actor: Actor, inspection: Inspection, reason: str = "")
     insp.delete()
     refresh_conditions([insp.asset_id])
     transaction.on_commit(lambda: _cleanup(photos))
+
+
+def inspections_record_many(*, actor: Actor, rows: Iterable[tuple[Asset, dict]], message: str = "") -> list[Inspection]:
+    """Store many inspections already checked by `validate` ((asset, validate's result) pairs) in one transaction:
+    access per asset, the assets locked in id order (as one inspection locks its asset), a history record each,
+    then the assets' conditions rebuilt once. Used by imports from other systems (ledger.national)."""
+    rows = list(rows)
+    for asset in {a.pk: a for a, _c in rows}.values():
+        check_access(actor, asset)
+    with transaction.atomic():
+        lock_assets(sorted({a.pk for a, _c in rows}))
+        created = Inspection.objects.bulk_create([Inspection(asset=a, created_by=actor.user, **clean)
+                                                  for a, clean in rows])
+        for insp in created:
+            record_change(actor=actor, obj=insp, action=Action.CREATE, after=_snapshot(insp), message=message)
+        refresh_conditions(sorted({a.pk for a, _c in rows}))
+    return created
