@@ -23,7 +23,7 @@ from inspections.models import Grade, Inspection, InspectionPhoto, Method
 from inspections.photos import as_files, check_photo
 
 __all__ = ["check_edit", "inspection_correct", "inspection_delete", "inspection_record", "inspection_update",
-           "inspection_withdraw", "parse_date", "photos_add", "store_change"]
+           "inspection_withdraw", "inspections_record_many", "parse_date", "photos_add", "store_change"]
 
 DEFAULT_METHOD = {
     "bridge_kenzen": Method.CLOSE_VISUAL, "pavement_shindan": Method.SURFACE_SURVEY,
@@ -330,3 +330,20 @@ def inspection_withdraw(*, actor: Actor, inspection: Inspection, reason: str) ->
                   after={"withdrawn": True}, message=reason)
     refresh_conditions([insp.asset_id])
     return insp
+
+
+def inspections_record_many(*, actor: Actor, rows: Iterable[tuple[Asset, dict]], message: str = "") -> list[Inspection]:
+    """Store many inspections already checked by `validate` ((asset, validate's result) pairs) in one transaction:
+    access per asset, the assets locked in id order (as one inspection locks its asset), a history record each,
+    then the assets' conditions rebuilt once. Used by imports from other systems (ledger.national)."""
+    rows = list(rows)
+    for asset in {a.pk: a for a, _c in rows}.values():
+        check_access(actor, asset)
+    with transaction.atomic():
+        lock_assets(sorted({a.pk for a, _c in rows}))
+        created = Inspection.objects.bulk_create([Inspection(asset=a, created_by=actor.user, **clean)
+                                                  for a, clean in rows])
+        for insp in created:
+            record_change(actor=actor, obj=insp, action=Action.CREATE, after=_snapshot(insp), message=message)
+        refresh_conditions(sorted({a.pk for a, _c in rows}))
+    return created

@@ -15,6 +15,7 @@ from ledger.exporters import export_ledger
 from ledger.feed import change_feed
 from ledger.importer import import_ledger, import_table
 from ledger.models import LedgerMapping
+from ledger.national import export_bridges, import_national
 from ledger.readers import MAX_UPLOAD_BYTES, records_table
 
 router = Router(tags=["ledger sync"])
@@ -124,3 +125,39 @@ def put_mapping(request, municipality: str, kind: str, payload: MappingIn, sourc
     m, _created = LedgerMapping.objects.update_or_create(owner_id=municipality, kind=kind, source=source,
                                                          defaults={"columns": payload.columns})
     return {"municipality": m.owner_id, "kind": m.kind, "source": m.source, "columns": m.columns}
+
+
+# ---- 全国道路施設点検データベース (ledger.national) and the 点検調書 (ledger.chousho) ---------------------------------
+@router.get("/ledger/national/bridges")
+def national_export(request, municipality: str | None = None, format: str = "csv"):
+    """The bridges you may see in the layout of the 全国道路施設点検データベース, each with its latest 判定区分 (1–4)
+    and 点検年月日. `format`: csv (UTF-8 with BOM) or csv-cp932."""
+    body, content_type, name = export_bridges(principal=principal_of(request), municipality=municipality, fmt=format)
+    resp = HttpResponse(body, content_type=content_type)
+    resp["Content-Disposition"] = content_disposition_header(True, name)
+    return resp
+
+
+@router.post("/ledger/national/bridges", response={200: dict, 422: dict, 413: dict, 409: dict})
+def national_import(request, file: File[UploadedFile], municipality: Form[str | None] = None,
+                    dry_run: Form[bool] = False):
+    """Bridges and their inspections from a file in the national layout: all checked first, then all written or
+    none; a second import of the same file changes nothing."""
+    if file.size > MAX_UPLOAD_BYTES:
+        return Status(413, {"detail": f"at most {MAX_UPLOAD_BYTES // 2**20} MB per file"})
+    report = import_national(actor=Actor(principal_of(request), Via.API), data=file.read(), filename=file.name,
+                             municipality=municipality, dry_run=dry_run)
+    return Status(200 if report.ok else 422, report.to_dict())
+
+
+@router.get("/bridges/{global_id}/chousho", url_name="bridge-chousho")
+def bridge_chousho_download(request, global_id: str):
+    """The 点検調書 (様式1 諸元と総合検査結果, 様式2 状況写真・損傷の記録) of one bridge you may see, as xlsx."""
+    from ledger.chousho import bridge_chousho, chousho_filename
+
+    asset = access.get_or_404(selectors.asset_list(principal=principal_of(request), kind="bridge")
+                              .select_related("bridge"), global_id=global_id)
+    resp = HttpResponse(bridge_chousho(asset),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = content_disposition_header(True, chousho_filename(asset))
+    return resp

@@ -74,6 +74,13 @@ API = {
     ("GET", "/api/v1/changes"): Case("any", lambda c, s: {}, listing=True),
     ("GET", "/api/v1/ledger/export"): Case("any", lambda c, s: {"query": {"kind": "sewer_pipe"}}, listing=True),
     ("GET", "/api/v1/ledger/mappings"): Case("any", lambda c, s: {}, listing=True),
+    ("GET", "/api/v1/ledger/national/bridges"): Case("any", lambda c, s: {}, listing=True),
+    ("POST", "/api/v1/ledger/national/bridges"): Case("asset_write", lambda c, s: {"data": {"file": SimpleUploadedFile(
+        "n.csv", f"橋梁ID,管理者コード,共通ID,点検年月日,判定区分\nBR0-{c.bridges[s].owner_id}-09999,"
+                 f"{c.bridges[s].owner_id},{c.bridges[s].global_id},2024-07-01,2\n".encode("cp932"), "text/csv"),
+        "dry_run": "true"}}),
+    ("GET", "/api/v1/bridges/{global_id}/chousho"): Case("asset_read", lambda c, s: {
+        "global_id": c.bridges[s].global_id}),
     ("PUT", "/api/v1/ledger/mappings/{municipality}/{kind}"): Case("asset_write", lambda c, s: {
         "municipality": c.assets[s].owner_id, "kind": "manhole", "query": {"source": "daicho"},
         **_json({"columns": {"番号": "external_id"}})}),

@@ -1,6 +1,7 @@
 from assets.models.access import ApiToken, Membership, Role
 from assets.models.asset import Asset, AssetSerial, AssetStatus, Kind
 from assets.models.details import Bridge, Manhole, RoadSegment, RoadStructure, SepticTank, SewerPipe, SewerPlanArea
+from assets.models.external import ExternalId, ExternalSystem
 from assets.models.history import ChangeRecord, Via
 from assets.models.municipality import Municipality, MunicipalityKind, Region
 
@@ -11,6 +12,8 @@ __all__ = [
     "AssetStatus",
     "Bridge",
     "ChangeRecord",
+    "ExternalId",
+    "ExternalSystem",
     "Kind",
     "Manhole",
     "Membership",
