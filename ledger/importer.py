@@ -43,6 +43,8 @@ MAX_CHANGES_SHOWN = 200
 # A file of a million bad rows must not answer with a million messages (it once made 235 MB): the first ones
 # by record, and the count.
 MAX_ERRORS_SHOWN = 1000
+# Distinct words of one column listed in the report (and offered for a value mapping on the upload page).
+MAX_WORDS_SHOWN = 200
 # Formats our exporters neutralise formulas in (and a spreadsheet user may have edited).
 SPREADSHEETS = ("csv", "xlsx")
 # How long an import waits for another import of the same ledger before it answers 409.
@@ -227,7 +229,10 @@ class _Errors:
 
 
 def _value_report(report: LedgerReport, name: str, matched: dict[str, str | None]) -> None:
-    report.values[name] = {w: (v or "") for w, v in sorted(matched.items()) if w}
+    """The words of a column and what they became, unknown ones first; at most MAX_WORDS_SHOWN (a column of
+    100,000 different words is free text, not a choice, and the page must stay small)."""
+    words = sorted((w for w in matched if w), key=lambda w: (matched[w] is not None, w))[:MAX_WORDS_SHOWN]
+    report.values[name] = {w: (matched[w] or "") for w in words}
 
 
 def _choice(col: pd.Series, text: pd.Series, kind: str, name: str, model_field, report: LedgerReport,
@@ -253,8 +258,9 @@ def _choice(col: pd.Series, text: pd.Series, kind: str, name: str, model_field, 
         return values, V.Problems.where(unknown, lambda pos: message % {
             "value": V.shown(col.iloc[pos]), "column": repr(column), "allowed": words})
     counts = given[unknown].value_counts(sort=False)
-    first = {w: int(np.flatnonzero((given == w).to_numpy())[0]) for w in counts.index}
-    for w, pos in sorted(first.items(), key=lambda kv: kv[1]):
+    firsts = np.flatnonzero(unknown & ~given.duplicated().to_numpy())
+    for pos in firsts[:MAX_WORDS_SHOWN].tolist():
+        w = given.iloc[pos]
         report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: " + message % {
             "value": V.shown(w), "column": repr(column), "allowed": words} + " " + _(
             "(%d records; stored empty)") % counts[w])
