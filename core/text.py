@@ -3,14 +3,17 @@ encoding (UTF-8 with or without BOM, or CP932) and the header row, found among t
 however the header cells are typed (full-width letters, wrapped lines, spaces)."""
 
 import codecs
+import difflib
+import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-__all__ = ["Header", "decode", "describe_columns", "find_header", "header_key", "match_columns", "text_encoding"]
+__all__ = ["Header", "HeaderNames", "bare_key", "decode", "describe_columns", "find_header", "header_key",
+           "match_columns", "similar", "text_encoding"]
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # Rows looked at for a header: real ledgers put a title, a date and blank rows above it.
@@ -58,11 +61,71 @@ def header_key(text) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text or "")).split()).lower()
 
 
-def match_columns(row: Sequence, lookup: Mapping[str, str]) -> list[tuple[int, str]]:
-    """(column, field) for every cell of `row` whose `header_key` is in `lookup` ({header_key: field})."""
+# What decorates a header without changing what it names: a bracketed unit or note ((m), （ｍ）, [mm], 【和暦】) and
+# a trailing unit. Only ASCII units after a non-letter: "延長m" is 延長, "item" stays "item".
+_BRACKETS = re.compile(r"[(\[{【〔「『<《〈][^)\]}】〕」』>》〉]*[)\]}】〕」』>》〉]")
+_UNIT = re.compile(r"(?<![a-z])(?:km|m|cm|mm|m2|m3|㎡|kg|t|%|台/日)$")
+_EDGE = "・･:：_-－ー/／,、。"
+
+
+def bare_key(text) -> str:
+    """`header_key` without brackets, units and the punctuation around them: 「橋長（ｍ）」, 「管径\n[mm]」 and
+    「架設年度(和暦)」 give 橋長, 管径 and 架設年度."""
+    key = header_key(text)
+    bare = _UNIT.sub("", _BRACKETS.sub("", key)).strip(_EDGE)
+    return bare or key
+
+
+@dataclass(frozen=True)
+class HeaderNames:
+    """How header cells name fields. `exact`: {header_key or bare_key of a known header: field} ("" = a column to
+    ignore). `loose`: {bare key: field} of the known names that may also be found inside a decorated header, at
+    its start or its end (「位置・所在 緯度」 is 緯度, 「橋長計測値」 is 橋長); the longest such name wins, and two
+    fields with names equally long leave the column unread (`field` says which). A decoration holding one of
+    `qualifiers` (上流, 点検 …) names another thing: 「上流マンホール番号」 is not the pipe's number."""
+
+    exact: Mapping[str, str]
+    loose: Mapping[str, str] = field(default_factory=dict)
+    qualifiers: tuple[str, ...] = ()
+
+    def field(self, cell) -> tuple[str | None, tuple[str, ...]]:
+        """(field or None, the fields it could equally be when it is none of them for sure)."""
+        key = header_key(cell)
+        if not key:
+            return None, ()
+        if key in self.exact:
+            return self.exact[key] or None, ()
+        bare = bare_key(cell)
+        if any(q in key and q not in bare for q in self.qualifiers):
+            return None, ()  # 「施設名(フリガナ)」: the bracket says it is another thing
+        if bare in self.exact:
+            return self.exact[bare] or None, ()
+        best: dict[str, int] = {}
+        for name, fld in self.loose.items():
+            if len(name) >= len(bare) or not (bare.startswith(name) or bare.endswith(name)):
+                continue
+            rest = bare[len(name):] if bare.startswith(name) else bare[:-len(name)]
+            if any(q in rest for q in self.qualifiers):
+                continue
+            best[fld] = max(best.get(fld, 0), len(name))
+        if not best:
+            return None, ()
+        top = max(best.values())
+        fields = tuple(sorted(f for f, n in best.items() if n == top))
+        return (fields[0], ()) if len(fields) == 1 else (None, fields)
+
+
+def _names(lookup: "Mapping[str, str] | HeaderNames") -> HeaderNames:
+    return lookup if isinstance(lookup, HeaderNames) else HeaderNames(lookup)
+
+
+def match_columns(row: Sequence, lookup: "Mapping[str, str] | HeaderNames") -> list[tuple[int, str]]:
+    """(column, field) for every cell of `row` that names a field: its `header_key` (or `bare_key`) is in
+    `lookup` ({key: field}), or a HeaderNames finds one."""
+    names = _names(lookup)
     out = []
     for i, cell in enumerate(row):
-        name = lookup.get(header_key(cell))
+        name, _either = names.field(cell)
         if name:
             out.append((i, name))
     return out
@@ -73,15 +136,18 @@ class Header:
     at: int  # the header's row index
     columns: dict[int, str]  # column → field; the first column where a field is named twice
     twice: dict[str, list[int]]  # fields named by more than one column: {field: columns}
+    unsure: dict[int, tuple[str, ...]] = field(default_factory=dict)  # column → the fields it could equally be
 
 
-def find_header(rows: Sequence[Sequence], lookup: Mapping[str, str], accept: Callable[[set[str]], bool], *,
-                scan: int = HEADER_SCAN) -> Header | None:
+def find_header(rows: Sequence[Sequence], lookup: "Mapping[str, str] | HeaderNames",
+                accept: Callable[[set[str]], bool], *, scan: int = HEADER_SCAN) -> Header | None:
     """The first of the top `scan` rows whose fields `accept` takes for a header (title and date rows above it
     are skipped), or None. A field named by two columns is reported in `twice`, never resolved by guessing:
     which of two 管径 columns is the right one cannot be known, and reading only one would drop the other."""
+    names = _names(lookup)
     for i, row in enumerate(rows[:scan]):
-        matches = match_columns(row, lookup)
+        found = [(col, *names.field(cell)) for col, cell in enumerate(row)]
+        matches = [(col, name) for col, name, _either in found if name]
         if not accept({name for _col, name in matches}):
             continue
         columns: dict[int, str] = {}
@@ -90,8 +156,19 @@ def find_header(rows: Sequence[Sequence], lookup: Mapping[str, str], accept: Cal
             if name not in seen:
                 columns[col] = name
             seen.setdefault(name, []).append(col)
-        return Header(i, columns, {name: cols for name, cols in seen.items() if len(cols) > 1})
+        return Header(i, columns, {name: cols for name, cols in seen.items() if len(cols) > 1},
+                      {col: either for col, name, either in found if either})
     return None
+
+
+def similar(text, known: Mapping[str, str], n: int = 3, cutoff: float = 0.5) -> list[str]:
+    """The fields a header might be, most alike first: difflib on bare keys against {bare key: field}."""
+    key = bare_key(text)
+    out: list[str] = []
+    for k in difflib.get_close_matches(key, list(known), n=4 * n, cutoff=cutoff):
+        if known[k] not in out:
+            out.append(known[k])
+    return out[:n]
 
 
 def describe_columns(row: Sequence, cols: Sequence[int]) -> str:

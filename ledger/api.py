@@ -90,7 +90,8 @@ def export(request, kind: str, format: str = "csv", municipality: str | None = N
 
 
 class MappingIn(Schema):
-    columns: dict[str, str]
+    columns: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
 
 
 @router.get("/ledger/mappings")
@@ -102,29 +103,24 @@ def list_mappings(request, municipality: str | None = None, kind: str | None = N
     if kind:
         qs = qs.filter(kind=kind)
     return [{"municipality": m.owner_id, "kind": m.kind, "source": m.source, "columns": m.columns,
-             "updated_at": m.updated_at} for m in qs.order_by("owner_id", "kind", "source")]
+             "values": m.value_mapping, "updated_at": m.updated_at} for m in qs.order_by("owner_id", "kind", "source")]
 
 
 @router.put("/ledger/mappings/{municipality}/{kind}")
 def put_mapping(request, municipality: str, kind: str, payload: MappingIn, source: str = "ledger"):
-    """Save how this municipality's ledger names its columns ({ledger header: registry field})."""
-    from django.core.exceptions import ValidationError
+    """Save how this municipality's ledger names its columns ({ledger header: registry field}, "" to ignore one)
+    and its words ({field: {ledger word: registry value}}). Replaces what was saved."""
+    from ledger.mappings import clean_mapping
 
-    from assets.kinds import spec_for
-    from ledger.fields import fields_for
-
-    spec_for(kind)
     p = principal_of(request)
     if not access.scope_for(p).can_write(municipality, source):
         raise PermissionDenied(f"You may not change {municipality}'s {source} ledger settings")
-    allowed = sorted(fields_for(kind))
-    bad = {h: f for h, f in payload.columns.items() if f not in allowed}
-    if bad:
-        raise ValidationError({"columns": [f"{h!r} → {f!r}: not a field of {kind}; allowed: {', '.join(allowed)}"
-                                           for h, f in bad.items()]})
+    columns, values = clean_mapping(kind, payload.columns, payload.values)
     m, _created = LedgerMapping.objects.update_or_create(owner_id=municipality, kind=kind, source=source,
-                                                         defaults={"columns": payload.columns})
-    return {"municipality": m.owner_id, "kind": m.kind, "source": m.source, "columns": m.columns}
+                                                         defaults={"columns": columns, "value_mapping": values})
+    return {"municipality": m.owner_id, "kind": m.kind, "source": m.source, "columns": m.columns,
+            "values": m.value_mapping}
+
 
 
 # ---- 全国道路施設点検データベース (ledger.national) and the 点検調書 (ledger.chousho) ---------------------------------

@@ -4,8 +4,10 @@ kind and source."""
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from assets.kinds import KINDS
-from core.text import header_key
+from core.text import HeaderNames, bare_key, header_key
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,14 @@ CORE = (
     LedgerField("external_id", "text", ("external_id", "台帳番号", "管理番号", "施設番号", "施設id", "管渠番号",
                                         "管路番号", "橋梁id", "橋梁番号", "路線番号", "区間番号", "マンホール番号",
                                         "人孔番号", "mh番号", "浄化槽番号", "設置番号", "id")),
-    LedgerField("name", "text", ("name", "名称", "施設名", "橋梁名", "橋名", "路線名称", "区間名")),
-    LedgerField("owner", "code", ("owner", "団体コード", "管理者コード", "市町村コード", "自治体コード")),
+    LedgerField("name", "text", ("name", "名称", "施設名", "施設名称", "橋梁名", "橋梁名称", "橋名", "路線名称", "区間名",
+                                 "トンネル名", "トンネル名称")),
+    # A code (5 or 6 digits) or the municipality's name (八潮市, 埼玉県八潮市): names are looked up, in scope.
+    LedgerField("owner", "code", ("owner", "団体コード", "管理者コード", "市町村コード", "自治体コード", "市町村",
+                                  "市町村名", "団体名", "自治体名", "自治体")),
     LedgerField("built_fiscal_year", "year", ("built_fiscal_year", "布設年度", "敷設年度", "架設年度", "設置年度",
-                                              "建設年度", "供用開始年度", "竣工年度", "整備年度", "年度", "架設年")),
+                                              "建設年度", "供用開始年度", "竣工年度", "整備年度", "年度", "架設年",
+                                              "設置年月日", "竣工年", "建設年")),
     LedgerField("built_year_text", "text", ("built_year_text", "建設年度(原表記)", "年度(原表記)")),
     LedgerField("serves_important_facility", "flag", ("serves_important_facility", "重要施設", "重要施設接続")),
     LedgerField("lon", "number", ("lon", "longitude", "経度", "x(経度)")),
@@ -91,19 +97,19 @@ DETAIL_HEADERS = {
     "length_m": ("length_m", "延長", "延長(m)", "管路延長", "管渠延長", "橋長", "橋長(m)", "区間延長", "トンネル延長",
                  "トンネル延長(m)", "施設延長"),
     "width_m": ("width_m", "幅員", "幅員(m)", "全幅員", "道路幅員"),
-    "pavement_type": ("pavement_type", "舗装種別", "舗装"),
+    "pavement_type": ("pavement_type", "舗装種別", "舗装", "舗装種類", "路面種別"),
     "traffic_volume": ("traffic_volume", "交通量", "交通量(台/日)", "日交通量"),
     "deck_area_m2": ("deck_area_m2", "橋面積", "橋面積(m2)"),
-    "structure_type": ("structure_type", "構造形式", "上部構造形式", "橋梁形式"),
+    "structure_type": ("structure_type", "構造形式", "上部構造形式", "橋梁形式", "橋種", "上部工形式", "形式"),
     "span_count": ("span_count", "径間数"),
-    "crosses": ("crosses", "交差物", "交差物件種別"),
+    "crosses": ("crosses", "交差物", "交差物件", "交差物件種別", "交差条件", "跨越物"),
     "crosses_name": ("crosses_name", "交差物件名", "河川名"),
     "detour_length_m": ("detour_length_m", "迂回路延長", "迂回延長"),
     # Tunnels, sheds/culverts, overpasses, gantry signs (assets.RoadStructure; the bridge's 構造形式 is structure_type).
     "height_m": ("height_m", "建築限界高", "建築限界高(m)", "有効高", "有効高(m)", "内空高", "内空高(m)"),
     "structure_form": ("structure_form", "構造形式", "工法", "形式"),
     "drainage_system": ("drainage_system", "排除方式"),
-    "material": ("material", "管種"),
+    "material": ("material", "管種", "管材", "管材質", "管きょ材質"),
     "diameter_mm": ("diameter_mm", "管径", "管径(mm)", "口径"),
     "cover_depth_m": ("cover_depth_m", "土被り", "土被り(m)"),
     "is_trunk": ("is_trunk", "幹線"),
@@ -115,35 +121,30 @@ DETAIL_HEADERS = {
     "manhole_type": ("manhole_type", "人孔種別", "マンホール種別"),
     "depth_m": ("depth_m", "深さ", "人孔深", "深さ(m)"),
     "cover_type": ("cover_type", "蓋種別", "鉄蓋種別"),
-    "treatment": ("treatment", "処理方式区分", "合併単独", "単独/合併"),
+    "treatment": ("treatment", "処理方式区分", "合併単独", "単独/合併", "合併/単独", "合併・単独", "処理区分",
+                  "浄化槽区分"),
     "capacity_persons": ("capacity_persons", "人槽", "処理対象人員"),
     "households_served": ("households_served", "世帯数", "戸数"),
     "ownership": ("ownership", "設置主体", "所有区分"),
     "in_sewer_planning_area": ("in_sewer_planning_area", "下水道計画区域内"),
-    "treatment_method": ("treatment_method", "処理方式"),
+    "treatment_method": ("treatment_method", "処理方式", "処理方法", "型式"),
 }
 
-# Ledger spellings of choice values, by field (NFKC, lower case).
-CHOICE_WORDS = {
-    "material": {"鉄筋コンクリート管": "rc", "ヒューム管": "rc", "rc": "rc", "塩ビ管": "pvc", "硬質塩化ビニル管": "pvc",
-                 "vu": "pvc", "陶管": "clay", "ダクタイル鋳鉄管": "ductile_iron", "鋳鉄管": "ductile_iron",
-                 "ポリエチレン管": "pe", "シールド": "shield", "その他": "other"},
-    "drainage_system": {"分流(汚水)": "sanitary", "汚水": "sanitary", "雨水": "storm", "合流": "combined"},
-    "treatment": {"合併": "combined", "合併処理": "combined", "単独": "single", "単独処理": "single"},
-    "structure_type": {"rc橋": "rc", "rc": "rc", "pc橋": "pc", "pc": "pc", "鋼橋": "steel", "鋼": "steel",
-                       "ボックスカルバート": "box_culvert"},
-    "crosses": {"河川": "river", "道路": "road", "鉄道": "railway", "水路": "channel"},
-    "road_class": {"国道": "national", "県道": "prefectural", "都道府県道": "prefectural", "1級": "municipal_1",
-                   "市町村道1級": "municipal_1", "2級": "municipal_2", "市町村道2級": "municipal_2",
-                   "その他": "municipal_other", "その他市町村道": "municipal_other"},
-    # How a pipe is renewed: a trench (開削) or lining the old pipe from the manholes (管更生, by its methods).
-    "renewal_method": {"開削": "open_cut", "開削工法": "open_cut", "布設替え": "open_cut", "布設替": "open_cut",
-                       "入替え": "open_cut", "管更生": "rehabilitation", "更生": "rehabilitation",
-                       "更生工法": "rehabilitation", "反転工法": "rehabilitation", "形成工法": "rehabilitation",
-                       "製管工法": "rehabilitation", "不明": "unknown"},
-    "pavement_type": {"アスファルト": "asphalt", "コンクリート": "concrete", "砂利": "gravel", "未舗装": "unpaved",
-                      "ブロック": "block"},
-}
+# A header that only equals one of these names means that field; inside a decorated header they say too little
+# (「点検年度」 is no 年度 of construction, 「河川名称」 no asset name).
+EXACT_ONLY = {"年度", "名称", "形式", "番号", "id", "x", "y", "舗装", "深さ", "幹線", "取付管", "戸数", "型式"}
+# A decoration holding one of these names another thing than the field: the upstream manhole's number is not
+# the pipe's, the last inspection's year is not the year built.
+QUALIFIERS = ("上流", "下流", "始点", "終点", "起点", "点検", "補修", "修繕", "前回", "次回", "更新", "迂回", "旧", "予定",
+              "開始", "廃止", "下部", "基礎", "取付", "カナ", "かな", "フリガナ", "ふりがな", "よみ", "読み")
+
+
+def __getattr__(name):
+    if name == "CHOICE_WORDS":  # the spellings now live in fixtures/ledger/vocabularies.json
+        from ledger.vocabularies import choice_words
+
+        return choice_words()
+    raise AttributeError(name)
 
 
 def _core() -> dict[str, LedgerField]:
@@ -192,6 +193,43 @@ def fields_for(kind: str) -> dict[str, LedgerField]:
 
 def header_lookup(kind: str, saved: dict[str, str] | None = None) -> dict[str, str]:
     """{header key: field} for `core.text.find_header`: the known headers of the kind's fields, overridden by a
-    saved mapping ({ledger header: field})."""
+    saved mapping ({ledger header: field}; "" to ignore a column)."""
     known = {header_key(alias): name for name, fld in fields_for(kind).items() for alias in fld.headers}
-    return known | {header_key(h): f for h, f in (saved or {}).items() if f}
+    return known | {header_key(h): f for h, f in (saved or {}).items()}
+
+
+def header_names(kind: str, saved: dict[str, str] | None = None) -> HeaderNames:
+    """The known headers, exact and inside decorated headers (`core.text.HeaderNames`), and a saved mapping.
+    Ids are matched exactly only: a decorated id column is more often another thing's id."""
+    exact = header_lookup(kind, saved)
+    exact |= {bare_key(h): f for h, f in (saved or {}).items()}
+    loose = {bare_key(alias): name for name, fld in fields_for(kind).items() for alias in fld.headers
+             if name != "external_id" and not alias.isascii() and len(bare_key(alias)) >= 2
+             and alias not in EXACT_ONLY}
+    return HeaderNames(exact, loose, QUALIFIERS)
+
+
+def known_keys(kind: str) -> dict[str, str]:
+    """{bare key: field} of every known header of the kind, for suggestions."""
+    return {bare_key(alias): name for name, fld in fields_for(kind).items() for alias in fld.headers}
+
+
+def field_label(kind: str, name: str) -> str:
+    """A field as the upload page names it: the model field's verbose name (Japanese under ja)."""
+    from assets.models import Asset
+
+    short = name.removeprefix("detail.")
+    model = KINDS[kind].detail_model if name.startswith("detail.") else Asset
+    try:
+        return str(model._meta.get_field(short).verbose_name)
+    except Exception:
+        return str(CORE_LABELS.get(name, name))
+
+
+CORE_LABELS = {
+    "external_id": _("ledger id"), "owner": _("municipality"), "lon": _("longitude"), "lat": _("latitude"),
+    "plane_x": _("plane X (northing)"), "plane_y": _("plane Y (easting)"), "wkt": _("geometry (WKT)"),
+    "lon0": _("start longitude"), "lat0": _("start latitude"), "lon1": _("end longitude"), "lat1": _("end latitude"),
+    "plane_x0": _("start plane X"), "plane_y0": _("start plane Y"), "plane_x1": _("end plane X"),
+    "plane_y1": _("end plane Y"), "built_year_text": _("year as written"),
+}

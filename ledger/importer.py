@@ -30,17 +30,21 @@ from assets.kinds import KINDS, spec_for
 from assets.models import Asset, Municipality
 from assets.services import allocate_serials
 from assets.signals import Change, notify
-from core.text import describe_columns, find_header, header_key
+from core.text import describe_columns, find_header, similar
 from ledger import values as V
-from ledger.fields import CHOICE_WORDS, fields_for, header_lookup
+from ledger.fields import field_label, fields_for, header_names, known_keys
 from ledger.models import LedgerMapping
+from ledger.owner_names import codes_for_names
 from ledger.readers import Table, check_srid, far_out, far_out_message, read_table
+from ledger.vocabularies import Vocabulary, words_for
 
 CORE_COLUMNS = ("name", "built_fiscal_year", "built_year_text", "serves_important_facility")
 MAX_CHANGES_SHOWN = 200
 # A file of a million bad rows must not answer with a million messages (it once made 235 MB): the first ones
 # by record, and the count.
 MAX_ERRORS_SHOWN = 1000
+# Distinct words of one column listed in the report (and offered for a value mapping on the upload page).
+MAX_WORDS_SHOWN = 200
 # Formats our exporters neutralise formulas in (and a spreadsheet user may have edited).
 SPREADSHEETS = ("csv", "xlsx")
 # How long an import waits for another import of the same ledger before it answers 409.
@@ -66,6 +70,11 @@ class LedgerReport:
     warnings: list[str] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
+    # Columns not read: [{"column": header, "position": 1-based, "suggestions": [field, …], "why": …}].
+    ignored: list[dict] = field(default_factory=list)
+    # Words of choice columns and what they were read as: {field: {word: value}} ("" = not matched).
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    value_mapping: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)  # what was applied
     format: str = ""
     encoding: str = ""
 
@@ -92,25 +101,64 @@ class LedgerReport:
                 "summary": self.summary(), "errors": self.errors,
                 "error_count": max(self.error_count, len(self.errors)),
                 "errors_truncated": self.error_count > len(self.errors), "warnings": self.warnings,
-                "changes": self.changes, "mapping": self.mapping, "format": self.format, "encoding": self.encoding}
+                "changes": self.changes, "mapping": self.mapping, "ignored": self.ignored, "values": self.values,
+                "format": self.format, "encoding": self.encoding}
 
 
-def _find_header(table: Table, kind: str, saved: dict | None) -> tuple[int, dict[int, str]]:
+def split_mapping(mapping: dict | None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """A mapping as given: {"columns": {header: field}, "values": {field: {word: value}}}, or (as saved before
+    value mappings) just {header: field}."""
+    if not mapping:
+        return {}, {}
+    if set(mapping) <= {"columns", "values"} and all(isinstance(v, dict) for v in mapping.values()):
+        return dict(mapping.get("columns") or {}), {f: dict(w) for f, w in (mapping.get("values") or {}).items()}
+    return dict(mapping), {}
+
+
+def _find_header(table: Table, kind: str, saved: dict | None,
+                 report: LedgerReport | None = None) -> tuple[int, dict[int, str]]:
     """The first of the top rows that names an id column and at least one other: title and date rows above
-    the header are skipped, as real ledgers have them. A GIS file's header is its first row."""
-    header = find_header(table.rows, header_lookup(kind, saved),
+    the header are skipped, as real ledgers have them. A GIS file's header is its first row. Headers are
+    matched as typed, without their units and brackets, or by a known name inside them (`header_names`).
+    Two columns that could be the same field: both left unread, with a warning naming them (an id column
+    named twice is refused: no record could be told apart). Every column not read is listed in the report
+    with the fields it might be."""
+    header = find_header(table.rows, header_names(kind, saved),
                          lambda names: "external_id" in names and len(names) >= 2,
                          **({"scan": 1} if table.header_fixed else {}))
     if header is None:
         ids = ", ".join(fields_for(kind)["external_id"].headers[:8])
         raise ValidationError({"file": _("No header row found in the first 10 rows: it needs an id column (%s) and "
                                          "at least one other known column, or a saved column mapping") % ids})
-    if header.twice:
-        raise ValidationError({"file": [
-            _("Columns %(cols)s all give %(field)s; keep one of them, or map them to different fields")
-            % {"cols": describe_columns(table.rows[header.at], cols), "field": name}
-            for name, cols in header.twice.items()]})
-    return header.at, header.columns
+    row = table.rows[header.at]
+    if "external_id" in header.twice:
+        raise ValidationError({"file": _(
+            "Columns %(cols)s all give %(field)s; keep one of them, or map them to different fields")
+            % {"cols": describe_columns(row, header.twice["external_id"]), "field": "external_id"}})
+    columns = dict(header.columns)
+    why: dict[int, str] = {}
+    for name, cols in header.twice.items():
+        for c in cols:
+            columns.pop(c, None)
+            why[c] = _("could be the same field as another column")
+        if report is not None:
+            report.warnings.append(_(
+                "Columns %(cols)s could all be %(field)s (%(label)s); none of them was read: map one of them on the "
+                "upload page (or in the mapping file)") % {"cols": describe_columns(row, cols), "field": name,
+                                                          "label": field_label(kind, name)})
+    for c, either in header.unsure.items():
+        why[c] = _("could be %s") % ", ".join(either)
+    if report is not None:
+        known = known_keys(kind)
+        for c, cell in enumerate(row):
+            text = " ".join(str(cell or "").split())
+            if c in columns or not text:
+                continue
+            hints = list(header.unsure.get(c, ())) or [n for n, cs in header.twice.items() if c in cs]
+            hints += [f for f in similar(text, known) if f not in hints]
+            report.ignored.append({"column": text, "position": c + 1, "suggestions": hints[:3],
+                                   "labels": [field_label(kind, f) for f in hints[:3]], "why": why.get(c, "")})
+    return header.at, columns
 
 
 def _detail_fields(kind: str) -> dict:
@@ -180,6 +228,64 @@ class _Errors:
         self.report.bad_records = int(self.mask.sum())
 
 
+def _value_report(report: LedgerReport, name: str, matched: dict[str, str | None]) -> None:
+    """The words of a column and what they became, unknown ones first; at most MAX_WORDS_SHOWN (a column of
+    100,000 different words is free text, not a choice, and the page must stay small)."""
+    words = sorted((w for w in matched if w), key=lambda w: (matched[w] is not None, w))[:MAX_WORDS_SHOWN]
+    report.values[name] = {w: (matched[w] or "") for w in words}
+
+
+def _choice(col: pd.Series, text: pd.Series, kind: str, name: str, model_field, report: LedgerReport,
+            errors: "_Errors", spreadsheet: bool) -> tuple[pd.Series, V.Problems]:
+    """A choice column's words matched to registry values (`ledger.vocabularies`), once per distinct word. A
+    word that matches nothing: stored empty with a warning where the field may be empty; refused where a
+    record needs it. Both name the word, the column, the first record and the allowed values."""
+    allowed = [(c, str(label)) for c, label in model_field.flatchoices]
+    vocab = Vocabulary(name, allowed, report_values_mapping(report, name))
+    given = V.text_value(col, text, spreadsheet=spreadsheet)
+    matched = {t: vocab.match(t).value for t in given.unique().tolist()}
+    _value_report(report, name, matched)
+    mapped = given.map(matched)
+    unknown = mapped.isna().to_numpy()
+    # Blank (or mapped to nothing): not given (kept as stored on update; required for a new asset).
+    values = mapped.where(mapped.notna() & (mapped != ""), None)
+    if not unknown.any():
+        return values, V.Problems.none()
+    column = report_column(report, name)
+    words = ", ".join(f"{label} ({v})" for v, label in allowed)
+    message = _("unknown value %(value)s in column %(column)s; allowed: %(allowed)s; map it on the upload page")
+    if name.removeprefix("detail.") in _required(kind):
+        return values, V.Problems.where(unknown, lambda pos: message % {
+            "value": V.shown(col.iloc[pos]), "column": repr(column), "allowed": words})
+    counts = given[unknown].value_counts(sort=False)
+    firsts = np.flatnonzero(unknown & ~given.duplicated().to_numpy())
+    for pos in firsts[:MAX_WORDS_SHOWN].tolist():
+        w = given.iloc[pos]
+        report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: " + message % {
+            "value": V.shown(w), "column": repr(column), "allowed": words} + " " + _(
+            "(%d records; stored empty)") % counts[w])
+    return values, V.Problems.none()
+
+
+def _standard_spelling(col: pd.Series, text: pd.Series, name: str, report: LedgerReport,
+                       spreadsheet: bool) -> pd.Series:
+    """A free-text column with known terms (処理方式): a word that matches takes the standard spelling
+    (分離接触ばっ気 → 分離接触ばっ気方式); any other is kept as written."""
+    vocab = Vocabulary(name, None, report_values_mapping(report, name))
+    given = V.text_value(col, text, spreadsheet=spreadsheet)
+    matched = {t: vocab.match(t).value for t in given.unique().tolist()}
+    _value_report(report, name, {w: (v if v is not None else w) for w, v in matched.items()})
+    return given.map({w: (v if v is not None else w) for w, v in matched.items()})
+
+
+def report_values_mapping(report: LedgerReport, name: str) -> dict[str, str]:
+    return report.value_mapping.get(name, {})
+
+
+def report_column(report: LedgerReport, name: str) -> str:
+    return next((h for h, f in report.mapping.items() if f == name), name)
+
+
 def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) -> pd.DataFrame:
     fields = fields_for(kind)
     spreadsheet = report.format in SPREADSHEETS
@@ -210,18 +316,11 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
             out[name] = vals
             problems.append(p)
         elif fld.parse == "choice":
-            allowed = [c for c, _label in detail[short].flatchoices]
-            words = ({header_key(w): v for w, v in CHOICE_WORDS.get(short, {}).items()}
-                     | {header_key(v): v for v in allowed})
-            given = V.text_value(col, text, spreadsheet=spreadsheet)
-            lookup = {t: (words.get(header_key(t)) if t else "") for t in given.unique()}
-            mapped = given.map(lookup)
-            message = _("%(value)s is not allowed (allowed: %(allowed)s; or %(words)s)")
-            facts = {"allowed": ", ".join(allowed), "words": ", ".join(CHOICE_WORDS.get(short, {}))}
-            problems.append(V.Problems.where(mapped.isna().to_numpy(), lambda pos, col=col, m=message, f=facts: m % {
-                "value": V.shown(col.iloc[pos]), **f}))
-            # Blank: not given (kept as stored on update; required for a new asset).
-            out[name] = mapped.where(mapped != "", None)
+            vals, p = _choice(col, text, kind, name, detail[short], report, errors, spreadsheet)
+            out[name] = vals
+            problems.append(p)
+        elif fld.parse == "text" and words_for(short):
+            out[name] = _standard_spelling(col, text, name, report, spreadsheet)
         else:
             out[name] = V.text_value(col, text, spreadsheet=spreadsheet) if fld.parse != "code" else text
         for p in problems:
@@ -580,10 +679,17 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
         check_srid(int(srid), "srid")
     report = LedgerReport(kind=kind, dry_run=dry_run, format=table.fmt, encoding=table.encoding)
     report.warnings += table.warnings
-    if mapping is None and municipality:
-        mapping = LedgerMapping.objects.filter(owner_id=normalize_lg_code(municipality), kind=kind,
-                                               source=source).values_list("columns", flat=True).first()
-    at, cols = _find_header(table, kind, mapping)
+    columns, value_mapping = split_mapping(mapping)
+    if municipality:
+        # The saved mapping of this ledger, under what was given for this import.
+        saved = LedgerMapping.objects.filter(owner_id=normalize_lg_code(municipality), kind=kind,
+                                             source=source).values_list("columns", "value_mapping").first()
+        if saved:
+            columns = (saved[0] or {}) | columns
+            value_mapping = {f: (saved[1] or {}).get(f, {}) | value_mapping.get(f, {})
+                             for f in set(saved[1] or {}) | set(value_mapping)}
+    report.value_mapping = value_mapping
+    at, cols = _find_header(table, kind, columns, report)
     header = table.rows[at]
     report.mapping = {" ".join(str(header[i]).split()): name for i, name in cols.items()}
     keep = [k for k in range(at + 1, len(table.rows)) if "".join(map(str, table.rows[k])).strip()]
@@ -597,6 +703,8 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     lines = [table.lines[k] for k in keep]
     errors = _Errors(report, lines)
     df = _parse(raw, kind, errors, report)
+    if "owner" in raw:  # 市町村 / 団体名 columns may hold names: each becomes its code (in the actor's scope)
+        raw["owner"] = codes_for_names(raw["owner"], actor)
     df["owner"] = _owners(raw, municipality and normalize_lg_code(municipality), actor, source, errors)
     ext = df["external_id"]
     errors.add_many(V.Problems.where((ext == "").to_numpy(),
@@ -696,4 +804,4 @@ def _check_and_write(cur, df: pd.DataFrame, errors: _Errors, report: LedgerRepor
     return report
 
 
-__all__ = ["ImportBusy", "LedgerReport", "import_ledger", "import_table"]
+__all__ = ["ImportBusy", "LedgerReport", "import_ledger", "import_table", "split_mapping"]

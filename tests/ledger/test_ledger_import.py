@@ -88,7 +88,7 @@ def test_one_bad_row_stores_nothing_and_every_bad_row_is_named(world):
                        "K-0010,塩ビ管,200,10,H6,-19700.0,514.0,-19650.0,514.0,汚水"]
     report = run(csv_bytes(bad), "bad.csv", srid=6677)
     text = "\n".join(report.errors)
-    assert "Record 1 (line 5) detail.material: '竹管' is not allowed (allowed: rc, pvc" in text
+    assert "Record 1 (line 5) detail.material: unknown value '竹管' in column '管種'; allowed: " in text
     assert "Record 2 (line 6) detail.diameter_mm: 'abc' is not a number" in text
     assert "Record 2 (line 6) built_fiscal_year: 'H99X' is not a year" in text
     assert "Record 3 (line 7) external_id: K-0002 appears more than once" in text

@@ -117,11 +117,22 @@ def test_wareki_years_outside_their_era_are_refused_with_the_range(world, spelli
     assert sorted(Asset.objects.values_list("built_fiscal_year", flat=True)) == [1912, 1973, 1989, 2019, 2019]
 
 
-def test_a_field_named_by_two_columns_is_refused_naming_both(client, world, token):
+def test_a_field_named_by_two_columns_is_read_from_neither_and_both_are_named(client, world, token):
+    """Issue 16: which of 深さ and 人孔深 is right cannot be guessed; a warning names both and the field, neither
+    is read (the record is still loaded), and both are listed as columns not read."""
     r = post_file(client, token, "マンホール番号,深さ,経度,緯度,人孔深\nM-1,2.0,139.839,35.822,9.0\n", kind="manhole")
+    assert r.status_code == 200, r.content
+    message = json.dumps(r.json()["warnings"], ensure_ascii=False)
+    assert "2 ('深さ')" in message and "5 ('人孔深')" in message and "detail.depth_m" in message
+    assert {i["column"] for i in r.json()["ignored"]} == {"深さ", "人孔深"}
+    assert Asset.objects.get().manhole.depth_m is None
+
+
+def test_two_id_columns_are_refused_naming_both(client, world, token):
+    r = post_file(client, token, "マンホール番号,人孔番号,経度,緯度\nM-1,M-1,139.839,35.822\n", kind="manhole")
     assert r.status_code == 422, r.content
     message = json.dumps(r.json(), ensure_ascii=False)
-    assert "2 ('深さ')" in message and "5 ('人孔深')" in message and "detail.depth_m" in message
+    assert "1 ('マンホール番号')" in message and "2 ('人孔番号')" in message
     assert Asset.objects.count() == 0
 
 
