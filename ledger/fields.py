@@ -63,6 +63,12 @@ CORE = (
                                         "人孔番号", "mh番号", "浄化槽番号", "設置番号", "id")),
     LedgerField("name", "text", ("name", "名称", "施設名", "橋梁名", "橋名", "路線名称", "区間名")),
     LedgerField("owner", "code", ("owner", "団体コード", "管理者コード", "市町村コード", "自治体コード")),
+    # A ledger of several municipalities may name each row's owner instead of giving its code (issue 16).
+    LedgerField("owner_name", "text", ("owner_name", "市町村", "市町村名", "自治体名", "団体名")),
+    # Inspection results a ledger carries beside the assets (issue 16): recorded as inspections, once.
+    LedgerField("inspected_on", "text", ("inspected_on", "点検年月日", "点検日", "点検実施日")),
+    LedgerField("inspection_fy", "year", ("inspection_fy", "点検年度", "点検実施年度")),
+    LedgerField("grade", "text", ("grade", "判定区分", "健全性", "緊急度", "判定", "診断区分", "判定結果")),
     LedgerField("built_fiscal_year", "year", ("built_fiscal_year", "布設年度", "敷設年度", "架設年度", "設置年度",
                                               "建設年度", "供用開始年度", "竣工年度", "整備年度", "年度", "架設年")),
     LedgerField("built_year_text", "text", ("built_year_text", "建設年度(原表記)", "年度(原表記)")),

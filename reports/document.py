@@ -229,7 +229,8 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
         main=plan.result.get("main"), sewer_septic=sewer[:40], bridges=bridges[:40], septic_groups=groups,
         hazards=summary.get("hazards", {}), params=params, method=METHOD, credit=_credit(bridges), plan_id=plan.pk,
         urgent=urgent, urgent_summary=urgent_summary, legal=legal, shortfall=shortfall,
-        reduction=plan.result.get("reduction"), measure_rates=_measure_rates(codes))
+        reduction=plan.result.get("reduction"), measure_rates=_measure_rates(codes),
+        completeness=[r for r in summary.get("completeness", []) if r.get("owner") in codes])
 
 
 def _credit(bridges: list[dict]) -> str:

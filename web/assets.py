@@ -10,10 +10,12 @@ from assets import access
 from assets import selectors as asset_selectors
 from assets.kinds import ROAD_STRUCTURES
 from assets.models import Asset, RoadStructure
+from clusters.models import AssetScore
 from inspections import selectors as inspection_selectors
 from inspections.measure_selectors import measure_list
 from inspections.models import AssetCondition
 from inspections.views import asset_or_404
+from ledger.completeness import completeness, totals
 
 
 @login_required
@@ -25,9 +27,20 @@ def asset_list(request):
     kinds = [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices]
     statuses = [(k, str(v)) for k, v in Asset._meta.get_field("status").flatchoices]
     query = "&".join(f"{k}={v}" for k, v in f.items() if v)
+    municipalities = asset_selectors.municipality_choices(principal=access.principal_of(request))
     return render(request, "web/asset_list.html", {
         "page": page, "filters": f, "kinds": kinds, "statuses": statuses, "query": query,
-        "municipalities": asset_selectors.municipality_choices(principal=access.principal_of(request))})
+        "municipalities": municipalities, "completeness": _completeness(f, municipalities)})
+
+
+def _completeness(f: dict, municipalities) -> dict | None:
+    """The data completeness line (issue 16) for the filtered municipality and/or kind: one grouped query, only
+    once the list is narrowed (a municipality or a kind chosen) and only over municipalities the user may see."""
+    if not (f["municipality"] or f["kind"]):
+        return None
+    visible = [m.code for m in municipalities]
+    codes = [c for c in visible if c == f["municipality"]] if f["municipality"] else visible
+    return totals(completeness(codes, [f["kind"]] if f["kind"] else None)) if codes else None
 
 
 @login_required
@@ -42,8 +55,11 @@ def asset_detail(request, gid: str):
     measures = measure_list(principal=access.principal_of(request), asset=asset.global_id)[:50]
     # A tunnel, shed/culvert, overpass or gantry sign shows its ledger facts (one query, for these kinds only).
     structure = (RoadStructure.objects.filter(asset=asset).first() if asset.kind in ROAD_STRUCTURES else None)
+    # The latest finished run's view of it: which attributes it estimated from defaults (既定値で推計).
+    score = (AssetScore.objects.filter(asset=asset, run__status="done").select_related("run").order_by("-run_id")
+             .only("defaulted", "run__id").first())
     return render(request, "web/asset.html", {
         "asset": asset, "structure": structure, "inspections": inspections, "history": history,
-        "condition": condition, "measures": measures,
+        "condition": condition, "measures": measures, "score": score,
         "can_write": access.can_write_asset(access.principal_of(request), asset), "today": timezone.localdate(),
     })

@@ -101,3 +101,5 @@ class PlanDocument:
     shortfall: list[dict] = field(default_factory=list)
     reduction: dict | None = None
     measure_rates: list[MeasureRate] = field(default_factory=list)
+    # データの充足状況 (issue 16): the run's completeness rows for the plan's municipalities (ledger.completeness).
+    completeness: list[dict] = field(default_factory=list)

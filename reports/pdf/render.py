@@ -515,7 +515,10 @@ def render_pdf(doc: PlanDocument) -> bytes:
                           # Every page starts in the embedded face, never in an unembedded base-14 font.
                           initialFontName=GOTHIC, initialFontSize=9)
     tpl.addPageTemplates([PageTemplate("cover", [frame]), PageTemplate("body", [frame])])
-    story = (_cover(doc, st) + _urgent(doc, st) + _summary(doc, st) + _measures(doc, st) + _map(doc, st)
+    from reports.pdf.completeness import completeness_section
+
+    story = (_cover(doc, st) + _urgent(doc, st) + _summary(doc, st) + _measures(doc, st)
+             + completeness_section(doc, st) + _map(doc, st)
              + _ranking(doc, st) + _plan(doc, st)
              + _scenarios(doc, st) + _cluster_pages(doc, st) + _consolidation(doc, st) + _appendix(doc, st))
     # Sections in reading order: 1 現況, 2 配置, 3 優先順位, 4 中長期計画, 5 シナリオ, 6 群別調書, 7 集約・再編.

@@ -111,7 +111,7 @@ def test_an_engineer_may_not_load_a_neighbours_rows(world):
     lines = ["団体コード,マンホール番号,経度,緯度", "112348,M-1,139.839,35.822", "112216,M-2,139.805,35.825"]
     report = run("\n".join(lines).encode(), "mh.csv", kind="manhole", municipality=None,
                  actor=Actor(world.alice, Via.IMPORT))
-    assert report.errors == ["Record 2 (line 3) owner: you may not write 112216's ledger ledger"]
+    assert report.errors == ["Record 2 (line 3) owner: you may not write 112216 (草加市)'s ledger ledger"]
     assert Asset.objects.count() == 0
 
 
