@@ -140,7 +140,9 @@ def _full_clean(obj, *, exclude: list[str], prefix: str = "") -> None:
 
 def _validate_detail(asset: Asset, detail_obj) -> None:
     _full_clean(detail_obj, exclude=["asset"], prefix="detail.")
-    if hasattr(detail_obj, "length_m") and asset.kind in ("road_segment", "sewer_pipe") and not detail_obj.length_m:
+    # Unknown (None) is allowed (issue 16: a new asset needs only its id, place and kind); a length of 0 is not.
+    if (hasattr(detail_obj, "length_m") and asset.kind in ("road_segment", "sewer_pipe")
+            and detail_obj.length_m is not None and not detail_obj.length_m > 0):
         raise ValidationError({"detail.length_m": _("Length must be greater than 0")})
 
 

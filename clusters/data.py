@@ -10,6 +10,8 @@ import pandas as pd
 from django.db import connection
 from psycopg import sql
 
+from clusters.engine import defaults
+from clusters.engine.params import Params
 from core.wareki import fiscal_year
 
 # The road a bridge carries: the nearest road segment within about 5 m (0.00006°). Its traffic and 緊急輸送道路
@@ -37,11 +39,16 @@ SELECT a.id, a.kind, a.owner_id AS owner, a.built_fiscal_year AS built, a.serves
        sp.diameter_mm, coalesce(sp.cover_depth_m, mh.depth_m) AS depth_m, sp.is_regional AS regional,
        sp.renewal_method,
        sp.road_segment_id AS road_id, st.capacity_persons AS capacity, st.households_served AS households,
-       st.treatment = 'single' AS single, st.ownership = 'private' AS private,
+       st.treatment = 'single' AS single, st.treatment IS NOT NULL AS treatment_known,
+       st.ownership = 'private' AS private,
        -- Inside a 下水道計画区域: flagged on the tank, or within a planning-area polygon (assets.SewerPlanArea).
        CASE WHEN st.asset_id IS NOT NULL THEN st.in_sewer_planning_area
             OR EXISTS (SELECT 1 FROM assets_sewerplanarea pa WHERE ST_Intersects(pa.geom, a.geom)) END AS in_sewer_area,
-       c.maintenance_due_on, c.cleaning_due_on, c.guidance_due_on
+       c.maintenance_due_on, c.cleaning_due_on, c.guidance_due_on,
+       -- A line without a ledger length: its geometry's, measured only for those (clusters.engine.defaults).
+       CASE WHEN coalesce(rd.length_m, br.length_m, sp.length_m, rs.length_m) IS NULL
+                 AND GeometryType(a.geom) IN ('LINESTRING', 'MULTILINESTRING')
+            THEN ST_Length(a.geom::geography) END AS geom_length_m
 FROM assets_asset a
 LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
 LEFT JOIN inspections_grade g ON g.id = c.grade_id
@@ -91,14 +98,18 @@ def _copy_frame(query: str, codes: list[str]) -> pd.DataFrame:
     return pd.read_csv(buf, low_memory=False)
 
 
-def load_assets(codes: list[str], today: date) -> pd.DataFrame:
+def load_assets(codes: list[str], today: date, params: Params | None = None) -> pd.DataFrame:
+    """One row per asset. What the ledger leaves empty is filled from documented defaults (clusters.engine.defaults)
+    and each row's `defaulted` mask says which fields were."""
     df = _copy_frame(ASSETS, codes)
     inspected = pd.to_datetime(df["inspected_on"], errors="coerce")
     since = (pd.Timestamp(today) - inspected).dt.days.to_numpy() / 365.25
-    # An uninspected asset is judged by its age from the start of its built 年度 (April) to the start of the
-    # current 年度's last quarter (January), so one age holds all 年度 long; an unknown year counts as 30 年度 ago.
     fy = fiscal_year(today)
-    age = fy + 0.75 - df["built"].fillna(fy - 30).to_numpy()
+    df["treatment_known"] = df["treatment_known"].map({"t": True, "f": False, True: True, False: False}).fillna(True)
+    df["defaulted"] = defaults.fill(df, params or Params(), fy)
+    # An uninspected asset is judged by its age from the start of its built 年度 (April) to the start of the
+    # current 年度's last quarter (January), so one age holds all 年度 long; an unknown year is estimated above.
+    age = fy + 0.75 - df["built"].to_numpy(dtype=float)
     # A road's surface is renewed every couple of decades, so its construction year overstates the wear
     # of a surface nobody has inspected.
     age_for_wear = np.where(df["kind"].to_numpy() == "road_segment", np.minimum(age, 20.0), age)

@@ -39,6 +39,20 @@ STATUS_LABELS = {"queued": _("Queued"), "running": _("Running"), "done": _("Done
 
 # The steps a job reports while it runs (core.jobs.Job.message): stored as these English msgids, shown
 # translated (progress_text). Marked here so they are translated wherever they are set.
+# What the engine estimated where the ledger left a field empty (clusters.engine.defaults.FIELDS; issue 16).
+DEFAULTED_LABELS = {"built_fiscal_year": _("built year"), "length_m": _("length"), "width_m": _("width"),
+                    "diameter_mm": _("diameter"), "capacity_persons": _("capacity (人槽)"),
+                    "treatment": _("treatment (合併/単独)")}
+
+
+def defaulted_text(mask_or_fields) -> str:
+    """The fields estimated from defaults, in the reader's language: 建設年度・管径 ("" for none)."""
+    from clusters.engine.defaults import fields_of
+
+    names = fields_of(mask_or_fields) if isinstance(mask_or_fields, int) else list(mask_or_fields or [])
+    return "・".join(str(DEFAULTED_LABELS.get(n, n)) for n in names)
+
+
 JOB_STEPS = (gettext_noop("reading"), gettext_noop("estimating deterioration"), gettext_noop("scoring"),
              gettext_noop("clustering"), gettext_noop("planning"), gettext_noop("writing the PDF"),
              gettext_noop("done"))
@@ -214,17 +228,31 @@ PARAMS: dict[str, ParamLabel] = {
                                               "Municipal subsidy share by municipality", "", 0, 1),
     "budget_by_municipality": P("年度予算（市町村別）", "Yearly budget by municipality", "円/年度", 0, 1e12),
     "interim_measures": P("予算が間に合わない間の応急措置", "Interim measures while unfunded", ""),
+    "unknown_built_age_years": P("建設年度が不明な施設の経過年数（同種の中央値もない場合）",
+                                 "Age assumed when no built year is known", "年", 0, 150),
+    "unknown_diameter_mm": P("管径が不明な管渠の管径", "Diameter assumed for a pipe without one", "mm", 50, 12000),
+    "unknown_septic_capacity": P("人槽が不明な浄化槽の人槽", "Capacity assumed for a septic tank without one", "人",
+                                 1, 1000),
+    "unknown_sizes": P("延長・幅員が不明な施設の既定値（同種の中央値もない場合）",
+                       "Length and width assumed when none is known", "m"),
 }
 del P
 
 
 def param_value(name: str, value) -> str:
     """A parameter's value as people read it: a choice by its label, a number with separators and its unit."""
+    from django.utils.translation import get_language
+
     from core.formatting import grouped
 
     p = PARAMS.get(name)
     if isinstance(value, str):
         return label("choice", value)
+    if name == "unknown_sizes" and isinstance(value, dict):  # by kind: 延長 and 幅員
+        words = {"length_m": "延長", "width_m": "幅員"} if not (get_language() or "ja").startswith("en") else {
+            "length_m": "length", "width_m": "width"}
+        return "・".join(f"{label('kind', k)} " + " ".join(f"{words.get(f, f)} {grouped(x, 1)} m" for f, x in v.items())
+                        for k, v in value.items())
     if isinstance(value, dict):  # weights by component; hazards by grading scheme; interim measures by kind
         group = {"weights": "component", "interim_measures": "kind"}.get(name)
         return "・".join(f"{label(group, k) if group else k} {v}" for k, v in value.items())

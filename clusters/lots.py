@@ -133,6 +133,8 @@ def write_scores(run_id: int, ids: np.ndarray, frame: pd.DataFrame, cluster_id: 
         if in_lot:
             cols["cluster_id"] = (">i8", cluster_id[sel])
         cols.update({c: (">f8", frame[c].to_numpy(dtype=float)[sel]) for c in SCORE_FLOAT})
+        if "defaulted" in frame:
+            cols["defaulted"] = (">i2", frame["defaulted"].to_numpy()[sel])
         with connection.cursor() as cur:
             copy_binary(cur, f"clusters_assetscore ({', '.join(cols)})", cols)
 

@@ -111,6 +111,15 @@ class AssetScore(models.Model):
     c_road_above = models.FloatField(default=0)
     c_important_facility = models.FloatField(default=0)
     c_detour = models.FloatField(default=0)
+    # Which attributes the engine estimated from documented defaults because the ledger left them empty: a bitmask
+    # over clusters.engine.defaults.FIELDS (0: none). Shown as 既定値で推計 with the fields.
+    defaulted = models.PositiveSmallIntegerField(_("estimated from defaults"), default=0, db_default=0)
+
+    @property
+    def defaulted_fields(self) -> list[str]:
+        from clusters.engine.defaults import fields_of
+
+        return fields_of(self.defaulted)
 
     class Meta:
         verbose_name = _("asset score")

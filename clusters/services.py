@@ -26,6 +26,7 @@ from clusters.data import (
     load_septic_connection_cases,
     load_septic_groups,
 )
+from clusters.engine.defaults import counts as defaults_counts
 from clusters.engine.deterioration import estimate
 from clusters.engine.lots import Members, aggregate, joinable_singles
 from clusters.engine.params import Params
@@ -45,6 +46,7 @@ from clusters.lots import (
 from clusters.models import Cluster, EngineRun, RegionParams
 from core.bulk import Clock, bulk_mode
 from core.wareki import current_fiscal_year
+from ledger.completeness import completeness
 
 __all__ = ["region_params_update", "run_create", "run_execute"]
 
@@ -187,7 +189,8 @@ def _run_steps(run: EngineRun) -> None:
 def _load_inputs(run: EngineRun) -> Inputs:
     codes = list(run.region.members.values_list("code", flat=True))
     data_ts = Asset.objects.filter(owner_id__in=codes).aggregate(t=Max("updated_at"))["t"]
-    return Inputs(Params.from_dict(run.params), codes, load_assets(codes, timezone.localdate()), data_ts)
+    params = Params.from_dict(run.params)
+    return Inputs(params, codes, load_assets(codes, timezone.localdate(), params), data_ts)
 
 
 def _deteriorate(inputs: Inputs) -> dict:
@@ -210,6 +213,7 @@ def _score(inputs: Inputs, hazards: dict) -> Scored:
     scores = score(inputs.assets, hazards, inputs.params)
     frame = scores.frame()
     frame["dlof"] = np.where(frame["action"] != "monitor", np.maximum(scores.lof - scores.lof_after, 0), 0.0)
+    frame["defaulted"] = inputs.assets["defaulted"].to_numpy() if "defaulted" in inputs.assets else 0
     return Scored(scores, frame, np.flatnonzero(frame["action"].to_numpy() != "monitor"))
 
 
@@ -540,5 +544,10 @@ def _summary(run: EngineRun, inputs: Inputs, hazards: dict, scored: Scored, sept
                         "expected_age_at_state": [round(x, 1) for x in h.expected_age_at()]}
                     for k, h in hazards.items()},
         "schemes": SCHEME_OF_KIND,
+        # Issue 16: what the engine estimated from defaults (by field and kind), and how complete the data were per
+        # municipality and kind when the run read them (ledger.completeness, one grouped query).
+        "defaults": defaults_counts(inputs.assets["defaulted"].to_numpy(), inputs.assets["kind"].to_numpy())
+        if "defaulted" in inputs.assets else {},
+        "completeness": completeness(inputs.codes),
         "timings": timings,
     }

@@ -68,6 +68,10 @@ CORE = (
     # A code (5 or 6 digits) or the municipality's name (八潮市, 埼玉県八潮市): names are looked up, in scope.
     LedgerField("owner", "code", ("owner", "団体コード", "管理者コード", "市町村コード", "自治体コード", "市町村",
                                   "市町村名", "団体名", "自治体名", "自治体")),
+    # Inspection results a ledger carries beside the assets (issue 16): recorded as inspections, once.
+    LedgerField("inspected_on", "text", ("inspected_on", "点検年月日", "点検日", "点検実施日")),
+    LedgerField("inspection_fy", "year", ("inspection_fy", "点検年度", "点検実施年度")),
+    LedgerField("grade", "text", ("grade", "判定区分", "健全性", "緊急度", "判定", "診断区分", "判定結果")),
     LedgerField("built_fiscal_year", "year", ("built_fiscal_year", "布設年度", "敷設年度", "架設年度", "設置年度",
                                               "建設年度", "供用開始年度", "竣工年度", "整備年度", "年度", "架設年",
                                               "設置年月日", "竣工年", "建設年")),

@@ -10,6 +10,7 @@ Concurrent imports into the same (owner, source, kind) are serialized by a trans
 taken before the file is compared with the registry, and the rows to be updated are locked before their
 history is written: the second import waits, then compares with what the first one wrote."""
 
+import datetime
 import io
 import json
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import psycopg
 import shapely
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assets import access
@@ -31,7 +33,9 @@ from assets.models import Asset, Municipality
 from assets.services import allocate_serials
 from assets.signals import Change, notify
 from core.text import describe_columns, find_header, similar
+from core.wareki import fiscal_year
 from ledger import values as V
+from ledger.completeness import WARN_FIELDS
 from ledger.fields import field_label, fields_for, header_names, known_keys
 from ledger.models import LedgerMapping
 from ledger.owner_names import codes_for_names
@@ -68,6 +72,11 @@ class LedgerReport:
     error_count: int = 0  # every error found; `errors` holds the first MAX_ERRORS_SHOWN of them
     bad_records: int = 0
     warnings: list[str] = field(default_factory=list)
+    # New records without a key attribute, by field (stored empty; issue 16).
+    missing: dict[str, int] = field(default_factory=dict)
+    # Inspections the ledger carried (点検年度 / 点検年月日 with 判定区分 …): recorded now, or already there.
+    inspections_recorded: int = 0
+    inspections_present: int = 0
     changes: list[dict] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     # Columns not read: [{"column": header, "position": 1-based, "suggestions": [field, …], "why": …}].
@@ -90,10 +99,15 @@ class LedgerReport:
                     "bad": bad, "n": self.error_count, "shown": len(self.errors)}
             return _("%d bad records; nothing was written") % bad
         if not self.created and not self.updated:
-            return _("Nothing to change: all %d records are already in the registry as sent") % self.rows
-        verb = _("would be") if self.dry_run else _("were")
-        return _("%(c)d created, %(u)d updated, %(n)d unchanged (%(verb)s written)") % {
-            "c": self.created, "u": self.updated, "n": self.unchanged, "verb": verb}
+            text = _("Nothing to change: all %d records are already in the registry as sent") % self.rows
+        else:
+            verb = _("would be") if self.dry_run else _("were")
+            text = _("%(c)d created, %(u)d updated, %(n)d unchanged (%(verb)s written)") % {
+                "c": self.created, "u": self.updated, "n": self.unchanged, "verb": verb}
+        if self.inspections_recorded or self.inspections_present:
+            text += "; " + _("inspections: %(r)d recorded, %(p)d already present") % {
+                "r": self.inspections_recorded, "p": self.inspections_present}
+        return text
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "rows": self.rows, "created": self.created, "updated": self.updated,
@@ -101,6 +115,8 @@ class LedgerReport:
                 "summary": self.summary(), "errors": self.errors,
                 "error_count": max(self.error_count, len(self.errors)),
                 "errors_truncated": self.error_count > len(self.errors), "warnings": self.warnings,
+                "missing": self.missing, "inspections_recorded": self.inspections_recorded,
+                "inspections_present": self.inspections_present,
                 "changes": self.changes, "mapping": self.mapping, "ignored": self.ignored, "values": self.values,
                 "format": self.format, "encoding": self.encoding}
 
@@ -166,8 +182,10 @@ def _detail_fields(kind: str) -> dict:
     return {f.name: f for f in model._meta.concrete_fields if f.name != "asset" and not f.is_relation}
 
 
-def _required(kind: str) -> list[str]:
-    return [n for n, f in _detail_fields(kind).items() if not f.null and not f.has_default() and not f.blank]
+def _keep_when_blank(kind: str) -> set[str]:
+    """Detail columns a blank cell does not erase on update: the key attributes (WARN_FIELDS) and the NOT NULL
+    ones. A ledger that leaves 管径 blank has not said the pipe lost its diameter."""
+    return set(WARN_FIELDS.get(kind, ())) | {n for n, f in _detail_fields(kind).items() if not f.null}
 
 
 class _Errors:
@@ -238,8 +256,8 @@ def _value_report(report: LedgerReport, name: str, matched: dict[str, str | None
 def _choice(col: pd.Series, text: pd.Series, kind: str, name: str, model_field, report: LedgerReport,
             errors: "_Errors", spreadsheet: bool) -> tuple[pd.Series, V.Problems]:
     """A choice column's words matched to registry values (`ledger.vocabularies`), once per distinct word. A
-    word that matches nothing: stored empty with a warning where the field may be empty; refused where a
-    record needs it. Both name the word, the column, the first record and the allowed values."""
+    word that matches nothing is stored empty with a warning (every attribute but the id and the place may be
+    unknown), naming the word, the column, the first record and the allowed values."""
     allowed = [(c, str(label)) for c, label in model_field.flatchoices]
     vocab = Vocabulary(name, allowed, report_values_mapping(report, name))
     given = V.text_value(col, text, spreadsheet=spreadsheet)
@@ -254,9 +272,6 @@ def _choice(col: pd.Series, text: pd.Series, kind: str, name: str, model_field, 
     column = report_column(report, name)
     words = ", ".join(f"{label} ({v})" for v, label in allowed)
     message = _("unknown value %(value)s in column %(column)s; allowed: %(allowed)s; map it on the upload page")
-    if name.removeprefix("detail.") in _required(kind):
-        return values, V.Problems.where(unknown, lambda pos: message % {
-            "value": V.shown(col.iloc[pos]), "column": repr(column), "allowed": words})
     counts = given[unknown].value_counts(sort=False)
     firsts = np.flatnonzero(unknown & ~given.duplicated().to_numpy())
     for pos in firsts[:MAX_WORDS_SHOWN].tolist():
@@ -346,23 +361,61 @@ def _check_lengths(out: pd.DataFrame, fields: dict, errors: _Errors) -> None:
             "%(n)d characters; at most %(max)d are allowed") % {"n": lengths.iloc[pos], "max": limit}), name)
 
 
+def _by_name(values, default: str | None, munis: dict[str, tuple[str, str, bool]]) -> dict[str, tuple[str, str]]:
+    """A 市町村 column's names → (code, message). "八潮市" or "埼玉県八潮市"; a name two municipalities share
+    (府中市) needs its prefecture, and the message names both. In a prefecture's own ledger (the import is for a
+    prefecture) a 市町村 inside that prefecture says where the asset lies, not who owns it: the prefecture."""
+    index: dict[str, list[str]] = {}
+    for code, (name, pref, current) in munis.items():
+        if current:
+            for key in {name, pref + name} - {""}:
+                index.setdefault(key, []).append(code)
+    out = {}
+    for value in values:
+        key = "".join(str(value).split())
+        codes = index.get(key, [])
+        if default and default[2:5] == "000" and any(c[:2] == default[:2] for c in codes):
+            out[value] = (default, "")
+        elif len(codes) == 1:
+            out[value] = (codes[0], "")
+        elif codes:
+            out[value] = ("", _("%(name)s names several municipalities (%(which)s); give the prefecture too, or a "
+                                "団体コード column") % {"name": value, "which": ", ".join(
+                                    f"{munis[c][1]}{munis[c][0]} ({c})" for c in sorted(codes))})
+        else:
+            out[value] = ("", _("no municipality named %s is registered") % value)
+    return out
+
+
 def _owners(raw: pd.DataFrame, default: str | None, actor: Actor, source: str, errors: _Errors) -> pd.Series:
-    """Each record's 6-digit owner code (団体コード column, 5 or 6 digits, or the given municipality)."""
+    """Each record's 6-digit owner code (団体コード column, 5 or 6 digits; else a 市町村 name column; else the given
+    municipality). A row the importer may not write is refused naming its municipality; one refused row refuses
+    the file (the import is one transaction), so nothing is written for anyone."""
+    munis = {c: (n, p, vt is None) for c, n, p, vt in Municipality.objects.values_list("code", "name", "prefecture",
+                                                                                       "valid_to")}
+    names: dict[str, tuple[str, str]] = {}
     if "owner" in raw:
         given = V.clean(raw["owner"]).replace("", default or "")
+        # Names the actor's scope did not resolve (codes_for_names): said as names, not as malformed codes.
+        names = _by_name([v for v in given.unique() if v and not v.isdigit() and v != default], default, munis)
+    elif "owner_name" in raw and (V.clean(raw["owner_name"]) != "").any():
+        given = V.clean(raw["owner_name"]).replace("", default or "")
+        names = _by_name([v for v in given.unique() if v and v != default], default, munis)
     elif default:
         given = pd.Series(default, index=raw.index)
     else:
-        raise ValidationError({"municipality": _("Give the municipality (--municipality CODE) or a 団体コード column")})
-    known = set(Municipality.objects.values_list("code", flat=True))
+        raise ValidationError({"municipality": _("Give the municipality (--municipality CODE), a 団体コード column or "
+                                                 "a 市町村 column")})
     scope = None if actor.is_system else access.scope_for(actor.principal)
     resolved: dict[str, tuple[str, str]] = {}
     for value in given.unique():
         try:
-            code = normalize_lg_code(value)
-            msg = "" if code in known else _("no municipality with code %s is registered") % code
+            code, msg = names[value] if value in names else (normalize_lg_code(value), "")
+            if not msg and code not in munis:
+                msg = _("no municipality with code %s is registered") % code
             if not msg and scope is not None and not scope.can_write(code, source):
-                msg = _("you may not write %(code)s's %(source)s ledger") % {"code": code, "source": source}
+                msg = _("you may not write %(code)s (%(name)s)'s %(source)s ledger") % {
+                    "name": munis[code][0], "code": code, "source": source}
         except ValidationError as exc:
             code, msg = "", " ".join(exc.messages)
         resolved[value] = (code, msg)
@@ -526,8 +579,8 @@ FROM _ledger s JOIN assets_municipality m ON m.code = s.owner
 
 
 def _detail_value(kind: str, name: str) -> str:
-    """What a detail column becomes: a blank cell keeps a required (NOT NULL) value as it is."""
-    if _detail_fields(kind)[name].null:
+    """What a detail column becomes: a blank cell keeps a key or NOT NULL value as it is."""
+    if name not in _keep_when_blank(kind):
         return f's."detail.{name}"'
     return f'coalesce(s."detail.{name}", d.{name})'
 
@@ -705,6 +758,7 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     df = _parse(raw, kind, errors, report)
     if "owner" in raw:  # 市町村 / 団体名 columns may hold names: each becomes its code (in the actor's scope)
         raw["owner"] = codes_for_names(raw["owner"], actor)
+    visits = _plan_inspections(df, kind, errors, report)
     df["owner"] = _owners(raw, municipality and normalize_lg_code(municipality), actor, source, errors)
     ext = df["external_id"]
     errors.add_many(V.Problems.where((ext == "").to_numpy(),
@@ -720,7 +774,8 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     df = df.drop(columns=[c for c in df.columns if c.startswith(("lon", "lat", "plane_")) or c == "wkt"])
     try:
         with transaction.atomic(), connection.cursor() as cur:
-            return _check_and_write(cur, df, errors, report, actor=actor, kind=kind, source=source, dry_run=dry_run)
+            return _check_and_write(cur, df, errors, report, actor=actor, kind=kind, source=source, dry_run=dry_run,
+                                    visits=visits)
     except (IntegrityError, OperationalError) as exc:
         cause = exc.__cause__
         # Only a clash with a concurrent writer is "busy": a new external id taken meanwhile, a lock timeout, a
@@ -765,8 +820,141 @@ def _sql_errors(cur, sql: str, params: dict | None, errors: _Errors, fld: str | 
     errors.mark(np.asarray(positions[MAX_ERRORS_SHOWN:], dtype=np.int64))
 
 
+def _warn_missing(cur, kind: str, cols: list[str], report: LedgerReport, lines: list[int]) -> None:
+    """One warning per key attribute the new records lack: how many, and the first few records."""
+    detail = _detail_fields(kind)
+    names = [("built_fiscal_year", Asset._meta.get_field("built_fiscal_year"))] + [
+        (f"detail.{n}", detail[n]) for n in WARN_FIELDS.get(kind, ())]
+    for col, f in names:
+        missing = "true" if col not in cols else f'"{col}" IS NULL'
+        cur.execute(f"SELECT count(*), (array_agg(pos ORDER BY pos))[1:5] FROM _ledger "
+                    f"WHERE asset_id IS NULL AND {missing}")
+        n, first = cur.fetchone()
+        if not n:
+            continue
+        report.missing[col] = n
+        shown = ", ".join(f"{p + 1} (line {lines[p]})" for p in first) + (" …" if n > len(first) else "")
+        report.warnings.append(_("%(field)s is not given for %(n)d new records (records %(rows)s): stored empty; "
+                                 "the engine estimates it from documented defaults (既定値で推計)")
+                               % {"field": f"{col} ({f.verbose_name})", "n": n, "rows": shown})
+
+
+@dataclass
+class _Visit:
+    """An inspection a ledger row carries: its day (or 1 April of its 点検年度, see FY_START) and grade as written."""
+
+    pos: int
+    day: datetime.date
+    grade: str
+    fiscal_year_only: bool
+
+
+# A ledger giving only the 点検年度 (as xROAD's 点検実施年度 does) is dated the 年度's first day, 1 April: the
+# earliest day it can have been, so the next 定期点検 it sets falls due no later than the real one would (never
+# late by our reckoning), and the same 年度 always gives the same day, so sending the ledger again adds nothing.
+FY_START = (4, 1)
+
+
+def _plan_inspections(df: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) -> list[_Visit]:
+    """Rows with a 判定区分 / 健全性 / 緊急度 / 判定 and a day (点検年月日) or a 点検年度: the grade read through the
+    inspection import's own normalisation (inspections.grading.normalize_grade, the kind's current scheme), bad
+    ones refused naming the allowed grades. A grade without any date is recorded nowhere and said so."""
+    if "grade" not in df or not (df["grade"].fillna("") != "").any():
+        return []
+    from inspections.catalogue import resolve_scheme, scheme_dict
+    from inspections.grading import GradeError, normalize_grade
+    from inspections.services import parse_date
+
+    scheme = scheme_dict(resolve_scheme(kind, None).pk)
+    today = timezone.localdate()
+    days = df["inspected_on"].fillna("") if "inspected_on" in df else pd.Series("", index=df.index)
+    years = df["inspection_fy"] if "inspection_fy" in df else pd.Series(np.nan, index=df.index)
+    out, undated = [], []
+    for pos, (raw, text, fy) in enumerate(zip(df["grade"].fillna(""), days, years, strict=True)):
+        if not raw or pos in errors:
+            continue
+        try:
+            normalize_grade(scheme, raw)
+        except GradeError as exc:
+            errors.add(pos, "grade", exc.message)
+            continue
+        fy = None if pd.isna(fy) else int(fy)
+        if text:
+            try:
+                day = parse_date(text)
+            except ValidationError as exc:
+                errors.add(pos, "inspected_on", " ".join(exc.messages))
+                continue
+            if fy is not None and fiscal_year(day) != fy:
+                errors.add(pos, "inspected_on", _("%(day)s lies in 年度 %(fy_day)s, not in the 点検年度 %(fy)s")
+                           % {"day": day, "fy_day": fiscal_year(day), "fy": fy})
+                continue
+        elif fy is not None:
+            day = datetime.date(fy, *FY_START)
+        else:
+            undated.append(pos)
+            continue
+        if day > today:
+            errors.add(pos, "inspected_on", _("%(day)s is in the future") % {"day": day})
+            continue
+        out.append(_Visit(pos, day, raw, not text))
+    if undated:
+        report.warnings.append(_("%(n)d records give a grade without 点検年月日 or 点検年度 (records %(rows)s); no "
+                                 "inspection was recorded for them") % {
+            "n": len(undated), "rows": ", ".join(str(p + 1) for p in undated[:5]) + (" …" if len(undated) > 5 else "")})
+    return out
+
+
+def _record_inspections(cur, visits: list[_Visit], errors: _Errors, report: LedgerReport, *, actor: Actor,
+                        new_table: bool) -> bool:
+    """The ledger's inspections, once each: one already stored for the asset on that day is counted as present,
+    not added again. Every one validated as a single inspection would be (inspections.services.validate); a
+    refusal there refuses the whole import (the caller rolls back). In a dry run the count is what would be
+    recorded. Returns False when something was refused."""
+    from assets.history import Action as HAction
+    from assets.history import record_change
+    from inspections.condition import refresh_conditions
+    from inspections.models import Inspection
+    from inspections.services import _snapshot, validate
+
+    cur.execute("SELECT s.pos, coalesce(s.asset_id, n.new_id) FROM _ledger s LEFT JOIN _new n ON n.pos = s.pos"
+                if new_table else "SELECT pos, asset_id FROM _ledger")
+    asset_of = dict(cur.fetchall())
+    ids = {asset_of[v.pos] for v in visits if asset_of.get(v.pos)}
+    present = set(Inspection.objects.filter(asset_id__in=ids).values_list("asset_id", "inspected_on"))
+    todo = [v for v in visits if (asset_of.get(v.pos), v.day) not in present]
+    report.inspections_present = len(visits) - len(todo)
+    if report.dry_run:
+        report.inspections_recorded = len(todo)
+        return True
+    assets = Asset.objects.select_related("road_segment").in_bulk([asset_of[v.pos] for v in todo])
+    cache: dict = {}
+    rows = []
+    for v in todo:
+        asset = assets[asset_of[v.pos]]
+        try:
+            clean = validate(asset=asset, inspected_on=v.day, grade=v.grade, cache=cache)
+        except ValidationError as exc:
+            for fld, msgs in exc.message_dict.items():
+                for m in msgs:
+                    errors.add(v.pos, fld, m)
+            continue
+        note = (_("from the ledger: 点検年度 %(fy)s only, dated 1 April (the 年度's first day)")
+                % {"fy": fiscal_year(v.day)} if v.fiscal_year_only else _("from the ledger"))
+        rows.append(Inspection(asset=asset, inspector="", notes=note, created_by=actor.user, **clean))
+    if errors.count:
+        return False
+    created = Inspection.objects.bulk_create(rows)
+    for insp in created:
+        record_change(actor=actor, obj=insp, action=HAction.CREATE, after=_snapshot(insp),
+                      message=_("ledger import"))
+    refresh_conditions(sorted({i.asset_id for i in created}))
+    report.inspections_recorded = len(created)
+    return True
+
+
 def _check_and_write(cur, df: pd.DataFrame, errors: _Errors, report: LedgerReport, *, actor: Actor, kind: str,
-                     source: str, dry_run: bool) -> LedgerReport:
+                     source: str, dry_run: bool, visits: list[_Visit] = ()) -> LedgerReport:
     ok = df.drop(index=df.index[errors.bad]) if errors.count else df
     cols_staged = _staging(cur, ok, kind)
     types = spec_for(kind).geom_types
@@ -778,11 +966,9 @@ def _check_and_write(cur, df: pd.DataFrame, errors: _Errors, report: LedgerRepor
     if not dry_run and not errors.count:
         _lock_ledgers(cur, kind, source)
     cur.execute(_compare_sql(kind, cols_staged), {"source": source, "kind": kind})
-    # New records need every required attribute; updates may send only what changed.
-    for name in _required(kind):
-        col = f"detail.{name}"
-        missing = "true" if col not in cols_staged else f'"{col}" IS NULL'
-        _sql_errors(cur, f"SELECT pos FROM _ledger WHERE asset_id IS NULL AND {missing}", None, errors, col)
+    # A new record needs only its id, its place and its kind: a key attribute it lacks is stored empty and named
+    # in a warning (issue 16); the engine estimates it from documented defaults.
+    _warn_missing(cur, kind, cols_staged, report, errors.lines)
     if errors.count:
         errors.finish()
         return report
@@ -797,10 +983,15 @@ def _check_and_write(cur, df: pd.DataFrame, errors: _Errors, report: LedgerRepor
                 "count(*) FILTER (WHERE changed IS FALSE) FROM _ledger")
     report.created, report.updated, report.unchanged = cur.fetchone()
     report.changes = _changes(cur, kind, cols_staged)
-    if dry_run or not (report.created or report.updated):
-        return report
-    created, updated = _write(cur, actor, kind, source, cols_staged)
-    report.created, report.updated, report.written = created, updated, True
+    wrote = not dry_run and bool(report.created or report.updated)
+    if wrote:
+        created, updated = _write(cur, actor, kind, source, cols_staged)
+        report.created, report.updated, report.written = created, updated, True
+    if visits and not _record_inspections(cur, list(visits), errors, report, actor=actor, new_table=wrote):
+        # One inspection refused refuses the import: nothing of it is kept.
+        transaction.set_rollback(True)
+        report.written = False
+        errors.finish()
     return report
 
 

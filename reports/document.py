@@ -543,7 +543,8 @@ def build_document(plan: Plan, top: int = TOP_PAGES) -> PlanDocument:
         hazards=summary.get("hazards", {}), params=params, method=METHOD, credit=_credit(bridges), plan_id=plan.pk,
         urgent=urgent, urgent_summary=urgent_summary, legal=legal, shortfall=shortfall,
         reduction=plan.result.get("reduction"), measure_rates=_measure_rates(codes),
-        septic=_septic(summary, focus, sum(r.owner_cost for r in rows)))
+        septic=_septic(summary, focus, sum(r.owner_cost for r in rows)),
+        completeness=[r for r in summary.get("completeness", []) if r.get("owner") in codes])
 
 
 def _septic(summary: dict, focus: str | None, owner_cost: float) -> dict:

@@ -22,11 +22,13 @@ from assets import selectors as asset_selectors
 from assets.kinds import KINDS
 from assets.models import Asset, ChangeRecord, Municipality
 from assets.models.history import Action
+from clusters.models import AssetScore
 from inspections import selectors as inspection_selectors
 from inspections.grading import label as observation_label
 from inspections.measure_selectors import measure_list
 from inspections.models import AssetCondition, Grade, Inspection
 from inspections.views import asset_or_404
+from ledger.completeness import completeness, totals
 from web.listfiles import table_file
 
 # Sort keys people may ask for (?sort=…, a leading "-" reverses); anything else is refused, never passed on.
@@ -70,9 +72,11 @@ def asset_list(request):
     query = "&".join(f"{k}={v}" for k, v in f.items() if v)
     columns = [{"key": k, "label": label, "sort": (f"-{k}" if sort == k else k),
                 "arrow": "▲" if sort == k else ("▼" if sort == f"-{k}" else "")} for k, label in ASSET_COLUMNS]
+    municipalities = asset_selectors.municipality_choices(principal=access.principal_of(request))
     return render(request, "web/asset_list.html", {
         "page": page, "filters": f, "kinds": kinds, "statuses": statuses, "query": query, "sort": sort,
-        "columns": columns, "municipalities": asset_selectors.municipality_choices(principal=access.principal_of(request))})
+        "columns": columns, "municipalities": municipalities,
+        "completeness": _completeness(f, municipalities)})
 
 
 @login_required
@@ -286,8 +290,11 @@ def asset_detail(request, gid: str):
     condition = AssetCondition.objects.select_related("grade", "treated_by__kind").filter(asset=asset).first()
     measures = measure_list(principal=principal, asset=asset.global_id)[:50]
     geom = asset.geom.transform(4326, clone=True) if asset.geom.srid not in (4326, 6668) else asset.geom
+    # The latest finished run's view of it: which attributes it estimated from defaults (既定値で推計).
+    score = (AssetScore.objects.filter(asset=asset, run__status="done").select_related("run").order_by("-run_id")
+             .only("defaulted", "run__id").first())
     return render(request, "web/asset.html", {
-        "asset": asset, "inspections": inspections, "condition": condition, "measures": measures,
+        "asset": asset, "inspections": inspections, "condition": condition, "measures": measures, "score": score,
         "history": history_in_words(asset, records, {i.pk: i for i in inspections}),
         "facts": asset_facts(asset), "map_geojson": geom.json, "tiles": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
@@ -371,3 +378,13 @@ def inspection_list_download(request):
     resp["Content-Disposition"] = content_disposition_header(
         True, f"inspections-{f['municipality'] or 'all'}-{timezone.localdate():%Y%m%d}.{ext}")
     return resp
+
+
+def _completeness(f: dict, municipalities) -> dict | None:
+    """The data completeness line (issue 16) for the filtered municipality and/or kind: one grouped query, only
+    once the list is narrowed (a municipality or a kind chosen) and only over municipalities the user may see."""
+    if not (f["municipality"] or f["kind"]):
+        return None
+    visible = [m.code for m in municipalities]
+    codes = [c for c in visible if c == f["municipality"]] if f["municipality"] else visible
+    return totals(completeness(codes, [f["kind"]] if f["kind"] else None)) if codes else None

@@ -1,4 +1,8 @@
-"""Per-kind attributes. Adding a kind = one model here + one KindSpec in assets.kinds."""
+"""Per-kind attributes. Adding a kind = one model here + one KindSpec in assets.kinds.
+
+A new asset needs only its ledger id, its place and its kind (issue 16): every other attribute may be unknown
+and is stored empty (NULL), never guessed here; the engine fills what it needs from documented defaults
+(clusters.engine.defaults) and says so per asset. Invalid values are still refused; only absence is allowed."""
 
 from django.contrib.gis.db import models
 from django.core.validators import MinValueValidator
@@ -29,10 +33,10 @@ class PavementType(models.TextChoices):
 
 class RoadSegment(models.Model):
     asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="road_segment")
-    road_class = models.CharField(_("road class"), max_length=16, choices=RoadClass.choices)
+    road_class = models.CharField(_("road class"), max_length=16, choices=RoadClass.choices, null=True, blank=True)
     route_name = models.CharField(_("route name"), max_length=100, blank=True)
     is_emergency_route = models.BooleanField(_("emergency transport road (緊急輸送道路)"), default=False)
-    length_m = models.FloatField(_("length (m)"), validators=POSITIVE)
+    length_m = models.FloatField(_("length (m)"), null=True, blank=True, validators=POSITIVE)
     width_m = models.FloatField(_("width (m)"), null=True, blank=True, validators=POSITIVE)
     pavement_type = models.CharField(_("pavement type"), max_length=16, choices=PavementType.choices,
                                      default=PavementType.ASPHALT)
@@ -62,12 +66,13 @@ class Crossing(models.TextChoices):
 
 class Bridge(models.Model):
     asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="bridge")
-    length_m = models.FloatField(_("bridge length 橋長 (m)"), validators=POSITIVE)
-    width_m = models.FloatField(_("width 幅員 (m)"), validators=POSITIVE)
+    length_m = models.FloatField(_("bridge length 橋長 (m)"), null=True, blank=True, validators=POSITIVE)
+    width_m = models.FloatField(_("width 幅員 (m)"), null=True, blank=True, validators=POSITIVE)
     deck_area_m2 = models.FloatField(_("deck area (m²)"), null=True, blank=True, validators=POSITIVE)
-    structure_type = models.CharField(_("structure type"), max_length=16, choices=BridgeStructure.choices)
+    structure_type = models.CharField(_("structure type"), max_length=16, choices=BridgeStructure.choices,
+                                      null=True, blank=True)
     span_count = models.PositiveSmallIntegerField(_("spans"), default=1)
-    crosses = models.CharField(_("crosses"), max_length=16, choices=Crossing.choices)
+    crosses = models.CharField(_("crosses"), max_length=16, choices=Crossing.choices, null=True, blank=True)
     crosses_name = models.CharField(_("name of what it crosses"), max_length=100, blank=True)
     detour_length_m = models.FloatField(_("detour length (m)"), null=True, blank=True, validators=POSITIVE)
     route_name = models.CharField(_("route name"), max_length=100, blank=True)
@@ -109,10 +114,12 @@ class RenewalMethod(models.TextChoices):
 
 class SewerPipe(models.Model):
     asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="sewer_pipe")
-    drainage_system = models.CharField(_("drainage system 排除方式"), max_length=16, choices=DrainageSystem.choices)
-    material = models.CharField(_("pipe material 管種"), max_length=16, choices=PipeMaterial.choices)
-    diameter_mm = models.PositiveIntegerField(_("diameter 管径 (mm)"))
-    length_m = models.FloatField(_("length 延長 (m)"), validators=POSITIVE)
+    drainage_system = models.CharField(_("drainage system 排除方式"), max_length=16, choices=DrainageSystem.choices,
+                                       null=True, blank=True)
+    material = models.CharField(_("pipe material 管種"), max_length=16, choices=PipeMaterial.choices, null=True,
+                                blank=True)
+    diameter_mm = models.PositiveIntegerField(_("diameter 管径 (mm)"), null=True, blank=True)
+    length_m = models.FloatField(_("length 延長 (m)"), null=True, blank=True, validators=POSITIVE)
     cover_depth_m = models.FloatField(_("cover depth 土被り (m)"), null=True, blank=True, validators=POSITIVE)
     upstream_manhole = models.ForeignKey(
         Asset, verbose_name=_("upstream manhole"), null=True, blank=True, on_delete=models.SET_NULL,
@@ -172,8 +179,9 @@ class SepticOwnership(models.TextChoices):
 
 class SepticTank(models.Model):
     asset = models.OneToOneField(Asset, on_delete=models.CASCADE, primary_key=True, related_name="septic_tank")
-    treatment = models.CharField(_("treatment 合併/単独"), max_length=16, choices=SepticTreatment.choices)
-    capacity_persons = models.PositiveSmallIntegerField(_("capacity 人槽"))
+    treatment = models.CharField(_("treatment 合併/単独"), max_length=16, choices=SepticTreatment.choices, null=True,
+                                 blank=True)
+    capacity_persons = models.PositiveSmallIntegerField(_("capacity 人槽"), null=True, blank=True)
     households_served = models.PositiveSmallIntegerField(_("households served"), default=1)
     ownership = models.CharField(_("ownership"), max_length=16, choices=SepticOwnership.choices,
                                  default=SepticOwnership.PRIVATE)

@@ -127,6 +127,25 @@ class Params:
     # parameters page; a plan made from the run uses them unless it names its own budget. Empty: the levelled need.
     budget_by_municipality: dict = field(default_factory=dict)
 
+    # What the engine assumes where a ledger leaves an attribute empty (issue 16; clusters.engine.defaults applies
+    # them and flags each asset, shown as 既定値で推計). A built year or size is first the median of the same kind in
+    # the same municipality, then in the region; only where neither knows any is the figure below used.
+    unknown_built_age_years: float = 30.0  # 年度 before the current one (the engine's old fixed assumption)
+    unknown_diameter_mm: float = 250.0  # a typical branch sewer (汚水枝線 200–250 mm; planning figure, unverified)
+    unknown_septic_capacity: float = 5.0  # 5人槽, the smallest and commonest household tank
+    # Length and width (m) by kind where no asset of the kind in the region has them. A line's length is first
+    # its geometry's. Bridges: most municipal bridges are shorter than 15 m (domain.md §1.5); widths are
+    # planning figures (unverified).
+    unknown_sizes: dict = field(default_factory=lambda: {
+        "road_segment": {"length_m": 100.0, "width_m": 5.0},
+        "bridge": {"length_m": 15.0, "width_m": 6.0},
+        "sewer_pipe": {"length_m": 40.0},
+        "tunnel": {"length_m": 100.0, "width_m": 7.0},
+        "shed_culvert": {"length_m": 20.0, "width_m": 7.0},
+        "ped_overpass": {"length_m": 25.0, "width_m": 2.5},
+        "gantry_sign": {"length_m": 15.0, "width_m": 1.0},
+    })
+
     # What a municipality does meanwhile when a legally due measure cannot be funded in time (by asset kind).
     interim_measures: dict = field(default_factory=lambda: {
         "bridge": "通行規制・通行止め（重量制限・監視を含む）",

@@ -36,6 +36,18 @@ def num(value, digits=0) -> str:
 
 
 @register.filter
+def share(value) -> str:
+    """A share 0–1 as a whole percentage (87%); "—" where it does not apply (None)."""
+    return "—" if value is None or value == "" else f"{100 * float(value):.0f}%"
+
+
+@register.filter
+def defaulted(value) -> str:
+    """The fields an asset's score estimated from defaults (a bitmask or a list of names): 建設年度・管径."""
+    return labels.defaulted_text(value)
+
+
+@register.filter
 def label(value, group: str) -> str:
     """The label of a stored code: {{ c.work_type|label:"work_type" }} → 下水道."""
     return labels.label(group, value)

@@ -199,3 +199,5 @@ class PlanDocument:
     facilities: list[Facility] = field(default_factory=list)
     lot_lines: list[LotLine] = field(default_factory=list)
     lot_shares: list[LotShare] = field(default_factory=list)
+    # データの充足状況 (issue 16): the run's completeness rows for the plan's municipalities (ledger.completeness).
+    completeness: list[dict] = field(default_factory=list)

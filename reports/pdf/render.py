@@ -762,10 +762,13 @@ def render_pdf(doc: PlanDocument) -> bytes:
                           # Every page starts in the embedded face, never in an unembedded base-14 font.
                           initialFontName=GOTHIC, initialFontSize=9)
     tpl.addPageTemplates([PageTemplate("cover", [frame]), PageTemplate("body", [frame])])
+    from reports.pdf.completeness import completeness_section
+
     # The sections of a published 個別施設計画 (長寿命化修繕計画), in its order; the lots' ranking and the method
     # go to the appendix.
     story = (_cover(doc, st) + _contents(st) + _outline(doc, st) + _inventory(doc, st) + _summary(doc, st)
-             + _aging(doc, st) + _measures(doc, st) + _inspection_plan(doc, st) + _urgent(doc, st)
+             + _aging(doc, st) + _measures(doc, st) + completeness_section(doc, st) + _inspection_plan(doc, st)
+             + _urgent(doc, st)
              + _facilities(doc, st) + _shares(doc, st) + _costs(doc, st) + _plan(doc, st) + _scenarios(doc, st)
              + _policy(doc, st) + _consolidation(doc, st) + _organisation(doc, st)
              + _ranking(doc, st) + _cluster_pages(doc, st) + _appendix(doc, st))

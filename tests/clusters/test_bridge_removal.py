@@ -386,7 +386,7 @@ def test_the_run_page_and_the_pdf_show_how_keep_and_remove_were_costed(world, ri
     plan = plan_execute(plan_create(principal=world.carol, run=run).pk)
     text = subprocess.run(["pdftotext", "-layout", plan.pdf.path, "-"], capture_output=True, text=True,
                           check=True).stdout
-    for label in ("7.2 橋梁の撤去・集約", "補修", "点検", "更新", "撤去", "迂回", "国道298号経由", "台帳の道路",
+    for label in ("(2) 橋梁の撤去・集約", "補修", "点検", "更新", "撤去", "迂回", "国道298号経由", "台帳の道路",
                   "現在価値", "参照道路（迂回路の探索）の出典：test"):
         assert label in text, label
 

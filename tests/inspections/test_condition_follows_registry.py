@@ -70,10 +70,10 @@ def test_an_api_patch_updates_the_due_date(world):
     bridge = make_asset(world.yashio, "bridge", external_id="B-API", built=1970)
     c = Client()
     c.force_login(world.alice)
-    r = c.patch(f"/api/v1/assets/{bridge.global_id}", {"data": {"built_fiscal_year": 2016}},
+    r = c.patch(f"/api/v1/assets/{bridge.global_id}", {"data": {"built_fiscal_year": 2020}},
                 content_type="application/json", HTTP_IF_MATCH="*")
     assert r.status_code == 200, r.content
-    assert due(bridge) == datetime.date(2021, 4, 1)
+    assert due(bridge) == datetime.date(2022, 4, 1)
 
 
 def test_a_bulk_import_is_announced_once_for_its_rows(world):
@@ -81,17 +81,17 @@ def test_a_bulk_import_is_announced_once_for_its_rows(world):
     first = make_asset(world.yashio, "bridge", external_id="B-I1", built=1970)
     second = make_asset(world.yashio, "bridge", external_id="B-I2", built=1970)
     with transaction.atomic():
-        Asset.objects.filter(pk__in=[first.pk, second.pk]).update(built_fiscal_year=2016)
+        Asset.objects.filter(pk__in=[first.pk, second.pk]).update(built_fiscal_year=2020)
         notify("imported", None, min_asset_id=first.pk)
-    assert due(first) == due(second) == datetime.date(2021, 4, 1)
+    assert due(first) == due(second) == datetime.date(2022, 4, 1)
 
 
 def test_a_write_that_rolls_back_leaves_the_condition_as_it_was(world):
     bridge = make_asset(world.yashio, "bridge", external_id="B-RB", built=1970)
     try:
         with transaction.atomic():
-            asset_update(actor=Actor(world.alice, Via.UI), asset=bridge, data={"built_fiscal_year": 2016})
-            assert due(bridge) == datetime.date(2021, 4, 1)
+            asset_update(actor=Actor(world.alice, Via.UI), asset=bridge, data={"built_fiscal_year": 2020})
+            assert due(bridge) == datetime.date(2022, 4, 1)
             raise RuntimeError("later step failed")
     except RuntimeError:
         pass

@@ -161,7 +161,8 @@ def test_bad_values_are_named_by_row_and_field_and_nothing_is_written(world):
     assert "Record 2 (line 3) 判定区分: '5' is not a 判定区分; allowed: 1, 2, 3, 4" in text
     assert "Record 3 (line 4) 点検年月日:" in text
     assert "Record 4 (line 5) 橋梁ID: BR0-112348-00001 appears more than once" in text
-    assert "Record 5 (line 6) 橋種:" in text and "allowed" in text
+    # A 橋種 word the vocabulary does not know is kept empty with a warning naming it (issue 16), not an error.
+    assert any("紙橋" in w and "allowed" in w for w in report.warnings), report.warnings
     assert not Asset.objects.exists() and not Inspection.objects.exists()
 
 
