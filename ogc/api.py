@@ -242,7 +242,7 @@ def items(request, collectionId: str,
           after: int | None = Query(None, ge=0, description="keyset cursor: the `next` link carries it"),
           f: str | None = Query(None, description="json (the only format)")):
     c = _get_collection(collectionId)
-    if f not in (None, "json", "geojson"):
+    if f is not None and "json" not in f:  # json, geojson, application/geo+json
         raise OgcError(f"f: json, got {f!r}")
     out_crs = parse_crs(crs)
     base = c.base(access.principal_of(request))

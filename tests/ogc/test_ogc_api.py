@@ -249,3 +249,19 @@ def test_assets_geojson_pages_with_next_links(world, client):
     assert len(seen) == len(set(seen)) == 120
     legacy = client.get("/api/v1/assets.geojson?limit=50&offset=100").json()
     assert legacy["numberReturned"] == 20 and legacy["next_offset"] is None
+
+
+def test_a_page_costs_the_same_queries_whatever_its_size(world, client):
+    """Set-based (developers' guide): a page of 250 features with their details and condition costs no more
+    queries than a page of 5 — the GeoJSON is written from one query, never one per feature."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bulk_pipes(world.yashio, 250)
+    client.force_login(world.alice)
+    costs = []
+    for limit in (5, 250):
+        with CaptureQueriesContext(connection) as ctx:
+            assert len(client.get(f"/ogc/collections/sewer_pipe/items?limit={limit}").json()["features"]) == limit
+        costs.append(len(ctx.captured_queries))
+    assert costs[0] == costs[1] <= 10, costs  # session, user, scope (3), count, page
