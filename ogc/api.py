@@ -112,8 +112,9 @@ def _collection(request, c: cols.Collection, extent=None) -> dict:
         "links": [_link(base, "self"), _link(f"{base}/items", "items", GEOJSON, str(c.title)),
                   _link(f"{base}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                         "application/schema+json"),
-                  # The same under the drafts' rel, which GDAL up to 3.6 follows.
-                  _link(f"{base}/queryables", "queryables", "application/schema+json")],
+                  # The features' schema: GDAL types its fields from it (dates as dates, a column empty on the
+                  # first page still numeric) instead of guessing from the first page.
+                  _link(f"{base}/schema", "describedBy", "application/schema+json")],
     }
     if extent:
         out["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
@@ -211,16 +212,35 @@ def collection(request, collectionId: str):
 def queryables(request, collectionId: str):
     c = _get_collection(collectionId)
     props = {"geometry": {"format": "geometry-any", "title": "geometry"}}
+    props |= {k: v for k, v in _property_schemas(c).items() if c.prop(k) is not None}  # labels are not queryable
+    return _json({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                  "$id": _url(request, f"/collections/{c.id}/queryables"), "type": "object",
+                  "title": str(c.title), "properties": props, "additionalProperties": False},
+                 content_type="application/schema+json")
+
+
+def _property_schemas(c: cols.Collection) -> dict:
+    out = {}
     for p in c.props:
         schema = {"type": p.type, "title": p.title or p.name}
         if p.format:
             schema["format"] = p.format
         if p.choices:
             schema["enum"] = [code for code, _label in p.choices]
-        props[p.name] = schema
+        out[p.name] = schema
+        if p.choices:
+            out[f"{p.name}_label"] = {"type": "string", "title": p.title or p.name}
+    return out
+
+
+@api.get("/collections/{collectionId}/schema", summary="The features' JSON Schema")
+def schema(request, collectionId: str):
+    c = _get_collection(collectionId)
     return _json({"$schema": "https://json-schema.org/draft/2020-12/schema",
-                  "$id": _url(request, f"/collections/{c.id}/queryables"), "type": "object",
-                  "title": str(c.title), "properties": props, "additionalProperties": False},
+                  "$id": _url(request, f"/collections/{c.id}/schema"), "title": str(c.title), "type": "object",
+                  "properties": {"type": {"type": "string"}, "id": {"type": "integer" if c.id_path == "pk" else "string"},
+                                 "geometry": {"format": "geometry-any"},
+                                 "properties": {"type": "object", "properties": _property_schemas(c)}}},
                  content_type="application/schema+json")
 
 
