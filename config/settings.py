@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "reports",
     "generator",
     "web",
+    "ogc",
 ]
 
 MIDDLEWARE = [

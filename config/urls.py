@@ -9,6 +9,7 @@ from config.api import api
 from inspections import measure_views
 from inspections import views as inspection_views
 from ledger import views as ledger_views
+from ogc.api import api as ogc_api
 from reports import views as report_views
 from web import assets as asset_pages
 from web import i18n as language_switch
@@ -20,6 +21,8 @@ urlpatterns = [
     path("i18n/setlang/", language_switch.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    # OGC API – Features for QGIS, ArcGIS and GDAL (ogc/api.py): no language prefix, clients add this URL.
+    path("ogc/", ogc_api.urls),
     # Stored files only through views that check the record's scope; MEDIA_URL is never routed.
     path("files/photos/<int:pk>/", inspection_views.photo_file, name="photo-file"),
     path("files/photos/<int:pk>/thumbnail/", inspection_views.photo_file, {"thumbnail": True}, name="photo-thumbnail"),

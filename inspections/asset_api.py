@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
@@ -41,23 +42,48 @@ def list_assets(request, municipality: str | None = None, kind: str | None = Non
     return _filtered(request, municipality, kind, status, q, bbox, updated_since, grade)
 
 
+# numberMatched is counted up to this many (beyond, the count would cost more than the page and is left out).
+GEOJSON_COUNT_CAP = 100_000
+
+
 @router.get("/assets.geojson")
-def assets_geojson(request, municipality: str | None = None, kind: str | None = None, status: str | None = None,
+def assets_geojson(request, response: HttpResponse, municipality: str | None = None, kind: str | None = None,
+                   status: str | None = None,
                    q: str | None = None, bbox: str | None = None, updated_since: datetime | None = None,
                    grade: str | None = None, limit: int = Query(5000, ge=1, le=50_000),
-                   offset: int = Query(0, ge=0, le=MAX_OFFSET)):
-    """The same filters as GeoJSON for GIS tools (QGIS: add a vector layer from this URL), paged by
-    `limit`/`offset` (at most 50,000)."""
+                   after: int | None = Query(None, ge=0, le=2**62, description="keyset cursor: follow `next`"),
+                   offset: int = Query(0, ge=0, le=MAX_OFFSET, description="deprecated: follow `next` instead")):
+    """The same filters as GeoJSON for GIS tools, paged by `limit` (at most 50,000): each page says how many
+    features match (numberMatched, when under 100,000) and it returned (numberReturned), and links the next page
+    (rel=next, in `links` and as an RFC 8288 Link header; keyset on the record number). GIS clients are better
+    served by the OGC API at /ogc/ (one layer per kind with its attributes)."""
     qs = _filtered(request, municipality, kind, status, q, bbox, updated_since, grade).order_by("id")
-    page = list(qs.select_related("condition__grade")[offset:offset + limit + 1])
-    severity = selectors.severity(page[:limit])
-    return {"type": "FeatureCollection", "features": [
+    matched = qs.order_by()[:GEOJSON_COUNT_CAP + 1].count()
+    paged = qs.filter(id__gt=after) if after is not None else qs[offset:]
+    page = list(paged.select_related("condition__grade")[:limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    severity = selectors.severity(page)
+    links = [{"href": request.build_absolute_uri(), "rel": "self", "type": "application/geo+json"}]
+    body = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": a.global_id, "geometry": json.loads(a.geom.geojson), "properties": {
             "global_id": a.global_id, "kind": a.kind, "owner": a.owner_id, "source": a.source,
             "external_id": a.external_id, "name": a.name, "status": a.status, "built_fiscal_year": a.built_fiscal_year,
             "version": a.version, "grade": _grade(a, "code"), "grade_label": _grade(a, "label"),
-            "severity": severity.get(a.pk)}} for a in page[:limit]],
-        "next_offset": offset + limit if len(page) > limit else None}
+            "severity": severity.get(a.pk)}} for a in page],
+        "numberReturned": len(page), "links": links,
+        # Kept for the map page and older scripts; `next` is the standard way on.
+        "next_offset": offset + limit if more and after is None else None}
+    if matched <= GEOJSON_COUNT_CAP:
+        body["numberMatched"] = matched
+    if more:
+        params = request.GET.copy()
+        params.pop("offset", None)
+        params["after"] = str(page[-1].pk)
+        next_url = request.build_absolute_uri(request.path) + "?" + params.urlencode()
+        links.append({"href": next_url, "rel": "next", "type": "application/geo+json"})
+        response["Link"] = f'<{next_url}>; rel="next"; type="application/geo+json"'
+    return body
 
 
 @router.get("/assets/near")

@@ -132,6 +132,7 @@ API = {
 # Pages: people only (a token is nobody here). `None` marks a route covered elsewhere or not a page.
 PAGES = {
     "i18n/": None, "api/v1/": None,  # the language switch; the API (above)
+    "ogc/": None,  # OGC API – Features: every route × role in tests/ogc/test_ogc_api.py::test_scope_as_the_rest_of_the_api
     "admin/": None,  # Django's admin, scoped by assets.admin and tested there
     "accounts/login/": Case("public", lambda c, s: {}, listing=True),
     "accounts/logout/": Case("public", lambda c, s: {}, listing=True, ok=(405,)),  # POST only

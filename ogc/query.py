@@ -1,0 +1,192 @@
+"""Items of a collection: the request's filters (bbox, datetime, property=value, CQL2 text/JSON) on the scoped
+queryset, a keyset page (`after` = the last record number seen, never OFFSET) and GeoJSON written set-based:
+one query selects the page's columns with the geometry already as GeoJSON text (ST_AsGeoJSON, transformed and
+axis-flipped in SQL), so nothing runs per feature."""
+
+import datetime
+import json
+
+from django.contrib.gis.db.models.functions import AsGeoJSON, GeomOutputGeoFunc, Transform
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import F, Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+
+from ogc.collections import Collection, Prop
+from ogc.crs import CRS84, STORAGE_SRID, Crs, OgcError, parse_bbox, parse_crs
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+# numberMatched is counted up to this many; beyond it the count would cost more than the page, so it is left out.
+COUNT_CAP = 100_000
+RESERVED = {"limit", "after", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs", "f"}
+FILTER_LANGS = ("cql2-text", "cql2-json")
+
+
+class FlipCoordinates(GeomOutputGeoFunc):
+    function = "ST_FlipCoordinates"
+    arity = 1
+
+
+def _dump(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- filters ---------------------------------------------------------------------------------------------------
+
+def _instant(text: str, end: bool) -> datetime.datetime | None:
+    if text in ("", ".."):
+        return None
+    dt = parse_datetime(text.replace("z", "Z"))
+    if dt is None:
+        d = parse_date(text)
+        if d is None:
+            raise OgcError(f"datetime: an RFC 3339 date-time, a date or an interval a/b (open with ..), got {text!r}")
+        dt = datetime.datetime.combine(d, datetime.time.max if end else datetime.time.min)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=datetime.UTC)
+    return dt
+
+
+def _datetime_filter(value: str, prop: Prop) -> Q:
+    if "/" in value:
+        start_s, end_s = value.split("/", 1)
+        start, end = _instant(start_s, False), _instant(end_s, True)
+    else:
+        start, end = _instant(value, False), _instant(value, True)
+        if start is None:
+            raise OgcError("datetime: '..' needs an interval, e.g. ../2024-12-31")
+    as_date = prop.format == "date"
+    q = Q()
+    if start is not None:
+        q &= Q(**{f"{prop.path}__gte": start.date() if as_date else start})
+    if end is not None:
+        q &= Q(**{f"{prop.path}__lte": end.date() if as_date else end})
+    return q
+
+
+def _typed(prop: Prop, raw: str):
+    try:
+        if prop.type == "integer":
+            return int(raw)
+        if prop.type == "number":
+            return float(raw)
+    except ValueError:
+        raise OgcError(f"{prop.name}: a {prop.type}, got {raw!r}") from None
+    if prop.type == "boolean":
+        if raw.lower() not in ("true", "false", "1", "0"):
+            raise OgcError(f"{prop.name}: true or false, got {raw!r}")
+        return raw.lower() in ("true", "1")
+    if prop.format == "date" and parse_date(raw) is None:
+        raise OgcError(f"{prop.name}: a date YYYY-MM-DD, got {raw!r}")
+    if prop.choices and raw not in {c for c, _ in prop.choices}:
+        raise OgcError(f"{prop.name}: one of {', '.join(c for c, _ in prop.choices)}, got {raw!r}")
+    return raw
+
+
+def _attributes(node):
+    """Every property name a CQL2 expression refers to (pygeofilter's Django backend would pass an unknown name
+    through as an ORM path, so they are checked against the queryables first)."""
+    from pygeofilter import ast
+
+    if isinstance(node, ast.Attribute):
+        yield node.name
+    if isinstance(node, ast.Node):
+        for sub in node.get_sub_nodes():
+            yield from _attributes(sub)
+    elif isinstance(node, list | tuple):
+        for sub in node:
+            yield from _attributes(sub)
+
+
+def _cql2_filter(text: str, lang: str | None, collection: Collection) -> Q:
+    from pygeofilter.backends.django import to_filter
+    from pygeofilter.parsers.cql2_json import parse as parse_json
+    from pygeofilter.parsers.cql2_text import parse as parse_text
+
+    # GDAL before 3.7 names the text encoding of the drafts "cql-text": the same grammar for what it sends.
+    lang = {"cql-text": "cql2-text", "cql-json": "cql2-json"}.get(lang or "", lang) or "cql2-text"
+    if lang not in FILTER_LANGS:
+        raise OgcError(f"filter-lang: one of {', '.join(FILTER_LANGS)}, got {lang!r}")
+    try:
+        ast_ = parse_json(json.loads(text)) if lang == "cql2-json" else parse_text(text)
+    except Exception as exc:  # lark and json raise many kinds; every one is the client's filter
+        raise OgcError(f"filter: not valid {lang}: {str(exc).splitlines()[0][:200]}") from None
+    mapping = collection.mapping
+    unknown = sorted({a for a in _attributes(ast_) if a not in mapping})
+    if unknown:
+        raise OgcError(f"filter: unknown properties {', '.join(unknown)}; queryables: {', '.join(mapping)}")
+    try:
+        return to_filter(ast_, mapping)
+    except Exception as exc:
+        raise OgcError(f"filter: not supported: {str(exc)[:200]}") from None
+
+
+def filtered(collection: Collection, qs: QuerySet, params) -> tuple[QuerySet, bool]:
+    """The collection's records the request's filters select, and whether any filter narrowed them."""
+    narrowed = False
+    if params.get("bbox"):
+        box = parse_bbox(params["bbox"], parse_crs(params.get("bbox-crs"), "bbox-crs"))
+        qs = qs.filter(**{f"{collection.geom_path}__intersects": box})
+        narrowed = True
+    if params.get("datetime"):
+        qs = qs.filter(_datetime_filter(params["datetime"], collection.prop(collection.temporal)))
+        narrowed = True
+    for key in params:
+        if key in RESERVED:
+            continue
+        prop = collection.prop(key)
+        if prop is None:
+            raise OgcError(f"unknown parameter {key!r}; allowed: {', '.join(sorted(RESERVED))} and the "
+                           f"queryables {', '.join(p.name for p in collection.props)}")
+        qs = qs.filter(**{prop.path: _typed(prop, params[key])})
+        narrowed = True
+    if params.get("filter"):
+        filter_crs = params.get("filter-crs")
+        if filter_crs and parse_crs(filter_crs, "filter-crs").uri != CRS84:
+            raise OgcError(f"filter-crs: only {CRS84} (lon/lat)")
+        qs = qs.filter(_cql2_filter(params["filter"], params.get("filter-lang"), collection))
+        narrowed = True
+    return qs, narrowed
+
+
+# --- output ----------------------------------------------------------------------------------------------------
+
+def _geometry(collection: Collection, crs: Crs):
+    expr = F(collection.geom_path)
+    if crs.srid != STORAGE_SRID:
+        expr = Transform(collection.geom_path, crs.srid)
+    if crs.north_first:
+        expr = FlipCoordinates(expr)
+    return AsGeoJSON(expr, precision=crs.precision)
+
+
+def features(collection: Collection, qs: QuerySet, crs: Crs, *, limit: int, after: int | None = None):
+    """(GeoJSON feature texts, last record number or None when this is the last page). One query."""
+    paths = [p.path for p in collection.props]
+    labelled = [(i, dict(p.choices)) for i, p in enumerate(collection.props) if p.choices]
+    names = [p.name for p in collection.props]
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
+    rows = list(qs.annotate(_ogc_geom=_geometry(collection, crs)).order_by("pk")
+                .values_list("pk", collection.id_path, "_ogc_geom", *paths)[:limit + 1])
+    more = len(rows) > limit
+    out = []
+    for row in rows[:limit]:
+        values = row[3:]
+        props = dict(zip(names, values, strict=True))
+        for i, labels in labelled:
+            v = values[i]
+            props[f"{names[i]}_label"] = labels.get(v, v) if v is not None else None
+        out.append(f'{{"type":"Feature","id":{_dump(row[1])},"geometry":{row[2] or "null"},'
+                   f'"properties":{_dump(props)}}}')
+    return out, (rows[limit - 1][0] if more else None)
+
+
+def count_capped(qs: QuerySet) -> int | None:
+    """numberMatched when it is cheap enough: counted up to COUNT_CAP, None above."""
+    n = qs.order_by()[:COUNT_CAP + 1].count()
+    return n if n <= COUNT_CAP else None
+
+
+def dump(value) -> str:
+    return _dump(value)
