@@ -6,6 +6,7 @@ from django.views.generic import RedirectView, TemplateView
 
 from clusters import views as cluster_views
 from config.api import api
+from config.health import healthz
 from inspections import measure_views
 from inspections import views as inspection_views
 from ledger import views as ledger_views
@@ -19,6 +20,8 @@ urlpatterns = [
     # Before Django's: the switch keeps the page, /en/x ↔ /x (web/i18n.py).
     path("i18n/setlang/", language_switch.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # No sign-in, no language prefix: for load balancers and monitoring (config/health.py).
+    path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     # Stored files only through views that check the record's scope; MEDIA_URL is never routed.
     path("files/photos/<int:pk>/", inspection_views.photo_file, name="photo-file"),
