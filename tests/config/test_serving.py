@@ -323,3 +323,21 @@ def test_gunicorn_serves_the_app_with_json_access_logs(tmp_path):
     app = [rec for rec in lines if rec["logger"] == "gunmane.request" and rec["request_id"] == rid]
     assert access and access[0]["status"] == 200 and access[0]["path"] == "/healthz"
     assert app and app[0]["status"] == 200
+
+
+# --- per-request cost -------------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_a_token_records_its_use_at_most_once_a_minute(world, django_assert_num_queries):
+    """A ledger system's burst of reads costs no write per request: last_used_at moves once a minute."""
+    from assets.models import ApiToken
+    from assets.models.access import LAST_USED_RESOLUTION
+
+    token, key = ApiToken.issue(name="t", municipality=world.yashio, source="daicho")
+    first = ApiToken.authenticate(key)
+    assert first.last_used_at is not None
+    with django_assert_num_queries(1):  # the look-up only
+        assert ApiToken.authenticate(key).last_used_at == first.last_used_at
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - LAST_USED_RESOLUTION * 2)
+    with django_assert_num_queries(2):
+        assert ApiToken.authenticate(key).last_used_at > first.last_used_at
