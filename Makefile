@@ -21,12 +21,13 @@ demo-data: setup
 	@$(MANAGE) plan_pdf --region nakagawa --out out/plan-nakagawa.pdf
 	@$(MANAGE) plan_pdf --region nakagawa --municipality 112348 --out out/plan-nakagawa-112348.pdf
 
-# The django-q2 worker runs beside the web server and stops with it.
+# Served as a municipality deploys it: gunicorn (config/gunicorn.py: workers from the CPU count, pooled database
+# connections, JSON logs on stdout) with the django-q2 worker beside it, which stops with it.
 # Without DEBUG (the default): static files come from whitenoise, stored files only through scoped views.
 demo: demo-data
-	@echo "Serving on http://localhost:$(PORT)/  (admin: http://localhost:$(PORT)/admin/)"
+	@echo "Serving on http://localhost:$(PORT)/  (admin: http://localhost:$(PORT)/admin/, health: /healthz)"
 	@$(MANAGE) qcluster > qcluster.log 2>&1 & qpid=$$!; trap "kill $$qpid 2>/dev/null" EXIT INT TERM; \
-		$(MANAGE) runserver 0.0.0.0:$(PORT)
+		PORT=$(PORT) .venv/bin/gunicorn -c config/gunicorn.py config.wsgi
 
 test: setup
 	@$(PY) -m ruff check .
@@ -34,6 +35,8 @@ test: setup
 	@$(PY) -m pytest
 
 BENCH_DB ?= postgresql:///gunmane_bench
+# Assets in the benchmark region (the issue's figure); e.g. `make bench BENCH_ASSETS=200000` for a shorter run.
+BENCH_ASSETS ?= 1000000
 
 # Benchmarks run in a database of their own, made anew each time, so the demo data stays as it is and
 # every run measures the same thing (a first load into an empty registry).
@@ -41,7 +44,7 @@ bench:
 	@psql "$(dir $(BENCH_DB))postgres" -qc "DROP DATABASE IF EXISTS $(notdir $(BENCH_DB))" 2>/dev/null || true
 	@DATABASE_URL=$(BENCH_DB) bash scripts/bootstrap.sh
 	@DATABASE_URL=$(BENCH_DB) $(MANAGE) migrate --noinput -v 0
-	@DATABASE_URL=$(BENCH_DB) $(PY) -m benchmarks.run
+	@DATABASE_URL=$(BENCH_DB) BENCH_ASSETS=$(BENCH_ASSETS) $(PY) -m benchmarks.run
 
 lint:
 	@$(PY) -m ruff check .

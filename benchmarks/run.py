@@ -104,6 +104,17 @@ def main() -> int:
         "generate_over_baseline": round(gen / base, 2),
         "peak_rss_mb": round(peak_mb),
     }
+    if os.environ.get("BENCH_API", "1") == "1":
+        # The API under 20 concurrent clients, on the region just generated (before the engine regenerates smaller
+        # ones), in a process of its own (benchmarks/api_load.py starts gunicorn).
+        import subprocess
+
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.api_load"], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"API load benchmark failed: {proc.stderr[-2000:]}")
+        lines = proc.stdout.strip().splitlines()
+        print("\n".join(lines[:-1]))
+        result["api_load"] = json.loads(lines[-1])
     if os.environ.get("BENCH_ENGINE", "1") == "1":
         # The 1,000,000-asset region generated above is measured first, then smaller ones.
         engine_at(N, result, generate=False)

@@ -53,12 +53,27 @@ def local_secret_key(path: Path) -> str:
 
 # Debug pages show settings and the URLconf: only when asked for (`DEBUG=1`, development).
 DEBUG = envbool("DEBUG", False)
+# DJANGO_ENV=production (or GUNMANE_ENV): a deployment, where nothing falls back to a made-up local value.
+ENVIRONMENT = (os.environ.get("DJANGO_ENV") or os.environ.get("GUNMANE_ENV") or "development").strip().lower()
+if ENVIRONMENT not in {"development", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development or production, got {ENVIRONMENT!r}")
+PRODUCTION = ENVIRONMENT == "production"
+if PRODUCTION and not os.environ.get("SECRET_KEY"):
+    # Every server behind the same site must sign sessions with the same key, and a key written to a file on
+    # one machine is neither shared nor backed up: a deployment sets it explicitly.
+    raise ImproperlyConfigured("SECRET_KEY must be set in production (DJANGO_ENV=production), e.g. python -c "
+                               "'import secrets; print(secrets.token_urlsafe(50))'")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off in production (DJANGO_ENV=production)")
 SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key(
     Path(os.environ.get("SECRET_KEY_FILE", BASE_DIR / ".secret_key")))
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters (e.g. python -c 'import secrets; "
                                "print(secrets.token_urlsafe(50))')")
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+if PRODUCTION and not os.environ.get("ALLOWED_HOSTS"):
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production: the site's host names, comma-separated")
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+                 if h.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -84,6 +99,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times everything below and gives each request the id its log lines carry (config/requestlog.py).
+    "config.requestlog.RequestLogMiddleware",
+    "config.routers.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -123,13 +141,40 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgresql:///gunmane"),
-        engine="django.contrib.gis.db.backends.postgis",
-        conn_max_age=60,
-    )
+# Connection pooling (psycopg_pool, Django's `pool` option) in the web server: config/gunicorn.py sets DB_POOL=1.
+# Each gunicorn worker process has its own pool; a gthread worker runs GUNICORN_THREADS requests at once and a
+# request holds one connection, so a pool of that many never makes a request wait for another's connection.
+# At most WEB_CONCURRENCY × DB_POOL_MAX_SIZE connections, kept under PostgreSQL's max_connections with room for
+# the qcluster workers, migrations and psql (README, "Deploying": the arithmetic). Commands and tests keep one
+# persistent connection per process (CONN_MAX_AGE), which a pool replaces.
+DB_POOL = envbool("DB_POOL", False)
+DB_POOL_MAX_SIZE = envint("DB_POOL_MAX_SIZE", envint("GUNICORN_THREADS", 4))
+DB_POOL_OPTIONS = {
+    "min_size": min(envint("DB_POOL_MIN_SIZE", 1), DB_POOL_MAX_SIZE),
+    "max_size": DB_POOL_MAX_SIZE,
+    # A request that cannot have a connection within this many seconds fails (500) rather than hanging.
+    "timeout": envint("DB_POOL_TIMEOUT", 10),
+    # Connections are replaced now and then, so a restarted or failed-over server is picked up.
+    "max_lifetime": envint("DB_POOL_MAX_LIFETIME", 1800),
 }
+
+
+def database(url: str) -> dict:
+    db = dj_database_url.parse(url, engine="django.contrib.gis.db.backends.postgis",
+                               conn_max_age=0 if DB_POOL else 60)
+    if DB_POOL:
+        db.setdefault("OPTIONS", {})["pool"] = dict(DB_POOL_OPTIONS)
+    return db
+
+
+DATABASES = {"default": database(os.environ.get("DATABASE_URL", "postgresql:///gunmane"))}
+# A read replica (PostgreSQL streaming replication) for read-only traffic: GET requests to the paths in
+# REPLICA_PATHS read the registry from it; writes, transactions, sessions and access rights stay on default.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {**database(os.environ["DATABASE_REPLICA_URL"]), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+REPLICA_PATHS = [p for p in os.environ.get(
+    "REPLICA_PATHS", "/api/v1/assets,/api/v1/regions/,/ogc/,/tiles/").split(",") if p]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -168,22 +213,47 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # JGD2011 geographic; every stored geometry uses it (domain.md §4.6).
 GEOMETRY_SRID = 6668
 
+# Background jobs: django-q2 on Redis when REDIS_URL is set (several machines' workers share one queue), on
+# PostgreSQL (the ORM broker) otherwise. A worker killed mid-task leaves its job 'running' with no owner: the job's
+# advisory lock went with the worker's connection, and the next read marks it failed (core.jobs, core.liveness).
 Q_CLUSTER = {
     "name": "gunmane",
-    "orm": "default",
-    "workers": 2,
+    "workers": envint("Q_WORKERS", 2),
     "timeout": 1800,
     "retry": 3600,
     "sync": envbool("Q_SYNC", False),
 }
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+# /healthz fails (503) when a job has waited longer than this in the queue: no worker is taking jobs.
+HEALTH_QUEUE_MAX_AGE_S = envint("HEALTH_QUEUE_MAX_AGE_S", 900)
 
+# JSON lines on stdout (LOG_FORMAT=json, the default): one per request from config.requestlog with its id, user,
+# path, status and duration, and every other log line with the id of the request it belongs to.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.requestlog.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+                             "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    # Lockouts and failed sign-ins are logged whatever LOG_LEVEL says.
-    "loggers": {"axes": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+    "loggers": {
+        # Lockouts and failed sign-ins are logged whatever LOG_LEVEL says.
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # One line per request (REQUEST_LOG=0 turns them off).
+        "gunmane.request": {"handlers": ["console"], "propagate": False,
+                            "level": "INFO" if envbool("REQUEST_LOG", True) else "WARNING"},
+    },
 }
 
 # Debian 12 ships GDAL 3.6, which cannot sandbox file access in spatial references; uploads are parsed
@@ -196,6 +266,8 @@ HTTPS = envbool("HTTPS", False)
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", HTTPS)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", HTTPS)
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", HTTPS)
+# Load balancers probe the health endpoint over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)

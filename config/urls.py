@@ -6,6 +6,7 @@ from django.views.generic import RedirectView, TemplateView
 
 from clusters import views as cluster_views
 from config.api import api
+from config.health import healthz
 from inspections import measure_views
 from inspections import views as inspection_views
 from ledger import views as ledger_views
@@ -20,6 +21,8 @@ urlpatterns = [
     # Before Django's: the switch keeps the page, /en/x ↔ /x (web/i18n.py).
     path("i18n/setlang/", language_switch.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # No sign-in, no language prefix: for load balancers and monitoring (config/health.py).
+    path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     # OGC API – Features for QGIS, ArcGIS and GDAL (ogc/api.py): no language prefix, clients add this URL.
     path("ogc/", ogc_api.urls),

@@ -14,8 +14,10 @@ missing=()
 need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing+=("$1"); }
 
 # --- system packages ---------------------------------------------------------
+# redis-server: django-q2's broker when REDIS_URL is set (several machines); the tests start their own.
 for p in postgresql postgresql-contrib gdal-bin libgdal-dev libgeos-dev libproj-dev proj-bin binutils \
-         fonts-ipaexfont poppler-utils chromium python3 python3-venv python3-dev build-essential make; do
+         fonts-ipaexfont poppler-utils chromium python3 python3-venv python3-dev build-essential make \
+         redis-server; do
   need_pkg "$p"
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import secrets
 
@@ -50,6 +51,10 @@ class Membership(models.Model):
         return f"{self.user} {self.get_role_display()} {self.municipality or self.region}"
 
 
+# How exactly ApiToken.last_used_at follows use (it says when a token was last used, for revoking stale ones).
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
+
 class ApiToken(models.Model):
     """A ledger system's key: one municipality, one ledger source. Only a hash is kept."""
 
@@ -94,7 +99,11 @@ class ApiToken(models.Model):
         token = cls.objects.filter(prefix=parts[1], revoked_at__isnull=True).select_related("municipality").first()
         if token is None or not secrets.compare_digest(token.key_hash, cls.hash_key(key)):
             return None
-        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # At most once a minute: a ledger system's burst of reads costs no write (and commit) per request.
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
         return token
 
     def revoke(self) -> None:
