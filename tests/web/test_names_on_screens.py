@@ -86,7 +86,6 @@ def test_no_raw_values_on_the_screens_people_read(world, region, persona):
 
 @pytest.mark.parametrize("screen", sorted(OWNED_ELSEWHERE))
 def test_no_raw_values_on_screens_owned_elsewhere(world, region, screen, request):
-    request.applymarker(pytest.mark.xfail(reason=OWNED_ELSEWHERE[screen], strict=False))
     client = Client()
     client.force_login(world.alice)
     url = {"asset list": "/assets/", "asset": f"/assets/{region['pipe'].global_id}/"}[screen]
@@ -150,8 +149,6 @@ def test_no_raw_values_in_the_plan_pdf(world, region, request, tmp_path):
 
     from reports.services import plan_create, plan_execute
 
-    request.applymarker(pytest.mark.xfail(reason="owned by the PDF part (reports/pdf, reports/document.py)",
-                                          strict=False))
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
     plan = plan_execute(plan_create(principal=world.carol, run=region["run"]).pk)

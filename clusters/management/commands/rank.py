@@ -65,6 +65,6 @@ class Command(BaseCommand):
         for c in run.clusters.order_by("rank")[:top]:
             shares = ", ".join(f"{k} {v / 1e6:,.1f}" for k, v in sorted(c.cost_shares.items()))
             self.stdout.write(
-                f"  {c.rank:>3}. {c.key:<18} {c.member_count:>5} assets  {yen(c.total_cost):>14}  "
+                f"  {c.rank:>3}. {c.name or c.key:<24} {c.member_count:>5} assets  {yen(c.total_cost):>14}  "
                 f"risk removed {c.risk_removed:8.2f}  per 百万円 {c.risk_per_myen:7.3f}  "
                 f"saving {yen(c.bundling_saving)}  [{shares}]")
