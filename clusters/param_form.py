@@ -30,7 +30,7 @@ class Field:
     @property
     def unit(self) -> str:
         if self.key.startswith("weights."):
-            return "（0〜10）"
+            return ""
         if self.key.startswith("budget."):
             return _("yen a fiscal year")
         return PARAMS[self.key].unit
@@ -58,6 +58,11 @@ FIELDS = [
 ]
 WEIGHT_RANGE = (0.0, 10.0)
 BUDGET_RANGE = (0.0, float(YEN_UNIT))
+
+
+def bound_text(x: float) -> str:
+    """A range bound as people write it: 1,000,000 rather than 1e+06."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
 
 
 def fields_for(members: list[tuple[str, str]]) -> list[Field]:

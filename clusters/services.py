@@ -73,7 +73,7 @@ def region_params_update(*, actor, region: Region, values: dict) -> RegionParams
     (Japanese label) and the range, nothing stored. Only the region's coordinators (and administrators). Stored:
     what differs from the defaults, with keys the page does not show kept as they were; the change is recorded."""
     from assets.history import Action, record_change
-    from clusters.param_form import fields_for
+    from clusters.param_form import bound_text, fields_for
 
     if actor.principal is not None and not access.regions_coordinated(actor.principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may change the engine parameters of %s") % region)
@@ -83,7 +83,7 @@ def region_params_update(*, actor, region: Region, values: dict) -> RegionParams
         text = str(values.get(f.key, "")).strip().replace(",", "")
         if text == "" and f.key.startswith("budget."):
             continue  # no budget of its own: the levelled need
-        rng = {"label": f.label, "lo": f"{f.lo:,g}", "hi": f"{f.hi:,g}", "unit": f.unit}
+        rng = {"label": f.label, "lo": bound_text(f.lo), "hi": bound_text(f.hi), "unit": f.unit}
         try:
             number = float(text)
             if f.integer and number != int(number):

@@ -202,7 +202,7 @@ def _total_text(key: str, v) -> str:
 def region_params(request, slug: str):
     """The region's engine parameters with Japanese labels, units and ranges; coordinators save them and may
     start a run with them at once, then see it compared with the last one."""
-    from clusters.param_form import fields_for, value_of
+    from clusters.param_form import bound_text, fields_for, value_of
     from clusters.services import region_params_update, run_create
     from core.jobs import accepted
 
@@ -236,7 +236,7 @@ def region_params(request, slug: str):
         value = posted.get(f.key) if posted else value_of(effective, f.key)
         groups.setdefault(f.group, []).append({"f": f, "value": "" if value is None else value,
                                                "error": " ".join(errors.get(f.key, [])),
-                                               "range": f"{f.lo:,g}〜{f.hi:,g}"})
+                                               "range": f"{bound_text(f.lo)}〜{bound_text(f.hi)}"})
     return render(request, "clusters/params.html", {
         "region": region, "groups": groups, "errors": errors, "saved": request.GET.get("saved") == "1"},
         status=422 if errors else 200)
