@@ -330,3 +330,7 @@ ENGINE_SYNC = envbool("ENGINE_SYNC", False)
 # MAP_TILE_URL=https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png and MAP_TILE_ATTRIBUTION=地理院タイル
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+
+# Ledger imports of more records than this run as a background job (django-q2) with progress; smaller ones run
+# in the request. Every import is kept with its report (ledger.LedgerImport).
+LEDGER_ASYNC_ROWS = envint("LEDGER_ASYNC_ROWS", 10_000)

@@ -47,6 +47,7 @@ urlpatterns += i18n_patterns(
     path("measures/rates/", measure_views.measure_rates, name="measure-rates"),
     path("inspections/overdue/download/", inspection_views.overdue_download, name="overdue-download"),
     path("ledger/import/", ledger_views.ledger_import, name="ledger-import"),
+    path("ledger/imports/", ledger_views.ledger_imports, name="ledger-imports"),
     path("map/", map_page.region_map, name="region-map"),
     path("assets/", asset_pages.asset_list, name="asset-list"),
     path("assets/download/", asset_pages.asset_list_download, name="asset-list-download"),

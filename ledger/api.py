@@ -1,19 +1,24 @@
 """Ledger sync API: bulk upsert (JSON records or a file), the change feed, exports. Machine clients use a
 token (one municipality, one ledger source); people use their session."""
 
+import datetime
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from assets import access, selectors
 from assets.access import principal_of
 from assets.history import Actor
 from assets.models import ApiToken, Via
+from core.jobs import accepted
+from core.pagination import Paged
 from ledger.exporters import export_ledger
 from ledger.feed import change_feed
-from ledger.importer import import_ledger, import_table
+from ledger.imports import import_list, start_import
 from ledger.models import LedgerMapping
 from ledger.national import export_bridges, import_national
 from ledger.readers import MAX_UPLOAD_BYTES, records_table
@@ -37,8 +42,50 @@ class UpsertIn(Schema):
     records: list[dict]
 
 
-def _answer(report):
-    return Status(200 if report.ok else 422, report.to_dict())
+class LedgerImportOut(Schema):
+    """One import as kept (ledger.LedgerImport): who, when, which file, the counts and the whole report."""
+    id: int
+    url: str
+    municipality: str | None = Field(None, alias="municipality_id")
+    municipalities: list[str] = Field(..., alias="owners")
+    kind: str
+    source: str
+    filename: str
+    dry_run: bool
+    by: str
+    via: str
+    rows: int
+    created: int = Field(..., alias="created_count")
+    updated: int = Field(..., alias="updated_count")
+    unchanged: int = Field(..., alias="unchanged_count")
+    errors: int = Field(..., alias="error_count")
+    warnings: int = Field(..., alias="warning_count")
+    status: str
+    progress: int
+    message: str
+    progress_text: str  # status, percentage and step in the reader's language (core.jobs.progress_text)
+    error: str = Field(..., alias="public_error")
+    report: dict = Field(..., alias="result")
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    duration_s: float | None
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return f"/api/v1/ledger/imports/{obj.pk}"
+
+    @staticmethod
+    def resolve_by(obj) -> str:
+        if obj.token_id:
+            return f"token:{obj.token.name}"
+        return obj.created_by.get_username() if obj.created_by_id else ""
+
+
+def _answer(report, job=None):
+    body = report.to_dict()
+    if job is not None:
+        body["import_id"], body["import_url"] = job.pk, f"/api/v1/ledger/imports/{job.pk}"
+    return Status(200 if report.ok else 422, body)
 
 
 @router.post("/ledger/upsert", response={200: dict, 422: dict, 409: dict})
@@ -47,21 +94,37 @@ def upsert(request, payload: UpsertIn):
     is written (422 with the errors, the first 1,000 and their count). Sending the same batch twice changes
     nothing and says so; a batch sent while another import of the same ledger runs waits for it."""
     municipality, source = _defaults(request, payload.municipality, payload.source)
-    report = import_table(actor=Actor(principal_of(request), Via.API), table=records_table(payload.records),
-                          kind=payload.kind, municipality=municipality, source=source, srid=payload.srid,
-                          dry_run=payload.dry_run)
-    return _answer(report)
+    job, report = start_import(actor=Actor(principal_of(request), Via.API), table=records_table(payload.records),
+                               kind=payload.kind, municipality=municipality, source=source, srid=payload.srid,
+                               dry_run=payload.dry_run, filename="(records)")
+    return _answer(report, job)
 
 
-@router.post("/ledger/import", response={200: dict, 422: dict, 413: dict, 409: dict})
+@router.post("/ledger/import", response={200: dict, 202: LedgerImportOut, 422: dict, 413: dict, 409: dict})
 def import_file(request, file: File[UploadedFile], kind: Form[str], municipality: Form[str | None] = None,
                 source: Form[str | None] = None, srid: Form[int | None] = None, dry_run: Form[bool] = False):
+    """A file of up to LEDGER_ASYNC_ROWS (10,000) records is imported at once (200/422 with the report); a larger
+    one runs in the background: 202 with the import, whose `url` shows its progress and then its report."""
     if file.size > MAX_UPLOAD_BYTES:
         return Status(413, {"detail": f"at most {MAX_UPLOAD_BYTES // 2**20} MB per file"})
     municipality, source = _defaults(request, municipality, source)
-    report = import_ledger(actor=Actor(principal_of(request), Via.API), data=file.read(), filename=file.name,
-                           kind=kind, municipality=municipality, source=source, srid=srid, dry_run=dry_run)
-    return _answer(report)
+    job, report = start_import(actor=Actor(principal_of(request), Via.API), data=file.read(), filename=file.name,
+                               kind=kind, municipality=municipality, source=source, srid=srid, dry_run=dry_run)
+    if report is None:
+        return accepted(job)
+    return _answer(report, job)
+
+
+@router.get("/ledger/imports", response=list[LedgerImportOut])
+@paginate(Paged)
+def list_imports(request, municipality: str | None = None):
+    """Every import you may see (yours and your colleagues'), newest first; `municipality` narrows to one."""
+    return import_list(principal=principal_of(request), municipality=municipality)
+
+
+@router.get("/ledger/imports/{pk}", response=LedgerImportOut)
+def get_import(request, pk: int):
+    return access.get_or_404(import_list(principal=principal_of(request)), pk=pk)
 
 
 @router.get("/changes")

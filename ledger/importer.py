@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from assets import access
 from assets.codes import normalize_lg_code
@@ -86,6 +87,7 @@ class LedgerReport:
     value_mapping: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)  # what was applied
     format: str = ""
     encoding: str = ""
+    owners: list[str] = field(default_factory=list, repr=False)  # the municipalities the records belong to
 
     @property
     def ok(self) -> bool:
@@ -725,8 +727,14 @@ def import_ledger(*, actor: Actor, data: bytes, filename: str, kind: str, munici
                         source=source, srid=srid, dry_run=dry_run, mapping=mapping)
 
 
+def _no_progress(progress: int, step: str) -> None:
+    pass
+
+
 def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | None = None, source: str = "ledger",
-                 srid: int | None = None, dry_run: bool = False, mapping: dict | None = None) -> LedgerReport:
+                 srid: int | None = None, dry_run: bool = False, mapping: dict | None = None,
+                 progress=_no_progress) -> LedgerReport:
+    """`progress(percent, step)` is told the steps as they start (a background import shows them)."""
     spec_for(kind)
     if srid is not None:
         check_srid(int(srid), "srid")
@@ -772,6 +780,8 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     df["wkb"], df["srid"] = wkb, srids
     df["pos"] = np.arange(len(df))
     df = df.drop(columns=[c for c in df.columns if c.startswith(("lon", "lat", "plane_")) or c == "wkt"])
+    report.owners = sorted(str(o) for o in df["owner"].dropna().unique().tolist() if o)
+    progress(50, gettext_noop("writing to the registry"))
     try:
         with transaction.atomic(), connection.cursor() as cur:
             return _check_and_write(cur, df, errors, report, actor=actor, kind=kind, source=source, dry_run=dry_run,

@@ -14,7 +14,7 @@ from assets.kinds import KINDS
 from assets.models import Asset, Via
 from ledger import pending
 from ledger.fields import field_label, fields_for
-from ledger.importer import import_ledger
+from ledger.imports import import_list, start_import
 from ledger.mappings import choices_of, save_mapping
 from ledger.readers import MAX_UPLOAD_BYTES
 
@@ -94,10 +94,18 @@ def ledger_import(request):
             municipality = request.POST.get("municipality") or None
             source = request.POST.get("source") or "ledger"
             load = request.POST.get("action") == "load"
-            report = import_ledger(
+            job, report = start_import(
                 actor=Actor(principal, Via.UI), data=data, filename=name, kind=kind, municipality=municipality,
                 source=source, srid=int(srid) if srid else None, dry_run=not load,
                 mapping={"columns": columns, "values": values})
+            if report is None:  # a large file: a background job, whose progress the page follows
+                from core.jobs import accepted
+
+                accepted(job)
+                ctx["job"] = job
+                pending.drop(token)
+                ctx["pending"] = ""
+                return render(request, "ledger/import.html", ctx, status=200)
             ctx["report"] = report
             ctx["mapping"] = _mapping_form(report, kind, columns, values)
             if load and report.ok:
@@ -122,3 +130,14 @@ def report_owner(municipality: str) -> str:
     from assets.codes import normalize_lg_code
 
     return normalize_lg_code(municipality)
+
+
+@login_required
+def ledger_imports(request):
+    """The imports of the municipalities this person may see (?municipality= narrows to one), newest first."""
+    principal = principal_of(request)
+    municipality = request.GET.get("municipality") or None
+    imports = list(import_list(principal=principal, municipality=municipality)[:200])
+    return render(request, "ledger/imports.html", {
+        "imports": imports, "municipality": municipality,
+        "municipalities": selectors.municipality_choices(principal=principal)})

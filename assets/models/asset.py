@@ -35,8 +35,11 @@ class Asset(models.Model):
         _("global id"), max_length=32, unique=True, editable=False,
         help_text=_("Stable id embedding the original owner's code, e.g. 112348-SP-000123"),
     )
+    # No index of its own (nor its LIKE twin): asset_owner_kind_idx and the unique (owner, source, external_id)
+    # both begin with owner_id, so every query by owner uses one of them; a third index only slowed imports.
     owner = models.ForeignKey(
-        Municipality, verbose_name=_("owner (管理者)"), on_delete=models.PROTECT, related_name="owned_assets"
+        Municipality, verbose_name=_("owner (管理者)"), on_delete=models.PROTECT, related_name="owned_assets",
+        db_index=False,
     )
     operator = models.ForeignKey(
         Municipality, verbose_name=_("operator"), on_delete=models.PROTECT, related_name="operated_assets",
@@ -89,6 +92,12 @@ class Asset(models.Model):
                 violation_error_message=_("fiscal year built must be between 1868 and 2100"),
             ),
         ]
+        # Which query uses each index (issue 16: an index no query uses only slows the ledger import):
+        # - the unique (owner, source, external_id): the ledger import's match of file rows to assets;
+        # - asset_owner_kind_idx: lists and counts by municipality and kind (selectors.asset_list,
+        #   reports/document.py `owner_id = ANY(..) AND kind`), and any query by owner alone;
+        # - asset_kind_idx, asset_status_idx, asset_source_extid_idx: kept, their queries not yet traced
+        #   (unverified; candidates for dropping once traced).
         indexes = [
             models.Index(fields=["kind"], name="asset_kind_idx"),
             models.Index(fields=["status"], name="asset_status_idx"),

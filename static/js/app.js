@@ -46,6 +46,11 @@
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("select[data-autosubmit]").forEach((s) =>
       s.addEventListener("change", () => s.form && s.form.submit()));
+    // A background job started by a form post (a large ledger import): follow it, then show its report.
+    document.querySelectorAll("[data-follow]").forEach((out) =>
+      follow(out.dataset.follow, out, (job) => {
+        out.textContent = `#${job.id}: ${job.progress_text}` + (job.report && job.report.summary ? ` — ${job.report.summary}` : "");
+      }));
     document.querySelectorAll("button[data-reveal]").forEach((b) =>
       b.addEventListener("click", () => {
         const row = document.querySelector(b.dataset.reveal);

@@ -1,0 +1,101 @@
+"""Every ledger import kept with its report (ledger.models.LedgerImport): small ones run in the request, large
+ones (over settings.LEDGER_ASYNC_ROWS records) as a background job that reports its progress. Either way the
+import's row says who sent which file when, and what the import said."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_noop
+
+from assets import access
+from assets.codes import normalize_lg_code
+from assets.history import Actor
+from assets.models import ApiToken
+from ledger.importer import LedgerReport, import_table
+from ledger.models import LedgerImport
+from ledger.readers import Table, read_table
+
+__all__ = ["IMPORT_STEPS", "import_execute", "import_list", "start_import"]
+
+# The steps an import reports while it runs (English msgids, shown translated: core.jobs.progress_text).
+IMPORT_STEPS = (gettext_noop("reading the file"), gettext_noop("checking the records"),
+                gettext_noop("writing to the registry"))
+
+
+def _records(table: Table) -> int:
+    # Rows below the first one (the header, or title rows above it: a slight overcount decides nothing).
+    return max(len(table.rows) - 1, 0)
+
+
+def start_import(*, actor: Actor, kind: str, municipality: str | None, source: str, srid: int | None = None,
+                 dry_run: bool = False, mapping: dict | None = None, data: bytes | None = None, filename: str = "",
+                 table: Table | None = None) -> tuple[LedgerImport, LedgerReport | None]:
+    """Record the import and run it now (→ the job, done, and its report), or, for a file of more than
+    LEDGER_ASYNC_ROWS records, store the file and leave the job queued (→ the job, None): the caller queues it
+    (core.jobs.accepted). A file that cannot be read at all is refused at once (ValidationError), as before."""
+    if table is None:
+        table = read_table(data, filename)
+    job = LedgerImport(
+        created_by=actor.user, token=actor.principal if isinstance(actor.principal, ApiToken) else None,
+        via=actor.via, kind=kind, source=source, filename=filename[:255], srid=srid, dry_run=dry_run,
+        mapping=mapping or {}, municipality_id=municipality and normalize_lg_code(municipality),
+        rows=_records(table))
+    if data is not None and job.rows > settings.LEDGER_ASYNC_ROWS:
+        job.file.save(filename or "ledger", ContentFile(data), save=False)
+        job.save()
+        return job, None
+    job.save()
+    outcome = {}
+    job.execute(lambda: _run(job, actor, table, outcome), step=IMPORT_STEPS[1], progress=10)
+    if "refused" in outcome:
+        raise outcome["refused"]
+    return job, outcome["report"]
+
+
+def import_execute(import_id: int) -> LedgerImport:
+    """Run a queued import once (a retried or duplicated task finds it claimed and stops); see core.jobs."""
+    job = LedgerImport.objects.select_related("created_by", "token").get(pk=import_id)
+    actor = Actor(job.token or job.created_by, job.via)
+
+    def work():
+        with job.file.open("rb") as fh:
+            data = fh.read()
+        table = read_table(data, job.filename)
+        job.report(10, IMPORT_STEPS[1])
+        _run(job, actor, table, {})
+
+    return job.execute(work, step=IMPORT_STEPS[0], progress=1)
+
+
+def _run(job: LedgerImport, actor: Actor, table: Table, outcome: dict) -> None:
+    """The import itself; a refusal (bad file, busy ledger) is kept as the import's report, not as a crash."""
+    try:
+        report = import_table(actor=actor, table=table, kind=job.kind, municipality=job.municipality_id,
+                              source=job.source, srid=job.srid, dry_run=job.dry_run, mapping=job.mapping or None,
+                              progress=job.report)
+    except ValidationError as exc:
+        outcome["refused"] = exc
+        messages = [f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()] if hasattr(exc, "error_dict") \
+            else list(exc.messages)
+        job.finish(result={"ok": False, "errors": messages, "summary": "; ".join(messages)[:500],
+                           "dry_run": job.dry_run, "written": False}, error_count=len(messages))
+        return
+    outcome["report"] = report
+    job.finish(result=report.to_dict(), owners=report.owners, rows=report.rows, created_count=report.created,
+               updated_count=report.updated, unchanged_count=report.unchanged,
+               error_count=max(report.error_count, len(report.errors)), warning_count=len(report.warnings))
+
+
+def import_list(*, principal, municipality: str | None = None) -> QuerySet:
+    """The imports this person may see, newest first: those of a municipality they may see, and those of
+    multi-municipality files whose every municipality they may see (the report names their records)."""
+    qs = LedgerImport.objects.select_related("created_by", "municipality", "token")
+    scope = access.scope_for(principal)
+    if not scope.is_admin:
+        codes = sorted(scope.read)
+        qs = qs.filter(Q(municipality__in=codes) | Q(municipality__isnull=True, owners__contained_by=codes))
+    if municipality:
+        code = normalize_lg_code(municipality)
+        qs = qs.filter(Q(municipality=code) | Q(owners__contains=[code]))
+    return qs.reaped()
