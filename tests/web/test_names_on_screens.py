@@ -142,16 +142,19 @@ def test_the_scanner_finds_what_it_should_and_lets_names_through():
     assert scan_text("code 112437 here", allow=("112437",)) == []
 
 
-def test_no_raw_values_in_the_plan_pdf(world, region, request, tmp_path):
-    """The PDF (pdftotext output) with the same scanner."""
+@pytest.mark.parametrize("for_municipality", [False, True], ids=["region plan", "八潮市 plan"])
+def test_no_raw_values_in_the_plan_pdf(world, region, request, tmp_path, for_municipality):
+    """Both PDFs — the region's 群 plan and a municipality's own — (pdftotext output) with the same scanner."""
     import shutil
     import subprocess
 
+    from assets.models import Municipality
     from reports.services import plan_create, plan_execute
 
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    plan = plan_execute(plan_create(principal=world.carol, run=region["run"]).pk)
+    municipality = Municipality.objects.get(code="112348") if for_municipality else None
+    plan = plan_execute(plan_create(principal=world.carol, run=region["run"], municipality=municipality).pk)
     pdf = tmp_path / "plan.pdf"
     with plan.pdf.open("rb") as f:
         pdf.write_bytes(f.read())
