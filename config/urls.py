@@ -14,12 +14,17 @@ from web import assets as asset_pages
 from web import i18n as language_switch
 from web import map as map_page
 from web import run as run_page
+from web import tiles
 
 urlpatterns = [
     # Before Django's: the switch keeps the page, /en/x ↔ /x (web/i18n.py).
     path("i18n/setlang/", language_switch.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    # Vector tiles for the region map (web/tiles.py), scoped to the signed-in person, outside the language prefix.
+    path("tiles/assets/<int:z>/<int:x>/<int:y>.pbf", tiles.asset_tile, name="tiles-assets"),
+    path("tiles/lots/<int:run>/<int:z>/<int:x>/<int:y>.pbf", tiles.lot_tile, name="tiles-lots"),
+    path("tiles/base/<int:z>/<int:x>/<int:y>.pbf", tiles.base_tile, name="tiles-base"),
     # Stored files only through views that check the record's scope; MEDIA_URL is never routed.
     path("files/photos/<int:pk>/", inspection_views.photo_file, name="photo-file"),
     path("files/photos/<int:pk>/thumbnail/", inspection_views.photo_file, {"thumbnail": True}, name="photo-thumbnail"),

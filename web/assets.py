@@ -289,7 +289,8 @@ def asset_detail(request, gid: str):
     return render(request, "web/asset.html", {
         "asset": asset, "inspections": inspections, "condition": condition, "measures": measures,
         "history": history_in_words(asset, records, {i.pk: i for i in inspections}),
-        "facts": asset_facts(asset), "map_geojson": geom.json, "tiles": settings.MAP_TILE_URL,
+        "facts": asset_facts(asset), "map_geojson": geom.json,
+        "tiles": settings.MAP_TILE_URL if settings.MAP_BASEMAP == "gsi" else "",
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         "can_write": access.can_write_asset(principal, asset),
         "can_correct": access.can_correct_records(principal, asset), "today": timezone.localdate(),
