@@ -291,7 +291,7 @@ def asset_detail(request, gid: str):
         "history": history_in_words(asset, records, {i.pk: i for i in inspections}),
         "facts": asset_facts(asset), "map_geojson": geom.json,
         "tiles": settings.MAP_TILE_URL if settings.MAP_BASEMAP == "gsi" else "",
-        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION, "tile_attribution_url": settings.MAP_TILE_ATTRIBUTION_URL,
         "can_write": access.can_write_asset(principal, asset),
         "can_correct": access.can_correct_records(principal, asset), "today": timezone.localdate(),
     })

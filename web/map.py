@@ -4,6 +4,7 @@ hands the map its configuration; static/js/regionmap.js does the rest."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models import Extent
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -23,9 +24,11 @@ def region_map(request):
     regions = list(access.regions_visible(access.principal_of(request)).order_by("name"))
     region = next((r for r in regions if r.slug == request.GET.get("region")), regions[0] if regions else None)
     run = run_latest_done(run_list(principal=access.principal_of(request), region=region.slug)) if region else None
+    extent = (region.members.exclude(kind="prefecture").aggregate(e=Extent("boundary"))["e"] if region else None)
     config = {
+        # The view to open on, before any layer arrives: MapLibre starts once Leaflet has one.
+        "bounds": [[extent[1], extent[0]], [extent[3], extent[2]]] if extent else [[24, 123], [46, 146]],
         "boundaries": f"/api/v1/regions/{region.slug}/boundaries" if region else "",
-        "clusters": f"/api/v1/runs/{run.pk}/clusters.geojson" if run else "",
         "assetTiles": "/tiles/assets/{z}/{x}/{y}.pbf",
         "lotTiles": f"/tiles/lots/{run.pk}/{{z}}/{{x}}/{{y}}.pbf" if run else "",
         "baseTiles": "/tiles/base/{z}/{x}/{y}.pbf",

@@ -2,8 +2,8 @@
 
 Three tilesets, each scoped to the signed-in person like every other read (assets.access):
 - /tiles/assets/{z}/{x}/{y}.pbf — the assets they may see. Up to zoom CELL_MAX_ZOOM one point per grid cell
-  (`asset_cells`: count, most common kind, worst severity), so a z8 tile of a 30,000-asset region stays a few
-  kilobytes; from zoom 12 every asset (`assets`: global_id, name, kind, grade, severity).
+  (`asset_cells`: count, most common kind, mean severity of the graded ones), so a z8 tile of a 30,000-asset
+  region stays under a kilobyte; from zoom 12 every asset (`assets`: global_id, name, kind, grade, severity).
 - /tiles/lots/{run}/{z}/{x}/{y}.pbf — the lots (群) of one engine run they may see (`lots`).
 - /tiles/base/{z}/{x}/{y}.pbf — the closed-network basemap drawn from our own data: municipal boundaries
   (`boundaries`), reference roads (`roads_ref`, clusters.ReferenceRoad) and the registry's road segments
@@ -24,6 +24,7 @@ from django.db.models import Case, F, FloatField, Func, Max, Q, Value, When
 from django.db.models.functions import Cast
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from vectortiles import VectorLayer
+from vectortiles.backends.postgis.functions import MakeEnvelope
 
 from assets import access
 from assets.models import Asset, AssetStatus, ChangeRecord, Kind
@@ -32,7 +33,7 @@ from clusters.selectors import run_list
 
 CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 CELL_MAX_ZOOM = 11  # zooms 0–11 aggregate; 12 and closer: every asset
-CELLS_PER_TILE = 32  # grid cells per tile side at low zoom (a 256 px tile: one point per 8 px)
+CELLS_PER_TILE = 32  # grid cells per tile side at low zoom (MapLibre draws 512 px tiles: one point per 16 px)
 MAX_ZOOM = 22
 CACHE_SECONDS = 24 * 3600
 # Road classes drawn on the fallback basemap when zoomed out: the through roads a reader orients by.
@@ -97,8 +98,6 @@ class AssetCellLayer(VectorLayer):
             return b""
         xmin, ymin, xmax, ymax = mercantile.xy_bounds(x, y, z)
         cell = (xmax - xmin) / CELLS_PER_TILE
-        from vectortiles.backends.postgis.functions import MakeEnvelope
-
         pt = Transform(PointOnSurface("geom"), 3857)
         qs = (_visible_assets(self.principal).filter(geom__intersects=MakeEnvelope(xmin, ymin, xmax, ymax, 3857))
               .annotate(px=Func(pt, function="ST_X", output_field=FloatField()),
@@ -112,7 +111,7 @@ class AssetCellLayer(VectorLayer):
             WITH s AS MATERIALIZED ({inner})
             SELECT ST_AsMVT(t.*, %s, %s, 'geom') FROM (
               SELECT count(*)::int AS count, mode() WITHIN GROUP (ORDER BY c.kind) AS kind,
-                     max(c.sev) AS severity,
+                     avg(c.sev) AS severity,
                      ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(%s + (c.i + 0.5) * %s, %s + (c.j + 0.5) * %s), 3857),
                                   ST_MakeEnvelope(%s, %s, %s, %s, 3857), %s, 0, true) AS geom
               FROM (SELECT s.kind, s.sev, floor((s.px - %s) / %s) AS i, floor((s.py - %s) / %s) AS j

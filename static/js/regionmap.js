@@ -14,6 +14,7 @@
   const status = document.getElementById("map-status");
   const map = L.map(el, { zoomSnap: 0.5, maxZoom: 19 });
   window.regionMap = map;  // for the browser tests and the console
+  map.fitBounds(cfg.bounds);
   maplibregl.setWorkerUrl(new URL(cfg.worker, location.href).href);
 
   // --- style ------------------------------------------------------------------------------------------------
@@ -30,10 +31,10 @@
   const BASE_LAYERS = ["base-background", "base-land", "base-roads-ref", "base-roads"];
   const ASSET_LAYERS = ["asset-points", "asset-lines", "asset-pipes", "asset-cells"];
   const sources = {
-    base: { type: "vector", tiles: abs(cfg.baseTiles), tileSize: 256, maxzoom: 16 },
-    assets: { type: "vector", tiles: abs(cfg.assetTiles), tileSize: 256, maxzoom: 16 },
+    base: { type: "vector", tiles: abs(cfg.baseTiles), maxzoom: 16 },
+    assets: { type: "vector", tiles: abs(cfg.assetTiles), maxzoom: 16 },
   };
-  if (cfg.lotTiles) sources.lots = { type: "vector", tiles: abs(cfg.lotTiles), tileSize: 256, maxzoom: 16 };
+  if (cfg.lotTiles) sources.lots = { type: "vector", tiles: abs(cfg.lotTiles), maxzoom: 16 };
   const layers = [
     { id: "base-background", type: "background", paint: { "background-color": "#eceae4" }, layout: vis(local) },
     { id: "base-land", type: "fill", source: "base", "source-layer": "boundaries", layout: vis(local),
@@ -54,7 +55,7 @@
   layers.push(
     { id: "asset-cells", type: "circle", source: "assets", "source-layer": "asset_cells",
       paint: { "circle-color": severityColour, "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 0.5,
-        "circle-radius": ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 2.5, 30, 12] } },
+        "circle-radius": ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 4, 30, 14] } },
     { id: "asset-lines", type: "line", source: "assets", "source-layer": "assets",
       filter: ["all", ["==", ["geometry-type"], "LineString"], ["!=", ["get", "kind"], "sewer_pipe"]],
       paint: { "line-color": severityColour, "line-width": 4 } },
@@ -107,7 +108,7 @@
         icon: L.divIcon({ className: "muni-label", html: h("span", {}, f.properties.name).outerHTML, iconSize: null }) })
         .addTo(labels);
     });
-    map.fitBounds(outline.getBounds());
+    if (outline.getBounds().isValid()) map.fitBounds(outline.getBounds());
     el.dataset.boundaries = fc.features.length;
     document.getElementById("map-credit").textContent = fc.attribution;
   });
@@ -116,7 +117,9 @@
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = () => {
     const swatch = (style) => h("span", { class: "swatch", style });
-    const box = h("div", { class: "map-legend", id: "map-legend" }, h("b", {}, cfg.labels.legend));
+    // Folded on a phone; open where there is room.
+    const box = h("details", { class: "map-legend", id: "map-legend", open: window.innerWidth > 700 || null },
+      h("summary", {}, cfg.labels.legend));
     box.append(h("div", { class: "legend-head" }, cfg.labels.condition));
     cfg.conditions.forEach((label, i) => box.append(h("div", {}, swatch(`background:${SEVERITY[i]}`), label)));
     box.append(h("div", { class: "legend-head" }, cfg.labels.kind));
