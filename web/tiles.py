@@ -17,12 +17,13 @@ an unchanged tile costs two index lookups and a 304 when the browser asks again.
 import hashlib
 
 import mercantile
+from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import PointOnSurface, Transform
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, F, FloatField, Func, Max, Q, Value, When
 from django.db.models.functions import Cast
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse
 from vectortiles import VectorLayer
 from vectortiles.backends.postgis.functions import MakeEnvelope
 
@@ -199,8 +200,6 @@ def _scope_key(principal) -> str:
 
 
 def _serve(request, name: str, layers, z: int, x: int, y: int, extra: str = ""):
-    if not request.user.is_authenticated:
-        return HttpResponseForbidden()
     if not (0 <= z <= MAX_ZOOM and 0 <= x < 2 ** z and 0 <= y < 2 ** z):
         raise Http404
     principal = access.principal_of(request)
@@ -220,20 +219,21 @@ def _serve(request, name: str, layers, z: int, x: int, y: int, extra: str = ""):
     return response
 
 
+@login_required
 def asset_tile(request, z: int, x: int, y: int):
     principal = access.principal_of(request)
     return _serve(request, "assets", lambda: [AssetCellLayer(principal), AssetLayer(principal)], z, x, y)
 
 
+@login_required
 def lot_tile(request, run: int, z: int, x: int, y: int):
-    if not request.user.is_authenticated:
-        return HttpResponseForbidden()
     found = run_list(principal=access.principal_of(request)).filter(pk=run).first()
     if found is None:
         raise Http404
     return _serve(request, "lots", lambda: [LotLayer(found)], z, x, y, extra=str(found.pk))
 
 
+@login_required
 def base_tile(request, z: int, x: int, y: int):
     principal = access.principal_of(request)
     return _serve(request, "base", lambda: [BoundaryLayer(principal), ReferenceRoadLayer(), RegistryRoadLayer(principal)],

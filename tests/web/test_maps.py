@@ -53,8 +53,10 @@ def test_a_tile_never_carries_assets_the_reader_may_not_see(world, pipes, client
 
 
 def test_tiles_need_a_signed_in_reader(world, pipes, client):
-    assert client.get(tile_url("assets", 14)).status_code == 403
-    assert client.get(tile_url("base", 14)).status_code == 403
+    """Like every page: anonymous readers are sent to sign in, and get no tile."""
+    for kind in ("assets", "base"):
+        r = client.get(tile_url(kind, 14))
+        assert r.status_code == 302 and "/accounts/login/" in r["Location"]
 
 
 def test_a_z8_tile_of_a_30000_asset_region_stays_small(world, client):
