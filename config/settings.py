@@ -220,9 +220,8 @@ MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://cyberjapandata.gsi.go.jp/
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "地理院タイル")
 MAP_TILE_ATTRIBUTION_URL = os.environ.get("MAP_TILE_ATTRIBUTION_URL", "https://maps.gsi.go.jp/development/ichiran.html")
 _tile_hosts = []
-for _url in ((MAP_TILE_URL if MAP_BASEMAP == "gsi" else ""), "https://tile.openstreetmap.org/"):  # OSM: admin widget
-    if _url.startswith(("https://", "http://")):
-        _tile_hosts.append("/".join(_url.split("/")[:3]))
+if MAP_BASEMAP == "gsi" and MAP_TILE_URL.startswith(("https://", "http://")):
+    _tile_hosts.append("/".join(MAP_TILE_URL.split("/")[:3]))  # the region map, asset map and admin widget
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -135,7 +135,7 @@ def test_the_basemap_setting_and_its_csp(world, client, settings):
     csp = r["Content-Security-Policy"]
     img = re.search(r"img-src ([^;]*)", csp).group(1).split()
     assert "https://cyberjapandata.gsi.go.jp" in img
-    assert set(img) <= {"'self'", "data:", "blob:", "https://cyberjapandata.gsi.go.jp", "https://tile.openstreetmap.org"}
+    assert set(img) == {"'self'", "data:", "blob:", "https://cyberjapandata.gsi.go.jp"}  # no OSM: the admin uses GSI too
     assert re.search(r"worker-src ([^;]*)", csp).group(1).split() == ["'self'"]
     config = r.context["map_config"]
     assert config["basemap"] == "gsi" and config["tiles"].startswith("https://cyberjapandata.gsi.go.jp/xyz/pale/")
@@ -145,15 +145,26 @@ def test_the_basemap_setting_and_its_csp(world, client, settings):
     assert client.get(reverse("region-map") + "?region=nakagawa").context["map_config"]["tiles"] == ""
 
 
-def test_the_basemap_setting_refuses_unknown_values():
+def _settings_with(**env):
     import os
     import subprocess
     import sys
 
-    env = {**os.environ, "MAP_BASEMAP": "osm", "DJANGO_SETTINGS_MODULE": "config.settings"}
-    out = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, cwd=ROOT,
-                         capture_output=True, text=True)
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.CONTENT_SECURITY_POLICY)"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env})
+
+
+def test_the_basemap_setting_refuses_unknown_values():
+    out = _settings_with(MAP_BASEMAP="osm")
     assert out.returncode != 0 and "MAP_BASEMAP must be gsi or local" in out.stderr
+
+
+def test_a_local_basemap_allows_no_outside_host_at_all():
+    """MAP_BASEMAP=local (a closed network): the policy names no host but our own."""
+    out = _settings_with(MAP_BASEMAP="local")
+    assert out.returncode == 0, out.stderr
+    assert "http" not in out.stdout and "'img-src': [\"'self'\", 'data:', 'blob:']" in out.stdout
 
 
 def test_the_map_legend_uses_japanese_kind_and_work_type_labels(world, client):
@@ -208,8 +219,8 @@ def test_no_rendered_page_loads_anything_from_another_host(world, client):
 
 
 # Hosts the vendored files may name: XML namespaces, licence and documentation links in comments, the
-# MapLibre/Leaflet credit links, and OpenLayers' built-in sources the admin widget does not use (except OSM,
-# the admin widget's background, which is allowed in the CSP). A new host (a CDN loader) fails here.
+# MapLibre/Leaflet credit links, and OpenLayers' built-in sources the admin widget does not use (it draws the
+# basemap's tiles; the CSP would refuse the others anyway). A new host (a CDN loader) fails here.
 VENDOR_HOSTS = {
     "maplibre-gl": {"www.w3.org", "github.com", "maplibre.org", "maplibre.invalid"},
     "maplibre-gl-leaflet": set(),
