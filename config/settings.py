@@ -282,11 +282,19 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Content-Security-Policy (django-csp) --------------------------------------------------------------
 # No inline script, anywhere: every script is a static file and data reaches it through json_script or
-# data- attributes. Map tiles are the one outside source, and only when configured.
+# data- attributes. The basemap's tiles are the one outside source, and only with MAP_BASEMAP=gsi.
+# The basemap (MAP_BASEMAP=gsi: 地理院タイル when reachable, else drawn from our own data; =local: always our
+# own data, no outside request at all). Set here, before the policy, because its host is the one img-src
+# allowed outside 'self'.
+MAP_BASEMAP = os.environ.get("MAP_BASEMAP", "gsi")
+if MAP_BASEMAP not in {"gsi", "local"}:
+    raise ImproperlyConfigured(f"MAP_BASEMAP must be gsi or local, got {MAP_BASEMAP!r}")
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "地理院タイル")
+MAP_TILE_ATTRIBUTION_URL = os.environ.get("MAP_TILE_ATTRIBUTION_URL", "https://maps.gsi.go.jp/development/ichiran.html")
 _tile_hosts = []
-for _url in (os.environ.get("MAP_TILE_URL", ""), "https://tile.openstreetmap.org/"):  # OSM: the admin's map widget
-    if _url.startswith(("https://", "http://")):
-        _tile_hosts.append("/".join(_url.split("/")[:3]))
+if MAP_BASEMAP == "gsi" and MAP_TILE_URL.startswith(("https://", "http://")):
+    _tile_hosts.append("/".join(MAP_TILE_URL.split("/")[:3]))  # the region map, asset map and admin widget
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -295,6 +303,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", *_tile_hosts],
         "connect-src": ["'self'"],
+        # MapLibre's worker is our static file (its CSP build), never a blob: URL.
+        "worker-src": ["'self'"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
@@ -325,11 +335,6 @@ LOGIN_REDIRECT_URL = "inspection-pick"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 ENGINE_SYNC = envbool("ENGINE_SYNC", False)
-
-# Background tiles for the maps are optional (the maps work without them): e.g.
-# MAP_TILE_URL=https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png and MAP_TILE_ATTRIBUTION=地理院タイル
-MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
-MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 
 # Ledger imports of more records than this run as a background job (django-q2) with progress; smaller ones run
 # in the request. Every import is kept with its report (ledger.LedgerImport).

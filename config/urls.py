@@ -16,6 +16,7 @@ from web import assets as asset_pages
 from web import i18n as language_switch
 from web import map as map_page
 from web import run as run_page
+from web import tiles
 
 urlpatterns = [
     # Before Django's: the switch keeps the page, /en/x ↔ /x (web/i18n.py).
@@ -26,6 +27,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # OGC API – Features for QGIS, ArcGIS and GDAL (ogc/api.py): no language prefix, clients add this URL.
     path("ogc/", ogc_api.urls),
+    # Vector tiles for the region map (web/tiles.py), scoped to the signed-in person, outside the language prefix.
+    path("tiles/assets/<int:z>/<int:x>/<int:y>.pbf", tiles.asset_tile, name="tiles-assets"),
+    path("tiles/lots/<int:run>/<int:z>/<int:x>/<int:y>.pbf", tiles.lot_tile, name="tiles-lots"),
+    path("tiles/base/<int:z>/<int:x>/<int:y>.pbf", tiles.base_tile, name="tiles-base"),
     # Stored files only through views that check the record's scope; MEDIA_URL is never routed.
     path("files/photos/<int:pk>/", inspection_views.photo_file, name="photo-file"),
     path("files/photos/<int:pk>/thumbnail/", inspection_views.photo_file, {"thumbnail": True}, name="photo-thumbnail"),

@@ -162,7 +162,21 @@ PAGES = {
     "files/photos/<int:pk>/": Case("asset_read", lambda c, s: {"pk": c.photos[s].pk}, tokens=True),
     "files/photos/<int:pk>/thumbnail/": Case("asset_read", lambda c, s: {"pk": c.photos[s].pk}, tokens=True),
     "": Case("public", lambda c, s: {}, listing=True, ok=(302,)),
+    # The region map's vector tiles (web/tiles.py): the tile around our asset at z14; the body must not carry
+    # another region's asset (the leak check reads it); an empty tile is 204.
+    "tiles/assets/<int:z>/<int:x>/<int:y>.pbf": Case("any", lambda c, s: _tile(c, s), listing=True, ok=(200, 204)),
+    "tiles/base/<int:z>/<int:x>/<int:y>.pbf": Case("any", lambda c, s: _tile(c, s), listing=True, ok=(200, 204)),
+    "tiles/lots/<int:run>/<int:z>/<int:x>/<int:y>.pbf": Case("region_read", lambda c, s: {
+        "run": c.runs[s].pk, **_tile(c, s)}, ok=(200, 204)),
 }
+
+
+def _tile(c, s):
+    import mercantile
+
+    lon, lat = c.assets[s].geom.coords[0][:2] if c.assets[s].geom.geom_type != "Point" else c.assets[s].geom.coords
+    t = mercantile.tile(lon, lat, 14)
+    return {"z": 14, "x": t.x, "y": t.y}
 
 
 @dataclass

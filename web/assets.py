@@ -296,8 +296,9 @@ def asset_detail(request, gid: str):
     return render(request, "web/asset.html", {
         "asset": asset, "inspections": inspections, "condition": condition, "measures": measures, "score": score,
         "history": history_in_words(asset, records, {i.pk: i for i in inspections}),
-        "facts": asset_facts(asset), "map_geojson": geom.json, "tiles": settings.MAP_TILE_URL,
-        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "facts": asset_facts(asset), "map_geojson": geom.json,
+        "tiles": settings.MAP_TILE_URL if settings.MAP_BASEMAP == "gsi" else "",
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION, "tile_attribution_url": settings.MAP_TILE_ATTRIBUTION_URL,
         "can_write": access.can_write_asset(principal, asset),
         "can_correct": access.can_correct_records(principal, asset), "today": timezone.localdate(),
     })

@@ -1,11 +1,13 @@
+from django.conf import settings
 from django.contrib.gis.forms.widgets import OSMWidget
 
 
 class LocalOSMWidget(OSMWidget):
     """The stock map widget with OpenLayers served from our own static files: the admin must work on a
-    closed municipal network. Background tiles still come from OSM when reachable; the geometry shows
-    either way. Django's template starts the widget with an inline script, which the Content-Security-Policy
-    forbids: ours hands the options over as JSON and static/js/mapwidget.js starts it."""
+    closed municipal network. Background tiles are the basemap's (地理院タイル, settings.MAP_TILE_URL) when
+    reachable, none with MAP_BASEMAP=local; the geometry shows either way. Django's template starts the
+    widget with an inline script, which the Content-Security-Policy forbids: ours hands the options over as
+    JSON and static/js/mapwidget.js starts it."""
 
     template_name = "gis/openlayers-local.html"
     default_lon = 139.84
@@ -24,6 +26,8 @@ class LocalOSMWidget(OSMWidget):
             "map_srid": context["map_srid"], "name": context["name"], "module": context["module"],
             "default_lon": self.attrs["default_lon"], "default_lat": self.attrs["default_lat"],
             "default_zoom": self.attrs["default_zoom"],
+            "tiles": settings.MAP_TILE_URL if settings.MAP_BASEMAP == "gsi" else "",
+            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         }
         context["options_id"] = f"{context['id']}_mapwidget_options"
         return context

@@ -1,79 +1,178 @@
-// The region map: boundaries always, the latest run's lots as outlines, assets only where zoomed in
-// (fetched for the visible box, at most a few thousand), so a million-asset region stays light.
-// Every value from the data goes into popups and tooltips as text (gm.el), never as HTML.
+// The region map: Leaflet for the frame (pan, zoom, popups, the 地理院タイル basemap) and MapLibre GL inside it
+// (maplibre-gl-leaflet) for the vector tiles of web/tiles.py: the fallback basemap drawn from our own data,
+// the latest run's lots, and every asset (one circle per area when zoomed out). Lots are drawn under the
+// assets and a tap asks for assets first, so it reaches the asset inside a lot.
+// The basemap: 地理院タイル unless MAP_BASEMAP=local; when its tiles fail to load (closed network) the map
+// switches to the layers drawn from the registry, so it never shows coloured lines on white.
+// Every value from the data goes into popups as text (gm.el), never as HTML.
 (function () {
   "use strict";
   const el = document.getElementById("regionmap");
   if (!el) return;
   const h = window.gm.el;
   const cfg = JSON.parse(document.getElementById("map-config").textContent);
-  const map = L.map(el, { preferCanvas: true, zoomSnap: 0.5 });
-  window.regionMap = map;  // for the browser tests and the console
-  if (cfg.tiles) L.tileLayer(cfg.tiles, { attribution: cfg.tileAttribution, maxZoom: 19 }).addTo(map);
   const status = document.getElementById("map-status");
-  const severityColour = (s) => s === null || s === undefined ? "#8a94a3"
-    : s < 0.2 ? "#2e7d32" : s < 0.5 ? "#9ccc65" : s < 0.8 ? "#ffb300" : "#e53935";
-  const workColour = { road: "#6d6d6d", sewer: "#1565c0", bridge: "#c62828", septic: "#2e7d32", road_sewer: "#6a1b9a" };
-  const assets = L.layerGroup().addTo(map);
-  const lots = L.layerGroup();
-  const overlays = {};
-  overlays[h("span", {}, cfg.labels.assets).outerHTML] = assets;
-  overlays[h("span", {}, cfg.labels.clusters).outerHTML] = lots;
-  L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+  const map = L.map(el, { zoomSnap: 0.5, maxZoom: 19 });
+  window.regionMap = map;  // for the browser tests and the console
+  map.fitBounds(cfg.bounds);
+  maplibregl.setWorkerUrl(new URL(cfg.worker, location.href).href);
 
+  // --- style ------------------------------------------------------------------------------------------------
+  const SEVERITY = ["#2e7d32", "#9ccc65", "#ffb300", "#e53935", "#8a94a3"];
+  const severityColour = ["case", ["==", ["typeof", ["get", "severity"]], "number"],
+    ["step", ["get", "severity"], SEVERITY[0], 0.2, SEVERITY[1], 0.5, SEVERITY[2], 0.8, SEVERITY[3]], SEVERITY[4]];
+  const WORK = { road: "#6d6d6d", sewer: "#1565c0", bridge: "#c62828", septic: "#2e7d32", road_sewer: "#6a1b9a" };
+  const KIND = { bridge: "#c62828", manhole: "#1565c0", septic_tank: "#2e7d32", road_segment: "#424242",
+    sewer_pipe: "#1565c0", tunnel: "#6d4c41", shed_culvert: "#6d4c41", ped_overpass: "#6d4c41", gantry_sign: "#6d4c41" };
+  const match = (prop, table, other) => ["match", ["get", prop], ...Object.entries(table).flat(), other];
+  const abs = (path) => [new URL(path, location.href).href.replace(/%7B/g, "{").replace(/%7D/g, "}")];
+  const local = cfg.basemap === "local" || !cfg.tiles;
+  const vis = (on) => ({ visibility: on ? "visible" : "none" });
+  const BASE_LAYERS = ["base-background", "base-land", "base-roads-ref", "base-roads"];
+  const ASSET_LAYERS = ["asset-points", "asset-lines", "asset-pipes", "asset-cells"];
+  const sources = {
+    base: { type: "vector", tiles: abs(cfg.baseTiles), maxzoom: 16 },
+    assets: { type: "vector", tiles: abs(cfg.assetTiles), maxzoom: 16 },
+  };
+  if (cfg.lotTiles) sources.lots = { type: "vector", tiles: abs(cfg.lotTiles), maxzoom: 16 };
+  const layers = [
+    { id: "base-background", type: "background", paint: { "background-color": "#eceae4" }, layout: vis(local) },
+    { id: "base-land", type: "fill", source: "base", "source-layer": "boundaries", layout: vis(local),
+      paint: { "fill-color": "#f8f6ef" } },
+    { id: "base-roads-ref", type: "line", source: "base", "source-layer": "roads_ref", layout: vis(local),
+      paint: { "line-color": match("road_class", { national: "#e0a96d", prefectural: "#e8c07d" }, "#c9c4b8"),
+        "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1, 14, 4] } },
+    { id: "base-roads", type: "line", source: "base", "source-layer": "roads", layout: vis(local),
+      paint: { "line-color": "#d4cfc3", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.5, 15, 3] } },
+    { id: "base-boundaries", type: "line", source: "base", "source-layer": "boundaries",
+      paint: { "line-color": "#555", "line-width": 1.2, "line-dasharray": [4, 2] } },
+  ];
+  if (cfg.lotTiles) layers.push(
+    { id: "lots-fill", type: "fill", source: "lots", "source-layer": "lots",
+      paint: { "fill-color": match("work_type", WORK, "#000"), "fill-opacity": 0.18 } },
+    { id: "lots-line", type: "line", source: "lots", "source-layer": "lots",
+      paint: { "line-color": match("work_type", WORK, "#000"), "line-width": 1 } });
+  layers.push(
+    { id: "asset-cells", type: "circle", source: "assets", "source-layer": "asset_cells",
+      paint: { "circle-color": severityColour, "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 0.5,
+        "circle-radius": ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 4, 30, 14] } },
+    { id: "asset-lines", type: "line", source: "assets", "source-layer": "assets",
+      filter: ["all", ["==", ["geometry-type"], "LineString"], ["!=", ["get", "kind"], "sewer_pipe"]],
+      paint: { "line-color": severityColour, "line-width": 4 } },
+    { id: "asset-pipes", type: "line", source: "assets", "source-layer": "assets",
+      filter: ["all", ["==", ["geometry-type"], "LineString"], ["==", ["get", "kind"], "sewer_pipe"]],
+      paint: { "line-color": severityColour, "line-width": 3, "line-dasharray": [2, 1] } },
+    { id: "asset-points", type: "circle", source: "assets", "source-layer": "assets",
+      filter: ["!=", ["geometry-type"], "LineString"],
+      paint: { "circle-color": severityColour, "circle-radius": 5, "circle-stroke-width": 2,
+        "circle-stroke-color": match("kind", KIND, "#222") } });
+
+  const gl = L.maplibreGL({ style: { version: 8, sources, layers }, interactive: false }).addTo(map);
+  const glMap = gl.getMaplibreMap();
+  window.regionGL = glMap;
+
+  // --- basemap: 地理院タイル, or ours when they do not load ---------------------------------------------------
+  let gsi = null;
+  function useLocal() {
+    if (el.dataset.basemap === "local") return;
+    if (gsi) { map.removeLayer(gsi); gsi = null; }
+    const apply = () => BASE_LAYERS.forEach(id => glMap.setLayoutProperty(id, "visibility", "visible"));
+    if (glMap.isStyleLoaded()) apply(); else glMap.once("load", apply);
+    el.dataset.basemap = "local";
+    if (cfg.basemap !== "local") document.getElementById("map-basemap").textContent = cfg.labels.localBase;
+  }
+  if (local) useLocal();
+  else {
+    const credit = h("a", { href: cfg.tileAttributionUrl, target: "_blank", rel: "noopener" }, cfg.tileAttribution);
+    gsi = L.tileLayer(cfg.tiles, { attribution: credit.outerHTML, maxZoom: 19, maxNativeZoom: 18 });
+    let loaded = false;
+    gsi.on("tileload", () => { loaded = true; el.dataset.basemap = "gsi"; });
+    gsi.on("tileerror", () => { if (!loaded) useLocal(); });
+    gsi.addTo(map);
+    gsi.bringToBack();
+    // A probe as well: a browser that drops the request silently (no error, no load) still gets a basemap.
+    const probe = new Image();
+    const timer = setTimeout(() => { if (!loaded) useLocal(); }, 8000);
+    probe.onload = () => clearTimeout(timer);
+    probe.onerror = () => { clearTimeout(timer); if (!loaded) useLocal(); };
+    probe.src = cfg.tiles.replace("{z}", "5").replace("{x}", "28").replace("{y}", "12");
+  }
+
+  // --- municipality names and the frame: the region's boundaries ----------------------------------------------
+  const labels = L.layerGroup().addTo(map);
   fetch(cfg.boundaries).then(r => r.json()).then(fc => {
-    const layer = L.geoJSON(fc, { style: { color: "#333", weight: 1.5, fill: true, fillColor: "#fffdf5", fillOpacity: 0.6 },
-      onEachFeature: (f, l) => l.bindTooltip(h("span", {}, f.properties.name), { permanent: false }) }).addTo(map);
-    map.fitBounds(layer.getBounds());
+    const outline = L.geoJSON(fc);
+    fc.features.forEach(f => {
+      const centre = L.geoJSON(f).getBounds().getCenter();
+      L.marker(centre, { interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "muni-label", html: h("span", {}, f.properties.name).outerHTML, iconSize: null }) })
+        .addTo(labels);
+    });
+    if (outline.getBounds().isValid()) map.fitBounds(outline.getBounds());
     el.dataset.boundaries = fc.features.length;
-    layer.bringToBack();
     document.getElementById("map-credit").textContent = fc.attribution;
   });
+
+  // --- legend -----------------------------------------------------------------------------------------------
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = () => {
+    const swatch = (style) => h("span", { class: "swatch", style });
+    // Folded on a phone; open where there is room.
+    const box = h("details", { class: "map-legend", id: "map-legend", open: window.innerWidth > 700 || null },
+      h("summary", {}, cfg.labels.legend));
+    box.append(h("div", { class: "legend-head" }, cfg.labels.condition));
+    cfg.conditions.forEach((label, i) => box.append(h("div", {}, swatch(`background:${SEVERITY[i]}`), label)));
+    box.append(h("div", { class: "legend-head" }, cfg.labels.kind));
+    cfg.kinds.forEach(k => box.append(h("div", {}, k.line
+      ? swatch(`height:0;border-top:3px ${k.value === "sewer_pipe" ? "dashed" : "solid"} ${KIND[k.value]}`)
+      : swatch(`border-radius:50%;border:2px solid ${KIND[k.value]}`), k.label)));
+    if (cfg.lotTiles) {
+      box.append(h("div", { class: "legend-head" }, cfg.labels.clusters));
+      Object.entries(cfg.workTypes).forEach(([v, label]) =>
+        box.append(h("div", {}, swatch(`background:${WORK[v]}33;border:1px solid ${WORK[v]}`), label)));
+    }
+    box.append(h("div", { class: "muted" }, cfg.labels.cells));
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    return box;
+  };
+  legend.addTo(map);
+
+  // --- what is drawn: counts for the status line and the tests ------------------------------------------------
+  function present(ids) { return ids.filter(id => glMap.getLayer(id)); }
+  function count() {
+    const feats = glMap.queryRenderedFeatures({ layers: present(ASSET_LAYERS) });
+    const n = feats.reduce((s, f) => s + (f.layer.id === "asset-cells" ? f.properties.count : 1), 0);
+    el.dataset.features = n;
+    el.dataset.lots = cfg.lotTiles ? new Set(glMap.queryRenderedFeatures({ layers: ["lots-fill"] })
+      .map(f => f.properties.rank)).size : 0;
+    el.dataset.base = glMap.queryRenderedFeatures({ layers: present(BASE_LAYERS.slice(1)) }).length;
+    status.textContent = `${n.toLocaleString()} ${cfg.labels.shown}`;
+  }
+  map.on("movestart zoomstart", () => { delete el.dataset.features; status.textContent = cfg.labels.loading; });
+  glMap.on("idle", count);
+
+  // --- taps: the asset first, then the lot under it -----------------------------------------------------------
   function lotPopup(p) {
     return h("div", { class: "popup" },
       h("b", {}, p.name || `${cfg.labels.rank} ${p.rank}`), h("br"), `${cfg.labels.rank} ${p.rank}`, h("br"),
-      `${p.members.toLocaleString()} ${cfg.labels.members} · ${Math.round(p.total_cost / 1e6).toLocaleString()} ${cfg.labels.myen}`, h("br"),
+      `${Number(p.member_count).toLocaleString()} ${cfg.labels.members} · ${Math.round(p.total_cost / 1e6).toLocaleString()} ${cfg.labels.myen}`, h("br"),
       h("a", { href: cfg.clusterUrl.replace(/0\/$/, encodeURIComponent(p.rank) + "/") }, cfg.labels.open));
   }
   function assetPopup(p) {
+    const kind = (cfg.kinds.find(k => k.value === p.kind) || {}).label || "";
     return h("div", { class: "popup" },
       h("b", { class: "popup-gid" }, p.global_id), " ", h("span", { class: "popup-name" }, p.name || ""), h("br"),
-      p.grade_label || cfg.labels.uninspected, h("br"),
+      kind, " · ", p.grade ? `${cfg.labels.grade} ${p.grade}` : cfg.labels.uninspected, h("br"),
       h("a", { href: cfg.assetUrl.replace("GID", encodeURIComponent(p.global_id)) }, cfg.labels.open));
   }
-  if (cfg.clusters) {
-    lots.addTo(map);
-    fetch(cfg.clusters).then(r => r.json()).then(fc => {
-      L.geoJSON(fc, { style: f => ({ color: workColour[f.properties.work_type] || "#000", weight: 1, fillOpacity: 0.25 }),
-        onEachFeature: (f, l) => l.bindPopup(() => lotPopup(f.properties)) }).addTo(lots);
-      el.dataset.lots = fc.features.length;
-    });
-  }
-  let pending = null;
-  function loadAssets() {
-    if (map.getZoom() < cfg.minZoom) {
-      assets.clearLayers();
-      status.textContent = cfg.labels.zoomIn;
-      el.dataset.features = 0;
-      return;
-    }
-    const b = map.getBounds();
-    const url = `${cfg.assets}&bbox=${b.getWest().toFixed(5)},${b.getSouth().toFixed(5)},${b.getEast().toFixed(5)},${b.getNorth().toFixed(5)}`;
-    if (pending) pending.abort();
-    pending = new AbortController();
-    status.textContent = cfg.labels.loading;
-    delete el.dataset.features;  // what is on the map is being replaced: tests wait for the new count
-    fetch(url, { signal: pending.signal }).then(r => r.json()).then(fc => {
-      assets.clearLayers();
-      L.geoJSON(fc, {
-        pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 4, weight: 1, color: "#222", fillColor: severityColour(f.properties.severity), fillOpacity: 0.9 }),
-        style: f => ({ color: severityColour(f.properties.severity), weight: 3 }),
-        onEachFeature: (f, l) => l.bindPopup(() => assetPopup(f.properties)),
-      }).addTo(assets);
-      status.textContent = `${fc.features.length} ${cfg.labels.shown}` + (fc.next_offset ? ` (${cfg.labels.more})` : "");
-      el.dataset.features = fc.features.length;
-    }).catch(() => {});
-  }
-  map.on("moveend", loadAssets);
-  map.whenReady(loadAssets);
+  map.on("click", (e) => {
+    const p = glMap.project([e.latlng.lng, e.latlng.lat]);
+    const near = (ids) => glMap.queryRenderedFeatures([[p.x - 6, p.y - 6], [p.x + 6, p.y + 6]], { layers: present(ids) });
+    const asset = near(["asset-points", "asset-lines", "asset-pipes"])[0];
+    if (asset) return L.popup().setLatLng(e.latlng).setContent(assetPopup(asset.properties)).openOn(map);
+    if (near(["asset-cells"]).length) return map.setView(e.latlng, Math.min(map.getZoom() + 2, 14));
+    const lot = cfg.lotTiles && near(["lots-fill"])[0];
+    if (lot) L.popup().setLatLng(e.latlng).setContent(lotPopup(lot.properties)).openOn(map);
+  });
 })();
