@@ -30,6 +30,9 @@ ALLOWED = {
     "region_read": ({"engineer", "coordinator", "read_token", "write_token", "admin"},
                     {"outsider", "other_token", "admin"}),
     "coordinate": ({"coordinator", "admin"}, {"admin"}),
+    # Correcting or withdrawing a recorded inspection: the asset's municipality's engineers and its region's
+    # coordinators (assets.access.can_correct_records).
+    "correct_records": ({"engineer", "coordinator", "admin"}, {"outsider", "admin"}),
 }
 OURS, THEIRS = "OURS-秘密の名前", "THEIRS-秘密の名前"
 
@@ -127,11 +130,26 @@ API = {
     ("GET", "/api/v1/plans"): Case("any", lambda c, s: {}, listing=True),
     ("GET", "/api/v1/plans/{pk}"): Case("region_read", lambda c, s: {"pk": c.plans[s].pk}),
     ("GET", "/api/v1/plans/{pk}/pdf"): Case("region_read", lambda c, s: {"pk": c.plans[s].pk}),
+    # The per-facility table (xlsx/CSV) of a plan: whoever reads the region's plans.
+    ("GET", "/api/v1/plans/{pk}/facilities"): Case("region_read", lambda c, s: {"pk": c.plans[s].pk}),
+    ("GET", "/api/v1/ledger/imports"): Case("any", lambda c, s: {}, listing=True),
+    ("GET", "/api/v1/ledger/imports/{pk}"): Case("asset_read", lambda c, s: {"pk": c.imports[s].pk}),
 }
 
 # Pages: people only (a token is nobody here). `None` marks a route covered elsewhere or not a page.
 PAGES = {
     "i18n/": None, "api/v1/": None,  # the language switch; the API (above)
+    # POST only (a GET is 405 for everyone): tests/web/test_engineer_pages.py::test_the_language_switch_*
+    "i18n/setlang/": Case("public", lambda c, s: {}, listing=True, ok=(405,)),
+    "healthz": Case("public", lambda c, s: {}, listing=True),  # for load balancers: no sign-in, no data
+    "inspections/": Case("any", lambda c, s: {}, listing=True),
+    # xlsx files: the leak check cannot read them; tests/web/test_engineer_pages.py checks their scope.
+    "inspections/download/": Case("any", lambda c, s: {}, listing=True),
+    "assets/download/": Case("any", lambda c, s: {}, listing=True),
+    "inspections/<int:pk>/correct/": Case("correct_records", lambda c, s: {"pk": c.inspections[s].pk}),
+    # POST from the asset page; a GET goes back to the asset page.
+    "inspections/<int:pk>/withdraw/": Case("correct_records", lambda c, s: {"pk": c.inspections[s].pk}, ok=(302,)),
+    "ledger/imports/": Case("any", lambda c, s: {}, listing=True),
     "ogc/": None,  # OGC API – Features: every route × role in tests/ogc/test_ogc_api.py::test_scope_as_the_rest_of_the_api
     "admin/": None,  # Django's admin, scoped by assets.admin and tested there
     "accounts/login/": Case("public", lambda c, s: {}, listing=True),
@@ -190,6 +208,7 @@ class Ctx:
     regions: dict = field(default_factory=dict)
     runs: dict = field(default_factory=dict)
     plans: dict = field(default_factory=dict)
+    imports: dict = field(default_factory=dict)
     clients: dict = field(default_factory=dict)
 
 
@@ -220,6 +239,10 @@ def ctx(world, settings):
         assert c.runs[side].status == EngineRun.Status.DONE and c.runs[side].clusters.filter(rank=1).exists()
         EngineRun.objects.filter(pk=c.runs[side].pk).update(message=marker)
         c.plans[side] = plan_execute(plan_create(principal=None, run=c.runs[side]).pk)
+        from ledger.models import LedgerImport
+
+        c.imports[side] = LedgerImport.objects.create(municipality=muni, via="api", kind="sewer_pipe",
+                                                      filename=f"{marker}.csv", owners=[muni.code], status="done")
     users = {"viewer": world.victor, "engineer": world.alice, "outsider": world.charlie,
              "coordinator": world.carol, "admin": world.admin}
     for role in ROLES:
