@@ -20,7 +20,9 @@ PRIMARY_MODELS = {"assets.apitoken", "assets.membership"}
 
 
 def replica_configured() -> bool:
-    return REPLICA in connections.settings
+    """A replica is used only when the settings name one (DATABASE_REPLICA_URL); a connection alias alone (as a
+    test may register) does not switch routing on for everything else."""
+    return getattr(settings, "REPLICA_ENABLED", False) and REPLICA in connections.settings
 
 
 class ReplicaMiddleware:

@@ -170,7 +170,8 @@ def database(url: str) -> dict:
 DATABASES = {"default": database(os.environ.get("DATABASE_URL", "postgresql:///gunmane"))}
 # A read replica (PostgreSQL streaming replication) for read-only traffic: GET requests to the paths in
 # REPLICA_PATHS read the registry from it; writes, transactions, sessions and access rights stay on default.
-if os.environ.get("DATABASE_REPLICA_URL"):
+REPLICA_ENABLED = bool(os.environ.get("DATABASE_REPLICA_URL"))
+if REPLICA_ENABLED:
     DATABASES["replica"] = {**database(os.environ["DATABASE_REPLICA_URL"]), "TEST": {"MIRROR": "default"}}
 DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 REPLICA_PATHS = [p for p in os.environ.get(

@@ -239,9 +239,11 @@ def _asset_queries(ctx) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "replica"])
-def test_read_only_gets_read_the_registry_from_the_replica_and_writes_use_default(client, world):
+def test_read_only_gets_read_the_registry_from_the_replica_and_writes_use_default(client, world, settings):
     from tests.conftest import make_pipe
 
+    # As DATABASE_REPLICA_URL would set it, for this test only (the settings fixture restores it).
+    settings.REPLICA_ENABLED = True
     pipe = make_pipe(world.yashio)
     client.force_login(world.alice)
     with CaptureQueriesContext(connections["replica"]) as replica, \
