@@ -98,15 +98,7 @@ def asset_list_download(request):
         rows.append([a.global_id, a.name, kinds.get(a.kind, a.kind), a.owner_id, a.owner.name, a.external_id or "",
                      a.built_fiscal_year, c.grade.label if c and c.grade else "", c.inspected_on if c else None,
                      c.next_due_on if c else None])
-    try:
-        body, ctype, ext = table_file("施設一覧", header, rows, fmt)
-    except ValidationError as exc:
-        return HttpResponse("\n".join(m for ms in exc.message_dict.values() for m in ms), status=400,
-                            content_type="text/plain; charset=utf-8")
-    resp = HttpResponse(body, content_type=ctype)
-    resp["Content-Disposition"] = content_disposition_header(
-        True, f"assets-{f['municipality'] or 'all'}-{timezone.localdate():%Y%m%d}.{ext}")
-    return resp
+    return _file_response("施設一覧", header, rows, fmt, f"assets-{f['municipality'] or 'all'}")
 
 
 # ---- one asset ---------------------------------------------------------------------------------------------
@@ -370,15 +362,7 @@ def inspection_list_download(request):
              i.asset.owner.name, i.inspected_on, i.scheme.name, i.grade.label, methods.get(i.method, i.method),
              i.legal_basis, i.inspector, i.notes, timezone.localtime(i.withdrawn_at).date() if i.withdrawn_at else None,
              i.withdraw_reason] for i in qs.iterator(chunk_size=2000)]
-    try:
-        body, ctype, ext = table_file("点検記録", header, rows, fmt)
-    except ValidationError as exc:
-        return HttpResponse("\n".join(m for ms in exc.message_dict.values() for m in ms), status=400,
-                            content_type="text/plain; charset=utf-8")
-    resp = HttpResponse(body, content_type=ctype)
-    resp["Content-Disposition"] = content_disposition_header(
-        True, f"inspections-{f['municipality'] or 'all'}-{timezone.localdate():%Y%m%d}.{ext}")
-    return resp
+    return _file_response("点検記録", header, rows, fmt, f"inspections-{f['municipality'] or 'all'}")
 
 
 def _completeness(f: dict, municipalities) -> dict | None:
@@ -389,3 +373,15 @@ def _completeness(f: dict, municipalities) -> dict | None:
     visible = [m.code for m in municipalities]
     codes = [c for c in visible if c == f["municipality"]] if f["municipality"] else visible
     return totals(completeness(codes, [f["kind"]] if f["kind"] else None)) if codes else None
+
+
+def _file_response(sheet: str, header: list, rows: list, fmt: str, stem: str) -> HttpResponse:
+    """A list as xlsx or CP932 CSV for download; text CP932 cannot hold is a 400 naming it."""
+    try:
+        body, ctype, ext = table_file(sheet, header, rows, fmt)
+    except ValidationError as exc:
+        return HttpResponse("\n".join(m for ms in exc.message_dict.values() for m in ms), status=400,
+                            content_type="text/plain; charset=utf-8")
+    resp = HttpResponse(body, content_type=ctype)
+    resp["Content-Disposition"] = content_disposition_header(True, f"{stem}-{timezone.localdate():%Y%m%d}.{ext}")
+    return resp
