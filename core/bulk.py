@@ -1,6 +1,7 @@
 """Bulk writes (and purges) of millions of rows inside one transaction, and the clock that times their steps."""
 
 import time
+from contextlib import contextmanager
 
 from django.db import connection
 
@@ -28,6 +29,20 @@ def bulk_mode(cur) -> bool:
     cur.execute("SET LOCAL session_replication_role = replica")
     cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
     return True
+
+
+@contextmanager
+def references_checked_here(cur):
+    """`bulk_mode` for a part of a transaction: the per-row foreign-key triggers are off inside the block (when
+    the role may) and on again after it, so what the transaction writes later is checked as usual. Yields
+    whether they are off. The caller guarantees every reference written inside the block, set-based: each is
+    either a row written in this transaction or a row it locked FOR KEY SHARE, as the trigger would have (so a
+    concurrent delete of the referenced row waits for the commit, or fails, exactly as with the trigger)."""
+    off = bulk_mode(cur)
+    yield off
+    # Not in a `finally`: after an error the transaction is rolled back, and SET LOCAL with it.
+    if off:
+        cur.execute("SET LOCAL session_replication_role = origin")
 
 
 def delete_where_in(model, field: str, rows) -> int:

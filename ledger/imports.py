@@ -1,6 +1,8 @@
 """Every ledger import kept with its report (ledger.models.LedgerImport): small ones run in the request, large
-ones (over settings.LEDGER_ASYNC_ROWS records) as a background job that reports its progress. Either way the
-import's row says who sent which file when, and what the import said."""
+ones (over settings.LEDGER_ASYNC_ROWS records, files and JSON records alike) as a background job that reports
+its progress. Either way the import's row says who sent which file when, and what the import said."""
+
+import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,9 +16,13 @@ from assets.history import Actor
 from assets.models import ApiToken
 from ledger.importer import LedgerReport, import_table
 from ledger.models import LedgerImport
-from ledger.readers import Table, read_table
+from ledger.readers import Table, read_table, records_table
 
-__all__ = ["IMPORT_STEPS", "import_execute", "import_list", "start_import"]
+__all__ = ["IMPORT_STEPS", "RECORDS", "import_execute", "import_list", "start_import"]
+
+# The file name of an import of JSON records (POST /ledger/upsert): no uploaded file can have it (read_table
+# refuses a name without a known extension before anything is stored).
+RECORDS = "(records)"
 
 # The steps an import reports while it runs (English msgids, shown translated: core.jobs.progress_text).
 IMPORT_STEPS = (gettext_noop("reading the file"), gettext_noop("checking the records"),
@@ -30,11 +36,17 @@ def _records(table: Table) -> int:
 
 def start_import(*, actor: Actor, kind: str, municipality: str | None, source: str, srid: int | None = None,
                  dry_run: bool = False, mapping: dict | None = None, data: bytes | None = None, filename: str = "",
-                 table: Table | None = None) -> tuple[LedgerImport, LedgerReport | None]:
-    """Record the import and run it now (→ the job, done, and its report), or, for a file of more than
-    LEDGER_ASYNC_ROWS records, store the file and leave the job queued (→ the job, None): the caller queues it
-    (core.jobs.accepted). A file that cannot be read at all is refused at once (ValidationError), as before."""
-    if table is None:
+                 table: Table | None = None, records: list[dict] | None = None
+                 ) -> tuple[LedgerImport, LedgerReport | None]:
+    """Record the import and run it now (→ the job, done, and its report), or, for more than LEDGER_ASYNC_ROWS
+    records, store what was sent and leave the job queued (→ the job, None): the caller queues it
+    (core.jobs.accepted). What is stored is the file, or the API's JSON records (`records`, kept as a JSON file
+    and named RECORDS). A file that cannot be read at all, or records that break a bound, are refused at once
+    (ValidationError), as before."""
+    if records is not None:
+        table, filename = records_table(records), RECORDS
+        data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode()
+    elif table is None:
         table = read_table(data, filename)
     job = LedgerImport(
         created_by=actor.user, token=actor.principal if isinstance(actor.principal, ApiToken) else None,
@@ -61,7 +73,7 @@ def import_execute(import_id: int) -> LedgerImport:
     def work():
         with job.file.open("rb") as fh:
             data = fh.read()
-        table = read_table(data, job.filename)
+        table = records_table(json.loads(data)) if job.filename == RECORDS else read_table(data, job.filename)
         job.report(10, IMPORT_STEPS[1])
         _run(job, actor, table, {})
 
