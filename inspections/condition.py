@@ -74,12 +74,14 @@ SELECT asset_id, inspection_id, grade_id, inspected_on, score,
     treated_by_id,
     now()
 FROM target
-ON CONFLICT (asset_id) DO UPDATE SET
+{on_conflict}
+"""
+
+UPSERT = """ON CONFLICT (asset_id) DO UPDATE SET
     inspection_id = EXCLUDED.inspection_id, grade_id = EXCLUDED.grade_id, inspected_on = EXCLUDED.inspected_on,
     score = EXCLUDED.score, next_due_on = EXCLUDED.next_due_on, action_due_on = EXCLUDED.action_due_on,
     guidance_due_on = EXCLUDED.guidance_due_on,
-    treated_by_id = EXCLUDED.treated_by_id, updated_at = EXCLUDED.updated_at
-"""
+    treated_by_id = EXCLUDED.treated_by_id, updated_at = EXCLUDED.updated_at"""
 
 # Septic 保守点検 and 清掃 (浄化槽法 第10条; 施行規則 第6条 the maintenance table, 第7条 cleaning), from the current
 # septic_maintenance scheme's params: the tank's free-text 処理方式 is matched to a method key by the first alias
@@ -201,8 +203,9 @@ def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int 
             # A retired asset has no condition: nothing falls due for it.
             cur.execute(f"DELETE FROM inspections_assetcondition c USING {joins['assets']} a "
                         f"WHERE a.id = c.asset_id AND a.status = 'removed' AND {asset_filter}", params)
+        # A new asset has no condition row yet: a plain INSERT (an upsert pays a speculative insertion per row).
         cur.execute(SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter,
-                               measure_filter=measure_filter, **joins), params)
+                               measure_filter=measure_filter, on_conflict="" if new else UPSERT, **joins), params)
         n = cur.rowcount
         cur.execute(SEPTIC_SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter, **joins),
                     params)

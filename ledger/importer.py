@@ -345,6 +345,8 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
     out = pd.DataFrame(index=raw.index)
     for name in raw.columns:
         fld = fields[name]
+        if fld.parse in ("number", "positive") and _plain_numbers(raw[name], fld, errors, out, name):
+            continue
         # Never holds a NUL: the readers refuse it (PostgreSQL text cannot hold one).
         cells = _Distinct(raw[name])
         col = cells.values
@@ -389,6 +391,22 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
         out["built_year_text"] = cells.expand(V.text_value(cells.values, spreadsheet=spreadsheet))
     _check_lengths(out, fields, errors)
     return out
+
+
+def _plain_numbers(col: pd.Series, fld, errors: _Errors, out: pd.DataFrame, name: str) -> bool:
+    """A column of plain numbers only (coordinates: 100,000 different ones), read in one C call with their range
+    checked, when every cell reads as a finite number as it is: cleaning could not change such a cell's value
+    (NFKC leaves ASCII as it is; trimmed spaces do not change a number). Otherwise False, and the column takes the
+    general path (full-width digits, units, separators, 不明 …)."""
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    if not np.isfinite(values).all():
+        return False
+    vals, problems = V.number(col, positive=fld.parse == "positive", text=pd.Series(values, index=col.index),
+                              lo=fld.lo, hi=fld.hi)
+    out[name] = vals
+    for p in problems:
+        errors.add_many(p, name)
+    return True
 
 
 def _check_lengths(out: pd.DataFrame, fields: dict, errors: _Errors) -> None:
