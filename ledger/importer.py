@@ -34,7 +34,7 @@ from assets.kinds import KINDS, spec_for
 from assets.models import Asset, Municipality
 from assets.services import allocate_serials
 from assets.signals import Change, notify
-from core.bulk import references_checked_here
+from core.bulk import references_checked_here, without_cycle_collection
 from core.text import describe_columns, find_header, similar
 from core.wareki import fiscal_year
 from ledger import values as V
@@ -486,9 +486,9 @@ def _owners(raw: pd.DataFrame, default: str | None, actor: Actor, source: str, e
                 resolved[value] = (code, _("団体コード %(code)s differs from the municipality this import is for "
                                            "(%(given)s); give no municipality to import several, or correct the row")
                                    % {"code": code, "given": default})
-    messages = given.map(lambda v: resolved[v][1])
+    messages = given.map({v: m for v, (_c, m) in resolved.items()})
     errors.add_many(V.Problems.where((messages != "").to_numpy(), lambda pos: messages.iloc[pos]), "owner")
-    return given.map(lambda v: resolved[v][0])
+    return given.map({v: c for v, (c, _m) in resolved.items()})
 
 
 def _hex(coords: np.ndarray, srid: int) -> list[str | None]:
@@ -640,7 +640,7 @@ def _staging(cur, df: pd.DataFrame, kind: str) -> list[str]:
             values = pd.to_numeric(values.replace("", None), errors="coerce").astype("Int64")
         columns.append(_copy_text(values, types[c]))
     with cur.cursor.copy(f"COPY _ledger ({names}) FROM STDIN") as cp:
-        cp.write("".join(f"{line}\n" for line in map("\t".join, zip(*columns, strict=True))))
+        cp.write("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
     cur.execute("UPDATE _ledger SET geom = ST_Transform(geom, 6668) WHERE ST_SRID(geom) <> 6668")
     return cols
 
@@ -865,8 +865,9 @@ def _sql_default(f) -> str:
 def import_ledger(*, actor: Actor, data: bytes, filename: str, kind: str, municipality: str | None = None,
                   source: str = "ledger", srid: int | None = None, dry_run: bool = False,
                   mapping: dict | None = None) -> LedgerReport:
-    return import_table(actor=actor, table=read_table(data, filename), kind=kind, municipality=municipality,
-                        source=source, srid=srid, dry_run=dry_run, mapping=mapping)
+    with without_cycle_collection():
+        return import_table(actor=actor, table=read_table(data, filename), kind=kind, municipality=municipality,
+                            source=source, srid=srid, dry_run=dry_run, mapping=mapping)
 
 
 def _no_progress(progress: int, step: str) -> None:
@@ -877,6 +878,13 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
                  srid: int | None = None, dry_run: bool = False, mapping: dict | None = None,
                  progress=_no_progress) -> LedgerReport:
     """`progress(percent, step)` is told the steps as they start (a background import shows them)."""
+    with without_cycle_collection():
+        return _import_table(actor=actor, table=table, kind=kind, municipality=municipality, source=source,
+                             srid=srid, dry_run=dry_run, mapping=mapping, progress=progress)
+
+
+def _import_table(*, actor: Actor, table: Table, kind: str, municipality: str | None, source: str,
+                  srid: int | None, dry_run: bool, mapping: dict | None, progress) -> LedgerReport:
     spec_for(kind)
     if srid is not None:
         check_srid(int(srid), "srid")

@@ -14,6 +14,7 @@ from assets import access
 from assets.codes import normalize_lg_code
 from assets.history import Actor
 from assets.models import ApiToken
+from core.bulk import without_cycle_collection
 from ledger.importer import LedgerReport, import_table
 from ledger.models import LedgerImport
 from ledger.readers import Table, read_table, records_table
@@ -43,11 +44,12 @@ def start_import(*, actor: Actor, kind: str, municipality: str | None, source: s
     (core.jobs.accepted). What is stored is the file, or the API's JSON records (`records`, kept as a JSON file
     and named RECORDS). A file that cannot be read at all, or records that break a bound, are refused at once
     (ValidationError), as before."""
-    if records is not None:
-        table, filename = records_table(records), RECORDS
-        data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode()
-    elif table is None:
-        table = read_table(data, filename)
+    with without_cycle_collection():  # as import_ledger reads a file (core.bulk)
+        if records is not None:
+            table, filename = records_table(records), RECORDS
+            data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode()
+        elif table is None:
+            table = read_table(data, filename)
     job = LedgerImport(
         created_by=actor.user, token=actor.principal if isinstance(actor.principal, ApiToken) else None,
         via=actor.via, kind=kind, source=source, filename=filename[:255], srid=srid, dry_run=dry_run,
@@ -73,7 +75,8 @@ def import_execute(import_id: int) -> LedgerImport:
     def work():
         with job.file.open("rb") as fh:
             data = fh.read()
-        table = records_table(json.loads(data)) if job.filename == RECORDS else read_table(data, job.filename)
+        with without_cycle_collection():  # as import_ledger reads a file (core.bulk)
+            table = records_table(json.loads(data)) if job.filename == RECORDS else read_table(data, job.filename)
         job.report(10, IMPORT_STEPS[1])
         _run(job, actor, table, {})
 
