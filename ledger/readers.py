@@ -67,6 +67,10 @@ class Table:
     fmt: str = ""
     encoding: str = ""
     header_fixed: bool = False  # GIS files: row 0 is the attribute names
+    # Set by the readers here: every cell is text, and (`no_blank_rows`) blank rows were dropped while reading
+    # (GIS files keep them, aligned with their geometries), so the importer need not look at each again.
+    text_cells: bool = False
+    no_blank_rows: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
@@ -191,7 +195,7 @@ def _csv(data: bytes) -> Table:
     except csv.Error as exc:
         raise _refuse("Line %(line)d: not readable as CSV (%(err)s); a cell may hold at most %(max)s characters",
                       line=start, err=exc, max=f"{MAX_CELL_CHARS:,}") from None
-    return Table(out.rows, out.lines, fmt="csv", encoding=encoding)
+    return Table(out.rows, out.lines, fmt="csv", encoding=encoding, text_cells=True, no_blank_rows=True)
 
 
 def _zip_read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> bytes:
@@ -302,7 +306,7 @@ def _xlsx(data: bytes) -> Table:
                                % {"row": i + 1, "err": exc}}) from None
     finally:
         wb.close()
-    return Table(out.rows, out.lines, fmt="xlsx")
+    return Table(out.rows, out.lines, fmt="xlsx", text_cells=True, no_blank_rows=True)
 
 
 def far_out(geoms: np.ndarray, srid: int | None) -> np.ndarray:
@@ -367,7 +371,7 @@ def _features(props: list[dict], geoms: list[bytes | None], srid: int | None, fm
     out.add([str(k) for k in names], 0, keep_blank=True)
     for n, p in enumerate(props, start=1):  # blank features are kept: rows stay aligned with geometries
         out.add(["" if p.get(k) is None else str(p.get(k)) for k in names], n, keep_blank=True)
-    return Table(out.rows, out.lines, [None, *geoms], srid, fmt, header_fixed=True)
+    return Table(out.rows, out.lines, [None, *geoms], srid, fmt, header_fixed=True, text_cells=True)
 
 
 def _geojson(data: bytes) -> Table:
