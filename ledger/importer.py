@@ -636,9 +636,15 @@ def _staging(cur, df: pd.DataFrame, kind: str) -> list[str]:
     columns = []
     for c in cols:
         values = df[c]
-        if types[c] == "integer":
-            values = pd.to_numeric(values.replace("", None), errors="coerce").astype("Int64")
-        columns.append(_copy_text(values, types[c]))
+        if c == "pos":  # 0 … n-1, every one different: nothing to format once
+            columns.append(values.astype(str).to_numpy(dtype=object))
+        elif c == "wkb":  # hex EWKB, every one different, no character COPY would need escaped
+            columns.append(np.array([r"\N" if v is None else v for v in values.tolist()], dtype=object))
+        elif types[c] == "integer":
+            columns.append(_copy_text(pd.to_numeric(values.replace("", None), errors="coerce").astype("Int64"),
+                                      types[c]))
+        else:
+            columns.append(_copy_text(values, types[c]))
     with cur.cursor.copy(f"COPY _ledger ({names}) FROM STDIN") as cp:
         if len(df):
             cp.write("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
@@ -997,13 +1003,17 @@ def _warn_missing(cur, kind: str, cols: list[str], report: LedgerReport, lines: 
     detail = _detail_fields(kind)
     names = [("built_fiscal_year", Asset._meta.get_field("built_fiscal_year"))] + [
         (f"detail.{n}", detail[n]) for n in WARN_FIELDS.get(kind, ())]
+    missing = {col: "true" if col not in cols else f'"{col}" IS NULL' for col, _f in names}
+    # Counted in one pass; the first records looked up only for the fields some new record lacks.
+    cur.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {m})" for m in missing.values())
+                + " FROM _ledger WHERE asset_id IS NULL")
+    counts = dict(zip(missing, cur.fetchone(), strict=True))
     for col, f in names:
-        missing = "true" if col not in cols else f'"{col}" IS NULL'
-        cur.execute(f"SELECT count(*), (array_agg(pos ORDER BY pos))[1:5] FROM _ledger "
-                    f"WHERE asset_id IS NULL AND {missing}")
-        n, first = cur.fetchone()
+        n = counts[col]
         if not n:
             continue
+        cur.execute(f"SELECT pos FROM _ledger WHERE asset_id IS NULL AND {missing[col]} ORDER BY pos LIMIT 5")
+        first = [r[0] for r in cur.fetchall()]
         report.missing[col] = n
         shown = ", ".join(f"{p + 1} (line {lines[p]})" for p in first) + (" …" if n > len(first) else "")
         report.warnings.append(_("%(field)s is not given for %(n)d new records (records %(rows)s): stored empty; "
@@ -1129,8 +1139,10 @@ def _check_and_write(cur, df: pd.DataFrame, errors: _Errors, report: LedgerRepor
                      source: str, dry_run: bool, visits: list[_Visit] = ()) -> LedgerReport:
     ok = df.drop(index=df.index[errors.bad]) if errors.count else df
     # Each statement here runs once over the whole file: compiling it to machine code (JIT, for plans over
-    # 100,000 cost units) takes longer than it saves.
+    # 100,000 cost units) takes longer than it saves. Its sorts and hash joins hold a whole file's records
+    # (200,000 at most, readers.MAX_RECORDS) in memory rather than spilling them to temporary files in batches.
     cur.execute("SET LOCAL jit = off")
+    cur.execute("SET LOCAL work_mem = '64MB'")
     cols_staged = _staging(cur, ok, kind)
     types = spec_for(kind).geom_types
     _sql_errors(cur, "SELECT * FROM (" + CHECK_SQL + ") q (pos, msg) WHERE msg IS NOT NULL", {
