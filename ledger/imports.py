@@ -47,7 +47,6 @@ def start_import(*, actor: Actor, kind: str, municipality: str | None, source: s
     with without_cycle_collection():  # as import_ledger reads a file (core.bulk)
         if records is not None:
             table, filename = records_table(records), RECORDS
-            data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode()
         elif table is None:
             table = read_table(data, filename)
     job = LedgerImport(
@@ -55,7 +54,9 @@ def start_import(*, actor: Actor, kind: str, municipality: str | None, source: s
         via=actor.via, kind=kind, source=source, filename=filename[:255], srid=srid, dry_run=dry_run,
         mapping=mapping or {}, municipality_id=municipality and normalize_lg_code(municipality),
         rows=_records(table))
-    if data is not None and job.rows > settings.LEDGER_ASYNC_ROWS:
+    if (data is not None or records is not None) and job.rows > settings.LEDGER_ASYNC_ROWS:
+        if records is not None:  # kept as they came, for the worker to read again (import_execute)
+            data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode()
         job.file.save(filename or "ledger", ContentFile(data), save=False)
         job.save()
         return job, None
