@@ -1,6 +1,8 @@
 """The region's parameters page: which engine parameters a coordinator edits there, in which group, and the
 range the page accepts. Names and units come from clusters.labels (one place for every parameter's label)."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -85,3 +87,9 @@ def value_of(params: Params, key: str):
 def label_of(key: str) -> str:
     """The Japanese label of a Params key (for the compare page); the key itself when the page has none."""
     return PARAMS[key].text() if key in PARAMS else key
+
+
+def params_version(stored: dict) -> str:
+    """What the page showed, as a short digest of the stored parameters: posted back with the form, so a save over
+    someone else's newer one is refused (clusters.services.region_params_update)."""
+    return hashlib.sha256(json.dumps(stored or {}, sort_keys=True).encode()).hexdigest()[:16]

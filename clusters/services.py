@@ -67,13 +67,18 @@ def run_create(*, principal, region: Region, overrides: dict | None = None) -> E
     return EngineRun.objects.create(region=region, params=params.to_dict(), created_by=user)
 
 
-def region_params_update(*, actor, region: Region, values: dict) -> RegionParams:
+def region_params_update(*, actor, region: Region, values: dict, expected_version: str | None = None) -> RegionParams:
     """Save the region's parameters from its parameters page. `values`: the page's fields (clusters.param_form)
     as submitted text; every one is checked against its allowed range and a bad one is refused naming the field
     (Japanese label) and the range, nothing stored. Only the region's coordinators (and administrators). Stored:
-    what differs from the defaults, with keys the page does not show kept as they were; the change is recorded."""
+    what differs from the defaults, with keys the page does not show kept as they were; the change is recorded.
+    `expected_version` (param_form.params_version of what the page showed): when the stored parameters have
+    changed since, nothing is stored (the page posts every field, so saving would silently undo the other
+    coordinator's change: a lost update)."""
+    import math
+
     from assets.history import Action, record_change
-    from clusters.param_form import bound_text, fields_for
+    from clusters.param_form import bound_text, fields_for, params_version
 
     if actor.principal is not None and not access.regions_coordinated(actor.principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may change the engine parameters of %s") % region)
@@ -86,7 +91,8 @@ def region_params_update(*, actor, region: Region, values: dict) -> RegionParams
         rng = {"label": f.label, "lo": bound_text(f.lo), "hi": bound_text(f.hi), "unit": f.unit}
         try:
             number = float(text)
-            if f.integer and number != int(number):
+            # inf and nan parse as floats; int(inf) would raise OverflowError, and nan fails every range check.
+            if not math.isfinite(number) or (f.integer and number != int(number)):
                 raise ValueError
         except ValueError:
             errors[f.key] = _("%(label)s: enter a number between %(lo)s and %(hi)s %(unit)s") % rng
@@ -102,6 +108,10 @@ def region_params_update(*, actor, region: Region, values: dict) -> RegionParams
         row, _created = RegionParams.objects.get_or_create(region=region)
         row = RegionParams.objects.select_for_update().get(pk=row.pk)  # two coordinators saving at once: in turn
         before = dict(row.params)
+        if expected_version is not None and params_version(before) != expected_version:
+            raise ValidationError({"version": _(
+                "Someone else saved the parameters of %s after this page was opened; nothing was saved. The page "
+                "now shows their values: enter your changes again and save.") % region})
         new = {k: v for k, v in before.items() if k not in ("weights", "budget_by_municipality")}
         weights = {**defaults.weights, **before.get("weights", {})}
         budgets = {}

@@ -202,7 +202,7 @@ def _total_text(key: str, v) -> str:
 def region_params(request, slug: str):
     """The region's engine parameters with Japanese labels, units and ranges; coordinators save them and may
     start a run with them at once, then see it compared with the last one."""
-    from clusters.param_form import bound_text, fields_for, value_of
+    from clusters.param_form import bound_text, fields_for, params_version, value_of
     from clusters.services import region_params_update, run_create
     from core.jobs import accepted
 
@@ -217,9 +217,12 @@ def region_params(request, slug: str):
     if request.method == "POST":
         posted = {f.key: request.POST.get(f.key, "") for f in fields}
         try:
-            region_params_update(actor=Actor(principal, Via.UI), region=region, values=posted)
+            region_params_update(actor=Actor(principal, Via.UI), region=region, values=posted,
+                                 expected_version=request.POST.get("version"))
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            if "version" in errors:
+                posted = {}  # show what is saved now, which the person has not seen
         else:
             if "run" in request.POST:
                 last = selectors.run_latest_done(EngineRun.objects.filter(region=region))
@@ -238,5 +241,6 @@ def region_params(request, slug: str):
                                                "error": " ".join(errors.get(f.key, [])),
                                                "range": f"{bound_text(f.lo)}〜{bound_text(f.hi)}"})
     return render(request, "clusters/params.html", {
-        "region": region, "groups": groups, "errors": errors, "saved": request.GET.get("saved") == "1"},
+        "region": region, "groups": groups, "errors": errors, "saved": request.GET.get("saved") == "1",
+        "version": params_version(stored)},
         status=422 if errors else 200)

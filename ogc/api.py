@@ -3,19 +3,19 @@
 
 On django-ninja, as the other API: its own NinjaAPI (so its OpenAPI document is the OGC one, served at /ogc/api
 as the landing page's `service-desc`, where GDAL and QGIS read the `limit` parameter's maximum), the same two ways
-to sign in (a ledger system's Bearer token, a person's session). Handlers return plain HttpResponses: the bodies
-are GeoJSON (application/geo+json) written from SQL, and headers such as Content-Crs and Link are the standard's,
-so ninja's response models would only get in the way. Only JSON is served (f=json); there is no HTML."""
+to sign in (a ledger system's Bearer token, a person's session: assets.api_auth). Handlers return plain
+HttpResponses: the bodies are GeoJSON (application/geo+json) written from SQL, and headers such as Content-Crs
+and Link are the standard's, so ninja's response models would only get in the way. Only JSON is served (f=json);
+there is no HTML."""
 
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query
 from ninja.errors import AuthenticationError, ValidationError
-from ninja.security import HttpBearer, SessionAuth
 
 from assets import access
-from assets.models import ApiToken
+from assets.api_auth import api_auth
 from ogc import collections as cols
 from ogc import query
 from ogc.crs import CRS84, STORAGE_URI, SUPPORTED, OgcError, parse_crs
@@ -42,27 +42,7 @@ CONFORMANCE = [
 ]
 
 
-class TokenAuth(HttpBearer):
-    """A ledger system's `Authorization: Bearer gm_…` (as config.api's, which this layer may not import)."""
-
-    def authenticate(self, request, token):
-        found = ApiToken.authenticate(token)
-        if found is not None:
-            request.principal = found
-        return found
-
-
-class PersonAuth(SessionAuth):
-    """A signed-in person's session (QGIS and GDAL use a token; a browser may look with its session)."""
-
-    def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        if user is not None:
-            request.principal = user
-        return user
-
-
-api = NinjaAPI(title="群マネ OGC API – Features", version="1.0", auth=[TokenAuth(), PersonAuth()],
+api = NinjaAPI(title="群マネ OGC API – Features", version="1.0", auth=api_auth(),
                urls_namespace="ogc", openapi_url=None, docs_url=None,
                description="Assets by kind, clusters of the latest run and inspections, for QGIS, ArcGIS and GDAL.")
 
@@ -295,7 +275,7 @@ def item(request, collectionId: str, featureId: str,
     out_crs = parse_crs(crs)
     qs = c.base(access.principal_of(request))
     if c.id_path == "pk":
-        if not featureId.isdigit():
+        if not (featureId.isascii() and featureId.isdigit()):  # "²" is a digit to str.isdigit, not to int()
             raise OgcError(_("No feature %(id)s") % {"id": featureId}, status=404, code="NotFound")
         qs = qs.filter(pk=int(featureId))
     else:

@@ -24,6 +24,7 @@ from reports.models import PlanPin
 __all__ = ["match_pins", "pin_end", "pin_set", "pins_active", "plan_first_fy", "MAX_YEARS_AHEAD"]
 
 MAX_YEARS_AHEAD = 30  # a pin further ahead than the longest plan (services.MAX_HORIZON) would never apply
+MAX_REASON_CHARS = 1000  # printed beside the lot in the plan: a paragraph, not a document
 
 
 def plan_first_fy() -> int:
@@ -68,6 +69,9 @@ def pin_set(*, actor: Actor, cluster: Cluster, mode: str, reason: str, fiscal_ye
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = _("Say why (理由): it is printed with the plan")
+    elif len(reason) > MAX_REASON_CHARS:
+        errors["reason"] = _("The reason has %(n)d characters; at most %(max)d") % {
+            "n": len(reason), "max": MAX_REASON_CHARS}
     if mode not in PlanPin.Mode.values:
         errors["mode"] = _("Must be one of: %s") % ", ".join(PlanPin.Mode.values)
     first = plan_first_fy()
@@ -97,7 +101,11 @@ def pin_set(*, actor: Actor, cluster: Cluster, mode: str, reason: str, fiscal_ye
     key = members_key(ids)
     user = actor.user
     with transaction.atomic():
-        # The lot's current pin is locked while it is replaced: two coordinators at once end it once.
+        # Two coordinators pinning the same lot at once take turns: a lock on the lot's key (held to the end of the
+        # transaction) covers the case where there is no current pin to lock yet, which would otherwise end in
+        # two inserts and the unique constraint's error. The second then ends the first's pin, as in sequence.
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"planpin:{region.pk}:{key}"])
         for old in PlanPin.objects.select_for_update().filter(region=region, members_key=key, ended_at__isnull=True):
             _end(actor, old)
         pin = PlanPin.objects.create(region=region, members_key=key, asset_ids=ids, label=_lot_label(cluster),
