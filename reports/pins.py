@@ -21,7 +21,8 @@ from clusters.models import Cluster, EngineRun
 from core.wareki import fiscal_year, format_fiscal_year
 from reports.models import PlanPin
 
-__all__ = ["match_pins", "pin_end", "pin_set", "pins_active", "plan_first_fy", "MAX_YEARS_AHEAD"]
+__all__ = ["ensure_coordinator", "lot_of", "match_pins", "pin_end", "pin_set", "pins_active", "plan_first_fy",
+           "MAX_YEARS_AHEAD"]
 
 MAX_YEARS_AHEAD = 30  # a pin further ahead than the longest plan (services.MAX_HORIZON) would never apply
 MAX_REASON_CHARS = 1000  # printed beside the lot in the plan: a paragraph, not a document
@@ -51,9 +52,19 @@ def legal_deadline(cluster: Cluster) -> dict | None:
     return {"due": due, "fiscal_year": max(fiscal_year(due), plan_first_fy()), "what": what}
 
 
-def _ensure_coordinator(principal, region) -> None:
+def ensure_coordinator(principal, region) -> None:
     if principal is not None and not access.regions_coordinated(principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may pin or exclude lots of %s") % region)
+
+
+def lot_of(run: EngineRun, rank) -> Cluster:
+    """The lot ranked `rank` in `run` (what the plan page and the API name), else a ValidationError on `rank`."""
+    text = str(rank if rank is not None else "").strip()
+    cluster = run.clusters.filter(rank=int(text)).first() if text.isascii() and text.isdigit() and len(text) < 10 else None
+    if cluster is None:
+        raise ValidationError({"rank": _("No lot ranked %(rank)s in run #%(run)s") % {
+            "rank": text or "—", "run": run.pk}})
+    return cluster
 
 
 def _lot_label(cluster: Cluster) -> str:
@@ -64,7 +75,7 @@ def _lot_label(cluster: Cluster) -> str:
 def pin_set(*, actor: Actor, cluster: Cluster, mode: str, reason: str, fiscal_year: int | None = None) -> PlanPin:
     """Pin the lot to `fiscal_year` (西暦の年度) or exclude it; ends the lot's previous pin, if any."""
     region = cluster.run.region
-    _ensure_coordinator(actor.principal, region)
+    ensure_coordinator(actor.principal, region)
     errors: dict = {}
     reason = (reason or "").strip()
     if not reason:
@@ -82,7 +93,9 @@ def pin_set(*, actor: Actor, cluster: Cluster, mode: str, reason: str, fiscal_ye
             fiscal_year = None
         if fiscal_year is None or not first <= fiscal_year <= first + MAX_YEARS_AHEAD:
             errors["fiscal_year"] = _("Fiscal year must be between %(lo)s and %(hi)s") % {
-                "lo": format_fiscal_year(first), "hi": format_fiscal_year(first + MAX_YEARS_AHEAD)}
+                # 和暦 as the page shows it, 西暦 as the API takes it
+                "lo": f"{format_fiscal_year(first)}（{first}）",
+                "hi": f"{format_fiscal_year(first + MAX_YEARS_AHEAD)}（{first + MAX_YEARS_AHEAD}）"}
     else:
         fiscal_year = None
     legal = legal_deadline(cluster)
@@ -125,7 +138,7 @@ def _end(actor: Actor, pin: PlanPin) -> None:
 
 def pin_end(*, actor: Actor, pin_id: int, region) -> PlanPin:
     """Take a pin off (the lot goes back to the optimizer); the row stays as history."""
-    _ensure_coordinator(actor.principal, region)
+    ensure_coordinator(actor.principal, region)
     with transaction.atomic():
         pin = PlanPin.objects.select_for_update().filter(region=region, pk=pin_id).first()
         if pin is None:

@@ -6,7 +6,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -106,7 +105,7 @@ def _plan_page(request, plan, errors: dict | None = None, post: dict | None = No
                "status": PIN_STATUS_LABELS.get(applied.get(p.pk, {}).get("status", ""),
                                                gettext_lazy("applies from the next plan")),
                "rank": applied.get(p.pk, {}).get("rank")}
-              for p in pin_services.pins_active(plan.run.region_id)]
+              for p in selectors.pin_list(principal=principal_of(request), region=plan.run.region.slug)]
     first = pin_services.plan_first_fy()
     return render(request, "reports/plan.html", {
         "plan": plan, "main": main, "rows": rows, "charts": charts, "legal": legal, "per_year": per_year,
@@ -167,11 +166,7 @@ def plan_pins(request, pk: int):
             pin_id = _whole(post["pin"]) or 0
             pin_services.pin_end(actor=actor, pin_id=pin_id, region=plan.run.region)
         else:
-            rank = _whole(post["rank"])
-            cluster = plan.run.clusters.filter(rank=rank).first() if rank is not None else None
-            if cluster is None:
-                raise ValidationError({"rank": _("No lot ranked %(rank)s in run #%(run)s") % {
-                    "rank": post["rank"] or "—", "run": plan.run_id}})
+            cluster = pin_services.lot_of(plan.run, post["rank"])
             pin_services.pin_set(actor=actor, cluster=cluster, mode=post["action"], reason=post["reason"],
                                  fiscal_year=post["fiscal_year"] or None)
         new = services.plan_replan(principal=principal, plan=plan)

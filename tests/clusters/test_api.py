@@ -64,8 +64,10 @@ def test_region_parameters_are_editable_by_coordinators_with_defaults(region_wit
               content_type="application/json")
     assert r.status_code == 200, r.content
     assert r.json()["effective"]["cluster_distance_m"] == 150
-    bad = c.put("/api/v1/regions/nakagawa/params", json.dumps({"nope": 1}), content_type="application/json")
-    assert bad.status_code == 422 and "allowed" in json.dumps(bad.json())
+    bad = c.put("/api/v1/regions/nakagawa/params", json.dumps({"nope": 1}), content_type="application/json",
+                HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 422 and "allowed" in bad.json()["errors"]["nope"][0]
+    assert "cluster_distance_m" in bad.json()["errors"]["nope"][0]  # the names it allows
     assert client(w.alice).put("/api/v1/regions/nakagawa/params", json.dumps({}),
                                content_type="application/json").status_code == 403
     assert start(c).json()["params"]["cluster_distance_m"] == 150

@@ -110,4 +110,5 @@ def test_saving_over_another_coordinators_newer_save_is_refused_not_lost(steer, 
     assert client.post(f"/regions/{steer.region.slug}/params/", {**again, "version": new_version}).status_code == 302
     assert RegionParams.objects.get(region=steer.region).params == {"cluster_distance_m": 150.0, "horizon_years": 12}
     # The service without a version (the API, a script) saves as before.
-    region_params_update(actor=Actor(steer.carol, Via.UI), region=steer.region, values=again)
+    region_params_update(actor=Actor(steer.carol, Via.UI), region=steer.region, values={"horizon_years": 15})
+    assert RegionParams.objects.get(region=steer.region).params["horizon_years"] == 15

@@ -212,3 +212,36 @@ def test_the_work_list_is_cards_on_a_phone_and_the_language_switch_goes_both_way
     page.click("header form.lang button")  # English
     page.wait_for_url(lambda url: "/en/inspections/overdue/" in url)
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_menu_fits_one_line_on_a_phone_and_opens_without_a_script(browser, live_server, world, language):
+    """At 390 px the header is one line (the brand, the menu toggle, the language switch) and the menu unfolds
+    below it from a <details> toggle, with scripts off; at 1280 px the links are on the header's line."""
+    prefix = "/en" if language == "en" else ""
+    context = browser.new_context(viewport={"width": 390, "height": 800}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{prefix}/accounts/login/")
+    page.fill("#id_username", "admin")  # the longest menu: 管理画面 too
+    page.fill("#id_password", "pw-admin")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "login" not in url)
+    page.goto(f"{live_server.url}{prefix}/assets/")
+    assert page.locator("header.top").bounding_box()["height"] < 60
+    assert page.locator("details.menu summary").is_visible() and page.locator("header form.lang button").is_visible()
+    assert not page.locator("#site-nav").is_visible()
+    page.click("details.menu summary")
+    assert page.locator("#site-nav").is_visible()
+    links = page.locator("#site-nav a")
+    assert links.count() == 10 and all(links.nth(i).is_visible() for i in range(10))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.click(f"#site-nav a[href='{prefix}/map/']")
+    page.wait_for_url(f"**{prefix}/map/")
+    assert not page.locator("#site-nav").is_visible()  # a new page starts folded
+    context.close()
+    desktop = sign_in(browser, live_server, "admin", width=1280)
+    desktop.goto(f"{live_server.url}{prefix}/assets/")
+    assert desktop.locator("header.top").bounding_box()["height"] < 60
+    assert desktop.locator("#site-nav").is_visible() and not desktop.locator("details.menu").is_visible()
+    box = desktop.locator(f"#site-nav a[href='{prefix}/accounts/sign-out/']").bounding_box()
+    assert box["y"] < 30  # the last link on the header's one line
