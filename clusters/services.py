@@ -59,6 +59,13 @@ def run_create(*, principal, region: Region, overrides: dict | None = None) -> E
     if principal is not None and not access.regions_coordinated(principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may run the engine for %s") % region)
     stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
+    if overrides:
+        # The same range check as the parameters page and PUT …/params: a run cannot use a value they refuse.
+        from clusters.param_form import check
+
+        overrides, errors = check(overrides, list(region.members.order_by("code").values_list("code", "name")))
+        if errors:
+            raise ValidationError({k: [v] for k, v in errors.items()})
     try:
         params = Params.from_dict({**stored, **(overrides or {})})
     except (ValueError, TypeError) as exc:

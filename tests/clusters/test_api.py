@@ -48,6 +48,20 @@ def test_compare_two_runs_says_what_moved_and_why(region_with_work):
     assert diff["top_risk_moves"] and diff["top_risk_moves"][0]["lof"]["b"] < diff["top_risk_moves"][0]["lof"]["a"]
 
 
+def test_a_runs_overrides_are_checked_like_the_parameters_page(region_with_work):
+    """A run cannot use a value the parameters page and PUT …/params refuse (one range table, clusters.labels)."""
+    from clusters.models import EngineRun
+
+    c = client(region_with_work.carol)
+    before = EngineRun.objects.count()
+    r = c.post("/api/v1/runs", json.dumps({"region": "nakagawa", "params": {"horizon_years": 99}}),
+               content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 422
+    message = r.json()["errors"]["horizon_years"][0]
+    assert "1" in message and "30" in message
+    assert EngineRun.objects.count() == before
+
+
 def test_engineers_and_outsiders_cannot_start_runs_and_outsiders_see_none(region_with_work):
     w = region_with_work
     assert start(client(w.alice)).status_code == 403
