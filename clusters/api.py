@@ -17,6 +17,7 @@ from clusters.models import ACTIONS, Cluster, EngineRun, RegionParams
 from core.geo import simplified_geojson
 from core.jobs import accepted
 from core.pagination import Paged
+from core.text import check_text
 from inspections import measure_services
 
 _principal = access.principal_of
@@ -171,6 +172,7 @@ def put_region_params(request, slug: str, payload: Body[dict]):
     region = access.get_or_404(access.regions_visible(_principal(request)), slug=slug)
     if not access.regions_coordinated(_principal(request)).filter(pk=region.pk).exists():
         raise PermissionDenied("Only the region's coordinators may change its engine parameters")
+    check_text(payload)  # stored as sent: no text in it (a weight's name, a code) may hold a control character
     try:
         Params.from_dict(payload)
     except (ValueError, TypeError) as exc:

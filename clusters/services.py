@@ -45,6 +45,7 @@ from clusters.lots import (
 )
 from clusters.models import Cluster, EngineRun, RegionParams
 from core.bulk import Clock, bulk_mode
+from core.text import forbidden_char, forbidden_message
 from core.wareki import current_fiscal_year
 from ledger.completeness import completeness
 
@@ -88,6 +89,10 @@ def region_params_update(*, actor, region: Region, values: dict, expected_versio
         text = str(values.get(f.key, "")).strip().replace(",", "")
         if text == "" and f.key.startswith("budget."):
             continue  # no budget of its own: the levelled need
+        bad = forbidden_char(text)
+        if bad:
+            errors[f.key] = f"{f.label}: {forbidden_message(*bad)}"
+            continue
         rng = {"label": f.label, "lo": bound_text(f.lo), "hi": bound_text(f.hi), "unit": f.unit}
         try:
             number = float(text)
