@@ -45,6 +45,7 @@ from clusters.lots import (
 )
 from clusters.models import Cluster, EngineRun, RegionParams
 from core.bulk import Clock, bulk_mode
+from core.text import check_text
 from core.wareki import current_fiscal_year
 from ledger.completeness import completeness
 
@@ -63,6 +64,7 @@ def run_create(*, principal, region: Region, overrides: dict | None = None) -> E
         # The same range check as the parameters page and PUT …/params: a run cannot use a value they refuse.
         from clusters.param_form import check
 
+        check_text(overrides)
         overrides, errors = check(overrides, list(region.members.order_by("code").values_list("code", "name")))
         if errors:
             raise ValidationError({k: [v] for k, v in errors.items()})
@@ -93,6 +95,8 @@ def region_params_update(*, actor, region: Region, values: dict, replace: bool =
     if actor.principal is not None and not access.regions_coordinated(actor.principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may change the engine parameters of %s") % region)
     members = list(region.members.order_by("code").values_list("code", "name"))
+    if isinstance(values, dict):
+        check_text(values)  # a control character in a value or a key is named as U+XXXX before the range check
     clean, errors = check(values, members)
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})

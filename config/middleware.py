@@ -45,12 +45,12 @@ def refuse_unreadable(request):
     """A response for a request that must not reach a view, or None."""
     raw_path = request.META.get("PATH_INFO", "")
     if "\x00" in raw_path or "\x00" in unquote(raw_path) or "%00" in request.get_full_path().split("?")[0]:
-        return _bad(request, "path", _("The path contains a NUL character"))
+        return _bad(request, "path", _("The path contains a NUL character (U+0000)"))
     query = request.META.get("QUERY_STRING", "")
     if "\x00" in query or "%00" in query:
         names = sorted({k.replace("\x00", "\\0") for k, v in parse_qsl(query, keep_blank_values=True)
                         if "\x00" in k or "\x00" in v}) or ["query"]
-        return _bad(request, names[0], _("The query parameter %s contains a NUL character") % names[0])
+        return _bad(request, names[0], _("The query parameter %s contains a NUL character (U+0000)") % names[0])
     content_type = request.META.get("CONTENT_TYPE", "")
     form = content_type.startswith(("multipart/", "application/x-www-form-urlencoded"))
     if request.method in ("POST", "PUT", "PATCH") and form:
@@ -63,14 +63,14 @@ def refuse_unreadable(request):
         names = sorted({k.replace("\x00", "\\0") for k, values in fields.lists()
                         if "\x00" in k or any("\x00" in v for v in values)})
         if names:
-            return _bad(request, names[0], _("The form field %s contains a NUL character") % names[0])
+            return _bad(request, names[0], _("The form field %s contains a NUL character (U+0000)") % names[0])
     elif request.path.startswith("/api/") and "json" in content_type:
         body = request.body
         if b"\\u0000" in body:
             try:
                 where = _nul_path(json.loads(body))
                 if where:
-                    return _bad(request, where, _("A text value contains a NUL character"))
+                    return _bad(request, where, _("A text value contains a NUL character (U+0000)"))
             except ValueError:
                 pass  # not JSON at all: the API says so itself
     return None

@@ -340,6 +340,8 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
             out[name] = _standard_spelling(col, text, name, report, spreadsheet)
         else:
             out[name] = V.text_value(col, text, spreadsheet=spreadsheet) if fld.parse != "code" else text
+        if fld.parse in ("text", "code") and name != "wkt":  # stored as text: no character text may not hold
+            problems.append(V.forbidden(out[name]))
         for p in problems:
             errors.add_many(p, name)
         blanks = V.is_unknown(text) & (text != "")
@@ -348,6 +350,8 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
                                    + _("%s read as empty") % V.shown(col.iloc[pos]))
     if "built_year_text" in raw:  # an explicit original spelling wins over the year column's own text
         out["built_year_text"] = V.text_value(raw["built_year_text"], spreadsheet=spreadsheet)
+    elif "built_year_text" in out:  # the year column as written is stored too
+        errors.add_many(V.forbidden(out["built_year_text"]), "built_year_text")
     _check_lengths(out, fields, errors)
     return out
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from assets import access
 from assets.history import Action, Actor, record_change, snapshot
 from clusters.models import Cluster, EngineRun
+from core.text import text_errors
 from core.wareki import fiscal_year, format_fiscal_year
 from reports.models import PlanPin
 
@@ -83,6 +84,8 @@ def pin_set(*, actor: Actor, cluster: Cluster, mode: str, reason: str, fiscal_ye
     elif len(reason) > MAX_REASON_CHARS:
         errors["reason"] = _("The reason has %(n)d characters; at most %(max)d") % {
             "n": len(reason), "max": MAX_REASON_CHARS}
+    else:
+        errors |= text_errors({"reason": reason}, multiline={"reason"})  # printed with the plan (PDF, xlsx)
     if mode not in PlanPin.Mode.values:
         errors["mode"] = _("Must be one of: %s") % ", ".join(PlanPin.Mode.values)
     first = plan_first_fy()

@@ -71,6 +71,19 @@ def test_engineers_and_outsiders_cannot_start_runs_and_outsiders_see_none(region
     assert client(w.charlie).get("/api/v1/runs").json()["count"] == 0
 
 
+def test_region_parameters_sent_as_json_hold_no_control_character(region_with_work):
+    """They are stored as sent: a weight's name or a text value with a control character is a 422 naming its path
+    and the character (core.text), and nothing is stored."""
+    from clusters.models import RegionParams
+
+    c = client(region_with_work.carol)
+    for body, where, char in (({"weights": {"risk\x01": 1.0}}, "weights.'risk\\x01'", "U+0001"),
+                              ({"annualization": "linear\x1b"}, "annualization", "U+001B")):
+        r = c.put("/api/v1/regions/nakagawa/params", json.dumps(body), content_type="application/json")
+        assert r.status_code == 422 and char in r.json()["errors"][where][0], r.content
+    assert not RegionParams.objects.exists()
+
+
 def test_region_parameters_are_editable_by_coordinators_with_defaults(region_with_work):
     w = region_with_work
     c = client(w.carol)

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from assets.models import Asset, ExternalId
+from inspections.models import Inspection
 from ledger.mappings import save_mapping
 from ledger.models import LedgerImport, LedgerMapping
 from tests.assets.test_races import together
@@ -84,9 +85,11 @@ def test_the_chousho_writes_names_and_notes_as_text_never_formulas_or_illegal_ch
     Asset.objects.filter(pk=a.pk).update(name='=HYPERLINK("http://evil.example/","学園橋")')
     client.force_login(world.alice)
     insp = client.post("/api/v1/inspections", json.dumps({
-        "asset": a.global_id, "inspected_on": "2024-05-01", "grade": "II", "notes": "+cmd|' /C calc'!A0\u0001",
+        "asset": a.global_id, "inspected_on": "2024-05-01", "grade": "II", "notes": "+cmd|' /C calc'!A0",
         "inspector": "@SUM(1)"}), content_type="application/json")
     assert insp.status_code == 201, insp.content
+    # The API refuses control characters now (core.text); notes stored before it did may still hold one.
+    Inspection.objects.filter(pk=insp.json()["id"]).update(notes="+cmd|' /C calc'!A0\u0001")
     r = client.get(f"/api/v1/bridges/{a.global_id}/chousho")
     assert r.status_code == 200
     wb = load_workbook(io.BytesIO(r.content))
@@ -101,7 +104,7 @@ def test_the_chousho_writes_names_and_notes_as_text_never_formulas_or_illegal_ch
 @pytest.mark.parametrize("url", ["/en/assets/download/?format=xlsx", "/en/inspections/download/?format=xlsx",
                                  "/api/v1/ledger/export?kind=bridge&municipality=112348&format=xlsx"])
 def test_an_xlsx_download_survives_a_name_with_control_characters(world, client, url):
-    """One name with a control character (the asset API accepts it) failed every xlsx download of its
+    """One name with a control character (stored before the API refused them) failed every xlsx download of its
     municipality; dropping it must not turn "\\x01=cmd" into a live formula either."""
     a = make_asset(world.yashio, "bridge", external_id="B-1")
     Asset.objects.filter(pk=a.pk).update(name="\x01=cmd|' /C calc'!A0")

@@ -53,6 +53,19 @@ def test_a_reason_longer_than_a_paragraph_is_refused_with_the_limit(steer, plan,
     assert not PlanPin.objects.exists()
 
 
+def test_a_control_character_in_a_reason_or_a_parameter_is_a_422_naming_field_and_character(steer, plan,  # noqa: F811
+                                                                                           client):
+    """Past the NUL (config/middleware.py), any control character (core.text): the reason is printed with the plan."""
+    client.force_login(steer.carol)
+    r = _pins_post(client, plan, rank=str(steer.free[0].rank), reason="地元\x01要望")
+    assert r.status_code == 422 and "U+0001" in " ".join(r.context["errors"]["reason"])
+    assert not PlanPin.objects.exists()
+    values, version = _page_values(steer, cluster_distance_m="15\x7f0")
+    r = client.post(f"/regions/{steer.region.slug}/params/", {**values, "version": version})
+    assert r.status_code == 422 and "U+007F" in str(r.context["errors"]["cluster_distance_m"])
+    assert not RegionParams.objects.filter(region=steer.region).exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_coordinators_pinning_the_same_lot_at_once_leave_one_active_pin(steer):  # noqa: F811
     """With no current pin there was no row to lock: both inserted and the second hit the unique constraint
