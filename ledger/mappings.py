@@ -22,7 +22,10 @@ def choices_of(kind: str, name: str) -> list[tuple[str, str]] | None:
 def clean_mapping(kind: str, columns: dict, values: dict) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """The mapping with each value as the registry spells it (a label or a known word becomes its value), or
     a ValidationError naming every entry that is not a field or not an allowed value."""
+    from core.text import check_text
+
     spec_for(kind)
+    check_text({"columns": columns or {}, "values": values or {}})  # headers and words are keys: named as U+XXXX
     fields = fields_for(kind)
     problems: dict[str, list[str]] = {"columns": [], "values": []}
     cols = {}

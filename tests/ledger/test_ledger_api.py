@@ -11,6 +11,7 @@ from django.db import connection
 from openpyxl import load_workbook
 
 from assets.models import ApiToken, Asset, ChangeRecord
+from ledger.models import LedgerMapping
 
 MANHOLES = [{"マンホール番号": f"M-{k}", "深さ(m)": 2.0 + k / 10, "設置年度": "S50",
              "geometry": {"type": "Point", "coordinates": [139.835 + k * 0.0005, 35.822]}} for k in range(5)]
@@ -183,6 +184,13 @@ def test_column_mappings_are_saved_per_municipality_and_checked(client, world, t
                       content_type="application/json", **token).status_code == 403
     r = upsert(client, token, [{"施設コード": "Z-1", "東経": 139.839, "北緯": 35.822}])
     assert r.json()["created"] == 1, r.json()
+    # A header or a word holding a control character is named as U+XXXX; the saved mapping stays as it was.
+    bad = client.put("/api/v1/ledger/mappings/112348/manhole?source=gesuido",
+                     json.dumps({"columns": {"施設\u0007コード": "external_id"}}), content_type="application/json",
+                     **token)
+    assert bad.status_code == 422 and "U+0007" in json.dumps(bad.json()["errors"])
+    assert LedgerMapping.objects.get(owner_id="112348", kind="manhole", source="gesuido").columns["施設コード"] == \
+        "external_id"
 
 
 def test_the_upload_page_checks_then_loads(client, world):
