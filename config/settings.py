@@ -229,6 +229,20 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# Django's cache (the vector tiles' bytes, web/tiles.py), shared by every gunicorn worker: Redis when REDIS_URL (or
+# CACHE_REDIS_URL, e.g. another database number of the same server) is set, so web servers on several machines
+# share it; else files under CACHE_DIR, shared by the workers of one machine. (Django's default, memory per
+# process, would make each of the 5 workers render and keep every tile again.) Entries are keyed by the data
+# version, so nothing needs clearing after a change; old ones expire (CACHE_SECONDS in web/tiles.py) or are culled.
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", REDIS_URL)
+CACHE_DIR = Path(os.environ.get("CACHE_DIR", BASE_DIR / "cache"))
+if CACHE_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL,
+                          "KEY_PREFIX": "gunmane"}}
+else:
+    # The file cache culls a third of its entries when it holds more than CACHE_MAX_ENTRIES (a tile: ~1–100 kB).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(CACHE_DIR),
+                          "OPTIONS": {"MAX_ENTRIES": envint("CACHE_MAX_ENTRIES", 20_000)}}}
 # /healthz fails (503) when a job has waited longer than this in the queue: no worker is taking jobs.
 HEALTH_QUEUE_MAX_AGE_S = envint("HEALTH_QUEUE_MAX_AGE_S", 900)
 
