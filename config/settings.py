@@ -159,11 +159,20 @@ DB_POOL_OPTIONS = {
 }
 
 
+# PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost (100,000): a 10,000-feature OGC page
+# or a vector tile gets there, and compiling takes longer (~150 ms) than a web request's query runs. The web
+# server turns it off for its connections (config/gunicorn.py sets DB_JIT=0); engine runs and commands keep it.
+DB_JIT = envbool("DB_JIT", True)
+
+
 def database(url: str) -> dict:
     db = dj_database_url.parse(url, engine="django.contrib.gis.db.backends.postgis",
                                conn_max_age=0 if DB_POOL else 60)
     if DB_POOL:
         db.setdefault("OPTIONS", {})["pool"] = dict(DB_POOL_OPTIONS)
+    if not DB_JIT:
+        options = db.setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
     return db
 
 

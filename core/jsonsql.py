@@ -3,8 +3,8 @@ query around the queryset's own SQL, so a list hands the database's text to the 
 a GEOS geometry or a schema validation per record (issue 17: those cost ~0.7 s for a 1,000-feature page).
 
 The queryset decides what is seen (scope and filters stay the selectors'): its SQL picks the page's keys. The
-output columns are ORM paths or expressions, compiled once per process into a query of the model's rows (Django
-still makes every join) that the page's keys are joined to; around that, `row_to_json` writes each object with
+output columns are ORM paths or expressions, compiled once per process into a query of one row of the model (Django
+still makes every join) that each of the page's keys looks up (LATERAL); around that, `row_to_json` writes each object with
 the column names as keys (compact, in the given order), ST_AsGeoJSON's text goes in as is (a `Raw` column), and
 `string_agg` joins the page into one text. One round trip per page, the count of matches (capped) included."""
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import CharField, Expression, F, Func, QuerySet
+from django.db.models.expressions import RawSQL
 
 __all__ = ["Page", "Raw", "UtcTimestamp", "json_object", "json_page"]
 
@@ -71,7 +72,11 @@ def _rows(model, columns: tuple, feature_id, geometry) -> tuple[str, tuple, str]
     if feature_id is not None:
         annotations["_jid"] = _expr(feature_id)
         annotations["_jgeom"] = geometry
-    rows = model._base_manager.annotate(_jrow=F("pk"), **annotations).order_by().values_list("_jrow", *annotations)
+    # The page's key `k._jkey` (a LATERAL reference): each key is looked up by its primary key with its joins.
+    # LIMIT 1 keeps the planner from pulling the sub-select up: past from_collapse_limit tables (a sewer pipe's
+    # manholes and road) it would then build every row of the table and hash-join the page to them (4 s at 1M).
+    rows = (model._base_manager.filter(pk=RawSQL("k._jkey", ())).annotate(_jrow=F("pk"), **annotations).order_by()
+            .values_list("_jrow", *annotations)[:1])
     sql, params = rows.query.sql_with_params()
     selects = [f"m._jc{n}::json AS {_quoted(name)}" if isinstance(v, Raw) else f"m._jc{n} AS {_quoted(name)}"
                for n, (name, v) in enumerate(columns)]
@@ -110,7 +115,7 @@ def json_page(qs: QuerySet, columns: dict, *, limit: int, after=None, offset: in
     sql = (f"SELECT count(*)::int, max(k._jkey) FILTER (WHERE k._rn <= %s), "
            f"string_agg({obj}, ',' ORDER BY k._rn) FILTER (WHERE k._rn <= %s), {count_sql} "
            f"FROM (SELECT i._jkey, row_number() OVER (ORDER BY i._jkey) AS _rn FROM ({inner}) i(_jkey)) k "
-           f"JOIN ({rows}) m ON m._jrow = k._jkey")
+           f"CROSS JOIN LATERAL ({rows}) m")
     with connections[keys.db].cursor() as cursor:
         cursor.execute(sql, [limit, limit, *count_params, *inner_params, *rows_params])
         n, last, items, matched = cursor.fetchone()
@@ -129,7 +134,7 @@ def json_object(qs: QuerySet, columns: dict, *, also: tuple[str, ...] = ()) -> t
     rows, rows_params, obj = _rows(qs.model, tuple(columns.items()), None, None)
     extra = "".join(f", k._ja{n}" for n in range(len(also)))
     names = ", ".join(["_jkey", *(f"_ja{n}" for n in range(len(also)))])
-    sql = f"SELECT {obj}{extra} FROM ({inner}) k({names}) JOIN ({rows}) m ON m._jrow = k._jkey"
+    sql = f"SELECT {obj}{extra} FROM ({inner}) k({names}) CROSS JOIN LATERAL ({rows}) m"
     with connections[keys.db].cursor() as cursor:
         cursor.execute(sql, [*inner_params, *rows_params])
         row = cursor.fetchone()
