@@ -249,7 +249,7 @@ if CACHE_REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL,
                           "KEY_PREFIX": "gunmane"}}
 else:
-    # The file cache culls a third of its entries when it holds more than CACHE_MAX_ENTRIES (a tile: ~1–100 kB).
+    # The file cache culls a third of its entries when it holds more than CACHE_MAX_ENTRIES (tiles: bytes to MBs).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(CACHE_DIR),
                           "OPTIONS": {"MAX_ENTRIES": envint("CACHE_MAX_ENTRIES", 20_000)}}}
 # /healthz fails (503) when a job has waited longer than this in the queue: no worker is taking jobs.
