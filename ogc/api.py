@@ -247,24 +247,23 @@ def items(request, collectionId: str,
     out_crs = parse_crs(crs)
     base = c.base(access.principal_of(request))
     qs, _narrowed = query.filtered(c, base, request.GET)
-    page, last = query.features(c, qs, out_crs, limit=limit, after=after)
+    page = query.features(c, qs, out_crs, limit=limit, after=after, count_cap=query.COUNT_CAP)
     self_url = request.build_absolute_uri()
     links = [_link(self_url, "self", GEOJSON), _link(_url(request, f"/collections/{c.id}"), "collection")]
     headers = _crs_header(out_crs)
-    if last is not None:
+    if page.last is not None:
         params = request.GET.copy()
-        params["after"] = str(last)
+        params["after"] = str(page.last)
         params["limit"] = str(limit)
         next_url = request.build_absolute_uri(request.path) + "?" + params.urlencode()
         links.append(_link(next_url, "next", GEOJSON))
         headers["Link"] = f'<{next_url}>; rel="next"; type="{GEOJSON}"'
     head = {"type": "FeatureCollection", "timeStamp": timezone.now().isoformat(timespec="seconds")}
-    matched = query.count_capped(qs)
-    if matched is not None:
-        head["numberMatched"] = matched
-    head["numberReturned"] = len(page)
+    if page.matched is not None:
+        head["numberMatched"] = page.matched
+    head["numberReturned"] = page.returned
     head["links"] = links
-    body = query.dump(head)[:-1] + ',"features":[' + ",".join(page) + "]}"
+    body = query.dump(head)[:-1] + ',"features":' + page.array + "}"
     return _json(body, content_type=GEOJSON, headers=headers)
 
 
@@ -280,11 +279,11 @@ def item(request, collectionId: str, featureId: str,
         qs = qs.filter(pk=int(featureId))
     else:
         qs = qs.filter(**{c.id_path: featureId})
-    page, _last = query.features(c, qs, out_crs, limit=1)
-    if not page:
+    page = query.features(c, qs, out_crs, limit=1)
+    if not page.returned:
         # Absent and out of scope answer alike (as access.get_or_404).
         raise OgcError(_("No feature %(id)s") % {"id": featureId}, status=404, code="NotFound")
     links = query.dump([_link(request.build_absolute_uri(), "self", GEOJSON),
                         _link(_url(request, f"/collections/{c.id}"), "collection")])
-    body = page[0][:-1] + ',"links":' + links + "}"
+    body = page.items[:-1] + ',"links":' + links + "}"
     return _json(body, content_type=GEOJSON, headers=_crs_header(out_crs))

@@ -1,5 +1,8 @@
 """Personas in the spirit of healthchecks' alice/bob/charlie: owner, neighbour, outsider."""
 
+import atexit
+import shutil
+import tempfile
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +23,12 @@ settings.load_profile("gunmane")
 # Each persona's password would cost a third of a second of PBKDF2: a fast hasher keeps the fixtures cheap.
 # Production keeps Django's default hashers; nothing here tests the hashing itself.
 django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The cache as configured without Redis (files, config/settings.py), in a directory of this run's own, so cached
+# tiles never outlive a test run (tests/config/test_cache.py tests the settings themselves).
+_CACHE_DIR = tempfile.mkdtemp(prefix="gunmane-test-cache-")
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
+django_settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                      "LOCATION": _CACHE_DIR}}
 
 
 def _square(lon, lat, d=0.02):
