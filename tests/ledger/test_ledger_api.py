@@ -99,14 +99,18 @@ def test_a_late_commit_is_never_skipped(client, world, token):
     # A slow writer takes its transaction (and its change id) first and commits last.
     params = connection.get_connection_params()
     slow = psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")})
-    slow.execute("INSERT INTO assets_changerecord (time, actor_name, via, action, content_type_id, object_id, "
-                 "object_repr, message) VALUES (now(), 'slow', 'api', 'update', %s, %s, %s, 'late')",
-                 [ct, str(asset.pk), asset.global_id])
-    upsert(client, token, MANHOLES[1:3])  # two quick writers commit meanwhile
-    during, cursor_during, _ = feed_all(client, token, cursor=cursor)
-    assert during == []  # held back while an older transaction is still open
-    slow.commit()
-    slow.close()
+    try:
+        slow.execute("INSERT INTO assets_changerecord (time, actor_name, via, action, content_type_id, object_id, "
+                     "object_repr, message) VALUES (now(), 'slow', 'api', 'update', %s, %s, %s, 'late')",
+                     [ct, str(asset.pk), asset.global_id])
+        upsert(client, token, MANHOLES[1:3])  # two quick writers commit meanwhile
+        during, cursor_during, _ = feed_all(client, token, cursor=cursor)
+        assert during == []  # held back while an older transaction is still open
+        slow.commit()
+    finally:
+        # A failed assertion must not leave the transaction open: the flush after the test would wait on its lock
+        # for ever.
+        slow.close()
     after, _c, _p = feed_all(client, token, cursor=cursor_during)
     # The slow writer's change comes first (its transaction is the oldest), then the two quick ones.
     assert [(c["actor"], c["external_id"]) for c in after] == [("slow", "M-0"), ("token:下水道台帳システム", "M-1"),
