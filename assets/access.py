@@ -60,17 +60,17 @@ class Scope:
 NOBODY = Scope()
 
 
+# Members and leads in one query each (UNION): a person's scope is computed on every request.
 def _region_members(region_ids) -> set[str]:
     through = Region.members.through
-    codes = set(through.objects.filter(region_id__in=region_ids).values_list("municipality_id", flat=True))
-    codes |= set(Region.objects.filter(id__in=region_ids).values_list("lead_id", flat=True))
-    return codes
+    members = through.objects.filter(region_id__in=region_ids).values_list("municipality_id", flat=True)
+    return set(members.union(Region.objects.filter(id__in=region_ids).order_by().values_list("lead_id", flat=True)))
 
 
 def _regions_of(codes) -> set[int]:
     through = Region.members.through
-    ids = set(through.objects.filter(municipality_id__in=codes).values_list("region_id", flat=True))
-    return ids | set(Region.objects.filter(lead_id__in=codes).values_list("id", flat=True))
+    ids = through.objects.filter(municipality_id__in=codes).values_list("region_id", flat=True)
+    return set(ids.union(Region.objects.filter(lead_id__in=codes).order_by().values_list("id", flat=True)))
 
 
 def _compute(principal) -> Scope:
@@ -80,8 +80,10 @@ def _compute(principal) -> Scope:
         own = frozenset({principal.municipality_id})
         # A token sees its own municipality's records, and the runs and plans of the regions it belongs to
         # (as its engineers do); it never coordinates.
+        # ApiToken.authenticate read the regions with the token (region_ids); a token from elsewhere asks here.
+        regions = getattr(principal, "region_ids", None)
         return Scope(read=own, write=own if principal.can_write else frozenset(),
-                     regions=frozenset(_regions_of(own)), write_source=principal.source)
+                     regions=frozenset(_regions_of(own) if regions is None else regions), write_source=principal.source)
     if principal is None or not getattr(principal, "is_authenticated", False) or not principal.is_active:
         return NOBODY
     if principal.is_superuser:

@@ -41,6 +41,19 @@ KINDS: dict[str, KindSpec] = {
     )
 }
 BY_CODE = {spec.code: spec for spec in KINDS.values()}
+
+# Every kind's detail row beside its asset `a`, for set-based SQL over all kinds at once (the engine's read in
+# clusters.data, the completeness shares in ledger.completeness): one LEFT JOIN per detail table, each under the
+# alias those queries use for its columns.
+DETAIL_JOINS = """
+LEFT JOIN assets_roadsegment rd ON rd.asset_id = a.id
+LEFT JOIN assets_bridge br ON br.asset_id = a.id
+LEFT JOIN assets_sewerpipe sp ON sp.asset_id = a.id
+LEFT JOIN assets_manhole mh ON mh.asset_id = a.id
+LEFT JOIN assets_septictank st ON st.asset_id = a.id
+-- Tunnels, sheds/culverts, pedestrian overpasses, gantry signs (告示426号): one table, their own traffic and flags.
+LEFT JOIN assets_roadstructure rs ON rs.asset_id = a.id
+"""
 # Road structures graded by 告示426号 (Ⅰ–Ⅳ, 5-yearly 近接目視) other than bridges.
 ROAD_STRUCTURES = (Kind.TUNNEL, Kind.SHED_CULVERT, Kind.PED_OVERPASS, Kind.GANTRY_SIGN)
 

@@ -14,6 +14,7 @@ from assets.history import Action, Actor, record_change, snapshot
 from assets.kinds import format_global_id, spec_for
 from assets.models import Asset, AssetStatus, Municipality
 from assets.signals import Change, notify
+from core.text import check_fields, check_text
 
 __all__ = [
     "PreconditionFailed",
@@ -153,6 +154,9 @@ def asset_create(*, actor: Actor, owner, kind: str, geom, detail: Mapping | None
                  status: str = AssetStatus.IN_SERVICE, serves_important_facility: bool = False,
                  important_facility_note: str = "", message: str = "") -> Asset:
     spec = spec_for(kind)
+    check_fields(Asset, {"name": name, "external_id": external_id, "built_year_text": built_year_text,
+                         "important_facility_note": important_facility_note, "owner": owner, "operator": operator})
+    check_fields(spec.detail_model, dict(detail or {}), prefix="detail.")
     owner = _resolve_municipality(owner, "owner")
     if owner is None:
         raise ValidationError({"owner": _("An owner (管理者) is required")})
@@ -197,6 +201,7 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
         raise ValidationError({f: _("Not a field that can be changed here; allowed: %s") % ", ".join(CORE_UPDATABLE)
                                for f in sorted(unknown)})
     _refuse_nulls(Asset, data)
+    check_fields(Asset, data)
     for key in ("owner", "operator"):
         if key in data:
             data[key] = _resolve_municipality(data[key], key)
@@ -222,6 +227,7 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
             if key not in {f.name for f in spec.detail_model._meta.concrete_fields} or key == "asset":
                 raise ValidationError({f"detail.{key}": _("Unknown attribute for %s") % locked.kind})
         _refuse_nulls(spec.detail_model, detail, prefix="detail.")
+        check_fields(spec.detail_model, detail, prefix="detail.")
         for key, value in detail.items():
             setattr(detail_obj, key, value)
         _validate_detail(locked, detail_obj)
@@ -241,6 +247,7 @@ def asset_update(*, actor: Actor, asset: Asset, data: Mapping | None = None, det
 
 @transaction.atomic
 def asset_retire(*, actor: Actor, asset: Asset, retired_on: date | None = None, reason: str = "") -> Asset:
+    check_text({"reason": reason}, multiline={"reason"})  # kept in the history as its message
     locked = Asset.objects.select_for_update().get(pk=asset.pk)
     _check_writable(actor, owner=locked.owner, source=locked.source, operator=locked.operator)
     if locked.status == AssetStatus.REMOVED:
@@ -260,6 +267,7 @@ def asset_retire(*, actor: Actor, asset: Asset, retired_on: date | None = None, 
 def asset_delete(*, actor: Actor, asset: Asset, reason: str = "") -> None:
     """Purge a record entered by mistake. Assets are retired, not deleted, so only an administrator may; the
     history keeps what it was, and its detail, condition and records go with it."""
+    check_text({"reason": reason}, multiline={"reason"})
     locked = Asset.objects.select_for_update().get(pk=asset.pk)
     if not actor.is_system and not access.scope_for(actor.principal).is_admin:
         raise PermissionDenied(_("Only an administrator may delete an asset; retire it instead"))

@@ -10,6 +10,7 @@ import pandas as pd
 from django.db import connection
 from psycopg import sql
 
+from assets.kinds import DETAIL_JOINS
 from clusters.engine import defaults
 from clusters.engine.params import Params
 from core.wareki import fiscal_year
@@ -52,14 +53,8 @@ SELECT a.id, a.kind, a.owner_id AS owner, a.built_fiscal_year AS built, a.serves
 FROM assets_asset a
 LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
 LEFT JOIN inspections_grade g ON g.id = c.grade_id
-LEFT JOIN assets_roadsegment rd ON rd.asset_id = a.id
-LEFT JOIN assets_bridge br ON br.asset_id = a.id
 LEFT JOIN carried cr ON cr.asset_id = a.id
-LEFT JOIN assets_sewerpipe sp ON sp.asset_id = a.id
-LEFT JOIN assets_manhole mh ON mh.asset_id = a.id
-LEFT JOIN assets_septictank st ON st.asset_id = a.id
--- Tunnels, sheds/culverts, pedestrian overpasses, gantry signs (告示426号): their own traffic and route flags.
-LEFT JOIN assets_roadstructure rs ON rs.asset_id = a.id
+""" + DETAIL_JOINS + """
 WHERE a.status <> 'removed' AND (a.owner_id = ANY({codes}) OR a.operator_id = ANY({codes}))
 ORDER BY a.id
 """

@@ -152,10 +152,11 @@ class ParamLabel:
 
 P = ParamLabel
 # Every clusters.engine.params.Params field (tests/clusters/test_labels.py checks none is missing). Ranges are
-# what the engine accepts sensibly, not legal limits.
+# what the engine accepts sensibly, not legal limits; the region's parameters page and PUT /regions/{slug}/params
+# both refuse a value outside them (clusters.param_form.check), a table's values by its parameter's range.
 PARAMS: dict[str, ParamLabel] = {
-    "horizon_years": P("計画期間", "Planning horizon", "年", 1, 50),
-    "lof_action_threshold": P("対策を要する劣化確率", "Failure likelihood that triggers action", "", 0, 1),
+    "horizon_years": P("計画期間", "Planning horizon", "年", 1, 30),
+    "lof_action_threshold": P("対策を要する劣化確率", "Failure likelihood that triggers action", "", 0.01, 1),
     "default_hazards": P("既定の劣化ハザード（点検データ不足時）", "Default hazards (too few inspections)", "/年", 0, 1),
     "weights": P("影響度の重み", "Consequence weights", "", 0, 10),
     "cost_pavement_resurface_m2": P("舗装 表層打換え単価", "Pavement resurfacing unit cost", "円/m²", 0, 1e6),
@@ -170,14 +171,14 @@ PARAMS: dict[str, ParamLabel] = {
     "cost_manhole_rehab": P("マンホール 改築単価", "Manhole rehabilitation cost", "円/基", 0, 1e8),
     "cost_septic_replace_per_person": P("浄化槽 入替え単価（人槽当たり）", "Septic tank replacement per person", "円/人",
                                         0, 1e7),
-    "cost_septic_repair": P("浄化槽 補修単価", "Septic tank repair cost", "円/基", 0, 1e7),
+    "cost_septic_repair": P("浄化槽 補修単価", "Septic tank repair cost", "円/基", 0, 1e8),
     "septic_single_renew_age": P("単独処理浄化槽の転換年数", "Age of single tanks to convert", "年", 0, 100),
-    "mobilization_per_contract": P("1契約当たりの共通仮設・諸経費", "Mobilization per contract", "円", 0, 1e9),
+    "mobilization_per_contract": P("1契約当たりの共通仮設・諸経費", "Mobilization per contract", "円", 0, 1e12),
     "trench_width_m": P("掘削幅", "Trench width", "m", 0, 10),
     "pipe_open_cut_max_depth_m": P("開削とする最大土被り", "Deepest pipe renewed by open cut", "m", 0, 20),
     "pipe_rehab_max_diameter_mm": P("管更生の最大口径", "Largest pipe rehabilitated", "mm", 0, 10000),
-    "cluster_distance_m": P("工区にまとめる距離", "Distance that joins works into one lot", "m", 1, 10000),
-    "max_lot_members": P("1工区の最大施設数", "Most works in one lot", "件", 1, 100000),
+    "cluster_distance_m": P("工区にまとめる距離", "Distance that joins works into one lot", "m", 10, 5000),
+    "max_lot_members": P("1工区の最大施設数", "Most works in one lot", "件", 2, 5000),
     "lot_cell_m": P("大きな工区を分ける区画", "Cell size that splits large lots", "m", 10, 100000),
     "metric_srid": P("距離計算の平面直角座標系（EPSG）", "Plane coordinate system for distances (EPSG)", "", 2443,
                      6693),
@@ -234,7 +235,7 @@ PARAMS: dict[str, ParamLabel] = {
     "unknown_septic_capacity": P("人槽が不明な浄化槽の人槽", "Capacity assumed for a septic tank without one", "人",
                                  1, 1000),
     "unknown_sizes": P("延長・幅員が不明な施設の既定値（同種の中央値もない場合）",
-                       "Length and width assumed when none is known", "m"),
+                       "Length and width assumed when none is known", "m", 0.1, 100000),
 }
 del P
 

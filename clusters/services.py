@@ -45,6 +45,7 @@ from clusters.lots import (
 )
 from clusters.models import Cluster, EngineRun, RegionParams
 from core.bulk import Clock, bulk_mode
+from core.text import check_text
 from core.wareki import current_fiscal_year
 from ledger.completeness import completeness
 
@@ -59,6 +60,14 @@ def run_create(*, principal, region: Region, overrides: dict | None = None) -> E
     if principal is not None and not access.regions_coordinated(principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may run the engine for %s") % region)
     stored = RegionParams.objects.filter(region=region).values_list("params", flat=True).first() or {}
+    if overrides:
+        # The same range check as the parameters page and PUT …/params: a run cannot use a value they refuse.
+        from clusters.param_form import check
+
+        check_text(overrides)
+        overrides, errors = check(overrides, list(region.members.order_by("code").values_list("code", "name")))
+        if errors:
+            raise ValidationError({k: [v] for k, v in errors.items()})
     try:
         params = Params.from_dict({**stored, **(overrides or {})})
     except (ValueError, TypeError) as exc:
@@ -67,57 +76,39 @@ def run_create(*, principal, region: Region, overrides: dict | None = None) -> E
     return EngineRun.objects.create(region=region, params=params.to_dict(), created_by=user)
 
 
-def region_params_update(*, actor, region: Region, values: dict) -> RegionParams:
-    """Save the region's parameters from its parameters page. `values`: the page's fields (clusters.param_form)
-    as submitted text; every one is checked against its allowed range and a bad one is refused naming the field
-    (Japanese label) and the range, nothing stored. Only the region's coordinators (and administrators). Stored:
-    what differs from the defaults, with keys the page does not show kept as they were; the change is recorded."""
+def region_params_update(*, actor, region: Region, values: dict, replace: bool = False,
+                         expected_version: str | None = None) -> RegionParams:
+    """Save the region's engine parameters: the one way in for its parameters page and PUT /regions/{slug}/params.
+    `values` is Params-shaped ({"cluster_distance_m": 150, "weights": {...}, "budget_by_municipality": {...}});
+    text is read as people type it (the page's inputs, clusters.param_form.from_page). Every value is checked
+    against its parameter's allowed range (clusters.param_form.check, ranges from clusters.labels.PARAMS); a bad
+    one is refused naming the parameter (its label) and the range, by path (weights.traffic), nothing stored.
+    `replace`: the values are the region's whole set (the API's PUT: what is not named is the default); else they
+    change only the parameters named (the page: keys it does not show are kept as they were). Only the region's
+    coordinators (and administrators). Stored: what differs from the defaults; the change is recorded with who
+    made it and through which entry point (the page shows the history). `expected_version`
+    (param_form.params_version of what the page showed): when the stored parameters have changed since, nothing
+    is stored (the page posts every field, so saving would silently undo the other coordinator's change)."""
     from assets.history import Action, record_change
-    from clusters.param_form import bound_text, fields_for
+    from clusters.param_form import check, params_version, stored_form
 
     if actor.principal is not None and not access.regions_coordinated(actor.principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may change the engine parameters of %s") % region)
     members = list(region.members.order_by("code").values_list("code", "name"))
-    errors, parsed = {}, {}
-    for f in fields_for(members):
-        text = str(values.get(f.key, "")).strip().replace(",", "")
-        if text == "" and f.key.startswith("budget."):
-            continue  # no budget of its own: the levelled need
-        rng = {"label": f.label, "lo": bound_text(f.lo), "hi": bound_text(f.hi), "unit": f.unit}
-        try:
-            number = float(text)
-            if f.integer and number != int(number):
-                raise ValueError
-        except ValueError:
-            errors[f.key] = _("%(label)s: enter a number between %(lo)s and %(hi)s %(unit)s") % rng
-            continue
-        if not f.lo <= number <= f.hi:
-            errors[f.key] = _("%(label)s: must be between %(lo)s and %(hi)s %(unit)s") % rng
-            continue
-        parsed[f.key] = int(number) if f.integer else number
+    if isinstance(values, dict):
+        check_text(values)  # a control character in a value or a key is named as U+XXXX before the range check
+    clean, errors = check(values, members)
     if errors:
-        raise ValidationError(errors)
-    defaults = Params()
+        raise ValidationError({k: [v] for k, v in errors.items()})
     with transaction.atomic():
         row, _created = RegionParams.objects.get_or_create(region=region)
         row = RegionParams.objects.select_for_update().get(pk=row.pk)  # two coordinators saving at once: in turn
         before = dict(row.params)
-        new = {k: v for k, v in before.items() if k not in ("weights", "budget_by_municipality")}
-        weights = {**defaults.weights, **before.get("weights", {})}
-        budgets = {}
-        for key, v in parsed.items():
-            if key.startswith("weights."):
-                weights[key.split(".", 1)[1]] = v
-            elif key.startswith("budget."):
-                budgets[key.split(".", 1)[1]] = v
-            elif v != getattr(defaults, key):
-                new[key] = v
-            else:
-                new.pop(key, None)
-        if weights != defaults.weights:
-            new["weights"] = weights
-        if budgets:
-            new["budget_by_municipality"] = budgets
+        if expected_version is not None and params_version(before) != expected_version:
+            raise ValidationError({"version": _(
+                "Someone else saved the parameters of %s after this page was opened; nothing was saved. The page "
+                "now shows their values: enter your changes again and save.") % region})
+        new = stored_form(clean if replace else {**before, **clean})
         try:
             Params.from_dict(new)
         except (ValueError, TypeError) as exc:

@@ -135,6 +135,8 @@ def _value_text(key: str, v) -> str:
         return "—"
     if key.startswith("budget.") or key.startswith("cost_") or key == "mobilization_per_contract":
         return yen_text(v)
+    if isinstance(v, str):
+        return label("choice", v)
     return f"{v:,g}" if isinstance(v, int | float) else str(v)
 
 
@@ -202,7 +204,7 @@ def _total_text(key: str, v) -> str:
 def region_params(request, slug: str):
     """The region's engine parameters with Japanese labels, units and ranges; coordinators save them and may
     start a run with them at once, then see it compared with the last one."""
-    from clusters.param_form import bound_text, fields_for, value_of
+    from clusters.param_form import bound_text, fields_for, from_page, params_version, value_of
     from clusters.services import region_params_update, run_create
     from core.jobs import accepted
 
@@ -217,9 +219,14 @@ def region_params(request, slug: str):
     if request.method == "POST":
         posted = {f.key: request.POST.get(f.key, "") for f in fields}
         try:
-            region_params_update(actor=Actor(principal, Via.UI), region=region, values=posted)
+            region_params_update(actor=Actor(principal, Via.UI), region=region, values=from_page(fields, posted),
+                                 expected_version=request.POST.get("version"))
         except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            found = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            key_of = {f.path: f.key for f in fields}  # the service names paths; the page's inputs keys
+            errors = {key_of.get(k, k): v for k, v in found.items()}
+            if "version" in errors:
+                posted = {}  # show what is saved now, which the person has not seen
         else:
             if "run" in request.POST:
                 last = selectors.run_latest_done(EngineRun.objects.filter(region=region))
@@ -238,5 +245,33 @@ def region_params(request, slug: str):
                                                "error": " ".join(errors.get(f.key, [])),
                                                "range": f"{bound_text(f.lo)}〜{bound_text(f.hi)}"})
     return render(request, "clusters/params.html", {
-        "region": region, "groups": groups, "errors": errors, "saved": request.GET.get("saved") == "1"},
-        status=422 if errors else 200)
+        "region": region, "groups": groups, "errors": errors, "saved": request.GET.get("saved") == "1",
+        "history": params_history(region), "version": params_version(stored)}, status=422 if errors else 200)
+
+
+PARAMS_HISTORY_SHOWN = 20
+
+
+def _effective(stored) -> dict:
+    """Stored parameters with the defaults filled in, as a run would read them (what the history compares)."""
+    try:
+        return Params.from_dict(stored or {}).to_dict()
+    except (ValueError, TypeError, AttributeError):
+        return {**Params().to_dict(), **(stored if isinstance(stored, dict) else {})}
+
+
+def params_history(region) -> list[dict]:
+    """The region's parameter changes, newest first, whoever made them and however (the page or the API): when,
+    who, through what, and each changed value old → new with its label."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from assets.models import ChangeRecord
+
+    records = ChangeRecord.objects.filter(content_type=ContentType.objects.get_for_model(RegionParams),
+                                          object_id=str(region.pk)).order_by("-time", "-id")[:PARAMS_HISTORY_SHOWN]
+    out = []
+    for r in records:
+        a, b = _effective((r.before or {}).get("params")), _effective((r.after or {}).get("params"))
+        diff = {k: {"a": a.get(k), "b": b.get(k)} for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+        out.append({"time": r.time, "actor": r.actor_name, "via": r.get_via_display(), "rows": _param_rows(diff)})
+    return out

@@ -1,9 +1,8 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import NinjaAPI
-from ninja.security import HttpBearer, SessionAuth
 
 from assets.api import router as assets_router
-from assets.models import ApiToken
+from assets.api_auth import api_auth
 from assets.services import VersionConflict
 from clusters.api import router as clusters_router
 from inspections.api import router as inspections_router
@@ -13,29 +12,7 @@ from ledger.api import router as ledger_router
 from ledger.importer import ImportBusy
 from reports.api import router as reports_router
 
-
-class TokenAuth(HttpBearer):
-    """Ledger systems: `Authorization: Bearer gm_…`, a token bound to one municipality and one source."""
-
-    def authenticate(self, request, token):
-        found = ApiToken.authenticate(token)
-        if found is not None:
-            # Who is asking is resolved here, once per request; handlers read it via access.principal_of.
-            request.principal = found
-        return found
-
-
-class PersonAuth(SessionAuth):
-    """People: the signed-in session (with Django's CSRF check for unsafe methods)."""
-
-    def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        if user is not None:
-            request.principal = user
-        return user
-
-
-api = NinjaAPI(title="群マネ API", version="1", auth=[TokenAuth(), PersonAuth()], urls_namespace="api")
+api = NinjaAPI(title="群マネ API", version="1", auth=api_auth(), urls_namespace="api")
 # Before the asset router: its /assets/{global_id} would otherwise take /assets/near.
 api.add_router("/", asset_lists_router)
 api.add_router("/", assets_router)

@@ -15,6 +15,8 @@ from gunicorn import glogging
 
 # Before the app loads (workers import config.wsgi after this file is read): pooled connections in the server.
 os.environ.setdefault("DB_POOL", "1")
+# No JIT compilation for the web server's queries (config/settings.py, DB_JIT).
+os.environ.setdefault("DB_JIT", "0")
 
 
 def _cpus() -> int:

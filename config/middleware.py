@@ -2,9 +2,9 @@
 Japanese by default, where the pages follow their URL prefix.
 
 The same middleware (already first in line for every request) also turns away requests that no view can
-answer: a NUL anywhere in the path or the query string (PostgreSQL text cannot hold one), a NUL inside a JSON
-body, and a multipart body that cannot be parsed (no boundary, broken framing). Each gets a 422 (a 400 on a page)
-naming the parameter, or the JSON path of the value, instead of a 500 deep in a view; a body over
+answer: a NUL anywhere in the path, the query string or a form field (PostgreSQL text cannot hold one), a NUL
+inside a JSON body, and a multipart body that cannot be parsed (no boundary, broken framing). Each gets a 422 (a
+400 on a page) naming the parameter, or the JSON path of the value, instead of a 500 deep in a view; a body over
 DATA_UPLOAD_MAX_MEMORY_SIZE gets a 413 saying the bound (not Django's bare 400)."""
 
 import json
@@ -62,21 +62,27 @@ def refuse_unreadable(request):
     """A response for a request that must not reach a view, or None."""
     raw_path = request.META.get("PATH_INFO", "")
     if "\x00" in raw_path or "\x00" in unquote(raw_path) or "%00" in request.get_full_path().split("?")[0]:
-        return _bad(request, "path", _("The path contains a NUL character"))
+        return _bad(request, "path", _("The path contains a NUL character (U+0000)"))
     query = request.META.get("QUERY_STRING", "")
     if "\x00" in query or "%00" in query:
         names = sorted({k.replace("\x00", "\\0") for k, v in parse_qsl(query, keep_blank_values=True)
                         if "\x00" in k or "\x00" in v}) or ["query"]
-        return _bad(request, names[0], _("The query parameter %s contains a NUL character") % names[0])
+        return _bad(request, names[0], _("The query parameter %s contains a NUL character (U+0000)") % names[0])
     content_type = request.META.get("CONTENT_TYPE", "")
-    if request.method in ("POST", "PUT", "PATCH") and content_type.startswith("multipart/"):
+    form = content_type.startswith(("multipart/", "application/x-www-form-urlencoded"))
+    if request.method in ("POST", "PUT", "PATCH") and form:
         try:
-            request.POST  # noqa: B018  parses (and caches) the body; the view then reads the same result
+            fields = request.POST  # parses (and caches) the body; the view then reads the same result
         except RequestDataTooBig:  # form fields (not files) beyond the bound
             return _too_big(request)
         except MultiPartParserError as exc:
             return _bad(request, "body", _("The multipart body cannot be read (%s); send multipart/form-data "
                                            "with a boundary") % exc)
+        # A form field is text for the database as a query parameter is (a pin's reason, a mapping's header).
+        names = sorted({k.replace("\x00", "\\0") for k, values in fields.lists()
+                        if "\x00" in k or any("\x00" in v for v in values)})
+        if names:
+            return _bad(request, names[0], _("The form field %s contains a NUL character (U+0000)") % names[0])
     elif request.path.startswith("/api/") and "json" in content_type:
         try:
             body = request.body
@@ -86,7 +92,7 @@ def refuse_unreadable(request):
             try:
                 where = _nul_path(json.loads(body))
                 if where:
-                    return _bad(request, where, _("A text value contains a NUL character"))
+                    return _bad(request, where, _("A text value contains a NUL character (U+0000)"))
             except ValueError:
                 pass  # not JSON at all: the API says so itself
     return None

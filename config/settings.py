@@ -159,11 +159,20 @@ DB_POOL_OPTIONS = {
 }
 
 
+# PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost (100,000): a 10,000-feature OGC page
+# or a vector tile gets there, and compiling takes longer (~150 ms) than a web request's query runs. The web
+# server turns it off for its connections (config/gunicorn.py sets DB_JIT=0); engine runs and commands keep it.
+DB_JIT = envbool("DB_JIT", True)
+
+
 def database(url: str) -> dict:
     db = dj_database_url.parse(url, engine="django.contrib.gis.db.backends.postgis",
                                conn_max_age=0 if DB_POOL else 60)
     if DB_POOL:
         db.setdefault("OPTIONS", {})["pool"] = dict(DB_POOL_OPTIONS)
+    if not DB_JIT:
+        options = db.setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
     return db
 
 
@@ -229,6 +238,20 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# Django's cache (the vector tiles' bytes, web/tiles.py), shared by every gunicorn worker: Redis when REDIS_URL (or
+# CACHE_REDIS_URL, e.g. another database number of the same server) is set, so web servers on several machines
+# share it; else files under CACHE_DIR, shared by the workers of one machine. (Django's default, memory per
+# process, would make each of the 5 workers render and keep every tile again.) Entries are keyed by the data
+# version, so nothing needs clearing after a change; old ones expire (CACHE_SECONDS in web/tiles.py) or are culled.
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", REDIS_URL)
+CACHE_DIR = Path(os.environ.get("CACHE_DIR", BASE_DIR / "cache"))
+if CACHE_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL,
+                          "KEY_PREFIX": "gunmane"}}
+else:
+    # The file cache culls a third of its entries when it holds more than CACHE_MAX_ENTRIES (tiles: bytes to MBs).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(CACHE_DIR),
+                          "OPTIONS": {"MAX_ENTRIES": envint("CACHE_MAX_ENTRIES", 20_000)}}}
 # /healthz fails (503) when a job has waited longer than this in the queue: no worker is taking jobs.
 HEALTH_QUEUE_MAX_AGE_S = envint("HEALTH_QUEUE_MAX_AGE_S", 900)
 

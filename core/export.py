@@ -1,10 +1,12 @@
 """Files for spreadsheets (ledger exports, the work list): text a spreadsheet would run as a formula is
 neutralised, and a CP932 file refuses text CP932 cannot write rather than turning it into "?"."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-__all__ = ["FORMULA_START", "MAX_NAMED", "check_cp932", "escape_formula", "unescape_formula"]
+__all__ = ["FORMULA_START", "MAX_NAMED", "check_cp932", "escape_formula", "unescape_formula", "xlsx_row", "xlsx_text"]
 
 # An apostrophe before one of these (or before further apostrophes followed by one of these) is added on the
 # way out and taken off on the way in, as Excel does.
@@ -19,6 +21,31 @@ def escape_formula(value):
     if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+# The control characters an xlsx file cannot hold (openpyxl refuses the whole workbook for one of them): the
+# registry accepts free text from many sources, so one such character in a name must not fail every export.
+XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_text(value):
+    """A value for an xlsx cell: text with the control characters xlsx cannot hold dropped, then formula-escaped
+    (openpyxl would store text starting with "=" as a live formula). Other values as they are."""
+    if isinstance(value, str):
+        return escape_formula(XLSX_ILLEGAL.sub("", value))
+    return value
+
+
+def xlsx_row(values) -> list:
+    """A row whose text was already formula-escaped (the same rows feed the CSV), made fit for xlsx: the illegal
+    control characters dropped, and text that dropping them turned into a formula ("\x01=cmd") escaped."""
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            clean = XLSX_ILLEGAL.sub("", v)
+            v = "'" + clean if clean != v and clean.startswith(FORMULA_START) else clean
+        out.append(v)
+    return out
 
 
 def unescape_formula(text: str) -> str:

@@ -1,19 +1,21 @@
-"""Text files as municipal offices send them, for every import (ledgers, inspection and measure CSVs): the
-encoding (UTF-8 with or without BOM, or CP932) and the header row, found among title rows and matched to fields
-however the header cells are typed (full-width letters, wrapped lines, spaces)."""
+"""Text as people and municipal systems send it. Files, for every import (ledgers, inspection and measure CSVs):
+the encoding (UTF-8 with or without BOM, or CP932) and the header row, found among title rows and matched to
+fields however the header cells are typed (full-width letters, wrapped lines, spaces). Values, for every write:
+the characters no stored text may hold (`text_errors`, `check_text`)."""
 
 import codecs
 import difflib
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-__all__ = ["Header", "HeaderNames", "bare_key", "decode", "describe_columns", "find_header", "header_key",
-           "match_columns", "similar", "text_encoding"]
+__all__ = ["NOT_IN_LINE", "NOT_IN_TEXT", "Header", "HeaderNames", "bare_key", "check_fields", "check_text", "decode",
+           "describe_columns", "find_header", "forbidden_char", "forbidden_message", "header_key", "match_columns",
+           "similar", "text_encoding", "text_errors"]
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # Rows looked at for a header: real ledgers put a title, a date and blank rows above it.
@@ -174,3 +176,80 @@ def similar(text, known: Mapping[str, str], n: int = 3, cutoff: float = 0.5) -> 
 def describe_columns(row: Sequence, cols: Sequence[int]) -> str:
     """Columns as a message names them: 1-based position and the header as written, on one line."""
     return ", ".join(f"{c + 1} ({' '.join(str(row[c]).split())!r})" for c in cols)
+
+
+# Characters no stored text may hold: C0 controls and DEL (an xlsx file cannot hold most of them, PostgreSQL no
+# NUL, and none means anything in a name or a note), lone surrogates (not characters: UTF-8 cannot encode them)
+# and the non-characters U+FFFE/U+FFFF (XML, hence xlsx, refuses them). A note (several lines of prose) may hold
+# tabs and line breaks; a one-line value (a name, an id, a code) may not.
+NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def forbidden_char(text: str, *, multiline: bool = False) -> tuple[str, int] | None:
+    """The first character `text` may not hold and its 1-based position, or None."""
+    m = (NOT_IN_TEXT if multiline else NOT_IN_LINE).search(text)
+    return (m.group(), m.start() + 1) if m else None
+
+
+def forbidden_message(char: str, position: int) -> str:
+    """What is wrong with a value holding `char` at `position`, naming it as U+XXXX (it is invisible)."""
+    params = {"char": f"U+{ord(char):04X}", "pos": position}
+    if char in "\t\n\r":
+        return _("contains %(char)s (a tab or line break) at character %(pos)d; this field is a single line") % params
+    if "\ud800" <= char <= "\udfff":
+        return _("contains %(char)s (a lone surrogate, not a character) at character %(pos)d; it is not "
+                 "allowed") % params
+    if char in "\ufffe\uffff":
+        return _("contains %(char)s (a non-character) at character %(pos)d; it is not allowed") % params
+    return _("contains %(char)s (a control character) at character %(pos)d; it is not allowed") % params
+
+
+def text_errors(values: Mapping[str, object], *, multiline: Collection[str] = (), prefix: str = "") -> dict[str, list[str]]:
+    """{field: [message]} for the values holding a character no text may (see NOT_IN_TEXT); the fields named in
+    `multiline` are notes and may hold tabs and line breaks. A dict or list value (JSON: observations, parameters)
+    is walked, its texts and keys named by their path (`observations.members[2].member`); other values (numbers,
+    dates, None) are left to the checks of their own."""
+    errors: dict[str, list[str]] = {}
+    for key, value in values.items():
+        lines = key in multiline
+        stack = [(value, prefix + key)]  # iterative: a deeply nested body cannot exhaust the stack
+        while stack:
+            v, where = stack.pop()
+            if isinstance(v, str):
+                bad = forbidden_char(v, multiline=lines)
+                if bad:
+                    errors.setdefault(where, []).append(forbidden_message(*bad))
+            elif isinstance(v, Mapping):
+                for k, item in reversed(list(v.items())):
+                    bad = forbidden_char(str(k))
+                    if bad:
+                        errors.setdefault(f"{where}.{k!r}", []).append(forbidden_message(*bad))
+                        continue
+                    stack.append((item, f"{where}.{k}"))
+            elif isinstance(v, list | tuple):
+                stack.extend((item, f"{where}[{i}]") for i, item in reversed(list(enumerate(v))))
+    return errors
+
+
+def check_text(values: Mapping[str, object], *, multiline: Collection[str] = (), prefix: str = "") -> None:
+    """`text_errors`, raised as one ValidationError naming every bad field, before anything is stored."""
+    errors = text_errors(values, multiline=multiline, prefix=prefix)
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_fields(model, values: Mapping[str, object], *, prefix: str = "") -> None:
+    """`check_text` for values of a model's fields: its TextFields are notes (several lines), every other field
+    (CharField names, ids and codes; keys it does not have) one line."""
+    from django.core.exceptions import FieldDoesNotExist
+    from django.db.models import TextField
+
+    notes = set()
+    for key in values:
+        try:
+            if isinstance(model._meta.get_field(key), TextField):
+                notes.add(key)
+        except FieldDoesNotExist:
+            continue  # one line; the caller's own check names an unknown field
+    check_text(values, multiline=notes, prefix=prefix)

@@ -449,13 +449,18 @@ def lay_roads(site: _Site, t: _Town, st: _Streets, road_fy: np.ndarray) -> tuple
                                            include_srid=True),
         "built_fy": road_fy[ri_], "important": st.near_hall[ri_],
     }, {
-        "road_class": rc, "route_name": [f"{t.name}道{ln % 997 + 1}号線" for ln in np.abs(st.line[ri_])],
+        "road_class": rc, "route_name": street_route_names(t, st.line[ri_]),
         "is_emergency_route": (rc == "municipal_1") & (rng.random(m) < 0.35), "length_m": np.round(site.spacing, 1),
         "width_m": width.round(1), "pavement_type": pave, "traffic_volume": traffic,
     })
     road_width = np.full(len(st.e), np.nan)
     road_width[ri_] = width
     return road_keys, road_width
+
+
+def street_route_names(t: _Town, lines: np.ndarray) -> list[str]:
+    """The 路線名 of a town street by its grid line, as a 道路台帳 numbers them: 八潮市道12号線."""
+    return [f"{t.name}道{ln % 997 + 1}号線" for ln in np.abs(lines)]
 
 
 def bridge_crossings(site: _Site, t: _Town, st: _Streets, road_width: np.ndarray) -> None:
@@ -488,7 +493,8 @@ def bridge_crossings(site: _Site, t: _Town, st: _Streets, road_width: np.ndarray
         "structure_type": np.where(length > 60, "steel", np.where(length > 20, "pc", "rc")),
         "span_count": (length // 30 + 1).astype(int), "crosses": "river",
         "crosses_name": [rivers[crosses[i]][0] for i in bi],
-        "detour_length_m": np.round(detour, 0), "route_name": "",
+        # The bridge carries its street: the 路線 of the road segment on the same grid edge.
+        "detour_length_m": np.round(detour, 0), "route_name": street_route_names(t, st.line[bi]),
     })
 
 

@@ -9,7 +9,7 @@ import io
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core.export import check_cp932, escape_formula
+from core.export import check_cp932, escape_formula, xlsx_row
 
 FORMATS = {"csv": ("text/csv; charset=shift_jis", "csv"),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
@@ -60,7 +60,7 @@ def export_work_list(items: list[dict], fmt: str) -> tuple[bytes, str, str]:
         ws = wb.create_sheet("作業一覧")
         ws.append(header)
         for r in table:
-            ws.append(r)
+            ws.append(xlsx_row(r))
         buf = io.BytesIO()
         wb.save(buf)
         return buf.getvalue(), ctype, ext

@@ -18,7 +18,7 @@ from assets.history import Action as HAction
 from assets.history import Actor, record_change
 from assets.models import Asset
 from assets.services import lock_assets
-from core.text import decode, describe_columns, find_header, header_key
+from core.text import decode, describe_columns, find_header, header_key, text_errors
 from inspections.condition import refresh_conditions
 from inspections.models import Inspection
 from inspections.services import _snapshot, validate
@@ -52,6 +52,8 @@ OBSERVATION_COLUMNS = ("crack_pct", "rut_mm", "iri", "sigma_mm", "joint_fault_mm
 SPAN_COLUMNS = {"span_corrosion": "corrosion", "span_sag": "sag"}
 PIPE_ROW = re.compile(r"^\s*([^:：@#]+?)\s*[:：]\s*([abcABCａｂｃ])\s*(?:@\s*([0-9.]+))?\s*(?:#\s*([0-9]+))?\s*$")
 MAX_ROWS = 100_000
+# The columns that are notes (several lines); every other column is one line (core.text).
+NOTES = ("notes",)
 # 100,000 rows of a wide inspection sheet fit in well under 20 MB; the bound keeps one upload's memory small.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ERRORS_SHOWN = 1000
@@ -138,8 +140,8 @@ def import_upload(principal, file, importer, *, what: str, dry_run: bool, munici
 
 def read_records(data: bytes, header, *, dry_run: bool) -> tuple["ImportReport", list, set[int]]:
     """The CSV prelude both imports share: size, encoding, the header (found by `header`), one record per
-    non-blank row as (line number, {field: text}), and the lines holding a NUL, refused and named (PostgreSQL
-    text cannot hold one)."""
+    non-blank row as (line number, {field: text}), and the lines holding a character no stored text may
+    (`core.text`: a NUL, another control character; notes may hold tabs and line breaks), refused and named."""
     check_size(len(data))
     text, encoding = decode(data)
     rows = list(csv.reader(io.StringIO(text)))
@@ -153,19 +155,19 @@ def read_records(data: bytes, header, *, dry_run: bool) -> tuple["ImportReport",
         if len(records) > MAX_ROWS:
             raise ValidationError({"file": _("At most %d rows per file") % MAX_ROWS})
     report.rows = len(records)
-    nul: set[int] = set()
+    refused: set[int] = set()
     for n, (line_no, rec) in enumerate(records, start=1):
-        for name, value in rec.items():
-            if "\x00" in value:
-                nul.add(line_no)
-                report.add_error(f"Record {n} (line {line_no}) {name}: " + _("contains a NUL character (\\x00)"))
-    return report, records, nul
+        for name, msgs in text_errors(rec, multiline=NOTES).items():
+            refused.add(line_no)
+            for m in msgs:
+                report.add_error(f"Record {n} (line {line_no}) {name}: {m}")
+    return report, records, refused
 
 
 def import_csv(*, actor: Actor, data: bytes, dry_run: bool = False, default_municipality: str | None = None,
                scheme: str | None = None) -> ImportReport:
-    report, records, nul = read_records(data, _header, dry_run=dry_run)
-    assets = _resolve_assets(actor, records, default_municipality, report, skip=nul)
+    report, records, refused = read_records(data, _header, dry_run=dry_run)
+    assets = _resolve_assets(actor, records, default_municipality, report, skip=refused)
     cache: dict = {}
     names = sewer_item_names()
     valid = checked_rows(records, assets, report, lambda asset, rec: validate(

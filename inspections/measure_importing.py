@@ -51,8 +51,8 @@ def _check(asset, rec, cache: dict) -> dict:
 
 def import_measures_csv(*, actor: Actor, data: bytes, dry_run: bool = False,
                         default_municipality: str | None = None) -> ImportReport:
-    report, records, nul = read_records(data, _header, dry_run=dry_run)
-    assets = _resolve_assets(actor, records, default_municipality, report, skip=nul)
+    report, records, refused = read_records(data, _header, dry_run=dry_run)
+    assets = _resolve_assets(actor, records, default_municipality, report, skip=refused)
     cache: dict = {}
     valid = [(asset, clean) for asset, _rec, clean in
              checked_rows(records, assets, report, lambda asset, rec: _check(asset, rec, cache))]

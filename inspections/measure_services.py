@@ -18,6 +18,7 @@ from assets.history import Action, Actor, record_change, snapshot
 from assets.models import Asset, AssetStatus
 from assets.services import lock_assets
 from core import wareki
+from core.text import text_errors
 from inspections.condition import refresh_conditions
 from inspections.models import Effect, Measure, MeasureKind
 from inspections.services import check_access, check_edit, parse_date, store_change
@@ -105,9 +106,8 @@ def validate_measure(*, asset: Asset, kind, started_on, completed_on=None, cost_
     contractor = str(contractor or "").strip()
     if len(contractor) > 100:
         errors.setdefault("contractor", []).append(_("At most 100 characters"))
-    if "\x00" in contractor or "\x00" in str(notes or ""):
-        errors.setdefault("notes" if "\x00" in str(notes or "") else "contractor", []).append(
-            _("contains a NUL character (\\x00)"))
+    for f, msgs in text_errors({"contractor": contractor, "notes": notes}, multiline={"notes"}).items():
+        errors.setdefault(f, []).extend(msgs)
     if clean.get("started_on") and clean.get("completed_on") and clean["completed_on"] < clean["started_on"]:
         errors.setdefault("completed_on", []).append(
             _("%(done)s is before the start (%(start)s)") % {"done": clean["completed_on"], "start": clean["started_on"]})

@@ -1,6 +1,7 @@
 """Reads of inspections and conditions, scoped by assets.access like every other read."""
 
 import datetime
+import functools
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -11,8 +12,8 @@ from assets import selectors as asset_selectors
 from core.queries import narrowed
 from inspections.models import AssetCondition, Inspection, InspectionPhoto
 
-__all__ = ["asset_list_by_grade", "inspection_get", "inspection_list", "photo_get", "severity", "work_items",
-           "work_list", "work_list_default_municipality"]
+__all__ = ["asset_list_by_grade", "inspection_get", "inspection_list", "photo_get", "severity", "severity_expression",
+           "work_items", "work_list", "work_list_default_municipality"]
 
 
 def asset_list_by_grade(*, principal, grade: str | None = None, **filters) -> QuerySet:
@@ -31,6 +32,28 @@ def severity(assets) -> dict[int, float]:
     worst = dict(Grade.objects.values("scheme_id").annotate(m=Max("rank")).values_list("scheme_id", "m"))
     return {a.pk: a.condition.grade.rank / max(worst.get(a.condition.grade.scheme_id, 1), 1)
             for a in assets if hasattr(a, "condition") and a.condition.grade}
+
+
+def severity_expression(path: str = "condition__grade"):
+    """`severity` in SQL, for lists written by PostgreSQL: the grade's rank over its scheme's highest rank (one
+    small query for those, then a CASE per row), NULL without a grade."""
+    from django.db.models import Max
+
+    from inspections.models import Grade
+
+    worst = Grade.objects.order_by("scheme_id").values("scheme_id").annotate(m=Max("rank")).values_list("scheme_id", "m")
+    return _severity_case(path, tuple(worst))
+
+
+@functools.lru_cache(maxsize=16)
+def _severity_case(path: str, worst: tuple):
+    # The same expression for the same grades: lists written in SQL find their compiled query by it.
+    from django.db.models import Case, F, FloatField, Value, When
+    from django.db.models.functions import Cast
+
+    rank = Cast(F(f"{path}__rank"), FloatField())
+    return Case(*[When(**{f"{path}__scheme_id": scheme}, then=rank / max(m, 1)) for scheme, m in worst],
+                default=Value(None), output_field=FloatField())
 
 
 def inspection_list(*, principal, asset: str | None = None, municipality: str | None = None,

@@ -16,6 +16,7 @@ from assets.history import Action, Actor, record_change, snapshot
 from assets.models import Asset
 from assets.services import VersionConflict, lock_assets
 from core import wareki
+from core.text import check_fields, check_text
 from inspections.catalogue import grading_context, resolve_scheme, scheme_dict
 from inspections.condition import refresh_conditions
 from inspections.grading import GradeError, derive_grade
@@ -99,6 +100,8 @@ def validate(*, asset: Asset, inspected_on, grade=None, scheme: str | None = Non
     `cache` lets a bulk import look schemes and grades up once instead of once per row."""
     if not isinstance(observations or {}, Mapping):
         raise ValidationError({"observations": _("observations must be an object of named values")})
+    # Both are stored as sent (grade_input, the observations' JSON), so both must be text that can be stored.
+    check_text({"grade": grade, "observations": observations})
     cache = {} if cache is None else cache
     key = ("scheme", asset.kind, scheme)
     if key not in cache:
@@ -154,6 +157,7 @@ def inspection_record(*, actor: Actor, asset: Asset, inspected_on, grade=None, s
                       method=None, inspector: str = "", notes: str = "", observations: Mapping | None = None,
                       legal_basis: str = "", photos: Iterable = ()) -> Inspection:
     check_access(actor, asset)
+    check_fields(Inspection, {"inspector": inspector, "notes": notes})
     clean = validate(asset=asset, inspected_on=inspected_on, grade=grade, scheme=scheme, method=method,
                      observations=observations, legal_basis=legal_basis)
     checked = [check_photo(p, i) for i, p in enumerate(photos, start=1)]
@@ -233,6 +237,7 @@ def inspection_update(*, actor: Actor, inspection: Inspection, data: Mapping,
     nulls = sorted(k for k, v in data.items() if v is None)
     if nulls:
         raise ValidationError({k: _("This field may not be null") for k in nulls})
+    check_fields(Inspection, {k: data[k] for k in ("inspector", "notes") if k in data})
     before = _snapshot(insp)
     merged = {
         "inspected_on": data.get("inspected_on", insp.inspected_on),
@@ -258,6 +263,7 @@ def inspection_delete(*, actor: Actor, inspection: Inspection, reason: str = "")
     check_access(actor, insp.asset)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the inspection record is withdrawn")})
+    check_text({"reason": reason}, multiline={"reason"})
     record_change(actor=actor, obj=insp, action=Action.DELETE, before=_snapshot(insp), message=reason)
     photos = list(insp.photos.all())
     insp.delete()
@@ -272,6 +278,7 @@ def _reason(reason: str, message: str) -> str:
     text = (reason or "").strip()
     if not text:
         raise ValidationError({"reason": message})
+    check_text({"reason": text}, multiline={"reason"})
     return text[:1000]
 
 
@@ -297,6 +304,7 @@ def inspection_correct(*, actor: Actor, inspection: Inspection, data: Mapping, r
     reason = _reason(reason, _("Say why the inspection is corrected"))
     insp = _locked_live(actor, inspection)
     check_edit(insp, data, CORRECTABLE, expected_version)
+    check_fields(Inspection, {k: data[k] for k in ("inspector", "notes") if k in data})
     before = _snapshot(insp)
     merged = {
         "inspected_on": data.get("inspected_on", insp.inspected_on),

@@ -200,7 +200,9 @@ def inspection_withdraw(request, pk: int):
         services.inspection_withdraw(actor=Actor(access.principal_of(request), Via.UI), inspection=insp,
                                      reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        messages.error(request, " ".join(m if k == "__all__" else f"{error_label(k)}: {m}"
+                                         for k, msgs in errors.items() for m in msgs))
     else:
         messages.success(request, _("Withdrawn: the inspection of %(day)s. The asset's condition now follows the "
                                     "inspections that still count.") % {"day": f"{insp.inspected_on:%Y-%m-%d}"})

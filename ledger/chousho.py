@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from assets.models import Asset, ExternalSystem
 from core import wareki
+from core.export import xlsx_text
 from inspections.catalogue import member_rows, resolve_scheme, scheme_dict
 from inspections.models import Inspection
 from ledger.national import CROSSING_NAMES, STRUCTURE_NAMES
@@ -62,7 +63,8 @@ def _row_of(code: str, catalogue: dict[str, dict]) -> int:
 
 def _cell(ws, ref: str, value, *, head: bool = False, wrap: bool = False):
     c = ws[ref]
-    c.value = value
+    # Names, notes and file names are people's text: never a live formula, never a character xlsx cannot hold.
+    c.value = xlsx_text(value)
     c.border = BOX
     c.alignment = Alignment(vertical="center", wrap_text=wrap or head)
     if head:
@@ -170,7 +172,7 @@ def bridge_chousho(asset: Asset) -> bytes:
     ws2["C1"].font = Font(bold=True, size=14)
     ws2["A2"] = ("部材単位の判定区分がⅡ、Ⅲ又はⅣの場合には、直接関連する不具合の写真を記載のこと。"
                  "写真は、不具合の程度が分かるように添付すること。")
-    ws2["A3"] = f"橋梁名: {asset.name}　橋梁ID: {nid}　点検実施年月日: {insp.inspected_on if insp else '—'}"
+    ws2["A3"] = xlsx_text(f"橋梁名: {asset.name}　橋梁ID: {nid}　点検実施年月日: {insp.inspected_on if insp else '—'}")
     ws2["A5"] = "損傷の記録"
     ws2["A5"].font = Font(bold=True)
     for col, text in zip("ABCDEFG", ("No.", "部材", "要素番号", "判定区分", "損傷の種類", "損傷程度", "対策区分"),

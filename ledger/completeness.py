@@ -9,8 +9,11 @@ them. One set-based query, grouped in SQL; never a query per asset."""
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
-# What each aspect means per kind (SQL over a = asset, rd/br/sp/mh/st/rs = detail rows). A kind without the aspect
-# (a manhole has no material in its ledger, a pipe no traffic) has None: not applicable, shown as "—".
+from assets.kinds import DETAIL_JOINS
+
+# What each aspect means per kind (SQL over a = asset, rd/br/sp/mh/st/rs = detail rows, as assets.kinds.DETAIL_JOINS
+# joins them). A kind without the aspect (a manhole has no material in its ledger, a pipe no traffic) has None: not
+# applicable, shown as "—".
 ASPECTS = ("built", "size", "material", "traffic", "inspected")
 ASPECT_LABELS = {"built": _("built year"), "size": _("size"), "material": _("material / type"),
                  "traffic": _("traffic"), "inspected": _("inspection")}
@@ -57,12 +60,7 @@ SELECT a.owner_id, m.name, a.kind, count(*) AS n,
        count(*) FILTER (WHERE c.inspected_on IS NOT NULL) AS inspected
 FROM assets_asset a
 JOIN assets_municipality m ON m.code = a.owner_id
-LEFT JOIN assets_roadsegment rd ON rd.asset_id = a.id
-LEFT JOIN assets_bridge br ON br.asset_id = a.id
-LEFT JOIN assets_sewerpipe sp ON sp.asset_id = a.id
-LEFT JOIN assets_manhole mh ON mh.asset_id = a.id
-LEFT JOIN assets_septictank st ON st.asset_id = a.id
-LEFT JOIN assets_roadstructure rs ON rs.asset_id = a.id
+{DETAIL_JOINS}
 LEFT JOIN inspections_assetcondition c ON c.asset_id = a.id
 WHERE a.status <> 'removed' AND a.owner_id = ANY(%(codes)s) AND (%(kinds)s::text[] IS NULL OR a.kind = ANY(%(kinds)s))
 GROUP BY a.owner_id, m.name, a.kind

@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from assets.kinds import KINDS
-from core.export import check_cp932, escape_formula
+from core.export import check_cp932, escape_formula, xlsx_row
 from ledger.fields import DETAIL_HEADERS
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "csv-cp932": "text/csv; charset=shift_jis",
@@ -84,7 +84,7 @@ def export_ledger(*, kind: str, asset_ids_sql: str, params: list, fmt: str) -> t
         ws = wb.create_sheet(kind)
         ws.append(ja[:len(names)] + ["経度", "緯度", "形状(WKT)"])
         for r in table:
-            ws.append(r)
+            ws.append(xlsx_row(r))
         buf = io.BytesIO()
         wb.save(buf)
         return buf.getvalue(), FORMATS[fmt], EXT[fmt]

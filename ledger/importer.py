@@ -376,10 +376,13 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
             out[name] = cells.expand(vals)
             problems.append(p)
         elif fld.parse == "text" and words_for(short):
-            out[name] = cells.expand(_standard_spelling(cells, text, name, report, spreadsheet))
+            vals = _standard_spelling(cells, text, name, report, spreadsheet)
+            out[name] = cells.expand(vals)
         else:
-            out[name] = cells.expand(V.text_value(col, text, spreadsheet=spreadsheet) if fld.parse != "code"
-                                     else text)
+            vals = V.text_value(col, text, spreadsheet=spreadsheet) if fld.parse != "code" else text
+            out[name] = cells.expand(vals)
+        if fld.parse in ("text", "code") and name != "wkt":  # stored as text: no character text may not hold
+            problems.append(V.forbidden(vals))  # per distinct value, spread to the records below
         for p in problems:
             errors.add_many(cells.problems(p), name)
         blanks = cells.rows(V.is_unknown(text) & (text != ""))
@@ -389,6 +392,8 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
     if "built_year_text" in raw:  # an explicit original spelling wins over the year column's own text
         cells = _Distinct(raw["built_year_text"])
         out["built_year_text"] = cells.expand(V.text_value(cells.values, spreadsheet=spreadsheet))
+    elif "built_year_text" in out:  # the year column as written is stored too
+        errors.add_many(V.forbidden(out["built_year_text"]), "built_year_text")
     _check_lengths(out, fields, errors)
     return out
 

@@ -8,16 +8,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from assets import access
 from assets.codes import normalize_lg_code
 from assets.history import Actor
-from assets.models import ApiToken
+from assets.kinds import spec_for
+from assets.models import ApiToken, Asset
 from core.bulk import without_cycle_collection
-from ledger.importer import LedgerReport, import_table
+from ledger.importer import LedgerReport, import_table, split_mapping
+from ledger.mappings import clean_mapping
 from ledger.models import LedgerImport
-from ledger.readers import Table, read_table, records_table
+from ledger.readers import Table, check_srid, read_table, records_table
 
 __all__ = ["IMPORT_STEPS", "RECORDS", "import_execute", "import_list", "start_import"]
 
@@ -35,6 +38,32 @@ def _records(table: Table) -> int:
     return max(len(table.rows) - 1, 0)
 
 
+MAX_SOURCE_CHARS = Asset._meta.get_field("source").max_length
+
+
+def _checked(kind: str, source: str, srid: int | None, mapping: dict | None) -> dict:
+    """What the import's own row and the saved mapping will hold, checked before anything is stored: the kind,
+    the ledger source (it names a ledger: short text without control characters), the EPSG code and the mapping
+    (each column's field and each word's value among the allowed ones). A ValidationError names the field and
+    what is allowed, instead of a database error (or a KeyError deep in the import) after the row was written."""
+    spec_for(kind)
+    errors = {}
+    if not source or len(source) > MAX_SOURCE_CHARS or not source.isprintable():
+        errors["source"] = _("Ledger source %(source)r: 1–%(max)d characters without control characters, e.g. "
+                             "ledger, daicho") % {"source": (source or "")[:50], "max": MAX_SOURCE_CHARS}
+    if srid is not None:
+        try:
+            check_srid(srid, "srid")
+        except ValidationError as exc:
+            errors["srid"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    if not mapping:
+        return {}
+    columns, values = clean_mapping(kind, *split_mapping(mapping))
+    return {"columns": columns, "values": values}
+
+
 def start_import(*, actor: Actor, kind: str, municipality: str | None, source: str, srid: int | None = None,
                  dry_run: bool = False, mapping: dict | None = None, data: bytes | None = None, filename: str = "",
                  table: Table | None = None, records: list[dict] | None = None
@@ -44,6 +73,7 @@ def start_import(*, actor: Actor, kind: str, municipality: str | None, source: s
     (core.jobs.accepted). What is stored is the file, or the API's JSON records (`records`, kept as a JSON file
     and named RECORDS). A file that cannot be read at all, or records that break a bound, are refused at once
     (ValidationError), as before."""
+    mapping = _checked(kind, source, srid, mapping)
     with without_cycle_collection():  # as import_ledger reads a file (core.bulk)
         if records is not None:
             table, filename = records_table(records), RECORDS

@@ -2,6 +2,7 @@
 against the kind's fields and each choice field's values before they are kept."""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from assets.codes import normalize_lg_code
@@ -21,7 +22,10 @@ def choices_of(kind: str, name: str) -> list[tuple[str, str]] | None:
 def clean_mapping(kind: str, columns: dict, values: dict) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """The mapping with each value as the registry spells it (a label or a known word becomes its value), or
     a ValidationError naming every entry that is not a field or not an allowed value."""
+    from core.text import check_text
+
     spec_for(kind)
+    check_text({"columns": columns or {}, "values": values or {}})  # headers and words are keys: named as U+XXXX
     fields = fields_for(kind)
     problems: dict[str, list[str]] = {"columns": [], "values": []}
     cols = {}
@@ -33,7 +37,8 @@ def clean_mapping(kind: str, columns: dict, values: dict) -> tuple[dict[str, str
     vals: dict[str, dict[str, str]] = {}
     for name, words in (values or {}).items():
         if name not in fields or not isinstance(words, dict):
-            problems["values"].append(_("values of %(field)r: not a field of %(kind)s") % {"field": name, "kind": kind})
+            problems["values"].append(_("values of %(field)r: not a field of %(kind)s; allowed: %(allowed)s") % {
+                "field": name, "kind": kind, "allowed": ", ".join(sorted(fields))})
             continue
         allowed = choices_of(kind, name)
         vocab = Vocabulary(name, allowed)
@@ -60,14 +65,18 @@ def save_mapping(*, municipality: str, kind: str, source: str, mapping: dict) ->
     from ledger.importer import split_mapping
 
     columns, values = clean_mapping(kind, *split_mapping(mapping))
-    m, _created = LedgerMapping.objects.get_or_create(owner_id=normalize_lg_code(municipality), kind=kind,
-                                                      source=source)
-    m.columns = {**(m.columns or {}), **columns}
-    merged = dict(m.value_mapping or {})
-    for name, words in values.items():
-        merged[name] = {**merged.get(name, {}), **words}
-    m.value_mapping = merged
-    m.save()
+    owner = normalize_lg_code(municipality)
+    with transaction.atomic():
+        LedgerMapping.objects.get_or_create(owner_id=owner, kind=kind, source=source)
+        # Read, merge and write under the row's lock: two loads of the same ledger at once each add their words
+        # (without it the second save would put back the row as it read it, losing the first one's).
+        m = LedgerMapping.objects.select_for_update().get(owner_id=owner, kind=kind, source=source)
+        m.columns = {**(m.columns or {}), **columns}
+        merged = dict(m.value_mapping or {})
+        for name, words in values.items():
+            merged[name] = {**merged.get(name, {}), **words}
+        m.value_mapping = merged
+        m.save()
     return m
 
 

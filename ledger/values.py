@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from core import wareki
 from core.export import unescape_formula
+from core.text import NOT_IN_LINE, forbidden_char, forbidden_message
 
 UNKNOWN = {"", "不明", "不詳", "未詳", "—", "-", "－", "ー", "―", "?", "？", "na", "n/a", "nan", "none", "null", "不明確"}
 NUMBER_RE = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)", re.IGNORECASE)
@@ -54,16 +55,33 @@ class Problems:
 
 
 def clean(series: pd.Series) -> pd.Series:
-    """NFKC (full-width digits and letters to ASCII), trimmed, line breaks removed. The column is normalized
-    as one string (a C call) rather than cell by cell."""
+    """NFKC (full-width digits and letters to ASCII), trimmed, line breaks (LF, CR: a cell Excel wrapped, or a
+    CSV cell written on Windows) removed. The column is normalized as one string (a C call) rather than cell by
+    cell."""
     cells = series.fillna("").astype(str).tolist()
     joined = "\x1f".join(cells)
     if not joined.isascii():
         joined = unicodedata.normalize("NFKC", joined)
-    parts = joined.replace("\n", "").split("\x1f")
+    parts = joined.replace("\n", "").replace("\r", "").split("\x1f")
     return pd.Series([p.strip() for p in parts] if len(parts) == len(cells) else
-                     [unicodedata.normalize("NFKC", c).strip().replace("\n", "") for c in cells],
+                     [unicodedata.normalize("NFKC", c).strip().replace("\n", "").replace("\r", "") for c in cells],
                      index=series.index, dtype=object)
+
+
+def forbidden(text: pd.Series) -> Problems:
+    """Cells of a text column holding a character no stored text may (`core.text`: control characters, lone
+    surrogates, U+FFFE/U+FFFF; a ledger value is one line, so a tab too). The column is searched as one string
+    first: a clean column, the usual case, costs one regex scan."""
+    try:
+        joined = "".join(text.tolist())  # the column's cells are text already (`clean`, `text_value`)
+    except TypeError:
+        text = text.fillna("").astype(str)
+        joined = "".join(text.tolist())
+    if not NOT_IN_LINE.search(joined):
+        return Problems.none()
+    cells = text.fillna("").astype(str)
+    mask = cells.str.contains(NOT_IN_LINE.pattern, regex=True).to_numpy(dtype=bool)
+    return Problems.where(mask, lambda pos: forbidden_message(*forbidden_char(cells.iloc[pos])))
 
 
 def is_unknown(text: pd.Series) -> pd.Series:

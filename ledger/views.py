@@ -123,7 +123,9 @@ def ledger_import(request):
             ctx["error"] = str(exc)
         except ValueError:
             ctx["error"] = _("srid: give an EPSG number such as 6677")
-    return render(request, "ledger/import.html", ctx, status=200)
+    # A request refused as a whole (a field out of its allowed values, the file gone) is a 422; a report, even one
+    # listing bad records, is the page's answer (200).
+    return render(request, "ledger/import.html", ctx, status=422 if ctx["error"] else 200)
 
 
 def report_owner(municipality: str) -> str:

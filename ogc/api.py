@@ -3,19 +3,19 @@
 
 On django-ninja, as the other API: its own NinjaAPI (so its OpenAPI document is the OGC one, served at /ogc/api
 as the landing page's `service-desc`, where GDAL and QGIS read the `limit` parameter's maximum), the same two ways
-to sign in (a ledger system's Bearer token, a person's session). Handlers return plain HttpResponses: the bodies
-are GeoJSON (application/geo+json) written from SQL, and headers such as Content-Crs and Link are the standard's,
-so ninja's response models would only get in the way. Only JSON is served (f=json); there is no HTML."""
+to sign in (a ledger system's Bearer token, a person's session: assets.api_auth). Handlers return plain
+HttpResponses: the bodies are GeoJSON (application/geo+json) written from SQL, and headers such as Content-Crs
+and Link are the standard's, so ninja's response models would only get in the way. Only JSON is served (f=json);
+there is no HTML."""
 
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query
 from ninja.errors import AuthenticationError, ValidationError
-from ninja.security import HttpBearer, SessionAuth
 
 from assets import access
-from assets.models import ApiToken
+from assets.api_auth import api_auth
 from ogc import collections as cols
 from ogc import query
 from ogc.crs import CRS84, STORAGE_URI, SUPPORTED, OgcError, parse_crs
@@ -42,27 +42,7 @@ CONFORMANCE = [
 ]
 
 
-class TokenAuth(HttpBearer):
-    """A ledger system's `Authorization: Bearer gm_…` (as config.api's, which this layer may not import)."""
-
-    def authenticate(self, request, token):
-        found = ApiToken.authenticate(token)
-        if found is not None:
-            request.principal = found
-        return found
-
-
-class PersonAuth(SessionAuth):
-    """A signed-in person's session (QGIS and GDAL use a token; a browser may look with its session)."""
-
-    def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        if user is not None:
-            request.principal = user
-        return user
-
-
-api = NinjaAPI(title="群マネ OGC API – Features", version="1.0", auth=[TokenAuth(), PersonAuth()],
+api = NinjaAPI(title="群マネ OGC API – Features", version="1.0", auth=api_auth(),
                urls_namespace="ogc", openapi_url=None, docs_url=None,
                description="Assets by kind, clusters of the latest run and inspections, for QGIS, ArcGIS and GDAL.")
 
@@ -267,24 +247,23 @@ def items(request, collectionId: str,
     out_crs = parse_crs(crs)
     base = c.base(access.principal_of(request))
     qs, _narrowed = query.filtered(c, base, request.GET)
-    page, last = query.features(c, qs, out_crs, limit=limit, after=after)
+    page = query.features(c, qs, out_crs, limit=limit, after=after, count_cap=query.COUNT_CAP)
     self_url = request.build_absolute_uri()
     links = [_link(self_url, "self", GEOJSON), _link(_url(request, f"/collections/{c.id}"), "collection")]
     headers = _crs_header(out_crs)
-    if last is not None:
+    if page.last is not None:
         params = request.GET.copy()
-        params["after"] = str(last)
+        params["after"] = str(page.last)
         params["limit"] = str(limit)
         next_url = request.build_absolute_uri(request.path) + "?" + params.urlencode()
         links.append(_link(next_url, "next", GEOJSON))
         headers["Link"] = f'<{next_url}>; rel="next"; type="{GEOJSON}"'
     head = {"type": "FeatureCollection", "timeStamp": timezone.now().isoformat(timespec="seconds")}
-    matched = query.count_capped(qs)
-    if matched is not None:
-        head["numberMatched"] = matched
-    head["numberReturned"] = len(page)
+    if page.matched is not None:
+        head["numberMatched"] = page.matched
+    head["numberReturned"] = page.returned
     head["links"] = links
-    body = query.dump(head)[:-1] + ',"features":[' + ",".join(page) + "]}"
+    body = query.dump(head)[:-1] + ',"features":' + page.array + "}"
     return _json(body, content_type=GEOJSON, headers=headers)
 
 
@@ -295,16 +274,16 @@ def item(request, collectionId: str, featureId: str,
     out_crs = parse_crs(crs)
     qs = c.base(access.principal_of(request))
     if c.id_path == "pk":
-        if not featureId.isdigit():
+        if not (featureId.isascii() and featureId.isdigit()):  # "²" is a digit to str.isdigit, not to int()
             raise OgcError(_("No feature %(id)s") % {"id": featureId}, status=404, code="NotFound")
         qs = qs.filter(pk=int(featureId))
     else:
         qs = qs.filter(**{c.id_path: featureId})
-    page, _last = query.features(c, qs, out_crs, limit=1)
-    if not page:
+    page = query.features(c, qs, out_crs, limit=1)
+    if not page.returned:
         # Absent and out of scope answer alike (as access.get_or_404).
         raise OgcError(_("No feature %(id)s") % {"id": featureId}, status=404, code="NotFound")
     links = query.dump([_link(request.build_absolute_uri(), "self", GEOJSON),
                         _link(_url(request, f"/collections/{c.id}"), "collection")])
-    body = page[0][:-1] + ',"links":' + links + "}"
+    body = page.items[:-1] + ',"links":' + links + "}"
     return _json(body, content_type=GEOJSON, headers=_crs_header(out_crs))

@@ -3,6 +3,7 @@ of each visible region's latest run, and inspections. Each collection names its 
 columns, the queryables and the CQL2 field mapping all come from this list, so a filter can only reach the
 properties a client sees (never an arbitrary ORM path)."""
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -125,7 +126,14 @@ def _inspection_props() -> tuple[Prop, ...]:
 
 
 def all_collections() -> dict[str, Collection]:
-    """Built on demand (labels follow the request's language); cheap: no queries."""
+    """Built once per language (labels follow the request's language); no queries. Read only."""
+    from django.utils import translation
+
+    return _built(translation.get_language())
+
+
+@functools.lru_cache(maxsize=8)
+def _built(language: str | None) -> dict[str, Collection]:
     out = {}
     for kind, spec in KINDS.items():
         label = Kind(kind).label

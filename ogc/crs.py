@@ -49,7 +49,7 @@ def parse_crs(value: str | None, param: str = "crs") -> Crs:
     v = value.strip().strip("[]").replace("https://", "http://")
     if v.upper() in ("OGC:CRS84", "CRS84"):
         v = CRS84
-    elif v.upper().startswith("EPSG:") and v[5:].isdigit():
+    elif v.upper().startswith("EPSG:") and v[5:].isascii() and v[5:].isdigit():  # not "²", which int() refuses
         v = EPSG_URI.format(int(v[5:]))
     try:
         return SUPPORTED[v]

@@ -1,19 +1,27 @@
-"""Plans API: start a plan (scenarios + PDF, a django-q2 task), follow it, download the PDF."""
+"""Plans API: start a plan (scenarios + PDF, a django-q2 task), follow it, download the PDF; the coordinators'
+pins that steer the next plan (a lot pinned to a 年度 or excluded: list, set, take off)."""
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
-from ninja import Field, Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Router, Schema, Status
 from ninja.pagination import paginate
 
 from assets import access
+from assets.history import Actor
+from assets.models import Via
 from clusters import selectors as run_selectors
+from clusters.labels import label
 from core.files import stored_file_response
 from core.jobs import accepted
 from core.pagination import Paged
+from core.wareki import format_fiscal_year
 from reports import exports, selectors, services
-from reports.models import Plan
+from reports import pins as pin_services
+from reports.models import Plan, PlanPin
 
 _principal = access.principal_of
 
@@ -71,8 +79,6 @@ def start_plan(request, payload: PlanIn):
     else:
         run = run_selectors.run_latest_done(runs)
         if run is None:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"run": f"{region.slug} has no finished engine run yet; start one with POST /runs"})
     muni = None
     if payload.municipality:
@@ -125,3 +131,91 @@ def get_plan_facilities(request, pk: int, format: str = "xlsx"):  # noqa: A002 �
     if plan.status != Plan.Status.DONE:
         return Status(409, {"detail": f"plan #{plan.pk} is {plan.status} ({plan.progress} %); the table is not ready"})
     return facility_download(_principal(request), plan, format)
+
+
+# --- pins: a coordinator's hand on the plan (reports/pins.py) ---------------------------------------------------
+class PinIn(Schema):
+    run: int = Field(..., ge=1, le=2**31 - 1, description="an engine run of this region (GET /runs?region=…)")
+    rank: int = Field(..., ge=1, le=2**31 - 1, description="the lot's rank in that run (GET /runs/{run}/clusters)")
+    mode: str = Field(..., max_length=16, description="pin: do the lot in `fiscal_year`; exclude: leave it out")
+    fiscal_year: int | None = Field(None, ge=1, le=9999, description="西暦の年度 (2027 = 令和9年度); with mode=pin")
+    reason: str = Field(..., max_length=2000, description="why; printed with the plan")
+
+
+class PinOut(Schema):
+    id: int
+    region: str = Field(..., alias="region.slug")
+    label: str  # the lot as it was named when pinned (下水道-012（八潮市・草加市）)
+    work_type: str
+    work_type_label: str
+    member_count: int  # the lot's member assets when pinned: a later run's lot holding most of them is this one
+    mode: str
+    mode_label: str
+    fiscal_year: int | None
+    fiscal_year_label: str | None
+    reason: str
+    created_by: str | None = Field(None, alias="created_by.username")
+    created_at: datetime.datetime
+    ended_at: datetime.datetime | None
+    ended_by: str | None = Field(None, alias="ended_by.username")
+    active: bool
+
+    @staticmethod
+    def resolve_work_type_label(obj) -> str:
+        return label("work_type", obj.work_type)
+
+    @staticmethod
+    def resolve_member_count(obj) -> int:
+        return len(obj.asset_ids or [])
+
+    @staticmethod
+    def resolve_mode_label(obj) -> str:
+        return str(PlanPin.Mode(obj.mode).label)
+
+    @staticmethod
+    def resolve_fiscal_year_label(obj) -> str | None:
+        return format_fiscal_year(obj.fiscal_year) if obj.fiscal_year else None
+
+    @staticmethod
+    def resolve_active(obj) -> bool:
+        return obj.ended_at is None
+
+
+def _region(request, slug: str):
+    return access.get_or_404(access.regions_visible(_principal(request)), slug=slug)
+
+
+@router.get("/regions/{slug}/pins", response=list[PinOut], tags=["pins"])
+@paginate(Paged)
+def list_pins(request, slug: str, ended: bool = False):
+    """The region's pins in force, newest first (`ended=true`: also those replaced or taken off). They apply to
+    every plan made from now on (POST /plans); each plan's `result.pins` says how each one was applied."""
+    return selectors.pin_list(principal=_principal(request), region=_region(request, slug).slug, ended=ended)
+
+
+@router.post("/regions/{slug}/pins", response={201: PinOut}, tags=["pins"])
+def create_pin(request, slug: str, payload: PinIn):
+    """Pin the lot ranked `rank` in run `run` to a 年度, or exclude it (the region's coordinators only). A lot
+    holding work with a legal deadline cannot be excluded nor pinned after its deadline's 年度 (422 naming the
+    asset and the deadline). A new pin for the same lot replaces its pin in force."""
+    principal = _principal(request)
+    region = _region(request, slug)
+    pin_services.ensure_coordinator(principal, region)
+    run = access.get_or_404(run_selectors.run_list(principal=principal), pk=payload.run)
+    if run.region_id != region.pk:
+        raise ValidationError({"run": _("Run #%(run)s is a run of %(other)s, not of %(region)s") % {
+            "run": run.pk, "other": run.region.name, "region": region.name}})
+    pin = pin_services.pin_set(actor=Actor(principal, Via.API), cluster=pin_services.lot_of(run, payload.rank),
+                               mode=payload.mode, reason=payload.reason, fiscal_year=payload.fiscal_year)
+    return Status(201, selectors.pin_list(principal=principal, ended=True).get(pk=pin.pk))
+
+
+@router.delete("/regions/{slug}/pins/{pk}", response=PinOut, tags=["pins"])
+def delete_pin(request, slug: str, pk: int = Path(..., ge=1, le=2**31 - 1)):
+    """Take a pin off: the lot goes back to the optimizer from the next plan. The pin is kept as history
+    (`ended_at`, `ended_by`); taking off one already ended changes nothing."""
+    principal = _principal(request)
+    region = _region(request, slug)
+    pin = access.get_or_404(selectors.pin_list(principal=principal, region=region.slug, ended=True), pk=pk)
+    pin_services.pin_end(actor=Actor(principal, Via.API), pin_id=pin.pk, region=region)
+    return selectors.pin_list(principal=principal, ended=True).get(pk=pin.pk)

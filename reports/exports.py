@@ -7,7 +7,7 @@ import io
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core.export import check_cp932, escape_formula
+from core.export import check_cp932, escape_formula, xlsx_row
 from reports.models import Plan
 
 __all__ = ["FACILITY_COLUMNS", "FORMATS", "facility_rows", "facility_table"]
@@ -65,7 +65,7 @@ def facility_table(plan: Plan, codes: list[str], fmt: str, title: str) -> tuple[
             ws["A1"].font = Font(bold=True)
             ws.append(head)
             for r in rows:
-                ws.append(r)
+                ws.append(xlsx_row(r))
             money = len(head)
             for row in ws.iter_rows(min_row=3, min_col=money, max_col=money):
                 row[0].number_format = "#,##0.0"

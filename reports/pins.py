@@ -18,12 +18,15 @@ from django.utils.translation import gettext as _
 from assets import access
 from assets.history import Action, Actor, record_change, snapshot
 from clusters.models import Cluster, EngineRun
+from core.text import text_errors
 from core.wareki import fiscal_year, format_fiscal_year
 from reports.models import PlanPin
 
-__all__ = ["match_pins", "pin_end", "pin_set", "pins_active", "plan_first_fy", "MAX_YEARS_AHEAD"]
+__all__ = ["ensure_coordinator", "lot_of", "match_pins", "pin_end", "pin_set", "pins_active", "plan_first_fy",
+           "MAX_YEARS_AHEAD"]
 
 MAX_YEARS_AHEAD = 30  # a pin further ahead than the longest plan (services.MAX_HORIZON) would never apply
+MAX_REASON_CHARS = 1000  # printed beside the lot in the plan: a paragraph, not a document
 
 
 def plan_first_fy() -> int:
@@ -50,9 +53,19 @@ def legal_deadline(cluster: Cluster) -> dict | None:
     return {"due": due, "fiscal_year": max(fiscal_year(due), plan_first_fy()), "what": what}
 
 
-def _ensure_coordinator(principal, region) -> None:
+def ensure_coordinator(principal, region) -> None:
     if principal is not None and not access.regions_coordinated(principal).filter(pk=region.pk).exists():
         raise PermissionDenied(_("Only the region's coordinators may pin or exclude lots of %s") % region)
+
+
+def lot_of(run: EngineRun, rank) -> Cluster:
+    """The lot ranked `rank` in `run` (what the plan page and the API name), else a ValidationError on `rank`."""
+    text = str(rank if rank is not None else "").strip()
+    cluster = run.clusters.filter(rank=int(text)).first() if text.isascii() and text.isdigit() and len(text) < 10 else None
+    if cluster is None:
+        raise ValidationError({"rank": _("No lot ranked %(rank)s in run #%(run)s") % {
+            "rank": text or "—", "run": run.pk}})
+    return cluster
 
 
 def _lot_label(cluster: Cluster) -> str:
@@ -63,11 +76,16 @@ def _lot_label(cluster: Cluster) -> str:
 def pin_set(*, actor: Actor, cluster: Cluster, mode: str, reason: str, fiscal_year: int | None = None) -> PlanPin:
     """Pin the lot to `fiscal_year` (西暦の年度) or exclude it; ends the lot's previous pin, if any."""
     region = cluster.run.region
-    _ensure_coordinator(actor.principal, region)
+    ensure_coordinator(actor.principal, region)
     errors: dict = {}
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = _("Say why (理由): it is printed with the plan")
+    elif len(reason) > MAX_REASON_CHARS:
+        errors["reason"] = _("The reason has %(n)d characters; at most %(max)d") % {
+            "n": len(reason), "max": MAX_REASON_CHARS}
+    else:
+        errors |= text_errors({"reason": reason}, multiline={"reason"})  # printed with the plan (PDF, xlsx)
     if mode not in PlanPin.Mode.values:
         errors["mode"] = _("Must be one of: %s") % ", ".join(PlanPin.Mode.values)
     first = plan_first_fy()
@@ -78,7 +96,9 @@ def pin_set(*, actor: Actor, cluster: Cluster, mode: str, reason: str, fiscal_ye
             fiscal_year = None
         if fiscal_year is None or not first <= fiscal_year <= first + MAX_YEARS_AHEAD:
             errors["fiscal_year"] = _("Fiscal year must be between %(lo)s and %(hi)s") % {
-                "lo": format_fiscal_year(first), "hi": format_fiscal_year(first + MAX_YEARS_AHEAD)}
+                # 和暦 as the page shows it, 西暦 as the API takes it
+                "lo": f"{format_fiscal_year(first)}（{first}）",
+                "hi": f"{format_fiscal_year(first + MAX_YEARS_AHEAD)}（{first + MAX_YEARS_AHEAD}）"}
     else:
         fiscal_year = None
     legal = legal_deadline(cluster)
@@ -97,7 +117,11 @@ def pin_set(*, actor: Actor, cluster: Cluster, mode: str, reason: str, fiscal_ye
     key = members_key(ids)
     user = actor.user
     with transaction.atomic():
-        # The lot's current pin is locked while it is replaced: two coordinators at once end it once.
+        # Two coordinators pinning the same lot at once take turns: a lock on the lot's key (held to the end of the
+        # transaction) covers the case where there is no current pin to lock yet, which would otherwise end in
+        # two inserts and the unique constraint's error. The second then ends the first's pin, as in sequence.
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"planpin:{region.pk}:{key}"])
         for old in PlanPin.objects.select_for_update().filter(region=region, members_key=key, ended_at__isnull=True):
             _end(actor, old)
         pin = PlanPin.objects.create(region=region, members_key=key, asset_ids=ids, label=_lot_label(cluster),
@@ -117,7 +141,7 @@ def _end(actor: Actor, pin: PlanPin) -> None:
 
 def pin_end(*, actor: Actor, pin_id: int, region) -> PlanPin:
     """Take a pin off (the lot goes back to the optimizer); the row stays as history."""
-    _ensure_coordinator(actor.principal, region)
+    ensure_coordinator(actor.principal, region)
     with transaction.atomic():
         pin = PlanPin.objects.select_for_update().filter(region=region, pk=pin_id).first()
         if pin is None:

@@ -4,9 +4,9 @@ may see that municipality)."""
 from django.db.models import Q, QuerySet
 
 from assets import access
-from reports.models import Plan
+from reports.models import Plan, PlanPin
 
-__all__ = ["plan_get", "plan_list"]
+__all__ = ["pin_list", "plan_get", "plan_list"]
 
 
 def plan_list(*, principal, region: str | None = None) -> QuerySet:
@@ -21,3 +21,13 @@ def plan_list(*, principal, region: str | None = None) -> QuerySet:
 def plan_get(*, principal, pk: int) -> Plan:
     """The plan as it stands: one that says 'running' but whose process died reads as failed (core.jobs)."""
     return plan_list(principal=principal).get(pk=pk).checked()
+
+
+def pin_list(*, principal, region: str | None = None, ended: bool = False) -> QuerySet:
+    """Coordinators' pins in the regions the principal may see (whoever reads a region's plans reads the pins that
+    steer them), newest first; `ended`: also the pins since replaced or taken off (the history)."""
+    qs = PlanPin.objects.filter(region__in=access.regions_visible(principal)).select_related(
+        "region", "created_by", "ended_by")
+    if not ended:
+        qs = qs.filter(ended_at__isnull=True)
+    return qs.filter(region__slug=region) if region else qs

@@ -6,7 +6,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -15,7 +14,7 @@ from assets.access import get_or_404, principal_of
 from assets.history import Actor
 from assets.models import Via
 from clusters.labels import WORK_TYPE_LABELS, label
-from core.export import escape_formula
+from core.export import xlsx_row, xlsx_text
 from core.formatting import allocate
 from core.wareki import format_fiscal_year
 from reports import pins as pin_services
@@ -106,7 +105,7 @@ def _plan_page(request, plan, errors: dict | None = None, post: dict | None = No
                "status": PIN_STATUS_LABELS.get(applied.get(p.pk, {}).get("status", ""),
                                                gettext_lazy("applies from the next plan")),
                "rank": applied.get(p.pk, {}).get("rank")}
-              for p in pin_services.pins_active(plan.run.region_id)]
+              for p in selectors.pin_list(principal=principal_of(request), region=plan.run.region.slug)]
     first = pin_services.plan_first_fy()
     return render(request, "reports/plan.html", {
         "plan": plan, "main": main, "rows": rows, "charts": charts, "legal": legal, "per_year": per_year,
@@ -132,10 +131,10 @@ def plan_works_download(request, pk: int):
     works, cols = works_of(plan, _filters(request))
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("実施計画")
-    ws.append(WORKS_HEADER + [f"{name}（円）" for _c, name in cols])
+    ws.append(xlsx_row(WORKS_HEADER + [f"{name}（円）" for _c, name in cols]))
     for a in works:
-        ws.append([a["fiscal_year"], a["fy_label"], a.get("rank"), escape_formula(a.get("name") or ""),
-                   escape_formula(a["work_type_label"]),
+        ws.append([a["fiscal_year"], a["fy_label"], a.get("rank"), xlsx_text(a.get("name") or ""),
+                   xlsx_text(a["work_type_label"]),
                    a["part_label"], "○" if a["mandatory"] else "", a["hand_label"], a["cost"], *a["muni_costs"]])
     buf = io.BytesIO()
     wb.save(buf)
@@ -143,6 +142,12 @@ def plan_works_download(request, pk: int):
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     resp["Content-Disposition"] = content_disposition_header(True, f"plan-{plan.pk}-works.xlsx")
     return resp
+
+
+def _whole(text: str) -> int | None:
+    """A record number or rank as typed: ASCII digits only (str.isdigit also takes "²", which int() refuses), and
+    no more than a database integer holds."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 @login_required
@@ -158,13 +163,10 @@ def plan_pins(request, pk: int):
     post = {k: request.POST.get(k, "").strip() for k in ("action", "rank", "fiscal_year", "reason", "pin")}
     try:
         if post["action"] == "end":
-            pin_id = int(post["pin"]) if post["pin"].isdigit() else 0
+            pin_id = _whole(post["pin"]) or 0
             pin_services.pin_end(actor=actor, pin_id=pin_id, region=plan.run.region)
         else:
-            cluster = plan.run.clusters.filter(rank=int(post["rank"])).first() if post["rank"].isdigit() else None
-            if cluster is None:
-                raise ValidationError({"rank": _("No lot ranked %(rank)s in run #%(run)s") % {
-                    "rank": post["rank"] or "—", "run": plan.run_id}})
+            cluster = pin_services.lot_of(plan.run, post["rank"])
             pin_services.pin_set(actor=actor, cluster=cluster, mode=post["action"], reason=post["reason"],
                                  fiscal_year=post["fiscal_year"] or None)
         new = services.plan_replan(principal=principal, plan=plan)

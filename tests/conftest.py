@@ -1,5 +1,10 @@
 """Personas in the spirit of healthchecks' alice/bob/charlie: owner, neighbour, outsider."""
 
+import atexit
+import copy
+import shutil
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +25,12 @@ settings.load_profile("gunmane")
 # Each persona's password would cost a third of a second of PBKDF2: a fast hasher keeps the fixtures cheap.
 # Production keeps Django's default hashers; nothing here tests the hashing itself.
 django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The cache as configured without Redis (files, config/settings.py), in a directory of this run's own, so cached
+# tiles never outlive a test run (tests/config/test_cache.py tests the settings themselves).
+_CACHE_DIR = tempfile.mkdtemp(prefix="gunmane-test-cache-")
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
+django_settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                      "LOCATION": _CACHE_DIR}}
 
 
 def _square(lon, lat, d=0.02):
@@ -41,11 +52,35 @@ class World:
     victor: object  # viewer of 八潮市
 
 
+# The catalogue's rows as load_catalogue first wrote them in this session, per model (GradingScheme, Grade,
+# MeasureKind, MemberKind). load_catalogue upserts row by row (some 650 queries, a third of a second); most tests
+# start from an empty catalogue, and for them the same rows are inserted again in four statements.
+_catalogue_rows: list | None = None
+
+
+def catalogue_loaded() -> None:
+    """The grading catalogue in the database, exactly as `load_catalogue()` leaves it in an empty one (the same
+    rows and ids, copied from this session's first load; the sequences are past those ids already)."""
+    global _catalogue_rows
+    from inspections.catalogue import load_catalogue, scheme_dict
+    from inspections.models import Grade, GradingScheme, MeasureKind, MemberKind
+
+    models = (GradingScheme, Grade, MeasureKind, MemberKind)
+    empty = not any(m.objects.exists() for m in models)
+    if not empty or _catalogue_rows is None:
+        load_catalogue()
+        if empty:
+            _catalogue_rows = [[{f.attname: getattr(o, f.attname) for f in m._meta.concrete_fields}
+                                for o in m.objects.order_by("pk")] for m in models]
+        return
+    for m, rows in zip(models, _catalogue_rows, strict=True):
+        m.objects.bulk_create([m(**copy.deepcopy(row)) for row in rows])
+    scheme_dict.cache_clear()
+
+
 @pytest.fixture
 def world(db) -> World:
-    from inspections.catalogue import load_catalogue
-
-    load_catalogue()
+    catalogue_loaded()
     def muni(code, name, kind, pref, lon, lat):
         return Municipality.objects.create(code=code, kind=kind, name=name, prefecture=pref,
                                            boundary=_square(lon, lat), hall_location=Point(lon, lat, srid=6668))
@@ -126,3 +161,15 @@ def jpeg_bytes(size=(64, 48), fmt="JPEG") -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, (120, 160, 200)).save(buf, format=fmt)
     return buf.getvalue()
+
+
+@contextmanager
+def module_data(django_db_blocker):
+    """For a module-scoped fixture: what it writes stays for the module's tests (each runs in a savepoint inside
+    this transaction, so what a test changes is undone after it) and is rolled back after the last one. For data
+    that is expensive to make (a generated region) and that the tests read, or change only inside themselves."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)

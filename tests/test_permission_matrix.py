@@ -16,6 +16,7 @@ from clusters.models import EngineRun
 from clusters.services import run_create, run_execute
 from inspections.measure_services import measure_record
 from inspections.services import inspection_record, photos_add
+from reports.pins import pin_set, plan_first_fy
 from tests.conftest import jpeg_bytes, make_asset
 
 ROLES = ("anonymous", "viewer", "engineer", "outsider", "coordinator", "read_token", "write_token", "other_token",
@@ -126,6 +127,14 @@ API = {
     ("PUT", "/api/v1/regions/{slug}/params"): Case("coordinate", lambda c, s: {
         "slug": c.regions[s].slug, **_json({"cluster_distance_m": 120})}),
     ("GET", "/api/v1/runs/{pk}/clusters.geojson"): Case("region_read", lambda c, s: {"pk": c.runs[s].pk}),
+    # Pins steer the region's next plan: read by whoever reads its plans, set and taken off by its coordinators.
+    ("GET", "/api/v1/regions/{slug}/pins"): Case("region_read", lambda c, s: {"slug": c.regions[s].slug}),
+    ("POST", "/api/v1/regions/{slug}/pins"): Case("coordinate", lambda c, s: {
+        "slug": c.regions[s].slug, **_json({"run": c.runs[s].pk, "rank": 1, "mode": "pin",
+                                            "fiscal_year": plan_first_fy(), "reason": "matrix"})}),
+    # Taking off a pin already taken off answers 200 and changes nothing, so every allowed role gets a 2xx.
+    ("DELETE", "/api/v1/regions/{slug}/pins/{pk}"): Case("coordinate", lambda c, s: {
+        "slug": c.regions[s].slug, "pk": c.pins[s].pk}),
     ("POST", "/api/v1/plans"): Case("coordinate", lambda c, s: _json({"region": c.regions[s].slug})),
     ("GET", "/api/v1/plans"): Case("any", lambda c, s: {}, listing=True),
     ("GET", "/api/v1/plans/{pk}"): Case("region_read", lambda c, s: {"pk": c.plans[s].pk}),
@@ -209,6 +218,7 @@ class Ctx:
     runs: dict = field(default_factory=dict)
     plans: dict = field(default_factory=dict)
     imports: dict = field(default_factory=dict)
+    pins: dict = field(default_factory=dict)
     clients: dict = field(default_factory=dict)
 
 
@@ -239,6 +249,8 @@ def ctx(world, settings):
         assert c.runs[side].status == EngineRun.Status.DONE and c.runs[side].clusters.filter(rank=1).exists()
         EngineRun.objects.filter(pk=c.runs[side].pk).update(message=marker)
         c.plans[side] = plan_execute(plan_create(principal=None, run=c.runs[side]).pk)
+        c.pins[side] = pin_set(actor=Actor.system(Via.API), cluster=c.runs[side].clusters.get(rank=1), mode="pin",
+                               fiscal_year=plan_first_fy(), reason=marker)
         from ledger.models import LedgerImport
 
         c.imports[side] = LedgerImport.objects.create(municipality=muni, via="api", kind="sewer_pipe",

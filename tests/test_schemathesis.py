@@ -47,10 +47,18 @@ def _app():
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _app())
 
 
-def _headers(world, who: str) -> dict:
-    if who == "token":
-        _t, key = ApiToken.issue(name="fuzz", municipality=world.yashio, source="daicho")
-        return {"Authorization": f"Bearer {key}"}
+@pytest.fixture
+def token_headers(world) -> dict:
+    """A ledger token's header, made once for all the examples of an operation (issuing one per example cost more
+    than the request)."""
+    _t, key = ApiToken.issue(name="fuzz", municipality=world.yashio, source="daicho")
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def session_headers(world) -> dict:
+    """A signed-in session's cookie with its CSRF token, made once for all the examples of an operation (no
+    operation signs out)."""
     c = Client()
     c.force_login(world.alice)
     csrf = _get_new_csrf_string()
@@ -62,11 +70,11 @@ SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, 
 
 @schema.parametrize()
 @SETTINGS
-def test_api_with_a_token(case, world):
-    case.call_and_validate(headers=_headers(world, "token"), checks=CHECKS)
+def test_api_with_a_token(case, token_headers):
+    case.call_and_validate(headers=dict(token_headers), checks=CHECKS)
 
 
 @schema.parametrize()
 @SETTINGS
-def test_api_with_a_session(case, world):
-    case.call_and_validate(headers=_headers(world, "session"), checks=CHECKS)
+def test_api_with_a_session(case, session_headers):
+    case.call_and_validate(headers=dict(session_headers), checks=CHECKS)

@@ -22,6 +22,7 @@ from assets import selectors as asset_selectors
 from assets.kinds import KINDS
 from assets.models import Asset, ChangeRecord, Municipality
 from assets.models.history import Action
+from assets.sources import source_name
 from clusters.models import AssetScore
 from inspections import selectors as inspection_selectors
 from inspections.grading import label as observation_label
@@ -237,6 +238,8 @@ def history_in_words(asset: Asset, records: list[ChangeRecord], inspections: dic
                     lines.append(_("%(day)s %(actor)s moved the asset (changed its geometry)") % who)
                     continue
                 before, after = (r.before or {}).get(key), (r.after or {}).get(key)
+                if key == "source":  # a code: named as on the page (assets.sources)
+                    before, after, field = source_name(before, asset.owner_id), source_name(after, asset.owner_id), None
                 lines.append(_("%(day)s %(actor)s changed %(field)s from %(before)s to %(after)s") % {
                     **who, "field": label, "before": _show(field, before, names), "after": _show(field, after, names)})
         if not lines:
@@ -288,7 +291,7 @@ def asset_detail(request, gid: str):
     return render(request, "web/asset.html", {
         "asset": asset, "inspections": inspections, "condition": condition, "measures": measures, "score": score,
         "history": history_in_words(asset, records, {i.pk: i for i in inspections}),
-        "facts": asset_facts(asset), "map_geojson": geom.json,
+        "facts": asset_facts(asset), "map_geojson": geom.json, "source_name": source_name(asset.source, asset.owner_id),
         "tiles": settings.MAP_TILE_URL if settings.MAP_BASEMAP == "gsi" else "",
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION, "tile_attribution_url": settings.MAP_TILE_ATTRIBUTION_URL,
         "can_write": access.can_write_asset(principal, asset),

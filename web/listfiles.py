@@ -9,7 +9,7 @@ import io
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core.export import check_cp932, escape_formula
+from core.export import check_cp932, escape_formula, xlsx_row
 
 FORMATS = {"csv": ("text/csv; charset=shift_jis", "csv"),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
@@ -29,7 +29,7 @@ def table_file(sheet: str, header: list[str], rows: list[list], fmt: str) -> tup
         ws = wb.create_sheet(sheet)
         ws.append(header)
         for r in table:
-            ws.append(r)
+            ws.append(xlsx_row(r))
         buf = io.BytesIO()
         wb.save(buf)
         return buf.getvalue(), ctype, ext

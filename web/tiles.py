@@ -20,7 +20,7 @@ import mercantile
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import PointOnSurface, Transform
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import Case, F, FloatField, Func, Max, Q, Value, When
 from django.db.models.functions import Cast
 from django.http import Http404, HttpResponse
@@ -187,11 +187,16 @@ class RegistryRoadLayer(_Layer):
 def data_version() -> str:
     """What every tile depends on: the change feed's latest id (creates, edits, retirements, inspections,
     measures) and the latest asset update (writes that bypass the feed, e.g. the demo generator's bulk
-    load), plus the reference roads loaded. Three index lookups."""
-    change = ChangeRecord.objects.aggregate(m=Max("id"))["m"] or 0
-    updated = Asset.objects.aggregate(m=Max("updated_at"))["m"]
-    roads = ReferenceRoad.objects.aggregate(m=Max("id"))["m"] or 0
-    return f"{change}.{updated.timestamp() if updated else 0}.{roads}"
+    load), plus the reference roads loaded. Three index lookups in one query (a cached tile costs little more)."""
+    # From where the tiles' rows are read (a replica for GET /tiles/ when one is configured: config.routers).
+    db = connections[router.db_for_read(Asset)]
+    q = db.ops.quote_name
+    with db.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT max(id) FROM {q(ChangeRecord._meta.db_table)}), "
+                       f"(SELECT max(updated_at) FROM {q(Asset._meta.db_table)}), "
+                       f"(SELECT max(id) FROM {q(ReferenceRoad._meta.db_table)})")
+        change, updated, roads = cursor.fetchone()
+    return f"{change or 0}.{updated.timestamp() if updated else 0}.{roads or 0}"
 
 
 def _scope_key(principal) -> str:

@@ -48,6 +48,20 @@ def test_compare_two_runs_says_what_moved_and_why(region_with_work):
     assert diff["top_risk_moves"] and diff["top_risk_moves"][0]["lof"]["b"] < diff["top_risk_moves"][0]["lof"]["a"]
 
 
+def test_a_runs_overrides_are_checked_like_the_parameters_page(region_with_work):
+    """A run cannot use a value the parameters page and PUT …/params refuse (one range table, clusters.labels)."""
+    from clusters.models import EngineRun
+
+    c = client(region_with_work.carol)
+    before = EngineRun.objects.count()
+    r = c.post("/api/v1/runs", json.dumps({"region": "nakagawa", "params": {"horizon_years": 99}}),
+               content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 422
+    message = r.json()["errors"]["horizon_years"][0]
+    assert "1" in message and "30" in message
+    assert EngineRun.objects.count() == before
+
+
 def test_engineers_and_outsiders_cannot_start_runs_and_outsiders_see_none(region_with_work):
     w = region_with_work
     assert start(client(w.alice)).status_code == 403
@@ -57,6 +71,19 @@ def test_engineers_and_outsiders_cannot_start_runs_and_outsiders_see_none(region
     assert client(w.charlie).get("/api/v1/runs").json()["count"] == 0
 
 
+def test_region_parameters_sent_as_json_hold_no_control_character(region_with_work):
+    """They are stored as sent: a weight's name or a text value with a control character is a 422 naming its path
+    and the character (core.text), and nothing is stored."""
+    from clusters.models import RegionParams
+
+    c = client(region_with_work.carol)
+    for body, where, char in (({"weights": {"risk\x01": 1.0}}, "weights.'risk\\x01'", "U+0001"),
+                              ({"annualization": "linear\x1b"}, "annualization", "U+001B")):
+        r = c.put("/api/v1/regions/nakagawa/params", json.dumps(body), content_type="application/json")
+        assert r.status_code == 422 and char in r.json()["errors"][where][0], r.content
+    assert not RegionParams.objects.exists()
+
+
 def test_region_parameters_are_editable_by_coordinators_with_defaults(region_with_work):
     w = region_with_work
     c = client(w.carol)
@@ -64,8 +91,10 @@ def test_region_parameters_are_editable_by_coordinators_with_defaults(region_wit
               content_type="application/json")
     assert r.status_code == 200, r.content
     assert r.json()["effective"]["cluster_distance_m"] == 150
-    bad = c.put("/api/v1/regions/nakagawa/params", json.dumps({"nope": 1}), content_type="application/json")
-    assert bad.status_code == 422 and "allowed" in json.dumps(bad.json())
+    bad = c.put("/api/v1/regions/nakagawa/params", json.dumps({"nope": 1}), content_type="application/json",
+                HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 422 and "allowed" in bad.json()["errors"]["nope"][0]
+    assert "cluster_distance_m" in bad.json()["errors"]["nope"][0]  # the names it allows
     assert client(w.alice).put("/api/v1/regions/nakagawa/params", json.dumps({}),
                                content_type="application/json").status_code == 403
     assert start(c).json()["params"]["cluster_distance_m"] == 150

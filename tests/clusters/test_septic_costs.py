@@ -57,7 +57,7 @@ def test_subsidy_share_outside_0_to_1_is_refused_with_a_clear_error(world, bad):
     """A 補助 share is a fraction of the cost; anything else is named, with the allowed range, and no run starts."""
     with pytest.raises(ValidationError) as e:
         run_create(principal=world.carol, region=world.region, overrides=bad)
-    assert "septic_subsidy_share" in str(e.value) and "0 to 1" in str(e.value)
+    assert "septic_subsidy_share" in str(e.value) and "between 0 and 1" in str(e.value)
 
 
 def test_a_tank_inside_a_sewer_planning_area_is_not_converted():

@@ -8,6 +8,7 @@ from django.db import connection
 
 from assets.models import Region, SewerPipe
 from clusters.services import run_create, run_execute
+from tests.conftest import module_data
 
 # Fast sewer wear (the region has too few inspection pairs to estimate its own) brings every old branch up for
 # renewal, and small lots keep the centre's branches apart from the edge's.
@@ -15,10 +16,17 @@ OVERRIDES = {"default_hazards": {"sewer_kinkyu": [0.2, 0.2, 0.2]}, "max_lot_memb
 CENTRE_M = 400  # a lot coming this close to the town hall serves the town centre
 
 
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    """One generated region for both tests (the second changes its pipes inside its own savepoint)."""
+    with module_data(django_db_blocker):
+        call_command("load_reference_data", verbosity=0)
+        call_command("generate_region", region="noto", assets=6000, seed=1, verbosity=0)
+        yield
+
+
 @pytest.fixture
-def noto(db):
-    call_command("load_reference_data", verbosity=0)
-    call_command("generate_region", region="noto", assets=6000, seed=1, verbosity=0)
+def noto(generated, db):
     return Region.objects.get(slug="noto")
 
 

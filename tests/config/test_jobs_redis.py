@@ -4,6 +4,7 @@ mid-task (kill -9) leaves its job failed, never 'running' for ever (core.jobs, c
 Runs a real redis-server (installed by scripts/bootstrap.sh) on a free port in a temporary directory, and a real
 `manage.py qcluster` against the test database."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,6 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.db import connections
+from django_q.brokers.redis_broker import Redis as RedisBroker
+from django_q.status import Stat
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,8 +30,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def redis_url(tmp_path):
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """One redis-server for the module's tests (nothing they do depends on what another left in it)."""
+    tmp_path = tmp_path_factory.mktemp("redis")
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (scripts/bootstrap.sh installs it)")
@@ -86,6 +91,18 @@ def _wait(what, check, timeout=90.0, every=0.3):
         time.sleep(every)
 
 
+class _ClusterStats:
+    """The part of django-q2's Redis broker that Stat.get_all reads (the cluster's status, as it saves it), on the
+    test's redis-server: read here, not in a Django process of its own started for each look (seconds each)."""
+
+    get_stats = RedisBroker.get_stats
+
+    def __init__(self, url: str):
+        import redis
+
+        self.connection = redis.Redis.from_url(url)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_task_leaves_its_job_failed_not_running(world, redis_url, tmp_path):
     """kill -9 of the django-q2 worker running an engine run: the run's advisory lock goes with the worker's
@@ -98,8 +115,7 @@ def test_a_worker_killed_mid_task_leaves_its_job_failed_not_running(world, redis
     env = _env(DATABASE_URL=f"postgresql:///{db}", REDIS_URL=redis_url, Q_WORKERS="1", LOG_FORMAT="text")
 
     def worker_pids() -> list[int]:
-        return json.loads(_django("from django_q.status import Stat; "
-                                  "print(json.dumps([w for s in Stat.get_all() for w in s.workers]))", env))
+        return [w for s in Stat.get_all(broker=_ClusterStats(redis_url)) for w in s.workers]
 
     # Holding the registry's table keeps the run's first read waiting, so the worker is surely mid-task when killed.
     holder = psycopg.connect(f"dbname={db}")
@@ -124,10 +140,12 @@ def test_a_worker_killed_mid_task_leaves_its_job_failed_not_running(world, redis
     finally:
         holder.close()
         if cluster.poll() is None:
-            os.killpg(cluster.pid, signal.SIGTERM)
-            try:
+            # The cluster stops its own processes (in a couple of seconds); a SIGTERM to each of them at once left
+            # it waiting out the whole timeout.
+            os.kill(cluster.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 cluster.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(cluster.pid, signal.SIGKILL)
-                cluster.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(cluster.pid, signal.SIGKILL)  # whatever it left behind
+        cluster.wait(timeout=10)
         log.close()

@@ -1,17 +1,23 @@
 """core.text: the encodings municipal files come in and the header row among title rows, shared by the ledger
-import and the inspection and measure CSV imports. No database."""
+import and the inspection and measure CSV imports; the characters no stored text may hold, shared by every
+write. No database."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from core.export import XLSX_ILLEGAL
 from core.text import (
     HEADER_SCAN,
+    check_text,
     decode,
     describe_columns,
     find_header,
     header_key,
     match_columns,
     text_encoding,
+    text_errors,
 )
 
 TEXT = "管渠番号,管径\r\nK-1,300 ①Ⅲ\r\n"  # ① and Ⅲ live in CP932's NEC rows, not in strict Shift_JIS
@@ -91,3 +97,75 @@ def test_match_columns_names_each_known_cell():
 
 def test_describe_columns_puts_a_wrapped_header_on_one_line():
     assert describe_columns(["a", "管径\n(mm)"], [1]) == "2 ('管径 (mm)')"
+
+
+# Characters the rule is about (C0, DEL, lone surrogates, U+FFFE/U+FFFF) and their neighbours that are allowed
+# (U+0080 C1, U+FFFD the replacement character, U+FEFF BOM, U+3000 the full-width space).
+SPECIAL = [chr(c) for c in (*range(0x20), 0x7F, 0x80, 0xD800, 0xDBFF, 0xDC00, 0xDFFF, 0xFFFD, 0xFFFE, 0xFFFF,
+                            0xFEFF, 0x3000)]
+
+
+def _refused(ch: str, multiline: bool) -> bool:
+    """The rule, spelt out code point by code point (README, API): what `core.text` must refuse."""
+    c = ord(ch)
+    if ch in "\t\n\r":
+        return not multiline
+    return c < 0x20 or c == 0x7F or 0xD800 <= c <= 0xDFFF or c in (0xFFFE, 0xFFFF)
+
+
+@pytest.mark.parametrize("value, multiline, char, pos", [
+    ("橋\x00", False, "U+0000", 2), ("a\x01b", True, "U+0001", 2), ("\x1b[31m", True, "U+001B", 1),
+    ("名\x7f称", True, "U+007F", 2), ("a\tb", False, "U+0009", 2), ("a\nb", False, "U+000A", 2),
+    ("a\r", False, "U+000D", 2), ("x\ud800", True, "U+D800", 2), ("\udfff", False, "U+DFFF", 1),
+    ("ab\ufffe", True, "U+FFFE", 3), ("\uffff", False, "U+FFFF", 1), ("a\x0bb\x01", True, "U+000B", 2),
+])
+def test_a_forbidden_character_is_named_as_u_plus_and_its_position(value, multiline, char, pos):
+    errors = text_errors({"name": value}, multiline={"name"} if multiline else ())
+    assert list(errors) == ["name"] and len(errors["name"]) == 1
+    assert char in errors["name"][0] and f"at character {pos}" in errors["name"][0]
+    with pytest.raises(ValidationError) as exc:
+        check_text({"name": value}, multiline={"name"} if multiline else ())
+    assert exc.value.message_dict == errors
+
+
+@pytest.mark.parametrize("value", ["", "八潮 中央橋", "Ｍｇ０１０１", "a\u3000b", "\ufeff見出し", "\x80\x9f", "\ufffd",
+                                   "😀 emoji", "=SUM(A1)"])
+def test_ordinary_text_passes_on_one_line_and_in_a_note(value):
+    assert text_errors({"name": value}) == {} and text_errors({"notes": value}, multiline={"notes"}) == {}
+
+
+def test_a_note_may_hold_tabs_and_line_breaks_a_one_line_field_may_not():
+    note = "ひび割れ\t幅0.2mm\r\n遊離石灰あり\n"
+    assert text_errors({"notes": note, "inspector": "八潮 太郎"}, multiline={"notes"}) == {}
+    errors = text_errors({"notes": note, "inspector": "八潮\t太郎"}, multiline={"notes"})
+    assert list(errors) == ["inspector"] and "single line" in errors["inspector"][0]
+
+
+def test_json_values_are_walked_and_named_by_their_path():
+    value = {"members": [{"member": "Mg0101"}, {"member": "Mg\x0c02", "degree": "d"}],
+             "weights": {"risk\x01": 1.0}, "count": 3, "flag": None}
+    errors = text_errors({"observations": value})
+    assert set(errors) == {"observations.members[1].member", "observations.weights.'risk\\x01'"}
+    assert "U+000C" in errors["observations.members[1].member"][0]
+    deep: object = "x\x02"
+    for _ in range(10_000):  # iterative: nesting cannot exhaust the stack
+        deep = [deep]
+    assert "U+0002" in " ".join(text_errors({"v": deep})["v" + "[0]" * 10_000])
+    assert text_errors({"n": 3, "d": None, "when": 1.5}) == {}
+
+
+@settings(max_examples=100)
+@given(value=st.lists(st.one_of(st.characters(), st.sampled_from(SPECIAL)), max_size=12).map("".join),
+       multiline=st.booleans())
+def test_any_text_is_either_accepted_whole_or_refused_naming_the_field_and_the_first_bad_character(value, multiline):
+    """The property every write relies on: nothing is altered, only accepted or refused; what is accepted an
+    xlsx cell can hold (core.export drops what it cannot: accepted text then loses nothing)."""
+    errors = text_errors({"field": value}, multiline={"field"} if multiline else ())
+    bad = [i for i, ch in enumerate(value) if _refused(ch, multiline)]
+    if not bad:
+        assert errors == {}
+        assert not XLSX_ILLEGAL.search(value)
+    else:
+        first = value[bad[0]]
+        assert list(errors) == ["field"]
+        assert f"U+{ord(first):04X}" in errors["field"][0] and f"at character {bad[0] + 1}" in errors["field"][0]

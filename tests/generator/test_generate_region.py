@@ -6,14 +6,23 @@ from django.db import connection
 
 from assets.models import Asset, SewerPipe
 from inspections.models import Inspection
+from tests.conftest import module_data
 
 N = 3000
 
 
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    """One generated region for the module's tests (a test that regenerates it does so inside its own savepoint)."""
+    with module_data(django_db_blocker):
+        call_command("load_reference_data", verbosity=0)
+        call_command("generate_region", region="nakagawa", assets=N, seed=7, verbosity=0)
+        yield
+
+
 @pytest.fixture
-def nakagawa(db):
-    call_command("load_reference_data", verbosity=0)
-    call_command("generate_region", region="nakagawa", assets=N, seed=7, verbosity=0)
+def nakagawa(generated, db):
+    pass
 
 
 def fingerprint():

@@ -90,3 +90,29 @@ def test_each_town_gets_a_national_and_a_prefectural_road_through_its_lane_nodes
     for line in ref["geom"]:
         vertices = {tuple(np.round(c, 9)) for c in shapely.get_coordinates(line)}
         assert vertices & {tuple(np.round(c, 9)) for c in ends}  # the town's lanes end on it
+
+
+def test_every_bridge_names_the_road_it_carries():
+    """A bridge's 路線 is the road on it, as a 橋梁台帳 lists it (the asset page, the plan's 個別施設計画 table and
+    PDF print it): a town street's bridge carries that street's 市道 number, the trunk's the 県道."""
+    import dataclasses
+
+    region = dataclasses.replace(small_region(), rivers=[("中川", 100.0), ("綾瀬川", 40.0), ("大場川", 20.0)])
+    g = generate(region, 8000, 3)
+    assets = g.assets.set_index("key")
+    bridges = g.details["bridge"].set_index("key")
+    assert len(bridges) > 5 and (bridges["route_name"].str.len() > 0).all()
+    roads = g.details["road_segment"].set_index("key")
+    road_geom = shapely.from_wkb(assets.loc[roads.index, "geom"].to_numpy())
+    tree = shapely.STRtree(road_geom)
+    for key, row in bridges.iterrows():
+        owner = assets.at[key, "owner"]
+        if owner == "110001":
+            assert row["route_name"] == "県道 中川幹線通り"
+            continue
+        point = shapely.from_wkb(assets.at[key, "geom"])
+        on = [roads.index[i] for i in tree.query(point, predicate="dwithin", distance=1e-7)]
+        names = {roads.at[k, "route_name"] for k in on if assets.at[k, "owner"] == owner}
+        assert names == {row["route_name"]}, (row["route_name"], names)
+        town = "八潮市" if owner == "112348" else "三郷市"
+        assert row["route_name"].startswith(f"{town}道") and row["route_name"].endswith("号線")

@@ -18,7 +18,7 @@ from generator import loader
 from inspections.measure_services import measure_record
 from inspections.models import AssetCondition, Inspection, InspectionPhoto, Measure
 from inspections.services import inspection_record
-from tests.conftest import jpeg_bytes, make_asset
+from tests.conftest import jpeg_bytes, make_asset, module_data
 
 N = 1000
 SYS = Actor.system(Via.API)
@@ -39,11 +39,18 @@ def generate(**kw):
     call_command("generate_region", region="nakagawa", assets=N, seed=5, verbosity=0, **kw)
 
 
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    """The region generated once for the module's tests; each regenerates or clears it inside its own savepoint."""
+    with module_data(django_db_blocker):
+        call_command("load_reference_data", verbosity=0)
+        generate()
+        yield
+
+
 @pytest.fixture
-def region(db, settings, tmp_path):
+def region(generated, db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    call_command("load_reference_data", verbosity=0)
-    generate()
     return Region.objects.get(slug="nakagawa")
 
 

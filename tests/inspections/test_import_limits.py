@@ -28,7 +28,8 @@ def test_a_nul_byte_is_refused_naming_record_and_field(client, world, bridges):
     r = client.post("/api/v1/inspections/import", {"file": SimpleUploadedFile("i.csv", text.encode())},
                     HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 422, r.content
-    assert r.json()["errors"] == ["Record 2 (line 3) notes: contains a NUL character (\\x00)"]
+    assert r.json()["errors"] == ["Record 2 (line 3) notes: contains U+0000 (a control character) at character 2; "
+                                  "it is not allowed"]
     assert Inspection.objects.count() == 0
 
 

@@ -11,6 +11,7 @@ from django.db import connection
 from openpyxl import load_workbook
 
 from assets.models import ApiToken, Asset, ChangeRecord
+from ledger.models import LedgerMapping
 
 MANHOLES = [{"マンホール番号": f"M-{k}", "深さ(m)": 2.0 + k / 10, "設置年度": "S50",
              "geometry": {"type": "Point", "coordinates": [139.835 + k * 0.0005, 35.822]}} for k in range(5)]
@@ -98,14 +99,18 @@ def test_a_late_commit_is_never_skipped(client, world, token):
     # A slow writer takes its transaction (and its change id) first and commits last.
     params = connection.get_connection_params()
     slow = psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")})
-    slow.execute("INSERT INTO assets_changerecord (time, actor_name, via, action, content_type_id, object_id, "
-                 "object_repr, message) VALUES (now(), 'slow', 'api', 'update', %s, %s, %s, 'late')",
-                 [ct, str(asset.pk), asset.global_id])
-    upsert(client, token, MANHOLES[1:3])  # two quick writers commit meanwhile
-    during, cursor_during, _ = feed_all(client, token, cursor=cursor)
-    assert during == []  # held back while an older transaction is still open
-    slow.commit()
-    slow.close()
+    try:
+        slow.execute("INSERT INTO assets_changerecord (time, actor_name, via, action, content_type_id, object_id, "
+                     "object_repr, message) VALUES (now(), 'slow', 'api', 'update', %s, %s, %s, 'late')",
+                     [ct, str(asset.pk), asset.global_id])
+        upsert(client, token, MANHOLES[1:3])  # two quick writers commit meanwhile
+        during, cursor_during, _ = feed_all(client, token, cursor=cursor)
+        assert during == []  # held back while an older transaction is still open
+        slow.commit()
+    finally:
+        # A failed assertion must not leave the transaction open: the flush after the test would wait on its lock
+        # for ever.
+        slow.close()
     after, _c, _p = feed_all(client, token, cursor=cursor_during)
     # The slow writer's change comes first (its transaction is the oldest), then the two quick ones.
     assert [(c["actor"], c["external_id"]) for c in after] == [("slow", "M-0"), ("token:下水道台帳システム", "M-1"),
@@ -183,6 +188,13 @@ def test_column_mappings_are_saved_per_municipality_and_checked(client, world, t
                       content_type="application/json", **token).status_code == 403
     r = upsert(client, token, [{"施設コード": "Z-1", "東経": 139.839, "北緯": 35.822}])
     assert r.json()["created"] == 1, r.json()
+    # A header or a word holding a control character is named as U+XXXX; the saved mapping stays as it was.
+    bad = client.put("/api/v1/ledger/mappings/112348/manhole?source=gesuido",
+                     json.dumps({"columns": {"施設\u0007コード": "external_id"}}), content_type="application/json",
+                     **token)
+    assert bad.status_code == 422 and "U+0007" in json.dumps(bad.json()["errors"])
+    assert LedgerMapping.objects.get(owner_id="112348", kind="manhole", source="gesuido").columns["施設コード"] == \
+        "external_id"
 
 
 def test_the_upload_page_checks_then_loads(client, world):

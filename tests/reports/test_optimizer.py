@@ -36,7 +36,9 @@ def test_matches_brute_force_on_small_cases(seed):
 def test_never_exceeds_a_years_budget_and_beats_or_equals_greedy(holders):
     rng = np.random.default_rng(7)
     p = random_problem(rng, clusters=300, years=10, holders=holders)
-    plan, base = solve(p, time_limit_s=10), greedy(p)
+    # HiGHS stops at its time limit on this problem whatever the limit (the gap is small after 3 s, about as small
+    # after 10): the rules checked hold for whatever plan it has then.
+    plan, base = solve(p, time_limit_s=3), greedy(p)
     spend = spend_of(p, plan.year)
     assert (spend <= p.budget + 1e-6).all()
     assert (spend_of(p, base.year) <= p.budget + 1e-6).all()

@@ -227,7 +227,8 @@ def test_parameters_out_of_range_are_refused_naming_the_field_and_range(steer):
 
     with pytest.raises(ValidationError) as exc, translation.override("ja"):
         region_params_update(actor=carol(steer), region=steer.region,
-                             values={"cluster_distance_m": "99999", "weights.traffic": "abc", "horizon_years": "10"})
+                             values={"cluster_distance_m": "99999", "weights": {"traffic": "abc"},
+                                     "horizon_years": "10"})
     errors = exc.value.message_dict
     assert "工区にまとめる距離" in errors["cluster_distance_m"][0] and "5,000" in errors["cluster_distance_m"][0]
     assert "重み：交通量" in errors["weights.traffic"][0]
@@ -236,14 +237,15 @@ def test_parameters_out_of_range_are_refused_naming_the_field_and_range(steer):
 
 def test_only_coordinators_change_parameters_and_the_change_is_recorded(steer, client):
     from clusters.engine.params import Params
-    from clusters.param_form import fields_for, value_of
+    from clusters.param_form import fields_for, from_page, value_of
 
     members = list(steer.region.members.order_by("code").values_list("code", "name"))
-    values = {f.key: value_of(Params(), f.key) or "" for f in fields_for(members)}
+    fields = fields_for(members)
+    values = {f.key: value_of(Params(), f.key) or "" for f in fields}
     with pytest.raises(PermissionDenied):
-        region_params_update(actor=Actor(steer.alice, Via.UI), region=steer.region, values=values)
+        region_params_update(actor=Actor(steer.alice, Via.UI), region=steer.region, values=from_page(fields, values))
     values.update({"cluster_distance_m": "150", f"budget.{steer.soka.code}": "80,000,000"})
-    row = region_params_update(actor=carol(steer), region=steer.region, values=values)
+    row = region_params_update(actor=carol(steer), region=steer.region, values=from_page(fields, values))
     assert row.params == {"cluster_distance_m": 150.0, "budget_by_municipality": {steer.soka.code: 80_000_000.0}}
     assert ChangeRecord.objects.filter(content_type__model="regionparams").count() == 1
     client.force_login(steer.alice)

@@ -1,56 +1,8 @@
 """The screens in a real browser: Playwright driving Debian's Chromium (no browser download), headless."""
 
-import os
-import shutil
+from tests.web.browsing import BROWSER_TEST, sign_in, wait_for, watch_csp
 
-import pytest
-from django.contrib.gis.geos import LineString
-
-from assets.history import Actor
-from assets.models import Via
-from assets.services import asset_create
-from inspections.services import inspection_record
-
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium package is not installed")]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def lots(world, settings, tmp_path):
-    """Failing pipes in two towns, so a run has lots to rank and a plan has work to schedule."""
-    settings.ENGINE_SYNC = True
-    settings.MEDIA_ROOT = tmp_path
-    for k, (owner, lon) in enumerate(((world.yashio, 139.835), (world.yashio, 139.845), (world.soka, 139.80))):
-        pipe = asset_create(actor=Actor.system(Via.SYSTEM), owner=owner, kind="sewer_pipe", source="daicho",
-                            external_id=f"P-{k}", geom=LineString((lon, 35.822), (lon + 0.0005, 35.822), srid=6668),
-                            built_fiscal_year=1965, detail={"drainage_system": "sanitary", "material": "rc",
-                                                            "diameter_mm": 400, "length_m": 50.0})
-        inspection_record(actor=Actor.system(), asset=pipe, inspected_on="2025-05-01", grade="緊急度Ⅰ")
-    return world
-
-
-def wait_for(page, expression: str, timeout: float = 30.0) -> None:
-    """Poll an expression through the debugger protocol: page.wait_for_function evaluates its predicate with
-    eval() inside the page, which the Content-Security-Policy (rightly) refuses."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        page.wait_for_timeout(100)
+pytestmark = BROWSER_TEST
 
 
 # The map is at this zoom and the assets fetched for it are drawn (regionmap.js clears the count while it fetches).
@@ -58,31 +10,6 @@ def wait_for(page, expression: str, timeout: float = 30.0) -> None:
 # the tests move the map with {animate: false}, so the fetch starts in the same call.
 SHOWN_AT = ("(zoom => window.regionMap.getZoom() === zoom && document.getElementById('regionmap').dataset.features > 0"
             " && document.getElementById('map-status').textContent.includes('assets shown'))")
-
-
-def sign_in(browser, live_server, user: str, width: int = 1280):
-    page = browser.new_page(viewport={"width": width, "height": 900}, accept_downloads=True)
-    page.goto(f"{live_server.url}/en/accounts/login/")
-    page.fill("#id_username", user)
-    page.fill("#id_password", f"pw-{user}")
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(lambda url: "login" not in url)
-    return page
-
-
-def test_sign_in_then_the_map_draws_boundaries_lots_and_assets(browser, live_server, lots):
-    from clusters.services import run_create, run_execute
-
-    run_execute(run_create(principal=lots.carol, region=lots.region).pk)
-    page = sign_in(browser, live_server, "carol")
-    page.goto(f"{live_server.url}/en/map/?region=nakagawa")
-    wait_for(page, "document.getElementById('regionmap').dataset.boundaries > 0")
-    wait_for(page, "document.getElementById('regionmap').dataset.lots > 0")
-    # The first view (fitted to the boundaries, zoom 14) already shows assets, and an animated zoom would fetch
-    # only when it ends ("loading…" then): move at once, and wait for the assets of the view set here.
-    page.evaluate("window.regionMap.setView([35.822, 139.8355], 16, {animate: false})")
-    wait_for(page, f"{SHOWN_AT}(16)")
-    assert "assets shown" in page.text_content("#map-status")
 
 
 def test_an_inspection_logged_end_to_end(browser, live_server, lots):
@@ -132,18 +59,11 @@ def test_asset_list_filters_and_the_lot_page(browser, live_server, lots):
     assert carol.locator("#members tr").count() >= 2 and carol.locator("#shares tr").count() >= 2
 
 
-def watch_csp(page) -> list:
-    """Every CSP violation and every error the page reports, collected for the assertions."""
-    problems = []
-    page.on("console", lambda m: problems.append(m.text)
-            if "Content Security Policy" in m.text or "CSP violation" in m.text else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
-                         "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
-    return problems
-
-
-def test_a_hostile_asset_name_shows_as_text_in_the_map_popup(browser, live_server, lots):
+def test_sign_in_then_the_map_draws_boundaries_lots_and_assets_and_a_hostile_name_shows_as_text(browser, live_server,
+                                                                                                lots):
+    """The map after signing in: boundaries, lots and the assets of the view; a tap on a pipe whose name is markup
+    shows the name as text, runs nothing and breaks no Content-Security-Policy rule. (One test: each step needs the
+    same run, sign-in and map.)"""
     from assets.models import Asset
     from clusters.services import run_create, run_execute
 
@@ -156,8 +76,14 @@ def test_a_hostile_asset_name_shows_as_text_in_the_map_popup(browser, live_serve
     r = page.goto(f"{live_server.url}/en/map/?region=nakagawa")
     assert "script-src 'self'" in r.headers["content-security-policy"]
     wait_for(page, "document.getElementById('regionmap').dataset.boundaries > 0")  # fitted to them: no later move
+    wait_for(page, "document.getElementById('regionmap').dataset.lots > 0")
+    # The first view (fitted to the boundaries, zoom 14) already shows assets, and an animated zoom would fetch
+    # only when it ends ("loading…" then): move at once, and wait for the assets of the view set here.
+    page.evaluate("window.regionMap.setView([35.822, 139.8355], 16, {animate: false})")
+    wait_for(page, f"{SHOWN_AT}(16)")
+    assert "assets shown" in page.text_content("#map-status")
     page.evaluate("window.regionMap.setView([35.822, 139.8355], 17, {animate: false})")
-    wait_for(page, f"{SHOWN_AT}(17)")  # else the popup opens on the first view's markers, then they are replaced
+    wait_for(page, f"{SHOWN_AT}(17)")  # else the popup opens on the last view's markers, then they are replaced
     # A tap on the pipe (MapLibre draws it; regionmap.js asks what was drawn under the tap).
     page.evaluate("window.regionMap.fire('click', {latlng: L.latLng(35.822, 139.83525)})")
     popup = page.wait_for_selector(".leaflet-popup-content .popup-name")
@@ -212,3 +138,36 @@ def test_the_work_list_is_cards_on_a_phone_and_the_language_switch_goes_both_way
     page.click("header form.lang button")  # English
     page.wait_for_url(lambda url: "/en/inspections/overdue/" in url)
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_menu_fits_one_line_on_a_phone_and_opens_without_a_script(browser, live_server, world, language):
+    """At 390 px the header is one line (the brand, the menu toggle, the language switch) and the menu unfolds
+    below it from a <details> toggle, with scripts off; at 1280 px the links are on the header's line."""
+    prefix = "/en" if language == "en" else ""
+    context = browser.new_context(viewport={"width": 390, "height": 800}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{prefix}/accounts/login/")
+    page.fill("#id_username", "admin")  # the longest menu: 管理画面 too
+    page.fill("#id_password", "pw-admin")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "login" not in url)
+    page.goto(f"{live_server.url}{prefix}/assets/")
+    assert page.locator("header.top").bounding_box()["height"] < 60
+    assert page.locator("details.menu summary").is_visible() and page.locator("header form.lang button").is_visible()
+    assert not page.locator("#site-nav").is_visible()
+    page.click("details.menu summary")
+    assert page.locator("#site-nav").is_visible()
+    links = page.locator("#site-nav a")
+    assert links.count() == 10 and all(links.nth(i).is_visible() for i in range(10))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.click(f"#site-nav a[href='{prefix}/map/']")
+    page.wait_for_url(f"**{prefix}/map/")
+    assert not page.locator("#site-nav").is_visible()  # a new page starts folded
+    context.close()
+    desktop = sign_in(browser, live_server, "admin", width=1280)
+    desktop.goto(f"{live_server.url}{prefix}/assets/")
+    assert desktop.locator("header.top").bounding_box()["height"] < 60
+    assert desktop.locator("#site-nav").is_visible() and not desktop.locator("details.menu").is_visible()
+    box = desktop.locator(f"#site-nav a[href='{prefix}/accounts/sign-out/']").bounding_box()
+    assert box["y"] < 30  # the last link on the header's one line

@@ -3,6 +3,7 @@ person's scope, the language switch goes both ways."""
 
 import csv
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -33,6 +34,29 @@ def test_the_asset_page_shows_the_ledger_in_japanese_with_units(world, alice):
     assert "<dt>管径 (mm)</dt><dd>250</dd>" in html and "<dt>延長 (m)</dt><dd>50.0</dd>" in html
     tank = make_asset(world.yashio, "septic_tank", external_id="T-1", capacity_persons=7)
     assert "<dt>人槽</dt><dd>7</dd>" in alice.get(f"/assets/{tank.global_id}/").content.decode()
+
+
+def test_the_ledger_number_names_its_source_never_the_code(world, alice):
+    """台帳番号 with where the record comes from in words: デモデータ for the generator's `demo`, the ledger
+    system's name (its API key's) for a system's own source, 他の台帳 when nobody named it."""
+    from assets.models import ApiToken, Asset
+    from tests.rawscan import visible_text
+
+    def shown(asset, source, lang="ja"):
+        Asset.objects.filter(pk=asset.pk).update(source=source)
+        page = alice.get(f"/{'en/' if lang == 'en' else ''}assets/{asset.global_id}/").content.decode()
+        return visible_text(re.search(r'id="asset-source">(.*?)</span>', page).group(1))
+
+    bridge = make_asset(world.yashio, "bridge", external_id="BR-7")
+    assert shown(bridge, "demo") == "（出典：デモデータ）"
+    assert shown(bridge, "demo", "en") == "(from: Demo data)"
+    assert shown(bridge, "ledger") == "（出典：台帳の取込）"
+    ApiToken.issue(name="下水道台帳システム", municipality=world.yashio, source="gesuido", can_write=True)
+    assert shown(bridge, "gesuido") == "（出典：下水道台帳システム）"
+    assert shown(bridge, "xyz-sync") == "（出典：他の台帳）"
+    assert shown(bridge, "道路台帳") == "（出典：道路台帳）"  # typed in words by a person: shown as it is
+    page = visible_text(alice.get(f"/assets/{bridge.global_id}/").content.decode())
+    assert "BR-7" in page and "xyz-sync" not in page and "道路台帳" in page
 
 
 def test_the_history_says_who_changed_what_from_what_to_what(world, alice):

@@ -1,12 +1,9 @@
 """The ledger upload page in a real browser (issue 16): a column and a word the registry does not know are mapped
 on the page and the file is checked again without choosing it again; the load saves the mapping."""
 
-import pytest
+from tests.web.browsing import BROWSER_TEST, sign_in
 
-from tests.web.test_browser import CHROMIUM, browser, sign_in  # noqa: F401 (the browser fixture)
-
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="chromium is not installed")]
+pytestmark = BROWSER_TEST
 
 LEDGER = [
     "埼玉県 橋梁管理一覧表（八潮市管理分）",
@@ -17,7 +14,7 @@ LEDGER = [
 ]
 
 
-def test_a_column_and_a_value_mapped_on_the_page_then_checked_again_and_loaded(browser, live_server, world,  # noqa: F811
+def test_a_column_and_a_value_mapped_on_the_page_then_checked_again_and_loaded(browser, live_server, world,
                                                                                 settings, tmp_path):
     from assets.models import Asset
     from ledger.models import LedgerMapping

@@ -4,12 +4,9 @@ basemap; with 地理院タイル blocked (a closed network) the basemap drawn fr
 import os
 from pathlib import Path
 
-import pytest
+from tests.web.browsing import BROWSER_TEST, sign_in, wait_for, watch_csp
 
-from tests.web.test_browser import CHROMIUM, browser, lots, sign_in, wait_for, watch_csp  # noqa: F401
-
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium package is not installed")]
+pytestmark = BROWSER_TEST
 
 SHOTS = Path(os.environ.get("MAP_SCREENSHOTS", "/tmp"))
 
@@ -38,7 +35,7 @@ def _at(page, zoom, lat=35.822, lon=139.8355):
                    " && window.regionGL.loaded() && window.regionGL.areTilesLoaded()")
 
 
-def test_the_map_draws_tiles_at_z8_and_z16_and_falls_back_to_its_own_basemap(browser, live_server, lots):  # noqa: F811
+def test_the_map_draws_tiles_at_z8_and_z16_and_falls_back_to_its_own_basemap(browser, live_server, lots):
     from clusters.services import run_create, run_execute
 
     run_execute(run_create(principal=lots.carol, region=lots.region).pk)
@@ -73,7 +70,7 @@ def test_the_map_draws_tiles_at_z8_and_z16_and_falls_back_to_its_own_basemap(bro
     assert not problems, problems
 
 
-def test_with_the_basemap_reachable_the_map_keeps_it(browser, live_server, lots):  # noqa: F811
+def test_with_the_basemap_reachable_the_map_keeps_it(browser, live_server, lots):
     """地理院タイル answering (here a stub image for each tile): no fallback, the credit links to the terms."""
     png = Path(__file__).resolve().parents[2] / "static/vendor/leaflet/images/layers.png"
     page = sign_in(browser, live_server, "carol")

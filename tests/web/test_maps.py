@@ -61,16 +61,31 @@ def test_tiles_need_a_signed_in_reader(world, pipes, client):
 
 def test_a_z8_tile_of_a_30000_asset_region_stays_small(world, client):
     """Low zoom is aggregated per grid cell: 30,000 assets over ~15 km make a z8 tile of a few kilobytes."""
+    from django.db import connection
+
     from assets.models import SewerPipe
 
-    rows = []
-    for k in range(30_000):
-        lon, lat = LON + (k % 200) * 0.0008, LAT + (k // 200) * 0.0008
-        rows.append(Asset(global_id=f"112348-SP-{k:06d}", owner=world.yashio, kind=Kind.SEWER_PIPE, source="bulk",
-                          external_id=str(k), geom=LineString((lon, lat), (lon + 0.0004, lat), srid=6668)))
-    created = Asset.objects.bulk_create(rows, batch_size=5000)
-    SewerPipe.objects.bulk_create([SewerPipe(asset=a, drainage_system="sanitary", material="rc", diameter_mm=300,
-                                             length_m=40.0) for a in created], batch_size=5000)
+    # 200 pipes a row, 150 rows, 80 m apart: written set-based in SQL (30,000 ORM objects took half a minute), with
+    # the values the model's defaults give.
+    with connection.cursor() as cur:
+        cur.execute("""
+            INSERT INTO assets_asset (global_id, owner_id, kind, source, external_id, name, geom, built_year_text,
+                                      status, serves_important_facility, important_facility_note, version,
+                                      created_at, updated_at)
+            SELECT '112348-SP-' || lpad(k::text, 6, '0'), %(owner)s, %(kind)s, 'bulk', k::text, '',
+                   ST_SetSRID(ST_MakeLine(ST_MakePoint(%(lon)s + (k %% 200) * 0.0008, %(lat)s + (k / 200) * 0.0008),
+                                          ST_MakePoint(%(lon)s + (k %% 200) * 0.0008 + 0.0004,
+                                                       %(lat)s + (k / 200) * 0.0008)), 6668),
+                   '', %(status)s, false, '', 1, now(), now()
+            FROM generate_series(0, 29999) AS k""",
+                    {"owner": world.yashio.code, "kind": Kind.SEWER_PIPE, "lon": LON, "lat": LAT,
+                     "status": Asset._meta.get_field("status").get_default()})
+        cur.execute("""
+            INSERT INTO assets_sewerpipe (asset_id, drainage_system, material, diameter_mm, length_m, is_trunk,
+                                          is_regional, is_corrosion_prone, renewal_method)
+            SELECT id, 'sanitary', 'rc', 300, 40.0, false, false, false, %s FROM assets_asset WHERE source = 'bulk'""",
+                    [SewerPipe._meta.get_field("renewal_method").get_default()])
+    assert Asset.objects.filter(source="bulk", sewer_pipe__isnull=False).count() == 30_000
     client.force_login(world.alice)
     r = client.get(tile_url("assets", 8, LON + 0.08, LAT + 0.06))
     assert r.status_code == 200

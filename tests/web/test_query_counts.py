@@ -104,7 +104,8 @@ CASES = {
     # pages
     "asset list": ("alice", lambda d: "/assets/", _html_rows, 12),
     "work list": ("alice", lambda d: "/inspections/overdue/?municipality=all&within=365", _html_rows, 13),
-    "asset page (its inspections and measures)": ("alice", lambda d: f"/assets/{d.home.global_id}/", _html_rows, 16),
+    # 17: a ledger source without a label of its own is named by its ledger system's API key (assets.sources).
+    "asset page (its inspections and measures)": ("alice", lambda d: f"/assets/{d.home.global_id}/", _html_rows, 17),
     "measure rates": ("alice", lambda d: "/measures/rates/", None, 15),
     "runs list": ("carol", lambda d: "/runs/", _html_rows, 11),
     "run page (lots and plans)": ("carol", lambda d: f"/runs/{d.run.pk}/", _html_rows, 14),

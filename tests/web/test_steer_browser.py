@@ -2,30 +2,15 @@
 pinned and the plan made again around it, a legally due lot refused, the region's parameters edited (a range
 error, then saved and run) and the new run compared with the last one, old → new. Japanese pages (no /en/)."""
 
-import os
-
 import pytest
 
 from assets.history import Actor
 from assets.models import Via
 from inspections.services import inspection_record
 from tests.conftest import make_asset, make_pipe
-from tests.web.test_browser import CHROMIUM, sign_in
+from tests.web.browsing import BROWSER_TEST, sign_in
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium package is not installed")]
-
-
-@pytest.fixture
-def browser():
-    """As tests/web/test_browser.py's: Debian's Chromium, headless."""
-    from playwright.sync_api import sync_playwright
-
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
