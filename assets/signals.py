@@ -3,7 +3,8 @@ asset (inspections' condition table, say) connects a receiver in its AppConfig.r
 
 `assets_changed` is sent inside the writing transaction, after the rows are written, so a receiver's own
 writes commit or roll back with them. Arguments:
-- `change`: one of Change (created, updated, retired, imported);
+- `change`: one of Change (created, updated, retired, imported); `created` promises the assets are new in this
+  transaction, so nothing is recorded for them yet (a receiver may skip looking for it);
 - `asset_ids`: the ids written, or None for "every asset from `min_asset_id` on" (bulk loads);
 - `min_asset_id`: with asset_ids=None, the first id of a bulk load (None: the whole registry).
 

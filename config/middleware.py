@@ -4,12 +4,15 @@ Japanese by default, where the pages follow their URL prefix.
 The same middleware (already first in line for every request) also turns away requests that no view can
 answer: a NUL anywhere in the path, the query string or a form field (PostgreSQL text cannot hold one), a NUL
 inside a JSON body, and a multipart body that cannot be parsed (no boundary, broken framing). Each gets a 422 (a
-400 on a page) naming the parameter, or the JSON path of the value, instead of a 500 deep in a view."""
+400 on a page) naming the parameter, or the JSON path of the value, instead of a 500 deep in a view; a body over
+DATA_UPLOAD_MAX_MEMORY_SIZE gets a 413 saying the bound (not Django's bare 400)."""
 
 import json
 from urllib.parse import parse_qsl, unquote
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -19,6 +22,20 @@ def _bad(request, field: str, message: str):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "errors": {field: [message]}}, status=422)
     return HttpResponseBadRequest(f"{field}: {message}", content_type="text/plain; charset=utf-8")
+
+
+def _too_big(request):
+    """413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django refuses to read it): the size, the bound and the
+    way out, instead of a bare 400."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = request.META.get("CONTENT_LENGTH") or ""
+    message = _("The request body is %(size)s bytes; at most %(max)s bytes (%(mb)s MB) are accepted. Send the "
+                "records in several requests, or upload them as a file (POST /api/v1/ledger/import, up to 50 MB)") % {
+        "size": f"{int(size):,}" if size.isdigit() else _("more than that"), "max": f"{limit:,}",
+        "mb": f"{limit / 2**20:g}"}
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "max_bytes": limit}, status=413)
+    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
 
 
 def _nul_path(value) -> str | None:
@@ -56,6 +73,8 @@ def refuse_unreadable(request):
     if request.method in ("POST", "PUT", "PATCH") and form:
         try:
             fields = request.POST  # parses (and caches) the body; the view then reads the same result
+        except RequestDataTooBig:  # form fields (not files) beyond the bound
+            return _too_big(request)
         except MultiPartParserError as exc:
             return _bad(request, "body", _("The multipart body cannot be read (%s); send multipart/form-data "
                                            "with a boundary") % exc)
@@ -65,7 +84,10 @@ def refuse_unreadable(request):
         if names:
             return _bad(request, names[0], _("The form field %s contains a NUL character (U+0000)") % names[0])
     elif request.path.startswith("/api/") and "json" in content_type:
-        body = request.body
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return _too_big(request)
         if b"\\u0000" in body:
             try:
                 where = _nul_path(json.loads(body))

@@ -1,6 +1,8 @@
 """Asset condition and due dates, rebuilt set-based from the latest graded inspection and the legal cycle."""
 
-from django.db import connection
+from django.db import connection, transaction
+
+from assets.signals import Change
 
 SQL = """
 WITH latest AS (
@@ -35,7 +37,7 @@ target AS (
            coalesce(sp.is_corrosion_prone, false) AS corrosion_prone,
            coalesce(rd.road_class IN ('national', 'prefectural', 'municipal_1') OR rd.is_emergency_route, false)
                AS major_road
-    FROM assets_asset a
+    FROM {assets} a
     LEFT JOIN latest l ON l.asset_id = a.id
     LEFT JOIN inspections_grade g ON g.id = l.grade_id
     LEFT JOIN default_scheme d ON d.kind = a.kind
@@ -72,12 +74,14 @@ SELECT asset_id, inspection_id, grade_id, inspected_on, score,
     treated_by_id,
     now()
 FROM target
-ON CONFLICT (asset_id) DO UPDATE SET
+{on_conflict}
+"""
+
+UPSERT = """ON CONFLICT (asset_id) DO UPDATE SET
     inspection_id = EXCLUDED.inspection_id, grade_id = EXCLUDED.grade_id, inspected_on = EXCLUDED.inspected_on,
     score = EXCLUDED.score, next_due_on = EXCLUDED.next_due_on, action_due_on = EXCLUDED.action_due_on,
     guidance_due_on = EXCLUDED.guidance_due_on,
-    treated_by_id = EXCLUDED.treated_by_id, updated_at = EXCLUDED.updated_at
-"""
+    treated_by_id = EXCLUDED.treated_by_id, updated_at = EXCLUDED.updated_at"""
 
 # Septic 保守点検 and 清掃 (浄化槽法 第10条; 施行規則 第6条 the maintenance table, 第7条 cleaning), from the current
 # septic_maintenance scheme's params: the tank's free-text 処理方式 is matched to a method key by the first alias
@@ -110,7 +114,7 @@ WITH sch AS (
            (SELECT al.key FROM alias al
             WHERE position(al.alias IN regexp_replace(normalize(st.treatment_method, NFKC), '\\s', '', 'g')) > 0
             ORDER BY al.ord LIMIT 1) AS method
-    FROM assets_asset a
+    FROM {assets} a
     JOIN assets_septictank st ON st.asset_id = a.id
     LEFT JOIN records r ON r.asset_id = a.id
     WHERE a.status <> 'removed' AND {asset_filter}
@@ -156,29 +160,55 @@ def septic_method(treatment_method: str, methods: list[dict]) -> str | None:
     return None
 
 
-def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int | None = None) -> int:
-    """Rebuild the condition rows of the given assets (or of all assets from min_asset_id, or of all)."""
+# Above this many ids the ids go into a temporary table the statements join (with its statistics), rather than
+# into an array literal: a 100,000-element constant costs the planner half a second per statement and hides the
+# batch's size from it, and every statement would scan the whole registry to filter by it.
+ID_TABLE_FROM = 1000
+
+
+def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int | None = None,
+                       new: bool = False) -> int:
+    """Rebuild the condition rows of the given assets (or of all assets from min_asset_id, or of all).
+
+    `new`: the assets were created in this transaction, so nothing is recorded for them yet (no inspection, no
+    measure): their rows are the first-due rule alone, computed by the same statement with the inspection and
+    measure look-ups left out (set-based: one INSERT … SELECT for a whole ledger import)."""
     params: dict = {}
-    if asset_ids is not None:
-        inspection_filter, asset_filter = "i.asset_id = ANY(%(ids)s::bigint[])", "a.id = ANY(%(ids)s::bigint[])"
-        measure_filter = "m.asset_id = ANY(%(ids)s::bigint[])"
-        # One array literal, sent as text: psycopg would otherwise adapt the list element by element for each of
-        # the statements' uses of it (6 s of a 100,000-row ledger import).
-        params["ids"] = "{" + ",".join(map(str, map(int, asset_ids))) + "}"
-    elif min_asset_id is not None:
-        inspection_filter, asset_filter = "i.asset_id >= %(min)s", "a.id >= %(min)s"
-        measure_filter = "m.asset_id >= %(min)s"
-        params["min"] = min_asset_id
-    else:
-        inspection_filter = asset_filter = measure_filter = "true"
-    with connection.cursor() as cur:
-        # A retired asset has no condition: nothing falls due for it.
-        cur.execute("DELETE FROM inspections_assetcondition c USING assets_asset a "
-                    f"WHERE a.id = c.asset_id AND a.status = 'removed' AND {asset_filter}", params)
+    joins = {"assets": "assets_asset"}
+    with transaction.atomic(), connection.cursor() as cur:
+        if asset_ids is not None and len(asset_ids) >= ID_TABLE_FROM:
+            cur.execute("DROP TABLE IF EXISTS _condition_ids")
+            # One array literal, sent as text: psycopg would otherwise adapt the list element by element.
+            cur.execute("CREATE TEMP TABLE _condition_ids ON COMMIT DROP AS "
+                        "SELECT DISTINCT unnest(%s::bigint[]) AS id", ["{" + ",".join(map(str, map(int, asset_ids)))
+                                                                      + "}"])
+            cur.execute("ANALYZE _condition_ids")
+            ids = "(SELECT id FROM _condition_ids)"
+            inspection_filter, measure_filter, asset_filter = f"i.asset_id IN {ids}", f"m.asset_id IN {ids}", "true"
+            # Joined first, so the plan starts from the batch rather than filtering the whole registry by it.
+            joins["assets"] = "(SELECT x.* FROM _condition_ids ci JOIN assets_asset x ON x.id = ci.id)"
+        elif asset_ids is not None:
+            inspection_filter, asset_filter = "i.asset_id = ANY(%(ids)s::bigint[])", "a.id = ANY(%(ids)s::bigint[])"
+            measure_filter = "m.asset_id = ANY(%(ids)s::bigint[])"
+            params["ids"] = "{" + ",".join(map(str, map(int, asset_ids))) + "}"
+        elif min_asset_id is not None:
+            inspection_filter, asset_filter = "i.asset_id >= %(min)s", "a.id >= %(min)s"
+            measure_filter = "m.asset_id >= %(min)s"
+            params["min"] = min_asset_id
+        else:
+            inspection_filter = asset_filter = measure_filter = "true"
+        if new:
+            inspection_filter = measure_filter = "false"
+        else:
+            # A retired asset has no condition: nothing falls due for it.
+            cur.execute(f"DELETE FROM inspections_assetcondition c USING {joins['assets']} a "
+                        f"WHERE a.id = c.asset_id AND a.status = 'removed' AND {asset_filter}", params)
+        # A new asset has no condition row yet: a plain INSERT (an upsert pays a speculative insertion per row).
         cur.execute(SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter,
-                               measure_filter=measure_filter), params)
+                               measure_filter=measure_filter, on_conflict="" if new else UPSERT, **joins), params)
         n = cur.rowcount
-        cur.execute(SEPTIC_SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter), params)
+        cur.execute(SEPTIC_SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter, **joins),
+                    params)
         return n
 
 
@@ -186,4 +216,4 @@ def on_assets_changed(sender, *, change, asset_ids, min_asset_id=None, **kwargs)
     """Receiver of assets.signals.assets_changed, inside the registry's writing transaction: a new asset falls
     due by its scheme's first-due rule, a changed one (place, built year, kind details) gets its due dates
     again, a retired one leaves the condition table and with it the work list."""
-    refresh_conditions(asset_ids, min_asset_id=min_asset_id)
+    refresh_conditions(asset_ids, min_asset_id=min_asset_id, new=change == Change.CREATED and asset_ids is not None)

@@ -21,7 +21,7 @@ from ledger.feed import change_feed
 from ledger.imports import import_list, start_import
 from ledger.models import LedgerMapping
 from ledger.national import export_bridges, import_national
-from ledger.readers import MAX_UPLOAD_BYTES, records_table
+from ledger.readers import MAX_UPLOAD_BYTES
 
 router = Router(tags=["ledger sync"])
 
@@ -88,15 +88,20 @@ def _answer(report, job=None):
     return Status(200 if report.ok else 422, body)
 
 
-@router.post("/ledger/upsert", response={200: dict, 422: dict, 409: dict})
+@router.post("/ledger/upsert", response={200: dict, 202: LedgerImportOut, 422: dict, 413: dict, 409: dict})
 def upsert(request, payload: UpsertIn):
     """Create or update by (owner, source, external id). Every record is checked first; with any error nothing
     is written (422 with the errors, the first 1,000 and their count). Sending the same batch twice changes
-    nothing and says so; a batch sent while another import of the same ledger runs waits for it."""
+    nothing and says so; a batch sent while another import of the same ledger runs waits for it. Up to
+    LEDGER_ASYNC_ROWS (10,000) records are imported at once (200/422 with the report); more run in the
+    background as a file import does: 202 with the import, whose `url` shows its progress and then its report.
+    A body over DATA_UPLOAD_MAX_MEMORY_SIZE (20 MB) is refused with 413 before it is read."""
     municipality, source = _defaults(request, payload.municipality, payload.source)
-    job, report = start_import(actor=Actor(principal_of(request), Via.API), table=records_table(payload.records),
+    job, report = start_import(actor=Actor(principal_of(request), Via.API), records=payload.records,
                                kind=payload.kind, municipality=municipality, source=source, srid=payload.srid,
-                               dry_run=payload.dry_run, filename="(records)")
+                               dry_run=payload.dry_run)
+    if report is None:
+        return accepted(job)
     return _answer(report, job)
 
 

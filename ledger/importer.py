@@ -11,7 +11,7 @@ taken before the file is compared with the registry, and the rows to be updated 
 history is written: the second import waits, then compares with what the first one wrote."""
 
 import datetime
-import io
+import itertools
 import json
 from dataclasses import dataclass, field
 
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import shapely
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -33,6 +34,7 @@ from assets.kinds import KINDS, spec_for
 from assets.models import Asset, Municipality
 from assets.services import allocate_serials
 from assets.signals import Change, notify
+from core.bulk import references_checked_here, without_cycle_collection
 from core.text import describe_columns, find_header, similar
 from core.wareki import fiscal_year
 from ledger import values as V
@@ -255,14 +257,15 @@ def _value_report(report: LedgerReport, name: str, matched: dict[str, str | None
     report.values[name] = {w: (matched[w] or "") for w in words}
 
 
-def _choice(col: pd.Series, text: pd.Series, kind: str, name: str, model_field, report: LedgerReport,
+def _choice(cells: "_Distinct", text: pd.Series, kind: str, name: str, model_field, report: LedgerReport,
             errors: "_Errors", spreadsheet: bool) -> tuple[pd.Series, V.Problems]:
     """A choice column's words matched to registry values (`ledger.vocabularies`), once per distinct word. A
     word that matches nothing is stored empty with a warning (every attribute but the id and the place may be
-    unknown), naming the word, the column, the first record and the allowed values."""
+    unknown), naming the word, the column, the first record and the allowed values. Works on the column's
+    distinct cells (`_Distinct`); the values returned are per distinct cell."""
     allowed = [(c, str(label)) for c, label in model_field.flatchoices]
     vocab = Vocabulary(name, allowed, report_values_mapping(report, name))
-    given = V.text_value(col, text, spreadsheet=spreadsheet)
+    given = V.text_value(cells.values, text, spreadsheet=spreadsheet)
     matched = {t: vocab.match(t).value for t in given.unique().tolist()}
     _value_report(report, name, matched)
     mapped = given.map(matched)
@@ -274,22 +277,23 @@ def _choice(col: pd.Series, text: pd.Series, kind: str, name: str, model_field, 
     column = report_column(report, name)
     words = ", ".join(f"{label} ({v})" for v, label in allowed)
     message = _("unknown value %(value)s in column %(column)s; allowed: %(allowed)s; map it on the upload page")
-    counts = given[unknown].value_counts(sort=False)
-    firsts = np.flatnonzero(unknown & ~given.duplicated().to_numpy())
-    for pos in firsts[:MAX_WORDS_SHOWN].tolist():
-        w = given.iloc[pos]
+    # Per unknown word (several distinct cells may clean to one word): its first record and how many have it.
+    found = pd.DataFrame({"word": given[unknown].to_numpy(), "first": cells.first[unknown],
+                          "n": cells.counts[unknown]}).groupby("word", sort=False).agg(first=("first", "min"),
+                                                                                       n=("n", "sum"))
+    for w, pos, count in found.sort_values("first").head(MAX_WORDS_SHOWN).itertuples():
         report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: " + message % {
             "value": V.shown(w), "column": repr(column), "allowed": words} + " " + _(
-            "(%d records; stored empty)") % counts[w])
+            "(%d records; stored empty)") % count)
     return values, V.Problems.none()
 
 
-def _standard_spelling(col: pd.Series, text: pd.Series, name: str, report: LedgerReport,
+def _standard_spelling(cells: "_Distinct", text: pd.Series, name: str, report: LedgerReport,
                        spreadsheet: bool) -> pd.Series:
     """A free-text column with known terms (処理方式): a word that matches takes the standard spelling
     (分離接触ばっ気 → 分離接触ばっ気方式); any other is kept as written."""
     vocab = Vocabulary(name, None, report_values_mapping(report, name))
-    given = V.text_value(col, text, spreadsheet=spreadsheet)
+    given = V.text_value(cells.values, text, spreadsheet=spreadsheet)
     matched = {t: vocab.match(t).value for t in given.unique().tolist()}
     _value_report(report, name, {w: (v if v is not None else w) for w, v in matched.items()})
     return given.map({w: (v if v is not None else w) for w, v in matched.items()})
@@ -303,6 +307,37 @@ def report_column(report: LedgerReport, name: str) -> str:
     return next((h for h, f in report.mapping.items() if f == name), name)
 
 
+class _Distinct:
+    """A column's distinct cells, in the order they first appear, and which one each record holds: a ledger
+    column has few spellings (管種, 和暦 years, 不明) repeated over 100,000 records, so every cell is cleaned and
+    parsed once per distinct value and the results are spread back to the records (`expand`, `problems`)."""
+
+    def __init__(self, col: pd.Series):
+        codes, uniques = pd.factorize(col.to_numpy(dtype=object))
+        self.codes, self.index = codes, col.index
+        self.values = pd.Series(uniques, dtype=object)
+        # factorize numbers the values in order of appearance: the first record holding each is increasing.
+        self.first = np.unique(codes, return_index=True)[1] if len(codes) else np.zeros(0, dtype=np.int64)
+        self.counts = np.bincount(codes, minlength=len(uniques))
+
+    def expand(self, values: pd.Series) -> pd.Series:
+        """Per-distinct-value results, per record."""
+        return pd.Series(values.array.take(self.codes), index=self.index, name=values.name)
+
+    def rows(self, mask) -> np.ndarray:
+        """A per-distinct-value mask, per record."""
+        return np.asarray(mask, dtype=bool)[self.codes]
+
+    def problems(self, p: V.Problems) -> V.Problems:
+        """Bad distinct values → the records holding them, each worded as its value was."""
+        if not len(p):
+            return p
+        mask = np.zeros(len(self.values), dtype=bool)
+        mask[p.positions] = True
+        codes = self.codes
+        return V.Problems.where(mask[codes], lambda pos: p.message(int(codes[pos])))
+
+
 def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) -> pd.DataFrame:
     fields = fields_for(kind)
     spreadsheet = report.format in SPREADSHEETS
@@ -310,16 +345,20 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
     out = pd.DataFrame(index=raw.index)
     for name in raw.columns:
         fld = fields[name]
-        col = raw[name]  # never holds a NUL: the readers refuse it (PostgreSQL text cannot hold one)
+        if fld.parse in ("number", "positive") and _plain_numbers(raw[name], fld, errors, out, name):
+            continue
+        # Never holds a NUL: the readers refuse it (PostgreSQL text cannot hold one).
+        cells = _Distinct(raw[name])
+        col = cells.values
         text = V.clean(col)
         short = name.removeprefix("detail.")
         problems: list[V.Problems] = []
         if fld.parse == "year":
             vals, p = V.fiscal_year(col, text)
-            out[name] = vals
+            out[name] = cells.expand(vals)
             problems.append(p)
             if name == "built_fiscal_year":
-                out["built_year_text"] = V.text_value(col, text, spreadsheet=spreadsheet)
+                out["built_year_text"] = cells.expand(V.text_value(col, text, spreadsheet=spreadsheet))
         elif fld.parse in ("number", "positive", "integer"):
             vals, problems = V.number(col, positive=fld.parse == "positive", text=text, lo=fld.lo, hi=fld.hi)
             if fld.parse == "integer":
@@ -327,33 +366,52 @@ def _parse(raw: pd.DataFrame, kind: str, errors: _Errors, report: LedgerReport) 
                 problems.append(V.Problems.where(frac.to_numpy(), lambda pos, col=col: _("%s is not a whole number")
                                                  % V.shown(col.iloc[pos])))
                 vals = vals.where(~frac)
-            out[name] = vals
+            out[name] = cells.expand(vals)
         elif fld.parse == "flag":
             vals, p = V.flag(col, text)
-            out[name] = vals
+            out[name] = cells.expand(vals)
             problems.append(p)
         elif fld.parse == "choice":
-            vals, p = _choice(col, text, kind, name, detail[short], report, errors, spreadsheet)
-            out[name] = vals
+            vals, p = _choice(cells, text, kind, name, detail[short], report, errors, spreadsheet)
+            out[name] = cells.expand(vals)
             problems.append(p)
         elif fld.parse == "text" and words_for(short):
-            out[name] = _standard_spelling(col, text, name, report, spreadsheet)
+            vals = _standard_spelling(cells, text, name, report, spreadsheet)
+            out[name] = cells.expand(vals)
         else:
-            out[name] = V.text_value(col, text, spreadsheet=spreadsheet) if fld.parse != "code" else text
+            vals = V.text_value(col, text, spreadsheet=spreadsheet) if fld.parse != "code" else text
+            out[name] = cells.expand(vals)
         if fld.parse in ("text", "code") and name != "wkt":  # stored as text: no character text may not hold
-            problems.append(V.forbidden(out[name]))
+            problems.append(V.forbidden(vals))  # per distinct value, spread to the records below
         for p in problems:
-            errors.add_many(p, name)
-        blanks = V.is_unknown(text) & (text != "")
-        for pos in np.flatnonzero(blanks.to_numpy())[:20]:
+            errors.add_many(cells.problems(p), name)
+        blanks = cells.rows(V.is_unknown(text) & (text != ""))
+        for pos in np.flatnonzero(blanks)[:20].tolist():
             report.warnings.append(f"Record {pos + 1} (line {errors.lines[pos]}) {name}: "
-                                   + _("%s read as empty") % V.shown(col.iloc[pos]))
+                                   + _("%s read as empty") % V.shown(raw[name].iloc[pos]))
     if "built_year_text" in raw:  # an explicit original spelling wins over the year column's own text
-        out["built_year_text"] = V.text_value(raw["built_year_text"], spreadsheet=spreadsheet)
+        cells = _Distinct(raw["built_year_text"])
+        out["built_year_text"] = cells.expand(V.text_value(cells.values, spreadsheet=spreadsheet))
     elif "built_year_text" in out:  # the year column as written is stored too
         errors.add_many(V.forbidden(out["built_year_text"]), "built_year_text")
     _check_lengths(out, fields, errors)
     return out
+
+
+def _plain_numbers(col: pd.Series, fld, errors: _Errors, out: pd.DataFrame, name: str) -> bool:
+    """A column of plain numbers only (coordinates: 100,000 different ones), read in one C call with their range
+    checked, when every cell reads as a finite number as it is: cleaning could not change such a cell's value
+    (NFKC leaves ASCII as it is; trimmed spaces do not change a number). Otherwise False, and the column takes the
+    general path (full-width digits, units, separators, 不明 …)."""
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    if not np.isfinite(values).all():
+        return False
+    vals, problems = V.number(col, positive=fld.parse == "positive", text=pd.Series(values, index=col.index),
+                              lo=fld.lo, hi=fld.hi)
+    out[name] = vals
+    for p in problems:
+        errors.add_many(p, name)
+    return True
 
 
 def _check_lengths(out: pd.DataFrame, fields: dict, errors: _Errors) -> None:
@@ -362,9 +420,10 @@ def _check_lengths(out: pd.DataFrame, fields: dict, errors: _Errors) -> None:
         limit = fields[name].max_length if name in fields else None
         if not limit or out[name].dtype != object:
             continue
-        lengths = out[name].fillna("").astype(str).str.len()
-        errors.add_many(V.Problems.where((lengths > limit).to_numpy(), lambda pos, lengths=lengths, limit=limit: _(
-            "%(n)d characters; at most %(max)d are allowed") % {"n": lengths.iloc[pos], "max": limit}), name)
+        cells = _Distinct(out[name].fillna(""))
+        lengths = cells.values.astype(str).str.len().to_numpy()
+        errors.add_many(cells.problems(V.Problems.where(lengths > limit, lambda k, lengths=lengths, limit=limit: _(
+            "%(n)d characters; at most %(max)d are allowed") % {"n": lengths[k], "max": limit})), name)
 
 
 def _by_name(values, default: str | None, munis: dict[str, tuple[str, str, bool]]) -> dict[str, tuple[str, str]]:
@@ -432,16 +491,35 @@ def _owners(raw: pd.DataFrame, default: str | None, actor: Actor, source: str, e
                 resolved[value] = (code, _("団体コード %(code)s differs from the municipality this import is for "
                                            "(%(given)s); give no municipality to import several, or correct the row")
                                    % {"code": code, "given": default})
-    messages = given.map(lambda v: resolved[v][1])
+    messages = given.map({v: m for v, (_c, m) in resolved.items()})
     errors.add_many(V.Problems.where((messages != "").to_numpy(), lambda pos: messages.iloc[pos]), "owner")
-    return given.map(lambda v: resolved[v][0])
+    return given.map({v: c for v, (c, _m) in resolved.items()})
 
 
-def _hex(coords: np.ndarray, make) -> list[str | None]:
-    """Hex WKB of `make(coords)` per record, None where a coordinate is missing."""
-    ok = np.isfinite(coords).reshape(len(coords), -1).all(axis=1)
-    filled = np.where(ok.reshape((-1,) + (1,) * (coords.ndim - 1)), coords, 0.0)
-    return np.where(ok, shapely.to_wkb(make(filled), hex=True), None).tolist()
+def _hex(coords: np.ndarray, srid: int) -> list[str | None]:
+    """Hex EWKB (little-endian, with its SRID, so COPY stores the geometry as it is) of a point per record
+    (coords n×2) or of a two-point line per record (n×2×2, pipes from start to end), None where a coordinate is
+    missing. Written with numpy in one pass: the byte layout is fixed (OGC WKB with PostGIS's SRID flag), the
+    same bytes shapely.to_wkb(…, include_srid=True) writes."""
+    n = len(coords)
+    ok = np.isfinite(coords).reshape(n, -1).all(axis=1)
+    line = coords.ndim == 3
+    head = [("order", "u1"), ("type", "<u4"), ("srid", "<u4")] + ([("points", "<u4")] if line else [])
+    rec = np.zeros(n, dtype=np.dtype(head + [("xy", "<f8", (coords.shape[1] * 2,) if line else (2,))]))
+    rec["order"], rec["type"], rec["srid"] = 1, (2 if line else 1) | 0x20000000, srid
+    if line:
+        rec["points"] = coords.shape[1]
+    rec["xy"] = np.where(ok[:, None], coords.reshape(n, -1), 0.0)
+    width = rec.dtype.itemsize * 2
+    text = np.frombuffer(rec.tobytes().hex().upper().encode("ascii"), dtype=f"S{width}").astype(f"U{width}")
+    return np.where(ok, text, None).tolist()
+
+
+def _ewkb(geoms: np.ndarray, srid: int | None) -> np.ndarray:
+    """Hex EWKB of each geometry (None stays None): the staging table's geometry column reads it directly."""
+    if srid is not None:
+        geoms = shapely.set_srid(geoms, srid)
+    return shapely.to_wkb(geoms, hex=True, include_srid=srid is not None)
 
 
 def _check_points(coords: np.ndarray, plane: bool, errors: _Errors, fld: str) -> None:
@@ -497,7 +575,7 @@ def _srids(srid: int | None, plane: bool, n: int) -> list[int | None]:
 
 def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, errors: _Errors, *,
               read_checked: bool) -> tuple[list, list]:
-    """(WKB hex or None, srid) per record, from the file's geometries, a WKT column, lon/lat or plane X/Y.
+    """(hex EWKB or None, srid) per record, from the file's geometries, a WKT column, lon/lat or plane X/Y.
     `read_checked`: the reader checked the file's coordinates against its own CRS."""
     n = len(df)
     wkb: list[str | None] = [None] * n
@@ -505,8 +583,8 @@ def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, erro
     if table_geoms is not None:
         geoms = shapely.from_wkb([g or None for g in table_geoms], on_invalid="ignore")
         _check_extent(geoms, srid, errors, "geometry", coordinates=not read_checked)
-        for i, g in enumerate(table_geoms):
-            wkb[i] = g.hex() if g and i not in errors else None
+        geoms[errors.mask] = None
+        wkb = _ewkb(geoms, srid).tolist()
     elif "wkt" in df and (df["wkt"] != "").any():
         geoms = shapely.from_wkt(df["wkt"].replace("", None).to_numpy(), on_invalid="ignore")
         for i, (g, text) in enumerate(zip(geoms, df["wkt"], strict=True)):
@@ -514,8 +592,8 @@ def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, erro
                 errors.add(i, "wkt", _("%s is not readable WKT") % V.shown(text, 60))
         srids = [srid or 6668] * n
         _check_extent(geoms, srids[0], errors, "wkt")
-        wkb = [shapely.to_wkb(g, hex=True) if g is not None and i not in errors else None
-               for i, g in enumerate(geoms)]
+        geoms[errors.mask] = None
+        wkb = _ewkb(geoms, srids[0]).tolist()
     elif {"lon0", "lat0", "lon1", "lat1"} <= set(df) or {"plane_x0", "plane_y0", "plane_x1", "plane_y1"} <= set(df):
         plane = "plane_x0" in df
         ends = (("plane_y0", "plane_x0"), ("plane_y1", "plane_x1")) if plane else (("lon0", "lat0"), ("lon1", "lat1"))
@@ -524,26 +602,29 @@ def _geometry(df: pd.DataFrame, table_geoms: list | None, srid: int | None, erro
         for k, end in enumerate(ends):
             _check_points(coords[:, k, :], plane, errors, "/".join(reversed(end)) if plane else "/".join(end))
         coords[errors.mask] = np.nan
-        wkb = _hex(coords, lambda c: shapely.linestrings(c))
+        wkb = _hex(coords, srids[0])
     elif ("lon" in df and "lat" in df) or ("plane_x" in df and "plane_y" in df):
         plane = "lon" not in df
         coords = df[["plane_y", "plane_x"] if plane else ["lon", "lat"]].to_numpy(dtype=float)
         srids = _srids(srid, plane, n)
         _check_points(coords, plane, errors, "plane_x/plane_y" if plane else "lon/lat")
         coords[errors.mask] = np.nan
-        wkb = _hex(coords, shapely.points)
-    for i in range(n):
-        if wkb[i] is None and i not in errors:
-            errors.add(i, "geometry", _("missing: give lon/lat (経度/緯度), X/Y in a plane zone, WKT, or a GIS file"))
-        elif wkb[i] is not None and srids[i] is None:
-            errors.add(i, "geometry", _("the coordinate system is unknown; give its EPSG code (srid)"))
+        wkb = _hex(coords, srids[0])
+    given = np.fromiter((w is not None for w in wkb), dtype=bool, count=n)
+    errors.add_many(V.Problems.where(~given & ~errors.mask, lambda pos: _(
+        "missing: give lon/lat (経度/緯度), X/Y in a plane zone, WKT, or a GIS file")), "geometry")
+    unknown = np.fromiter((s is None for s in srids), dtype=bool, count=n)
+    errors.add_many(V.Problems.where(given & unknown & ~errors.mask, lambda pos: _(
+        "the coordinate system is unknown; give its EPSG code (srid)")), "geometry")
     return wkb, srids
 
 
 def _staging(cur, df: pd.DataFrame, kind: str) -> list[str]:
+    """The checked records in a temporary table, in one COPY: the geometry arrives as hex EWKB (its SRID
+    inside), so only records in another CRS than JGD2011 lon/lat are touched again (transformed)."""
     detail = _detail_fields(kind)
     types = {"owner": "text", "external_id": "text", "name": "text", "built_fiscal_year": "integer",
-             "built_year_text": "text", "serves_important_facility": "boolean", "wkb": "text", "srid": "integer",
+             "built_year_text": "text", "serves_important_facility": "boolean", "wkb": "geometry", "srid": "integer",
              "pos": "integer"}
     for name in df.columns:
         if name.startswith("detail."):
@@ -552,20 +633,47 @@ def _staging(cur, df: pd.DataFrame, kind: str) -> list[str]:
             types[name] = ("boolean" if t == "BooleanField" else "double precision" if t == "FloatField"
                            else "integer" if "Integer" in t else "text")
     cols = [c for c in types if c in df.columns]
+    names = ", ".join('"geom"' if c == "wkb" else f'"{c}"' for c in cols)
     cur.execute("DROP TABLE IF EXISTS _ledger")
-    cur.execute("CREATE TEMP TABLE _ledger (" + ", ".join(f'"{c}" {types[c]}' for c in cols) + ") ON COMMIT DROP")
-    buf = io.StringIO()
-    out = df[cols].copy()
+    cur.execute("CREATE TEMP TABLE _ledger (" + ", ".join(
+        ('"geom" geometry' if c == "wkb" else f'"{c}" {types[c]}') for c in cols)
+        + ", asset_id bigint, changed boolean) ON COMMIT DROP")
+    columns = []
     for c in cols:
-        if types[c] == "integer":
-            out[c] = pd.to_numeric(out[c].replace("", None), errors="coerce").astype("Int64")
-    out.to_csv(buf, index=False, header=False, na_rep="\\N")
-    with cur.cursor.copy("COPY _ledger (" + ", ".join(f'"{c}"' for c in cols) + ") FROM STDIN WITH (FORMAT csv, "
-                         "NULL '\\N')") as cp:
-        cp.write(buf.getvalue())
-    cur.execute("ALTER TABLE _ledger ADD COLUMN geom geometry, ADD COLUMN asset_id bigint, ADD COLUMN changed boolean")
-    cur.execute("UPDATE _ledger SET geom = ST_Transform(ST_SetSRID(ST_GeomFromWKB(decode(wkb, 'hex')), srid), 6668)")
+        values = df[c]
+        if c == "pos":  # 0 … n-1, every one different: nothing to format once
+            columns.append(values.astype(str).to_numpy(dtype=object))
+        elif c == "wkb":  # hex EWKB, every one different, no character COPY would need escaped
+            columns.append(np.array([r"\N" if v is None else v for v in values.tolist()], dtype=object))
+        elif types[c] == "integer":
+            columns.append(_copy_text(pd.to_numeric(values.replace("", None), errors="coerce").astype("Int64"),
+                                      types[c]))
+        else:
+            columns.append(_copy_text(values, types[c]))
+    with cur.cursor.copy(f"COPY _ledger ({names}) FROM STDIN") as cp:
+        if len(df):
+            cp.write("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
+    cur.execute("UPDATE _ledger SET geom = ST_Transform(geom, 6668) WHERE ST_SRID(geom) <> 6668")
     return cols
+
+
+def _copy_text(values: pd.Series, sql_type: str) -> np.ndarray:
+    """A column in COPY's text format (\\N for null, backslash, tab and line breaks escaped), each distinct
+    value formatted once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    items = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+    if sql_type == "boolean":
+        text = ["t" if v else "f" for v in items]
+    elif sql_type == "integer":
+        text = [str(int(v)) for v in items]
+    elif sql_type == "double precision":
+        text = [repr(float(v)) for v in items]
+    else:
+        text = [str(v) for v in items]
+        if any(ch in "".join(text) for ch in "\\\t\n\r"):
+            text = [t.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+                    for t in text]
+    return np.array(text + ["\\N"], dtype=object)[codes]
 
 
 # Messages come in as parameters so they are translated; the SQL only fills in the facts.
@@ -640,71 +748,116 @@ def _changes(cur, kind: str, cols: list[str]) -> list[dict]:
 
 def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[int, int]:
     """Updates, then creates, each with its history written by the registry's set-based helper
-    (`assets.history.record_changes`); then the apps built on the registry are told which assets were written
-    (`assets.signals.notify`), inside this transaction so that what they derive commits with the import."""
+    (`assets.history.record_changes`); then the apps built on the registry are told which assets were updated
+    and which created (`assets.signals.notify`), inside this transaction so that what they derive commits with
+    the import."""
     table = KINDS[kind].detail_model._meta.db_table
     core, det = _split(cols)
     # Serial numbers per owner for the new records, reserved in one statement each.
     cur.execute("SELECT owner, count(*) FROM _ledger WHERE asset_id IS NULL GROUP BY owner")
     first = {o: allocate_serials(o, kind, n) for o, n in cur.fetchall()}
-    params = {"source": source, "kind": kind, "first": json.dumps(first), "code": spec_for(kind).code}
-    history = {"actor": actor, "model": Asset, "message": _("ledger import")}
-    # Updates: history first (it needs the old values), then the asset and its detail.
-    old, new = _pairs(kind, cols)
-    record_changes(cur, action=Action.UPDATE, **history, rows_sql=f"""
-        SELECT a.id, a.global_id, jsonb_build_object({old}{", " if old else ""}'version', a.version),
-               jsonb_build_object({new}{", " if new else ""}'version', a.version + 1)
-        FROM _ledger s JOIN assets_asset a ON a.id = s.asset_id LEFT JOIN {table} d ON d.asset_id = a.id
-        WHERE s.changed""")
-    sets = ", ".join([f'{c} = s."{c}"' for c in core] + ["geom = s.geom", "source_srid = s.srid",
-                                                            "version = a.version + 1", "updated_at = now()"])
-    cur.execute(f"UPDATE assets_asset a SET {sets} FROM _ledger s WHERE a.id = s.asset_id AND s.changed "
-                "RETURNING a.id")
-    written = [r[0] for r in cur.fetchall()]
-    updated = len(written)
-    if det:
-        dsets = ", ".join(f"{c} = {_detail_value(kind, c)}" for c in det)
-        cur.execute(f"UPDATE {table} d SET {dsets} FROM _ledger s WHERE d.asset_id = s.asset_id AND s.changed")
-    # Creates.
-    given = {"name": "coalesce(new.name, '')", "built_year_text": "coalesce(new.built_year_text, '')",
-             "serves_important_facility": "coalesce(new.serves_important_facility, false)",
-             "built_fiscal_year": "new.built_fiscal_year"}
-    fallback = {"name": "''", "built_year_text": "''", "serves_important_facility": "false",
-                "built_fiscal_year": "NULL"}
-    extra = {c: (given[c] if c in core else fallback[c]) for c in given}
-    # New assets get their ids and global ids in a staging table first, so the asset, its detail and its
-    # history are three plain INSERT … SELECTs (no join back on RETURNING).
-    cur.execute("DROP TABLE IF EXISTS _new")
-    cur.execute("""
-        CREATE TEMP TABLE _new ON COMMIT DROP AS
-        SELECT nextval(pg_get_serial_sequence('assets_asset', 'id')) AS new_id, new.*,
-               new.owner || '-' || %(code)s || '-' || lpad(((%(first)s::jsonb ->> new.owner)::bigint - 1
-                   + row_number() OVER (PARTITION BY new.owner ORDER BY new.pos))::text, 6, '0') AS new_global_id
-        FROM _ledger new WHERE new.asset_id IS NULL
-    """, params)
-    cur.execute(f"""
-        INSERT INTO assets_asset (id, global_id, owner_id, kind, source, external_id, geom, source_srid, status,
-                                  version, created_at, updated_at, important_facility_note, {", ".join(extra)})
-        SELECT new.new_id, new.new_global_id, new.owner, %(kind)s, %(source)s, new.external_id, new.geom, new.srid,
-               'in_service', 1, now(), now(), '', {", ".join(extra.values())}
-        FROM _new new
-        RETURNING id
-    """, params)
-    new_ids = [r[0] for r in cur.fetchall()]
-    created = len(new_ids)
-    if created:
-        detail_fields = _detail_fields(kind)
-        names = det + [n for n, f in detail_fields.items() if n not in det and (f.has_default() or not f.null)]
-        vals = [_created_value(detail_fields[c]) for c in det] + [
-            _sql_default(detail_fields[n]) for n in names[len(det):]]
-        cur.execute(f"INSERT INTO {table} (asset_id, {', '.join(names)}) SELECT s.new_id, {', '.join(vals)} "
-                    f"FROM _new s", params)
-        created_values = ", ".join([f"'{c}', s.\"{c}\"" for c in core]
-                                   + [f"'detail.{c}', s.\"detail.{c}\"" for c in det] + ["'global_id', s.new_global_id"])
-        record_changes(cur, action=Action.CREATE, **history, rows_sql=f"""
-            SELECT s.new_id, s.new_global_id, NULL::jsonb, jsonb_build_object({created_values}) FROM _new s""")
-    notify(Change.IMPORTED, written + new_ids)
+    # The sequence named once: nextval(pg_get_serial_sequence(…)) would look it up again for every record.
+    cur.execute("SELECT pg_get_serial_sequence('assets_asset', 'id')::regclass::oid")
+    params = {"source": source, "kind": kind, "first": json.dumps(first), "code": spec_for(kind).code,
+              "seq": cur.fetchone()[0]}
+    # The per-row foreign-key checks (deferred to COMMIT: one look-up per row and reference, 400,000 for
+    # 100,000 new pipes) are replaced by one statement per referenced table, where the role may
+    # (core.bulk.references_checked_here): the owners, the content type and the user are locked FOR KEY SHARE
+    # here, as the triggers would have locked them; the details, the history and the first due dates reference
+    # only the assets written in this transaction.
+    with references_checked_here(cur) as unchecked:
+        if unchecked:
+            _lock_references(cur, actor)
+        history = {"actor": actor, "model": Asset, "message": _("ledger import")}
+        # Updates: history first (it needs the old values), then the asset and its detail.
+        old, new = _pairs(kind, cols)
+        record_changes(cur, action=Action.UPDATE, **history, rows_sql=f"""
+            SELECT a.id, a.global_id, jsonb_build_object({old}{", " if old else ""}'version', a.version),
+                   jsonb_build_object({new}{", " if new else ""}'version', a.version + 1)
+            FROM _ledger s JOIN assets_asset a ON a.id = s.asset_id LEFT JOIN {table} d ON d.asset_id = a.id
+            WHERE s.changed""")
+        sets = ", ".join([f'{c} = s."{c}"' for c in core] + ["geom = s.geom", "source_srid = s.srid",
+                                                                "version = a.version + 1", "updated_at = now()"])
+        cur.execute(f"UPDATE assets_asset a SET {sets} FROM _ledger s WHERE a.id = s.asset_id AND s.changed "
+                    "RETURNING a.id")
+        written = [r[0] for r in cur.fetchall()]
+        updated = len(written)
+        if det:
+            dsets = ", ".join(f"{c} = {_detail_value(kind, c)}" for c in det)
+            cur.execute(f"UPDATE {table} d SET {dsets} FROM _ledger s WHERE d.asset_id = s.asset_id AND s.changed")
+        # Creates.
+        given = {"name": "coalesce(new.name, '')", "built_year_text": "coalesce(new.built_year_text, '')",
+                 "serves_important_facility": "coalesce(new.serves_important_facility, false)",
+                 "built_fiscal_year": "new.built_fiscal_year"}
+        fallback = {"name": "''", "built_year_text": "''", "serves_important_facility": "false",
+                    "built_fiscal_year": "NULL"}
+        extra = {c: (given[c] if c in core else fallback[c]) for c in given}
+        # Global ids as assets.kinds.global_id writes them ({serial:06d}: six digits at least, never cut: lpad alone
+        # would cut serial 1,000,000 to 100000, a global id already taken).
+        # New assets get their ids and global ids in a narrow staging table first (the record's position, id and
+        # global id: sorting and copying whole records with their geometry cost more), so the asset, its detail and
+        # its history are three plain INSERT … SELECTs joined on the position (no join back on RETURNING).
+        cur.execute("DROP TABLE IF EXISTS _new")
+        cur.execute("""
+            CREATE TEMP TABLE _new ON COMMIT DROP AS
+            SELECT pos, new_id, owner || '-' || %(code)s || '-' || lpad(serial, greatest(6, length(serial)), '0')
+                AS new_global_id
+            FROM (SELECT new.pos, new.owner, nextval(%(seq)s::oid::regclass) AS new_id,
+                         ((%(first)s::jsonb ->> new.owner)::bigint - 1
+                          + row_number() OVER (PARTITION BY new.owner ORDER BY new.pos))::text AS serial
+                  FROM _ledger new WHERE new.asset_id IS NULL) s
+        """, params)
+        cur.execute("ANALYZE _new")
+        cur.execute(f"""
+            INSERT INTO assets_asset (id, global_id, owner_id, kind, source, external_id, geom, source_srid, status,
+                                      version, created_at, updated_at, important_facility_note, {", ".join(extra)})
+            SELECT n.new_id, n.new_global_id, new.owner, %(kind)s, %(source)s, new.external_id, new.geom, new.srid,
+                   'in_service', 1, now(), now(), '', {", ".join(extra.values())}
+            FROM _new n JOIN _ledger new ON new.pos = n.pos
+            RETURNING id
+        """, params)
+        new_ids = [r[0] for r in cur.fetchall()]
+        created = len(new_ids)
+        if created:
+            detail_fields = _detail_fields(kind)
+            names = det + [n for n, f in detail_fields.items() if n not in det and (f.has_default() or not f.null)]
+            vals = [_created_value(detail_fields[c]) for c in det] + [
+                _sql_default(detail_fields[n]) for n in names[len(det):]]
+            cur.execute(f"INSERT INTO {table} (asset_id, {', '.join(names)}) SELECT n.new_id, {', '.join(vals)} "
+                        f"FROM _new n JOIN _ledger s ON s.pos = n.pos", params)
+            # The record's values as one row turned into jsonb (to_jsonb of a row: a third cheaper than
+            # jsonb_build_object over the same pairs, and the same object).
+            created_values = ", ".join([f's."{c}" AS "{c}"' for c in core] + [f's."detail.{c}" AS "detail.{c}"'
+                                                                               for c in det]
+                                       + ["n.new_global_id AS global_id"])
+            record_changes(cur, action=Action.CREATE, **history, rows_sql=f"""
+                SELECT n.new_id, n.new_global_id, NULL::jsonb, to_jsonb(v)
+                FROM _new n JOIN _ledger s ON s.pos = n.pos CROSS JOIN LATERAL (SELECT {created_values}) v""")
+        if unchecked:
+            cur.execute("SELECT count(*) FROM _new")
+            if cur.fetchone()[0] != created:  # every staged new record became an asset, so every reference holds
+                raise IntegrityError("ledger import: new records and assets written differ")
+        # What is derived for a new asset (its first due date) needs no look-up of what was recorded for it, as
+        # nothing was yet; it references the new asset alone.
+        notify(Change.CREATED, new_ids)
+    notify(Change.IMPORTED, written)
     return created, updated
+
+
+def _lock_references(cur, actor: Actor) -> None:
+    """What the foreign-key triggers would lock, locked once per referenced row: the municipalities owning the
+    records, the history's content type and user. A municipality gone since the records were checked refuses
+    the import (nothing is written)."""
+    cur.execute("SELECT array_agg(DISTINCT owner) FROM _ledger")
+    owners = cur.fetchone()[0] or []
+    cur.execute("SELECT code FROM assets_municipality WHERE code = ANY(%s) FOR KEY SHARE", [owners])
+    missing = set(owners) - {r[0] for r in cur.fetchall()}
+    if missing:
+        raise ValidationError({"owner": _("no municipality with code %s is registered") % ", ".join(sorted(missing))})
+    cur.execute("SELECT 1 FROM django_content_type WHERE id = %s FOR KEY SHARE",
+                [ContentType.objects.get_for_model(Asset, for_concrete_model=True).pk])
+    if actor.user is not None:
+        cur.execute("SELECT 1 FROM auth_user WHERE id = %s FOR KEY SHARE", [actor.user.pk])
 
 
 def _created_value(f) -> str:
@@ -727,8 +880,9 @@ def _sql_default(f) -> str:
 def import_ledger(*, actor: Actor, data: bytes, filename: str, kind: str, municipality: str | None = None,
                   source: str = "ledger", srid: int | None = None, dry_run: bool = False,
                   mapping: dict | None = None) -> LedgerReport:
-    return import_table(actor=actor, table=read_table(data, filename), kind=kind, municipality=municipality,
-                        source=source, srid=srid, dry_run=dry_run, mapping=mapping)
+    with without_cycle_collection():
+        return import_table(actor=actor, table=read_table(data, filename), kind=kind, municipality=municipality,
+                            source=source, srid=srid, dry_run=dry_run, mapping=mapping)
 
 
 def _no_progress(progress: int, step: str) -> None:
@@ -739,6 +893,13 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
                  srid: int | None = None, dry_run: bool = False, mapping: dict | None = None,
                  progress=_no_progress) -> LedgerReport:
     """`progress(percent, step)` is told the steps as they start (a background import shows them)."""
+    with without_cycle_collection():
+        return _import_table(actor=actor, table=table, kind=kind, municipality=municipality, source=source,
+                             srid=srid, dry_run=dry_run, mapping=mapping, progress=progress)
+
+
+def _import_table(*, actor: Actor, table: Table, kind: str, municipality: str | None, source: str,
+                  srid: int | None, dry_run: bool, mapping: dict | None, progress) -> LedgerReport:
     spec_for(kind)
     if srid is not None:
         check_srid(int(srid), "srid")
@@ -757,14 +918,22 @@ def import_table(*, actor: Actor, table: Table, kind: str, municipality: str | N
     at, cols = _find_header(table, kind, columns, report)
     header = table.rows[at]
     report.mapping = {" ".join(str(header[i]).split()): name for i, name in cols.items()}
-    keep = [k for k in range(at + 1, len(table.rows)) if "".join(map(str, table.rows[k])).strip()]
+    rows = table.rows
+    if table.no_blank_rows:
+        keep = list(range(at + 1, len(rows)))
+    elif table.text_cells:
+        keep = [k for k in range(at + 1, len(rows)) if "".join(rows[k]).strip()]
+    else:  # a table built elsewhere (ledger.national) may hold numbers
+        keep = [k for k in range(at + 1, len(rows)) if "".join(map(str, rows[k])).strip()]
     report.rows = len(keep)
     if not keep:
         raise ValidationError({"file": _("The file has a header but no records")})
     width = max(cols) + 1
-    grid = pd.DataFrame.from_records([table.rows[k][:width] for k in keep], columns=None)
-    raw = pd.DataFrame({name: (grid[i] if i in grid else pd.Series("", index=grid.index)).fillna("").astype(str)
-                        for i, name in cols.items()})
+    # The records' cells by column (short rows padded), in one transposition rather than a frame of every cell.
+    by_column = list(itertools.zip_longest(*(rows[k] for k in keep), fillvalue=""))
+    by_column += [("",) * len(keep)] * (width - len(by_column))
+    raw = pd.DataFrame({name: pd.Series(by_column[i], dtype=object) if table.text_cells
+                        else pd.Series(by_column[i], dtype=object).fillna("").astype(str) for i, name in cols.items()})
     lines = [table.lines[k] for k in keep]
     errors = _Errors(report, lines)
     df = _parse(raw, kind, errors, report)
@@ -839,13 +1008,17 @@ def _warn_missing(cur, kind: str, cols: list[str], report: LedgerReport, lines: 
     detail = _detail_fields(kind)
     names = [("built_fiscal_year", Asset._meta.get_field("built_fiscal_year"))] + [
         (f"detail.{n}", detail[n]) for n in WARN_FIELDS.get(kind, ())]
+    missing = {col: "true" if col not in cols else f'"{col}" IS NULL' for col, _f in names}
+    # Counted in one pass; the first records looked up only for the fields some new record lacks.
+    cur.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {m})" for m in missing.values())
+                + " FROM _ledger WHERE asset_id IS NULL")
+    counts = dict(zip(missing, cur.fetchone(), strict=True))
     for col, f in names:
-        missing = "true" if col not in cols else f'"{col}" IS NULL'
-        cur.execute(f"SELECT count(*), (array_agg(pos ORDER BY pos))[1:5] FROM _ledger "
-                    f"WHERE asset_id IS NULL AND {missing}")
-        n, first = cur.fetchone()
+        n = counts[col]
         if not n:
             continue
+        cur.execute(f"SELECT pos FROM _ledger WHERE asset_id IS NULL AND {missing[col]} ORDER BY pos LIMIT 5")
+        first = [r[0] for r in cur.fetchall()]
         report.missing[col] = n
         shown = ", ".join(f"{p + 1} (line {lines[p]})" for p in first) + (" …" if n > len(first) else "")
         report.warnings.append(_("%(field)s is not given for %(n)d new records (records %(rows)s): stored empty; "
@@ -970,6 +1143,11 @@ def _record_inspections(cur, visits: list[_Visit], errors: _Errors, report: Ledg
 def _check_and_write(cur, df: pd.DataFrame, errors: _Errors, report: LedgerReport, *, actor: Actor, kind: str,
                      source: str, dry_run: bool, visits: list[_Visit] = ()) -> LedgerReport:
     ok = df.drop(index=df.index[errors.bad]) if errors.count else df
+    # Each statement here runs once over the whole file: compiling it to machine code (JIT, for plans over
+    # 100,000 cost units) takes longer than it saves. Its sorts and hash joins hold a whole file's records
+    # (200,000 at most, readers.MAX_RECORDS) in memory rather than spilling them to temporary files in batches.
+    cur.execute("SET LOCAL jit = off")
+    cur.execute("SET LOCAL work_mem = '64MB'")
     cols_staged = _staging(cur, ok, kind)
     types = spec_for(kind).geom_types
     _sql_errors(cur, "SELECT * FROM (" + CHECK_SQL + ") q (pos, msg) WHERE msg IS NOT NULL", {

@@ -1,6 +1,8 @@
 """Every ledger import kept with its report (ledger.models.LedgerImport): small ones run in the request, large
-ones (over settings.LEDGER_ASYNC_ROWS records) as a background job that reports its progress. Either way the
-import's row says who sent which file when, and what the import said."""
+ones (over settings.LEDGER_ASYNC_ROWS records, files and JSON records alike) as a background job that reports
+its progress. Either way the import's row says who sent which file when, and what the import said."""
+
+import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,12 +16,17 @@ from assets.codes import normalize_lg_code
 from assets.history import Actor
 from assets.kinds import spec_for
 from assets.models import ApiToken, Asset
+from core.bulk import without_cycle_collection
 from ledger.importer import LedgerReport, import_table, split_mapping
 from ledger.mappings import clean_mapping
 from ledger.models import LedgerImport
-from ledger.readers import Table, check_srid, read_table
+from ledger.readers import Table, check_srid, read_table, records_table
 
-__all__ = ["IMPORT_STEPS", "import_execute", "import_list", "start_import"]
+__all__ = ["IMPORT_STEPS", "RECORDS", "import_execute", "import_list", "start_import"]
+
+# The file name of an import of JSON records (POST /ledger/upsert): no uploaded file can have it (read_table
+# refuses a name without a known extension before anything is stored).
+RECORDS = "(records)"
 
 # The steps an import reports while it runs (English msgids, shown translated: core.jobs.progress_text).
 IMPORT_STEPS = (gettext_noop("reading the file"), gettext_noop("checking the records"),
@@ -59,19 +66,27 @@ def _checked(kind: str, source: str, srid: int | None, mapping: dict | None) -> 
 
 def start_import(*, actor: Actor, kind: str, municipality: str | None, source: str, srid: int | None = None,
                  dry_run: bool = False, mapping: dict | None = None, data: bytes | None = None, filename: str = "",
-                 table: Table | None = None) -> tuple[LedgerImport, LedgerReport | None]:
-    """Record the import and run it now (→ the job, done, and its report), or, for a file of more than
-    LEDGER_ASYNC_ROWS records, store the file and leave the job queued (→ the job, None): the caller queues it
-    (core.jobs.accepted). A file that cannot be read at all is refused at once (ValidationError), as before."""
+                 table: Table | None = None, records: list[dict] | None = None
+                 ) -> tuple[LedgerImport, LedgerReport | None]:
+    """Record the import and run it now (→ the job, done, and its report), or, for more than LEDGER_ASYNC_ROWS
+    records, store what was sent and leave the job queued (→ the job, None): the caller queues it
+    (core.jobs.accepted). What is stored is the file, or the API's JSON records (`records`, kept as a JSON file
+    and named RECORDS). A file that cannot be read at all, or records that break a bound, are refused at once
+    (ValidationError), as before."""
     mapping = _checked(kind, source, srid, mapping)
-    if table is None:
-        table = read_table(data, filename)
+    with without_cycle_collection():  # as import_ledger reads a file (core.bulk)
+        if records is not None:
+            table, filename = records_table(records), RECORDS
+        elif table is None:
+            table = read_table(data, filename)
     job = LedgerImport(
         created_by=actor.user, token=actor.principal if isinstance(actor.principal, ApiToken) else None,
         via=actor.via, kind=kind, source=source, filename=filename[:255], srid=srid, dry_run=dry_run,
         mapping=mapping or {}, municipality_id=municipality and normalize_lg_code(municipality),
         rows=_records(table))
-    if data is not None and job.rows > settings.LEDGER_ASYNC_ROWS:
+    if (data is not None or records is not None) and job.rows > settings.LEDGER_ASYNC_ROWS:
+        if records is not None:  # kept as they came, for the worker to read again (import_execute)
+            data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode()
         job.file.save(filename or "ledger", ContentFile(data), save=False)
         job.save()
         return job, None
@@ -91,7 +106,8 @@ def import_execute(import_id: int) -> LedgerImport:
     def work():
         with job.file.open("rb") as fh:
             data = fh.read()
-        table = read_table(data, job.filename)
+        with without_cycle_collection():  # as import_ledger reads a file (core.bulk)
+            table = records_table(json.loads(data)) if job.filename == RECORDS else read_table(data, job.filename)
         job.report(10, IMPORT_STEPS[1])
         _run(job, actor, table, {})
 

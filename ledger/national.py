@@ -464,10 +464,12 @@ def _link(rows: list[_Row], actor: Actor, report: NationalReport, municipality: 
     if not write:
         return len(fresh) + sum(1 for r in rows if r.link)
     default = municipality and normalize_lg_code(municipality)
+    owners = [normalize_lg_code(r.cells["owner"]) if r.cells.get("owner") else default for r in fresh]
+    # By owner too: the registry's unique (owner, source, external id) index finds them (assets.Asset.Meta).
     by_key = {(a.owner_id, a.external_id): a for a in Asset.objects.filter(
-        kind="bridge", source=SOURCE, external_id__in=[r.cells["national_id"] for r in fresh])}
-    for r in fresh:
-        owner = normalize_lg_code(r.cells["owner"]) if r.cells.get("owner") else default
+        owner_id__in=set(owners), kind="bridge", source=SOURCE,
+        external_id__in=[r.cells["national_id"] for r in fresh])}
+    for r, owner in zip(fresh, owners, strict=True):
         r.asset = by_key.get((owner, r.cells["national_id"]))
         r.link = r.asset is not None
     linking = [r for r in rows if r.link and r.asset is not None]

@@ -143,19 +143,29 @@ def number(series: pd.Series, *, positive: bool = False, text: pd.Series | None 
            lo: float | None = None, hi: float | None = None) -> tuple[pd.Series, list[Problems]]:
     """1,234.5 / 300mm / ３００ / 12.5m → float; 不明 and blanks → NaN. inf, nan and values outside [lo, hi]
     (or not above 0 when `positive`) are refused with the allowed range."""
-    text = (clean(series) if text is None else text).str.replace(",", "", regex=False)
-    lower = text.str.lower()
-    # "inf", "nan" and "1e999" are numbers to pandas, yet no ledger length is infinite or undefined.
-    spelled = lower.str.fullmatch(r"[+-]?(?:inf|infinity|nan)").fillna(False).to_numpy(dtype=bool)
-    unknown = lower.isin(UNKNOWN).to_numpy() & ~spelled
-    direct = pd.to_numeric(text, errors="coerce")
-    if (direct.notna().to_numpy() | unknown | spelled).all():  # the usual case: plain numbers, no units
-        values = direct
-    else:
-        lead = text.str.extract(NUMBER_RE, expand=False) if len(text) else pd.Series(dtype=str)
-        # float(), not pd.to_numeric: "1e999" must become inf (and be refused), not NaN or 1.
-        values = pd.Series([float(x) if isinstance(x, str) else np.nan for x in lead.tolist()], index=text.index)
-    arr = values.to_numpy(dtype="float64", na_value=np.nan)
+    text = clean(series) if text is None else text
+    # Plain numbers (the usual cell) are read in one C call; only the other cells (blank, 不明, separators,
+    # units, inf/nan spelled out) take the slower path below. A cell read here holds no separator (it would not
+    # parse), so removing them first could not change it.
+    arr = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    spelled = np.zeros(len(arr), dtype=bool)
+    unknown = np.zeros(len(arr), dtype=bool)
+    rest = np.flatnonzero(~np.isfinite(arr))
+    if len(rest):
+        other = text.iloc[rest].str.replace(",", "", regex=False)
+        lower = other.str.lower()
+        # "inf", "nan" and "1e999" are numbers to pandas, yet no ledger length is infinite or undefined.
+        spelled[rest] = lower.str.fullmatch(r"[+-]?(?:inf|infinity|nan)").fillna(False).to_numpy(dtype=bool)
+        unknown[rest] = lower.isin(UNKNOWN).to_numpy() & ~spelled[rest]
+        direct = pd.to_numeric(other, errors="coerce")
+        if (direct.notna().to_numpy() | unknown[rest] | spelled[rest]).all():  # plain numbers, separators
+            values = direct
+        else:
+            lead = other.str.extract(NUMBER_RE, expand=False)
+            # float(), not pd.to_numeric: "1e999" must become inf (and be refused), not NaN or 1.
+            values = pd.Series([float(x) if isinstance(x, str) else np.nan for x in lead.tolist()],
+                               index=other.index)
+        arr[rest] = values.to_numpy(dtype="float64", na_value=np.nan)
     arr[unknown] = np.nan
     nonfinite = np.isinf(arr) | spelled
     unreadable = np.isnan(arr) & ~unknown & ~nonfinite

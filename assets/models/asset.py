@@ -41,9 +41,10 @@ class Asset(models.Model):
         Municipality, verbose_name=_("owner (管理者)"), on_delete=models.PROTECT, related_name="owned_assets",
         db_index=False,
     )
+    # Indexed where given only (asset_operator_idx): most assets have no separate operator.
     operator = models.ForeignKey(
         Municipality, verbose_name=_("operator"), on_delete=models.PROTECT, related_name="operated_assets",
-        null=True, blank=True,
+        null=True, blank=True, db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     source = models.CharField(
@@ -92,17 +93,28 @@ class Asset(models.Model):
                 violation_error_message=_("fiscal year built must be between 1868 and 2100"),
             ),
         ]
-        # Which query uses each index (issue 16: an index no query uses only slows the ledger import):
-        # - the unique (owner, source, external_id): the ledger import's match of file rows to assets;
+        # Which query uses each index (issue 16: every index is paid for by each asset a ledger import writes,
+        # so an index no query uses only slows it):
+        # - the primary key and the unique global_id (its LIKE twin is dropped by migration 0012: the only
+        #   prefix search, selectors.asset_list `q`, is case-insensitive and cannot use it): look-ups, the
+        #   default ordering;
+        # - the unique (owner, source, external_id): the ledger import's match of file rows to assets, and
+        #   ledger/national.py's bridges by (owner, source, national id) (the (source, external_id) index it
+        #   used without the owner is dropped);
         # - asset_owner_kind_idx: lists and counts by municipality and kind (selectors.asset_list,
         #   reports/document.py `owner_id = ANY(..) AND kind`), and any query by owner alone;
-        # - asset_kind_idx, asset_status_idx, asset_source_extid_idx: kept, their queries not yet traced
-        #   (unverified; candidates for dropping once traced).
+        # - asset_operator_idx (partial: only assets with an operator): the scope's `owner_id = ANY(..) OR
+        #   operator_id = ANY(..)` (clusters/data.py, ledger/feed.py, assets.access) and PROTECT on a
+        #   municipality's deletion;
+        # - asset_kind_idx, asset_status_idx: selectors.asset_list's `kind` and `status` filters for an
+        #   administrator, who sees every municipality (no owner to start from);
+        # - updated_at: selectors.asset_list `updated_since` (the sync clients' incremental reads);
+        # - geom (GiST): bbox filters, tiles, the import's area check.
         indexes = [
             models.Index(fields=["kind"], name="asset_kind_idx"),
             models.Index(fields=["status"], name="asset_status_idx"),
             models.Index(fields=["owner", "kind"], name="asset_owner_kind_idx"),
-            models.Index(fields=["source", "external_id"], name="asset_source_extid_idx"),
+            models.Index(fields=["operator"], name="asset_operator_idx", condition=models.Q(operator__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -123,11 +123,11 @@ class SewerPipe(models.Model):
     cover_depth_m = models.FloatField(_("cover depth 土被り (m)"), null=True, blank=True, validators=POSITIVE)
     upstream_manhole = models.ForeignKey(
         Asset, verbose_name=_("upstream manhole"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="pipes_out", limit_choices_to={"kind": "manhole"},
+        related_name="pipes_out", limit_choices_to={"kind": "manhole"}, db_index=False,
     )
     downstream_manhole = models.ForeignKey(
         Asset, verbose_name=_("downstream manhole"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="pipes_in", limit_choices_to={"kind": "manhole"},
+        related_name="pipes_in", limit_choices_to={"kind": "manhole"}, db_index=False,
     )
     is_trunk = models.BooleanField(_("trunk line 幹線"), default=False)
     is_regional = models.BooleanField(_("regional sewer 流域下水道"), default=False)
@@ -139,7 +139,7 @@ class SewerPipe(models.Model):
         help_text=_("Number of house connections (取付管) on this pipe; empty when unknown"))
     road_segment = models.ForeignKey(
         Asset, verbose_name=_("road above"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="pipes_below", limit_choices_to={"kind": "road_segment"},
+        related_name="pipes_below", limit_choices_to={"kind": "road_segment"}, db_index=False,
         help_text=_("A pipe failure collapses this road (the 八潮 lesson)"),
     )
     # A database default too: the generator and the ledger importer write details with COPY / INSERT … SELECT.
@@ -151,6 +151,16 @@ class SewerPipe(models.Model):
     class Meta:
         verbose_name = _("sewer pipe")
         verbose_name_plural = _("sewer pipes")
+        # The links to manholes and roads are indexed where given only: a ledger import leaves them empty, and
+        # every query by them (the SET_NULL of a retired manhole or road, pipes below a road) names a value.
+        indexes = [
+            models.Index(fields=["upstream_manhole"], name="sewerpipe_upstream_idx",
+                         condition=models.Q(upstream_manhole__isnull=False)),
+            models.Index(fields=["downstream_manhole"], name="sewerpipe_downstream_idx",
+                         condition=models.Q(downstream_manhole__isnull=False)),
+            models.Index(fields=["road_segment"], name="sewerpipe_road_idx",
+                         condition=models.Q(road_segment__isnull=False)),
+        ]
 
 
 class Manhole(models.Model):

@@ -28,13 +28,15 @@ class ChangeRecord(models.Model):
     """Who changed what, when, through which entry point, with the values before and after."""
 
     time = models.DateTimeField(_("time"), default=timezone.now)
+    # Indexed where given only (change_user_idx): imports by the system or an API token name no user.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
-                             on_delete=models.SET_NULL)
+                             on_delete=models.SET_NULL, db_index=False)
     # Kept as text too so the record survives the user's deletion and names API tokens.
     actor_name = models.CharField(_("actor"), max_length=150)
     via = models.CharField(_("via"), max_length=8, choices=Via.choices)
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    # No index of its own: change_object_time_idx and change_feed_idx both begin with it.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(_("object"), max_length=200)
     before = models.JSONField(_("before"), null=True, blank=True)
@@ -49,10 +51,17 @@ class ChangeRecord(models.Model):
         verbose_name = _("change record")
         verbose_name_plural = _("change records")
         ordering = ["-time", "-id"]
+        # Which query uses each index (a ledger import writes one row per asset, into every index):
+        # - change_object_time_idx: an asset's history (selectors.asset_history, the asset page), and
+        #   assets.history.forget_changes;
+        # - change_time_idx: the default ordering (-time, -id): the admin's list;
+        # - change_feed_idx: the change feed (ledger/feed.py) by content type, (txid, id);
+        # - change_user_idx (partial): SET_NULL when a user is deleted.
         indexes = [
             models.Index(fields=["content_type", "object_id", "time"], name="change_object_time_idx"),
             models.Index(fields=["time"], name="change_time_idx"),
             models.Index(fields=["content_type", "txid", "id"], name="change_feed_idx"),
+            models.Index(fields=["user"], name="change_user_idx", condition=models.Q(user__isnull=False)),
         ]
 
     def __str__(self) -> str:
