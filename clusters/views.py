@@ -20,6 +20,7 @@ from clusters.engine.params import Params
 from clusters.engine.scoring import COMPONENTS
 from clusters.labels import label
 from clusters.models import ACTIONS, EngineRun, RegionParams
+from core.basemap import basemap_config
 from core.formatting import allocate
 
 
@@ -113,7 +114,7 @@ def cluster_detail(request, pk: int, rank: int):
         "outline_data": json.loads(cluster.geom.geojson) if cluster.geom else None,
         "points": [{"gid": m.asset.global_id, "kind": m.asset.kind, "geom": m.asset.geom.geojson} for m in members],
         "lot_form": form, "errors": errors, "post": post, "recorded": list(recorded),
-        "today": timezone.localdate().isoformat()}, status=422 if errors else 200)
+        "today": timezone.localdate().isoformat(), "basemap": basemap_config()}, status=422 if errors else 200)
 
 
 # How each run total is counted (the labels are clusters.labels.TOTAL_LABELS).

@@ -18,6 +18,7 @@ from assets import access
 from assets import selectors as asset_selectors
 from assets.history import Actor
 from assets.models import ApiToken, Asset, Via
+from core.basemap import basemap_config
 from core.files import stored_file_response
 from inspections import selectors, services
 from inspections.catalogue import schemes_for_kind
@@ -41,6 +42,7 @@ def pick_asset(request):
     home = access.municipalities_writable(access.principal_of(request)).exclude(hall_location=None).first()
     center = [home.hall_location.x, home.hall_location.y] if home else [139.84, 35.85]
     return render(request, "inspections/pick.html", {"q": q, "results": results, "center": center,
+                                                     "basemap": basemap_config(),
                                                      "can_write": scope.is_admin or bool(scope.write)})
 
 

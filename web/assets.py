@@ -4,7 +4,6 @@ detail, measures, and the history in words)."""
 
 import re
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -24,6 +23,7 @@ from assets.models import Asset, ChangeRecord, Municipality
 from assets.models.history import Action
 from assets.sources import source_name
 from clusters.models import AssetScore
+from core.basemap import basemap_config
 from inspections import selectors as inspection_selectors
 from inspections.grading import label as observation_label
 from inspections.measure_selectors import measure_list
@@ -292,8 +292,7 @@ def asset_detail(request, gid: str):
         "asset": asset, "inspections": inspections, "condition": condition, "measures": measures, "score": score,
         "history": history_in_words(asset, records, {i.pk: i for i in inspections}),
         "facts": asset_facts(asset), "map_geojson": geom.json, "source_name": source_name(asset.source, asset.owner_id),
-        "tiles": settings.MAP_TILE_URL if settings.MAP_BASEMAP == "gsi" else "",
-        "tile_attribution": settings.MAP_TILE_ATTRIBUTION, "tile_attribution_url": settings.MAP_TILE_ATTRIBUTION_URL,
+        "basemap": basemap_config(),
         "can_write": access.can_write_asset(principal, asset),
         "can_correct": access.can_correct_records(principal, asset), "today": timezone.localdate(),
     })

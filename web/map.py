@@ -2,11 +2,9 @@
 run's lots and every asset, as vector tiles (web/tiles.py) drawn by MapLibre GL inside Leaflet. The page only
 hands the map its configuration; static/js/regionmap.js does the rest."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models import Extent
 from django.shortcuts import render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -14,6 +12,7 @@ from assets import access
 from assets.models import Kind
 from clusters.labels import WORK_TYPE_LABELS
 from clusters.selectors import run_latest_done, run_list
+from core.basemap import basemap_config
 
 # Kinds drawn as lines, and how: the legend and the style share this.
 LINE_KINDS = ("road_segment", "sewer_pipe")
@@ -31,12 +30,8 @@ def region_map(request):
         "boundaries": f"/api/v1/regions/{region.slug}/boundaries" if region else "",
         "assetTiles": "/tiles/assets/{z}/{x}/{y}.pbf",
         "lotTiles": f"/tiles/lots/{run.pk}/{{z}}/{{x}}/{{y}}.pbf" if run else "",
-        "baseTiles": "/tiles/base/{z}/{x}/{y}.pbf",
-        "worker": static("vendor/maplibre-gl/maplibre-gl-csp-worker.js"),
         "assetUrl": reverse("asset-detail", args=["GID"]),
         "clusterUrl": reverse("cluster-detail", args=[run.pk, 0]) if run else "",
-        "basemap": settings.MAP_BASEMAP, "tiles": settings.MAP_TILE_URL if settings.MAP_BASEMAP == "gsi" else "",
-        "tileAttribution": settings.MAP_TILE_ATTRIBUTION, "tileAttributionUrl": settings.MAP_TILE_ATTRIBUTION_URL,
         "kinds": [{"value": k.value, "label": str(k.label), "line": k.value in LINE_KINDS} for k in Kind],
         "workTypes": {k: str(v) for k, v in WORK_TYPE_LABELS.items()},
         "conditions": [_("sound"), _("early signs"), _("needs measures"), _("worst state"), _("not inspected")],
@@ -49,4 +44,4 @@ def region_map(request):
                    "grade": _("grade")},
     }
     return render(request, "web/map.html", {"regions": regions, "region": region, "run": run,
-                                            "map_config": config})
+                                            "map_config": config, "basemap": basemap_config()})

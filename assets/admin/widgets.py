@@ -1,5 +1,6 @@
-from django.conf import settings
 from django.contrib.gis.forms.widgets import OSMWidget
+
+from core.basemap import basemap_config
 
 
 class LocalOSMWidget(OSMWidget):
@@ -17,7 +18,7 @@ class LocalOSMWidget(OSMWidget):
     class Media:
         extend = False
         css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
-        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js", "js/mapwidget.js")
+        js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js", "js/basemap.js", "js/mapwidget.js")
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -26,8 +27,7 @@ class LocalOSMWidget(OSMWidget):
             "map_srid": context["map_srid"], "name": context["name"], "module": context["module"],
             "default_lon": self.attrs["default_lon"], "default_lat": self.attrs["default_lat"],
             "default_zoom": self.attrs["default_zoom"],
-            "tiles": settings.MAP_TILE_URL if settings.MAP_BASEMAP == "gsi" else "",
-            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+            "basemap": basemap_config(),
         }
         context["options_id"] = f"{context['id']}_mapwidget_options"
         return context

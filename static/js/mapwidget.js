@@ -1,5 +1,5 @@
 // Starts GeoDjango's MapWidget for every map field from its JSON options (no inline script: CSP), over the
-// basemap's tiles.
+// basemap every map shares (static/js/basemap.js: 地理院タイル, or drawn from the registry when they do not load).
 (function () {
   "use strict";
   function start() {
@@ -9,14 +9,12 @@
       const options = JSON.parse(node.textContent);
       const module = options.module;
       delete options.module;
-      // The basemap's tiles (地理院タイル) instead of the stock OSM layer: one outside host for the whole app.
-      const tiles = options.tiles;
-      options.base_layer = tiles
-        ? new ol.layer.Tile({ source: new ol.source.XYZ({ url: tiles, maxZoom: 18, attributions: options.tile_attribution }) })
-        : new ol.layer.Tile();
-      delete options.tiles;
-      delete options.tile_attribution;
+      // Our basemap instead of the stock OSM layer: one outside host for the whole app, none on a closed network.
+      const basemap = options.basemap;
+      delete options.basemap;
+      options.base_layer = new ol.layer.Tile();
       const widget = new MapWidget(options);
+      window.gm.basemap.openlayers(widget.map, basemap);
       if (module && /^[A-Za-z_][A-Za-z0-9_]*$/.test(module)) window[module] = widget;
     });
   }

@@ -1,4 +1,5 @@
-// Pick the asset to inspect on a map of the assets nearest its centre (OpenLayers, no background tiles).
+// Pick the asset to inspect on a map of the assets nearest its centre (OpenLayers), over the basemap every map
+// shares (static/js/basemap.js: 地理院タイル, or drawn from the registry when they do not load).
 (function () {
   "use strict";
   const el = document.getElementById("map");
@@ -11,8 +12,9 @@
     image: new ol.style.Circle({radius: 7, fill: new ol.style.Fill({color: colours[f.get("kind")] || "#333"}),
                                 stroke: new ol.style.Stroke({color: "#fff", width: 2})})});
   const view = new ol.View({center: ol.proj.fromLonLat([+el.dataset.lon, +el.dataset.lat]), zoom: 16});
-  // No background tiles by default: the map must work on a closed network.
   const map = new ol.Map({target: el, layers: [new ol.layer.Vector({source: src, style})], view});
+  window.pickMap = map;  // for the browser tests and the console
+  window.gm.basemap.openlayers(map);
   async function load() {
     const [lon, lat] = ol.proj.toLonLat(view.getCenter());
     const q = new URLSearchParams({lon: lon.toFixed(6), lat: lat.toFixed(6), radius_m: 800, limit: 600});

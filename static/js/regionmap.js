@@ -2,8 +2,8 @@
 // (maplibre-gl-leaflet) for the vector tiles of web/tiles.py: the fallback basemap drawn from our own data,
 // the latest run's lots, and every asset (one circle per area when zoomed out). Lots are drawn under the
 // assets and a tap asks for assets first, so it reaches the asset inside a lot.
-// The basemap: 地理院タイル unless MAP_BASEMAP=local; when its tiles fail to load (closed network) the map
-// switches to the layers drawn from the registry, so it never shows coloured lines on white.
+// The basemap (地理院タイル, or drawn from the registry on a closed network) is static/js/basemap.js, shared
+// with every small map.
 // Every value from the data goes into popups as text (gm.el), never as HTML.
 (function () {
   "use strict";
@@ -15,7 +15,6 @@
   const map = L.map(el, { zoomSnap: 0.5, maxZoom: 19 });
   window.regionMap = map;  // for the browser tests and the console
   map.fitBounds(cfg.bounds);
-  maplibregl.setWorkerUrl(new URL(cfg.worker, location.href).href);
 
   // --- style ------------------------------------------------------------------------------------------------
   const SEVERITY = ["#2e7d32", "#9ccc65", "#ffb300", "#e53935", "#8a94a3"];
@@ -25,28 +24,11 @@
   const KIND = { bridge: "#c62828", manhole: "#1565c0", septic_tank: "#2e7d32", road_segment: "#424242",
     sewer_pipe: "#1565c0", tunnel: "#6d4c41", shed_culvert: "#6d4c41", ped_overpass: "#6d4c41", gantry_sign: "#6d4c41" };
   const match = (prop, table, other) => ["match", ["get", prop], ...Object.entries(table).flat(), other];
-  const abs = (path) => [new URL(path, location.href).href.replace(/%7B/g, "{").replace(/%7D/g, "}")];
-  const local = cfg.basemap === "local" || !cfg.tiles;
-  const vis = (on) => ({ visibility: on ? "visible" : "none" });
-  const BASE_LAYERS = ["base-background", "base-land", "base-roads-ref", "base-roads"];
   const ASSET_LAYERS = ["asset-points", "asset-lines", "asset-pipes", "asset-cells"];
-  const sources = {
-    base: { type: "vector", tiles: abs(cfg.baseTiles), maxzoom: 16 },
-    assets: { type: "vector", tiles: abs(cfg.assetTiles), maxzoom: 16 },
-  };
-  if (cfg.lotTiles) sources.lots = { type: "vector", tiles: abs(cfg.lotTiles), maxzoom: 16 };
-  const layers = [
-    { id: "base-background", type: "background", paint: { "background-color": "#eceae4" }, layout: vis(local) },
-    { id: "base-land", type: "fill", source: "base", "source-layer": "boundaries", layout: vis(local),
-      paint: { "fill-color": "#f8f6ef" } },
-    { id: "base-roads-ref", type: "line", source: "base", "source-layer": "roads_ref", layout: vis(local),
-      paint: { "line-color": match("road_class", { national: "#e0a96d", prefectural: "#e8c07d" }, "#c9c4b8"),
-        "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1, 14, 4] } },
-    { id: "base-roads", type: "line", source: "base", "source-layer": "roads", layout: vis(local),
-      paint: { "line-color": "#d4cfc3", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.5, 15, 3] } },
-    { id: "base-boundaries", type: "line", source: "base", "source-layer": "boundaries",
-      paint: { "line-color": "#555", "line-width": 1.2, "line-dasharray": [4, 2] } },
-  ];
+  const abs = (path) => new URL(path, location.href).href.replace(/%7B/g, "{").replace(/%7D/g, "}");
+  const sources = { assets: { type: "vector", tiles: [abs(cfg.assetTiles)], maxzoom: 16 } };
+  if (cfg.lotTiles) sources.lots = { type: "vector", tiles: [abs(cfg.lotTiles)], maxzoom: 16 };
+  const layers = [];
   if (cfg.lotTiles) layers.push(
     { id: "lots-fill", type: "fill", source: "lots", "source-layer": "lots",
       paint: { "fill-color": match("work_type", WORK, "#000"), "fill-opacity": 0.18 } },
@@ -67,36 +49,13 @@
       paint: { "circle-color": severityColour, "circle-radius": 5, "circle-stroke-width": 2,
         "circle-stroke-color": match("kind", KIND, "#222") } });
 
-  const gl = L.maplibreGL({ style: { version: 8, sources, layers }, interactive: false }).addTo(map);
-  const glMap = gl.getMaplibreMap();
+  // --- basemap (static/js/basemap.js): 地理院タイル, or ours when they do not load, under the layers above ------
+  const basemap = window.gm.basemap.leaflet(map, el, null, {
+    extra: { sources, layers },
+    onLocal: (fellBack) => { if (fellBack) document.getElementById("map-basemap").textContent = cfg.labels.localBase; },
+  });
+  const glMap = basemap.glMap();
   window.regionGL = glMap;
-
-  // --- basemap: 地理院タイル, or ours when they do not load ---------------------------------------------------
-  let gsi = null;
-  function useLocal() {
-    if (el.dataset.basemap === "local") return;
-    if (gsi) { map.removeLayer(gsi); gsi = null; }
-    const apply = () => BASE_LAYERS.forEach(id => glMap.setLayoutProperty(id, "visibility", "visible"));
-    if (glMap.isStyleLoaded()) apply(); else glMap.once("load", apply);
-    el.dataset.basemap = "local";
-    if (cfg.basemap !== "local") document.getElementById("map-basemap").textContent = cfg.labels.localBase;
-  }
-  if (local) useLocal();
-  else {
-    const credit = h("a", { href: cfg.tileAttributionUrl, target: "_blank", rel: "noopener" }, cfg.tileAttribution);
-    gsi = L.tileLayer(cfg.tiles, { attribution: credit.outerHTML, maxZoom: 19, maxNativeZoom: 18 });
-    let loaded = false;
-    gsi.on("tileload", () => { loaded = true; el.dataset.basemap = "gsi"; });
-    gsi.on("tileerror", () => { if (!loaded) useLocal(); });
-    gsi.addTo(map);
-    gsi.bringToBack();
-    // A probe as well: a browser that drops the request silently (no error, no load) still gets a basemap.
-    const probe = new Image();
-    const timer = setTimeout(() => { if (!loaded) useLocal(); }, 8000);
-    probe.onload = () => clearTimeout(timer);
-    probe.onerror = () => { clearTimeout(timer); if (!loaded) useLocal(); };
-    probe.src = cfg.tiles.replace("{z}", "5").replace("{x}", "28").replace("{y}", "12");
-  }
 
   // --- municipality names and the frame: the region's boundaries ----------------------------------------------
   const labels = L.layerGroup().addTo(map);
@@ -146,7 +105,6 @@
     el.dataset.features = n;
     el.dataset.lots = cfg.lotTiles ? new Set(glMap.queryRenderedFeatures({ layers: ["lots-fill"] })
       .map(f => f.properties.rank)).size : 0;
-    el.dataset.base = glMap.queryRenderedFeatures({ layers: present(BASE_LAYERS.slice(1)) }).length;
     status.textContent = `${n.toLocaleString()} ${cfg.labels.shown}`;
   }
   map.on("movestart zoomstart", () => { delete el.dataset.features; status.textContent = cfg.labels.loading; });

@@ -83,3 +83,88 @@ def test_with_the_basemap_reachable_the_map_keeps_it(browser, live_server, lots)
     link = page.locator(".leaflet-control-attribution a[href='https://maps.gsi.go.jp/development/ichiran.html']")
     assert link.text_content() == "地理院タイル"
     pixels(page, "map-gsi.png")
+
+
+# The colours basemap.js draws the fallback with (background, land, roads): a map showing them has a basemap;
+# the old small maps' plain box (#eef2f6) or white has none of them.
+BASEMAP_COLOURS = ((0xec, 0xea, 0xe4), (0xf8, 0xf6, 0xef), (0xd4, 0xcf, 0xc3), (0xc9, 0xc4, 0xb8))
+
+
+def basemap_share(page, selector, name):
+    """Share of the map's pixels drawn in the fallback basemap's colours."""
+    import numpy as np
+    from PIL import Image
+
+    path = SHOTS / name
+    page.locator(selector).screenshot(path=str(path))
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    near = np.zeros(rgb.shape[:2], bool)
+    for c in BASEMAP_COLOURS:
+        near |= (np.abs(rgb - np.array(c)).max(axis=2) <= 4)
+    return near.mean()
+
+
+@pytest.fixture
+def bridge(lots):
+    from django.contrib.gis.geos import LineString, Point
+
+    from assets.history import Actor
+    from assets.models import Via
+    from assets.services import asset_create
+
+    # The road the bridge carries, in the registry: the fallback basemap draws the registry's roads.
+    asset_create(actor=Actor.system(Via.SYSTEM), owner=lots.yashio, kind="road_segment", external_id="R-1",
+                 geom=LineString((139.830, 35.8221), (139.8352, 35.8221), (139.842, 35.8235), srid=6668), detail={})
+    return asset_create(actor=Actor.system(Via.SYSTEM), owner=lots.yashio, kind="bridge", name="中川橋",
+                        geom=Point(139.8352, 35.8221, srid=6668), external_id="B-1", detail={})
+
+
+def test_every_small_map_falls_back_to_the_same_basemap(browser, live_server, lots, bridge):  # noqa: F811
+    """Issue 17 for the small maps: the asset page (a bridge, a pipe), the lot page, the inspection picker and the
+    admin's geometry widget ask 地理院タイル first and, blocked, draw the registry's basemap (static/js/basemap.js),
+    never the asset alone on a plain box."""
+    from assets.models import Asset
+    from clusters.services import run_create, run_execute
+
+    run = run_execute(run_create(principal=lots.carol, region=lots.region).pk)
+    pipe = Asset.objects.get(external_id="P-0")
+    pages = {"carol": [(f"/en/assets/{bridge.global_id}/", "#assetmap", "bridge"),
+                       (f"/en/assets/{pipe.global_id}/", "#assetmap", "pipe"),
+                       (f"/en/runs/{run.pk}/clusters/1/", "#lotmap", "lot")],
+             "alice": [("/en/inspections/new/", "#map", "pick")],
+             "admin": [(f"/en/admin/assets/asset/{pipe.pk}/change/", "#id_geom_map", "admin")]}
+    for user, urls in pages.items():
+        for width in (390, 1280):
+            page = sign_in(browser, live_server, user, width=width)
+            problems = watch_csp(page)
+            blocked = []
+            page.route("**/cyberjapandata.gsi.go.jp/**", lambda route: (blocked.append(route.request.url), route.abort()))
+            for url, map_id, name in urls:
+                page.goto(live_server.url + url)
+                el = f"document.querySelector('{map_id}')"
+                wait_for(page, f"{el}.dataset.basemap === 'local' && {el}.dataset.base > 0")
+                page.wait_for_timeout(400)  # the last tiles painted
+                share = basemap_share(page, map_id, f"smallmap-{name}-{width}.png")
+                assert share > 0.5, (name, width, share)  # a basemap under the asset, not lines on white
+                assert "registry" in page.text_content(f"{map_id} .leaflet-control-attribution, {map_id} .ol-attribution")
+            assert blocked, "地理院タイル were asked first"
+            assert not problems, (user, problems)
+            page.close()
+
+
+def test_with_the_basemap_reachable_the_asset_map_keeps_it(browser, live_server, lots):  # noqa: F811
+    """地理院タイル answering: the asset map shows them with the credit linking to the terms, no fallback."""
+    from assets.models import Asset
+
+    png = Path(__file__).resolve().parents[2] / "static/vendor/leaflet/images/layers.png"
+    pipe = Asset.objects.get(external_id="P-0")
+    page = sign_in(browser, live_server, "carol")
+    page.route("**/cyberjapandata.gsi.go.jp/**",
+               lambda route: route.fulfill(status=200, content_type="image/png", body=png.read_bytes()))
+    page.goto(f"{live_server.url}/en/assets/{pipe.global_id}/")
+    wait_for(page, "document.getElementById('assetmap').dataset.basemap === 'gsi'")
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.getElementById('assetmap').dataset.basemap") == "gsi"
+    assert page.locator("#assetmap .maplibregl-canvas").count() == 0  # MapLibre starts only for the fallback
+    link = page.locator("#assetmap .leaflet-control-attribution a[href='https://maps.gsi.go.jp/development/ichiran.html']")
+    assert link.text_content() == "地理院タイル"

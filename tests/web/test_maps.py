@@ -152,12 +152,14 @@ def test_the_basemap_setting_and_its_csp(world, client, settings):
     assert "https://cyberjapandata.gsi.go.jp" in img
     assert set(img) == {"'self'", "data:", "blob:", "https://cyberjapandata.gsi.go.jp"}  # no OSM: the admin uses GSI too
     assert re.search(r"worker-src ([^;]*)", csp).group(1).split() == ["'self'"]
-    config = r.context["map_config"]
+    config = r.context["basemap"]  # core.basemap: the one configuration every map's basemap.js reads
     assert config["basemap"] == "gsi" and config["tiles"].startswith("https://cyberjapandata.gsi.go.jp/xyz/pale/")
     assert config["tileAttribution"] == "地理院タイル"
     assert config["tileAttributionUrl"] == "https://maps.gsi.go.jp/development/ichiran.html"
+    assert config["baseTiles"] == "/tiles/base/{z}/{x}/{y}.pbf"
+    assert 'id="basemap-config"' in r.content.decode()
     settings.MAP_BASEMAP = "local"
-    assert client.get(reverse("region-map") + "?region=nakagawa").context["map_config"]["tiles"] == ""
+    assert client.get(reverse("region-map") + "?region=nakagawa").context["basemap"]["tiles"] == ""
 
 
 def _settings_with(**env):
