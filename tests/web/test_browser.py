@@ -1,5 +1,7 @@
 """The screens in a real browser: Playwright driving Debian's Chromium (no browser download), headless."""
 
+import pytest
+
 from tests.web.browsing import BROWSER_TEST, sign_in, wait_for, watch_csp
 
 pytestmark = BROWSER_TEST

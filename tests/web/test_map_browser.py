@@ -4,6 +4,8 @@ basemap; with 地理院タイル blocked (a closed network) the basemap drawn fr
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.web.browsing import BROWSER_TEST, sign_in, wait_for, watch_csp
 
 pytestmark = BROWSER_TEST
@@ -42,7 +44,8 @@ def test_the_map_draws_tiles_at_z8_and_z16_and_falls_back_to_its_own_basemap(bro
     page = sign_in(browser, live_server, "carol")
     problems = watch_csp(page)
     blocked = []
-    page.route("**/cyberjapandata.gsi.go.jp/**", lambda route: (blocked.append(route.request.url), route.abort()))
+    page.route("**/cyberjapandata.gsi.go.jp/**",
+               lambda route, blocked=blocked: (blocked.append(route.request.url), route.abort()))
     page.goto(f"{live_server.url}/en/map/?region=nakagawa")
     wait_for(page, "document.getElementById('regionmap').dataset.boundaries > 0")
     wait_for(page, "document.getElementById('regionmap').dataset.basemap === 'local'")
@@ -138,7 +141,8 @@ def test_every_small_map_falls_back_to_the_same_basemap(browser, live_server, lo
             page = sign_in(browser, live_server, user, width=width)
             problems = watch_csp(page)
             blocked = []
-            page.route("**/cyberjapandata.gsi.go.jp/**", lambda route: (blocked.append(route.request.url), route.abort()))
+            page.route("**/cyberjapandata.gsi.go.jp/**",
+               lambda route, blocked=blocked: (blocked.append(route.request.url), route.abort()))
             for url, map_id, name in urls:
                 page.goto(live_server.url + url)
                 el = f"document.querySelector('{map_id}')"
