@@ -3,7 +3,8 @@
 Three tilesets, each scoped to the signed-in person like every other read (assets.access):
 - /tiles/assets/{z}/{x}/{y}.pbf — the assets they may see. Up to zoom CELL_MAX_ZOOM one point per grid cell
   (`asset_cells`: count, most common kind, mean severity of the graded ones), so a z8 tile of a 30,000-asset
-  region stays under a kilobyte; from zoom 12 every asset (`assets`: global_id, name, kind, grade, severity).
+  region stays under a kilobyte; from zoom 12 every asset (at zoom 12–13 only where the tile holds at most
+  DETAIL_MAX_ASSETS; a denser tile is aggregated too) (`assets`: global_id, name, kind, grade, severity).
 - /tiles/lots/{run}/{z}/{x}/{y}.pbf — the lots (群) of one engine run they may see (`lots`).
 - /tiles/base/{z}/{x}/{y}.pbf — the closed-network basemap drawn from our own data: municipal boundaries
   (`boundaries`), reference roads (`roads_ref`, clusters.ReferenceRoad) and the registry's road segments
@@ -33,7 +34,12 @@ from clusters.models import Cluster, ReferenceRoad
 from clusters.selectors import run_list
 
 CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
-CELL_MAX_ZOOM = 11  # zooms 0–11 aggregate; 12 and closer: every asset
+CELL_MAX_ZOOM = 11  # zooms 0–11 aggregate; 12 and closer: every asset …
+# … except where a tile at zoom 12–13 would hold more than DETAIL_MAX_ASSETS of them (a town centre of a
+# 1,000,000-asset region puts tens of thousands in one z12 tile: 20 s to draw under load, and unreadable): that
+# tile is aggregated too, and from zoom 14 (a tile ~2 km wide) every asset is drawn.
+DENSE_MAX_ZOOM = 13
+DETAIL_MAX_ASSETS = 5000
 CELLS_PER_TILE = 32  # grid cells per tile side at low zoom (MapLibre draws 512 px tiles: one point per 16 px)
 MAX_ZOOM = 22
 CACHE_SECONDS = 24 * 3600
@@ -88,7 +94,7 @@ class AssetCellLayer(VectorLayer):
 
     id = "asset_cells"
     min_zoom = 0
-    max_zoom = CELL_MAX_ZOOM
+    max_zoom = DENSE_MAX_ZOOM  # above CELL_MAX_ZOOM only for dense tiles (asset_tile decides)
     tile_extent = 4096
 
     def __init__(self, principal):
@@ -224,10 +230,24 @@ def _serve(request, name: str, layers, z: int, x: int, y: int, extra: str = ""):
     return response
 
 
+def _too_dense(principal, x: int, y: int, z: int) -> bool:
+    """More than DETAIL_MAX_ASSETS visible assets in the tile (counted up to one more, on the spatial index)."""
+    xmin, ymin, xmax, ymax = mercantile.xy_bounds(x, y, z)
+    inside = (_visible_assets(principal).filter(geom__intersects=MakeEnvelope(xmin, ymin, xmax, ymax, 3857))
+              .order_by().values("pk")[:DETAIL_MAX_ASSETS + 1])
+    return inside.count() > DETAIL_MAX_ASSETS
+
+
 @login_required
 def asset_tile(request, z: int, x: int, y: int):
     principal = access.principal_of(request)
-    return _serve(request, "assets", lambda: [AssetCellLayer(principal), AssetLayer(principal)], z, x, y)
+
+    def layers():
+        if z <= CELL_MAX_ZOOM or (z <= DENSE_MAX_ZOOM and _too_dense(principal, x, y, z)):
+            return [AssetCellLayer(principal)]
+        return [AssetLayer(principal)]
+
+    return _serve(request, "assets", layers, z, x, y)
 
 
 @login_required

@@ -52,6 +52,25 @@ def test_a_tile_never_carries_assets_the_reader_may_not_see(world, pipes, client
         assert victor.content != carol.content
 
 
+def test_a_dense_tile_at_zoom_12_or_13_is_aggregated_and_zoom_14_draws_every_asset(world, pipes, client,
+                                                                                    monkeypatch):
+    """A z12–13 tile holding more than DETAIL_MAX_ASSETS visible assets is drawn as counted cells (a town centre of a
+    1,000,000-asset region holds tens of thousands); one holding fewer, and every tile from z14, names each asset.
+    The count is the reader's: the viewer of 八潮市 sees one pipe here, the coordinator two."""
+    from web import tiles
+
+    yashio, soka = pipes
+    monkeypatch.setattr(tiles, "DETAIL_MAX_ASSETS", 1)
+    client.force_login(world.carol)  # two visible pipes in the tile: over the limit of one
+    for z in (12, 13):
+        dense = client.get(tile_url("assets", z)).content
+        assert b"asset_cells" in dense and yashio.global_id.encode() not in dense
+    detailed = client.get(tile_url("assets", 14)).content
+    assert yashio.global_id.encode() in detailed and soka.global_id.encode() in detailed
+    client.force_login(world.victor)  # one visible pipe: not over the limit, drawn as itself at z12
+    assert yashio.global_id.encode() in client.get(tile_url("assets", 12)).content
+
+
 def test_tiles_need_a_signed_in_reader(world, pipes, client):
     """Like every page: anonymous readers are sent to sign in, and get no tile."""
     for kind in ("assets", "base"):
