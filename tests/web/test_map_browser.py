@@ -45,7 +45,7 @@ def test_the_map_draws_tiles_at_z8_and_z16_and_falls_back_to_its_own_basemap(bro
     problems = watch_csp(page)
     blocked = []
     page.route("**/cyberjapandata.gsi.go.jp/**",
-               lambda route, blocked=blocked: (blocked.append(route.request.url), route.abort()))
+               lambda route, _request=None, seen=blocked: (seen.append(route.request.url), route.abort()))
     page.goto(f"{live_server.url}/en/map/?region=nakagawa")
     wait_for(page, "document.getElementById('regionmap').dataset.boundaries > 0")
     wait_for(page, "document.getElementById('regionmap').dataset.basemap === 'local'")
@@ -142,7 +142,7 @@ def test_every_small_map_falls_back_to_the_same_basemap(browser, live_server, lo
             problems = watch_csp(page)
             blocked = []
             page.route("**/cyberjapandata.gsi.go.jp/**",
-               lambda route, blocked=blocked: (blocked.append(route.request.url), route.abort()))
+               lambda route, _request=None, seen=blocked: (seen.append(route.request.url), route.abort()))
             for url, map_id, name in urls:
                 page.goto(live_server.url + url)
                 el = f"document.querySelector('{map_id}')"
