@@ -122,6 +122,16 @@ def make_pipe(owner, *, actor=None, external_id="P-1", lon=139.839, lat=35.822, 
     )
 
 
+def signed_in(user):
+    """A test client signed in as `user` whose server errors come back as 500 responses (not raised), so a test
+    can assert that bad input never gets one."""
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture(autouse=True)
 def english_messages():
     """Tests read messages in English; the Japanese default is tested on its own."""

@@ -4,18 +4,15 @@ unchecked (one coordinate, 1e308, used to abort the whole process in GEOS's WKT 
 import json
 
 import pytest
-from django.test import Client
 
 from assets.models import Asset, ChangeRecord
 from inspections.models import Inspection
-from tests.conftest import make_asset
+from tests.conftest import make_asset, signed_in
 
 
 @pytest.fixture
 def c(world):
-    client = Client(raise_request_exception=False)
-    client.force_login(world.alice)
-    return client
+    return signed_in(world.alice)
 
 
 @pytest.fixture

@@ -5,20 +5,17 @@ download of its municipality (core/export.py drops them on the way out; the inpu
 import json
 
 import pytest
-from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assets.models import Asset, ChangeRecord
-from tests.conftest import make_asset
+from tests.conftest import make_asset, signed_in
 from tests.core.test_text import SPECIAL, _refused
 
 
 @pytest.fixture
 def c(world):
-    client = Client(raise_request_exception=False)
-    client.force_login(world.alice)
-    return client
+    return signed_in(world.alice)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,15 +15,13 @@ from assets.history import Actor
 from assets.models import ChangeRecord
 from inspections.models import Inspection, Measure
 from inspections.services import inspection_record
-from tests.conftest import make_asset
+from tests.conftest import make_asset, signed_in
 from tests.core.test_text import SPECIAL, _refused
 
 
 @pytest.fixture
 def alice(world):
-    c = Client(raise_request_exception=False)
-    c.force_login(world.alice)
-    return c
+    return signed_in(world.alice)
 
 
 @pytest.fixture

@@ -44,3 +44,28 @@ def watch_csp(page) -> list:
     page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
                          "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
     return problems
+
+
+GSI_TILES = "**/cyberjapandata.gsi.go.jp/**"
+GSI_TERMS = "a[href='https://maps.gsi.go.jp/development/ichiran.html']"
+
+
+def block_gsi(page) -> list:
+    """地理院タイル unreachable, as on a closed network: every request to it is aborted. Returns the list of the
+    URLs that were asked for (the maps must have tried GSI first)."""
+    asked: list = []
+
+    def abort(route, _request=None):
+        asked.append(route.request.url)
+        route.abort()
+
+    page.route(GSI_TILES, abort)
+    return asked
+
+
+def serve_gsi_stub(page) -> None:
+    """地理院タイル answering: a small PNG of our own for every tile (the real server is not reached in tests)."""
+    from pathlib import Path
+
+    png = (Path(__file__).resolve().parents[2] / "static/vendor/leaflet/images/layers.png").read_bytes()
+    page.route(GSI_TILES, lambda route: route.fulfill(status=200, content_type="image/png", body=png))

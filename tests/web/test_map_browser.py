@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.browsing import BROWSER_TEST, sign_in, wait_for, watch_csp
+from tests.web.browsing import BROWSER_TEST, GSI_TERMS, block_gsi, serve_gsi_stub, sign_in, wait_for, watch_csp
 
 pytestmark = BROWSER_TEST
 
@@ -43,9 +43,7 @@ def test_the_map_draws_tiles_at_z8_and_z16_and_falls_back_to_its_own_basemap(bro
     run_execute(run_create(principal=lots.carol, region=lots.region).pk)
     page = sign_in(browser, live_server, "carol")
     problems = watch_csp(page)
-    blocked = []
-    page.route("**/cyberjapandata.gsi.go.jp/**",
-               lambda route, _request=None, seen=blocked: (seen.append(route.request.url), route.abort()))
+    blocked = block_gsi(page)
     page.goto(f"{live_server.url}/en/map/?region=nakagawa")
     wait_for(page, "document.getElementById('regionmap').dataset.boundaries > 0")
     wait_for(page, "document.getElementById('regionmap').dataset.basemap === 'local'")
@@ -75,15 +73,13 @@ def test_the_map_draws_tiles_at_z8_and_z16_and_falls_back_to_its_own_basemap(bro
 
 def test_with_the_basemap_reachable_the_map_keeps_it(browser, live_server, lots):
     """地理院タイル answering (here a stub image for each tile): no fallback, the credit links to the terms."""
-    png = Path(__file__).resolve().parents[2] / "static/vendor/leaflet/images/layers.png"
     page = sign_in(browser, live_server, "carol")
-    page.route("**/cyberjapandata.gsi.go.jp/**",
-               lambda route: route.fulfill(status=200, content_type="image/png", body=png.read_bytes()))
+    serve_gsi_stub(page)
     page.goto(f"{live_server.url}/en/map/?region=nakagawa")
     wait_for(page, "document.getElementById('regionmap').dataset.basemap === 'gsi'")
     page.wait_for_timeout(500)
     assert page.evaluate("document.getElementById('regionmap').dataset.basemap") == "gsi"
-    link = page.locator(".leaflet-control-attribution a[href='https://maps.gsi.go.jp/development/ichiran.html']")
+    link = page.locator(".leaflet-control-attribution " + GSI_TERMS)
     assert link.text_content() == "地理院タイル"
     pixels(page, "map-gsi.png")
 
@@ -140,9 +136,7 @@ def test_every_small_map_falls_back_to_the_same_basemap(browser, live_server, lo
         for width in (390, 1280):
             page = sign_in(browser, live_server, user, width=width)
             problems = watch_csp(page)
-            blocked = []
-            page.route("**/cyberjapandata.gsi.go.jp/**",
-               lambda route, _request=None, seen=blocked: (seen.append(route.request.url), route.abort()))
+            blocked = block_gsi(page)
             for url, map_id, name in urls:
                 page.goto(live_server.url + url)
                 el = f"document.querySelector('{map_id}')"
@@ -160,15 +154,13 @@ def test_with_the_basemap_reachable_the_asset_map_keeps_it(browser, live_server,
     """地理院タイル answering: the asset map shows them with the credit linking to the terms, no fallback."""
     from assets.models import Asset
 
-    png = Path(__file__).resolve().parents[2] / "static/vendor/leaflet/images/layers.png"
     pipe = Asset.objects.get(external_id="P-0")
     page = sign_in(browser, live_server, "carol")
-    page.route("**/cyberjapandata.gsi.go.jp/**",
-               lambda route: route.fulfill(status=200, content_type="image/png", body=png.read_bytes()))
+    serve_gsi_stub(page)
     page.goto(f"{live_server.url}/en/assets/{pipe.global_id}/")
     wait_for(page, "document.getElementById('assetmap').dataset.basemap === 'gsi'")
     page.wait_for_timeout(500)
     assert page.evaluate("document.getElementById('assetmap').dataset.basemap") == "gsi"
     assert page.locator("#assetmap .maplibregl-canvas").count() == 0  # MapLibre starts only for the fallback
-    link = page.locator("#assetmap .leaflet-control-attribution a[href='https://maps.gsi.go.jp/development/ichiran.html']")
+    link = page.locator("#assetmap .leaflet-control-attribution " + GSI_TERMS)
     assert link.text_content() == "地理院タイル"
