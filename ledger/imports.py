@@ -17,6 +17,7 @@ from assets.history import Actor
 from assets.kinds import spec_for
 from assets.models import ApiToken, Asset
 from core.bulk import without_cycle_collection
+from core.text import forbidden_char
 from ledger.importer import LedgerReport, import_table, split_mapping
 from ledger.mappings import clean_mapping
 from ledger.models import LedgerImport
@@ -48,7 +49,7 @@ def _checked(kind: str, source: str, srid: int | None, mapping: dict | None) -> 
     what is allowed, instead of a database error (or a KeyError deep in the import) after the row was written."""
     spec_for(kind)
     errors = {}
-    if not source or len(source) > MAX_SOURCE_CHARS or not source.isprintable():
+    if not source or len(source) > MAX_SOURCE_CHARS or forbidden_char(source):  # core.text: the one rule
         errors["source"] = _("Ledger source %(source)r: 1–%(max)d characters without control characters, e.g. "
                              "ledger, daicho") % {"source": (source or "")[:50], "max": MAX_SOURCE_CHARS}
     if srid is not None:
