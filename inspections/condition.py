@@ -2,7 +2,7 @@
 
 from django.db import connection, transaction
 
-from assets.signals import Change
+from assets.signals import Change, IdTable
 
 SQL = """
 WITH latest AS (
@@ -42,8 +42,8 @@ target AS (
     LEFT JOIN inspections_grade g ON g.id = l.grade_id
     LEFT JOIN default_scheme d ON d.kind = a.kind
     LEFT JOIN inspections_gradingscheme s ON s.id = coalesce(l.scheme_id, d.id)
-    LEFT JOIN assets_sewerpipe sp ON sp.asset_id = a.id
-    LEFT JOIN assets_roadsegment rd ON rd.asset_id = a.id
+    LEFT JOIN {sewerpipe} sp ON sp.asset_id = a.id
+    LEFT JOIN {roadsegment} rd ON rd.asset_id = a.id
     LEFT JOIN treated t ON t.asset_id = a.id AND t.completed_on >= l.inspected_on
     WHERE a.status <> 'removed' AND {asset_filter}
 )
@@ -115,7 +115,7 @@ WITH sch AS (
             WHERE position(al.alias IN regexp_replace(normalize(st.treatment_method, NFKC), '\\s', '', 'g')) > 0
             ORDER BY al.ord LIMIT 1) AS method
     FROM {assets} a
-    JOIN assets_septictank st ON st.asset_id = a.id
+    JOIN {septictank} st ON st.asset_id = a.id
     LEFT JOIN records r ON r.asset_id = a.id
     WHERE a.status <> 'removed' AND {asset_filter}
 ), due AS (
@@ -164,6 +164,8 @@ def septic_method(treatment_method: str, methods: list[dict]) -> str | None:
 # into an array literal: a 100,000-element constant costs the planner half a second per statement and hides the
 # batch's size from it, and every statement would scan the whole registry to filter by it.
 ID_TABLE_FROM = 1000
+# The detail tables the statements join, each by asset id.
+DETAILS = ("sewerpipe", "roadsegment", "septictank")
 
 
 def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int | None = None,
@@ -174,19 +176,37 @@ def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int 
     measure): their rows are the first-due rule alone, computed by the same statement with the inspection and
     measure look-ups left out (set-based: one INSERT … SELECT for a whole ledger import)."""
     params: dict = {}
-    joins = {"assets": "assets_asset"}
+    joins = {"assets": "assets_asset"} | {d: f"assets_{d}" for d in DETAILS}
+    if isinstance(asset_ids, IdTable):
+        params["lo"], params["hi"] = asset_ids.lo, asset_ids.hi
+    elif asset_ids:
+        params["lo"], params["hi"] = min(asset_ids), max(asset_ids)
+    elif min_asset_id is not None:
+        params["lo"], params["hi"] = min_asset_id, None
+    if params.get("lo") is not None:
+        # The batch's id range, stated on every table joined by asset id: PostgreSQL does not carry a range
+        # through a join, and without it each statement reads the whole registry's assets and details (hashing a
+        # million rows for a batch of new ones, whose ids are one narrow range at the end of the table).
+        within = "asset_id >= %(lo)s" + (" AND asset_id <= %(hi)s" if params["hi"] is not None else "")
+        joins |= {d: f"(SELECT * FROM assets_{d} WHERE {within})" for d in DETAILS}
     with transaction.atomic(), connection.cursor() as cur:
-        if asset_ids is not None and len(asset_ids) >= ID_TABLE_FROM:
+        table = None
+        if isinstance(asset_ids, IdTable):  # already in a table of this transaction, analyzed
+            table, column = asset_ids.table, asset_ids.column
+        elif asset_ids is not None and len(asset_ids) >= ID_TABLE_FROM:
             cur.execute("DROP TABLE IF EXISTS _condition_ids")
             # One array literal, sent as text: psycopg would otherwise adapt the list element by element.
             cur.execute("CREATE TEMP TABLE _condition_ids ON COMMIT DROP AS "
                         "SELECT DISTINCT unnest(%s::bigint[]) AS id", ["{" + ",".join(map(str, map(int, asset_ids)))
                                                                       + "}"])
             cur.execute("ANALYZE _condition_ids")
-            ids = "(SELECT id FROM _condition_ids)"
+            table, column = "_condition_ids", "id"
+        if table is not None:
+            ids = f"(SELECT {column} FROM {table})"
             inspection_filter, measure_filter, asset_filter = f"i.asset_id IN {ids}", f"m.asset_id IN {ids}", "true"
             # Joined first, so the plan starts from the batch rather than filtering the whole registry by it.
-            joins["assets"] = "(SELECT x.* FROM _condition_ids ci JOIN assets_asset x ON x.id = ci.id)"
+            joins["assets"] = (f"(SELECT x.* FROM {table} ci JOIN assets_asset x ON x.id = ci.{column} "
+                               "WHERE x.id BETWEEN %(lo)s AND %(hi)s)")
         elif asset_ids is not None:
             inspection_filter, asset_filter = "i.asset_id = ANY(%(ids)s::bigint[])", "a.id = ANY(%(ids)s::bigint[])"
             measure_filter = "m.asset_id = ANY(%(ids)s::bigint[])"

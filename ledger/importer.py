@@ -33,7 +33,7 @@ from assets.history import Action, Actor, record_changes
 from assets.kinds import KINDS, spec_for
 from assets.models import Asset, Municipality
 from assets.services import allocate_serials
-from assets.signals import Change, notify
+from assets.signals import Change, IdTable, notify
 from core.bulk import references_checked_here, without_cycle_collection
 from core.text import describe_columns, find_header, similar
 from core.wareki import fiscal_year
@@ -814,10 +814,8 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
             SELECT n.new_id, n.new_global_id, new.owner, %(kind)s, %(source)s, new.external_id, new.geom, new.srid,
                    'in_service', 1, now(), now(), '', {", ".join(extra.values())}
             FROM _new n JOIN _ledger new ON new.pos = n.pos
-            RETURNING id
         """, params)
-        new_ids = [r[0] for r in cur.fetchall()]
-        created = len(new_ids)
+        created = cur.rowcount
         if created:
             detail_fields = _detail_fields(kind)
             names = det + [n for n, f in detail_fields.items() if n not in det and (f.has_default() or not f.null)]
@@ -838,8 +836,8 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
             if cur.fetchone()[0] != created:  # every staged new record became an asset, so every reference holds
                 raise IntegrityError("ledger import: new records and assets written differ")
         # What is derived for a new asset (its first due date) needs no look-up of what was recorded for it, as
-        # nothing was yet; it references the new asset alone.
-        notify(Change.CREATED, new_ids)
+        # nothing was yet; it references the new asset alone. The new ids stay in _new (not sent here and back).
+        notify(Change.CREATED, IdTable.of("_new", "new_id"))
     notify(Change.IMPORTED, written)
     return created, updated
 

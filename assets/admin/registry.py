@@ -87,6 +87,7 @@ class ApiTokenAdmin(SuperuserOnlyAdmin):
 class ChangeRecordAdmin(SuperuserOnlyAdmin):
     list_display = ("time", "actor_name", "via", "action", "content_type", "object_repr")
     list_filter = ("via", "action", "content_type")
+    ordering = ("-id",)  # the primary key orders the list: no index on time is kept for it
     search_fields = ("=object_repr", "actor_name", "message")
     show_full_result_count = False
     readonly_fields = [f.name for f in ChangeRecord._meta.fields]

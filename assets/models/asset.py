@@ -101,19 +101,21 @@ class Asset(models.Model):
         # - the unique (owner, source, external_id): the ledger import's match of file rows to assets, and
         #   ledger/national.py's bridges by (owner, source, national id) (the (source, external_id) index it
         #   used without the owner is dropped);
-        # - asset_owner_kind_idx: lists and counts by municipality and kind (selectors.asset_list,
-        #   reports/document.py `owner_id = ANY(..) AND kind`), and any query by owner alone;
+        # - asset_kind_owner_idx: lists and counts by municipality and kind (selectors.asset_list,
+        #   reports/document.py `owner_id = ANY(..) AND kind`), and an administrator's `kind` filter, who sees
+        #   every municipality (kind leads, so one index serves both); a query by owner alone uses the unique
+        #   (owner, source, external_id), whose first column is the owner;
         # - asset_operator_idx (partial: only assets with an operator): the scope's `owner_id = ANY(..) OR
         #   operator_id = ANY(..)` (clusters/data.py, ledger/feed.py, assets.access) and PROTECT on a
         #   municipality's deletion;
-        # - asset_kind_idx, asset_status_idx: selectors.asset_list's `kind` and `status` filters for an
-        #   administrator, who sees every municipality (no owner to start from);
+        # - asset_status_idx (partial: only assets not in service): selectors.asset_list's `status` filter for
+        #   planned, out-of-service and removed assets; in service is nearly every asset, read in order anyway,
+        #   and a new asset (in service) writes no entry;
         # - updated_at: selectors.asset_list `updated_since` (the sync clients' incremental reads);
         # - geom (GiST): bbox filters, tiles, the import's area check.
         indexes = [
-            models.Index(fields=["kind"], name="asset_kind_idx"),
-            models.Index(fields=["status"], name="asset_status_idx"),
-            models.Index(fields=["owner", "kind"], name="asset_owner_kind_idx"),
+            models.Index(fields=["kind", "owner"], name="asset_kind_owner_idx"),
+            models.Index(fields=["status"], name="asset_status_idx", condition=~models.Q(status=AssetStatus.IN_SERVICE)),
             models.Index(fields=["operator"], name="asset_operator_idx", condition=models.Q(operator__isnull=False)),
         ]
 

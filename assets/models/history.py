@@ -50,16 +50,16 @@ class ChangeRecord(models.Model):
     class Meta:
         verbose_name = _("change record")
         verbose_name_plural = _("change records")
-        ordering = ["-time", "-id"]
+        # Recording order: the identity is given as rows are written (time is when their transaction began).
+        ordering = ["-id"]
         # Which query uses each index (a ledger import writes one row per asset, into every index):
         # - change_object_time_idx: an asset's history (selectors.asset_history, the asset page), and
         #   assets.history.forget_changes;
-        # - change_time_idx: the default ordering (-time, -id): the admin's list;
+        # - the primary key: the default ordering (-id), the admin's list;
         # - change_feed_idx: the change feed (ledger/feed.py) by content type, (txid, id);
         # - change_user_idx (partial): SET_NULL when a user is deleted.
         indexes = [
             models.Index(fields=["content_type", "object_id", "time"], name="change_object_time_idx"),
-            models.Index(fields=["time"], name="change_time_idx"),
             models.Index(fields=["content_type", "txid", "id"], name="change_feed_idx"),
             models.Index(fields=["user"], name="change_user_idx", condition=models.Q(user__isnull=False)),
         ]

@@ -18,7 +18,7 @@ class AssetCondition(models.Model):
                               db_index=False)
     inspected_on = models.DateField(_("last inspected"), null=True, blank=True)
     score = models.FloatField(_("normalized condition"), null=True, blank=True)
-    next_due_on = models.DateField(_("next inspection due"), null=True, blank=True, db_index=True)
+    next_due_on = models.DateField(_("next inspection due"), null=True, blank=True)
     action_due_on = models.DateField(_("measures due"), null=True, blank=True)
     # 改善指導の目安 (浄化槽 不適正, 浄化槽法12条): shown, never a legal deadline of the plan.
     guidance_due_on = models.DateField(_("improvement guidance due (not a legal deadline)"), null=True, blank=True)
@@ -36,11 +36,13 @@ class AssetCondition(models.Model):
         # A new asset has only its first due date (never inspected, nothing treated, septic dates only for
         # tanks): the other columns are indexed where given, so a ledger import of 100,000 pipes writes two
         # index entries per row, not eight. Which query uses each index:
-        # - next_due_on (full): the work list (selectors.work_list, `next_due_on <= day`), sorted by due date;
-        # - action_due_on, maintenance_due_on, cleaning_due_on: the work list's other kinds of work (a date
-        #   compared, so never empty);
+        # - next_due_on, action_due_on, maintenance_due_on, cleaning_due_on: the work list (selectors.work_list,
+        #   `next_due_on <= day` and the like: a date compared, so never empty). A new sewer pipe mostly has no
+        #   next_due_on: only pipes "腐食するおそれが大きい" have a legal cycle (2015 下水道法 維持修繕基準);
         # - grade, inspection, treated_by: SET_NULL when a grade, an inspection or a measure is deleted.
         indexes = [
+            models.Index(fields=["next_due_on"], name="condition_next_due_idx",
+                         condition=models.Q(next_due_on__isnull=False)),
             models.Index(fields=["action_due_on"], name="condition_action_due_idx",
                          condition=models.Q(action_due_on__isnull=False)),
             models.Index(fields=["maintenance_due_on"], name="condition_maint_due_idx",

@@ -39,7 +39,7 @@ def signals():
     sent = []
 
     def receiver(sender, change, asset_ids, min_asset_id, **kw):
-        sent.append((str(change), asset_ids, connection.in_atomic_block))
+        sent.append((str(change), None if asset_ids is None else list(asset_ids), connection.in_atomic_block))
 
     assets_changed.connect(receiver, dispatch_uid="test-ledger-write-path")
     try:
