@@ -96,3 +96,31 @@ def test_a_write_that_rolls_back_leaves_the_condition_as_it_was(world):
     except RuntimeError:
         pass
     assert due(bridge) == datetime.date(2019, 7, 1)
+
+
+def test_new_assets_announced_as_a_table_of_ids_get_the_same_due_dates_as_a_list(world):
+    """A bulk writer's new ids may stay in a temporary table (assets.signals.IdTable): the first due dates are
+    those the list of ids gives (道路法施行規則: 1970 bridge 2019-07-01; 浄化槽法 7条; 下水道法施行令 pipes)."""
+    from django.db import connection
+
+    from assets.signals import IdTable
+
+    made = [make_asset(world.yashio, "bridge", external_id="B-T1", built=1970),
+            make_asset(world.yashio, "septic_tank", external_id="S-T1", built=1985),
+            make_asset(world.yashio, "sewer_pipe", external_id="P-T1", is_corrosion_prone=True),
+            make_asset(world.yashio, "sewer_pipe", external_id="P-T2", is_corrosion_prone=False)]
+    columns = ("next_due_on", "maintenance_due_on", "cleaning_due_on", "inspected_on")
+    by_list = {c.asset_id: tuple(getattr(c, f) for f in columns) for c in AssetCondition.objects.all()}
+    assert by_list[made[0].pk][0] == datetime.date(2019, 7, 1) and by_list[made[3].pk][0] is None
+    with transaction.atomic():
+        AssetCondition.objects.all().delete()
+        with connection.cursor() as cur:
+            cur.execute("CREATE TEMP TABLE _made ON COMMIT DROP AS SELECT unnest(%s::bigint[]) AS made_id",
+                        [[a.pk for a in made]])
+            cur.execute("ANALYZE _made")
+        table = IdTable.of("_made", "made_id")
+        assert (len(table), table.lo, table.hi) == (4, min(a.pk for a in made), max(a.pk for a in made))
+        assert list(table) == sorted(a.pk for a in made)
+        notify("created", table)
+    by_table = {c.asset_id: tuple(getattr(c, f) for f in columns) for c in AssetCondition.objects.all()}
+    assert by_table == by_list
