@@ -179,11 +179,12 @@ def describe_columns(row: Sequence, cols: Sequence[int]) -> str:
 
 
 # Characters no stored text may hold: C0 controls and DEL (an xlsx file cannot hold most of them, PostgreSQL no
-# NUL, and none means anything in a name or a note), lone surrogates (not characters: UTF-8 cannot encode them)
-# and the non-characters U+FFFE/U+FFFF (XML, hence xlsx, refuses them). A note (several lines of prose) may hold
-# tabs and line breaks; a one-line value (a name, an id, a code) may not.
-NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# NUL, and none means anything in a name or a note), C1 controls U+0080–U+009F (what a stray byte of a broken
+# CP932 or Latin-1 file decodes to; they mean nothing in Japanese text and print as nothing), lone surrogates (not
+# characters: UTF-8 cannot encode them) and the non-characters U+FFFE/U+FFFF (XML, hence xlsx, refuses them). A
+# note (several lines of prose) may hold tabs and line breaks; a one-line value (a name, an id, a code) may not.
+NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def forbidden_char(text: str, *, multiline: bool = False) -> tuple[str, int] | None:

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from collections import Counter
 
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.db import connection
@@ -392,6 +393,21 @@ def _facilities(plan: Plan, codes: list[str], removals: set[str]) -> list[Facili
     return out
 
 
+# Routes named per lot line: a lot of a million-asset region can lie under hundreds of streets, which no table cell
+# holds (a PDF cell taller than the page cannot be laid out); the most frequent are named, the rest counted.
+ROUTES_SHOWN = 5
+
+
+def routes_text(routes: list[str] | None) -> str:
+    """The routes of a lot line, most assets first (then by name): at most ROUTES_SHOWN named, then ほかN路線."""
+    counts = Counter(routes or ())
+    if not counts:
+        return "—"
+    ranked = sorted(counts, key=lambda r: (-counts[r], r))
+    more = len(ranked) - ROUTES_SHOWN
+    return "・".join(ranked[:ROUTES_SHOWN]) + (f" ほか{more:,}路線" if more > 0 else "")
+
+
 def _lot_lines(plan: Plan, codes: list[str], lots: dict) -> list[LotLine]:
     """Pipes, roads and septic tanks per lot (群) and kind, with their 延長 or 基数・人槽 and the 路線 above."""
     lot_year, _ = _year_of_assets(plan)
@@ -399,7 +415,8 @@ def _lot_lines(plan: Plan, codes: list[str], lots: dict) -> list[LotLine]:
         cur.execute("""
             SELECT s.cluster_id, a.kind, count(*), coalesce(sum(coalesce(p.length_m, r.length_m)), 0),
                    coalesce(sum(t.capacity_persons), 0),
-                   string_agg(DISTINCT nullif(coalesce(r.route_name, ra.route_name), ''), '・'),
+                   array_agg(coalesce(r.route_name, ra.route_name))
+                       FILTER (WHERE coalesce(r.route_name, ra.route_name) <> ''),
                    count(*) FILTER (WHERE s.action = 1), count(*) FILTER (WHERE s.action = 2), sum(s.cost)
             FROM clusters_assetscore s JOIN assets_asset a ON a.id = s.asset_id
             LEFT JOIN assets_sewerpipe p ON p.asset_id = a.id
@@ -421,7 +438,7 @@ def _lot_lines(plan: Plan, codes: list[str], lots: dict) -> list[LotLine]:
         else:
             qty = f"{length / 1000:,.2f} km（{n:,}{'本' if kind == 'sewer_pipe' else '区間'}）"
         measure = "・".join(x for x in (f"修繕 {repair:,}" if repair else "", f"更新 {renew:,}" if renew else "") if x)
-        out.append(LotLine(lot_name(lots[cid]), KIND_LABEL.get(kind, kind), routes or "—", qty, measure,
+        out.append(LotLine(lot_name(lots[cid]), KIND_LABEL.get(kind, kind), routes_text(routes), qty, measure,
                            _when(lot_year.get(cid), True), float(cost or 0)))
     order = {KIND_LABEL[k]: i for i, k in enumerate(KIND_ORDER)}
     out.sort(key=lambda r: (order.get(r.kind, 9), r.measure_year == "次期計画以降", r.measure_year, r.lot))

@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
@@ -34,12 +35,16 @@ from web.listfiles import table_file
 
 # Sort keys people may ask for (?sort=…, a leading "-" reverses); anything else is refused, never passed on.
 ASSET_SORTS = {"id": ("global_id",), "name": ("name", "global_id"), "kind": ("kind", "global_id"),
-               "municipality": ("owner__name", "global_id"), "ledger": ("external_id", "global_id"),
+               "municipality": ("owner__name", "global_id"), "route": ("route", "global_id"),
+               "ledger": ("external_id", "global_id"),
                "grade": ("condition__grade__rank", "global_id"), "due": ("condition__next_due_on", "global_id")}
 ASSET_COLUMNS = [("id", gettext_lazy("asset")), ("kind", gettext_lazy("kind")),
-                 ("municipality", gettext_lazy("municipality")), ("ledger", gettext_lazy("ledger number")),
+                 ("municipality", gettext_lazy("municipality")), ("route", gettext_lazy("route name")),
+                 ("ledger", gettext_lazy("ledger number")),
                  ("grade", gettext_lazy("grade")), ("due", gettext_lazy("next inspection due"))]
 MAX_FILE_ROWS = 50_000
+# The 路線名 of a road, a bridge or a road structure (the only kinds a road ledger gives one); blank is none.
+ROUTE = Coalesce(*(NullIf(F(f"{d}__route_name"), Value("")) for d in ("road_segment", "bridge", "road_structure")))
 
 
 def sort_order(raw: str | None, allowed: dict, default: str) -> tuple[str, list]:
@@ -60,7 +65,7 @@ def _asset_rows(request):
     f = {k: request.GET.get(k) or None for k in ("municipality", "kind", "status", "q")}
     sort, order = sort_order(request.GET.get("sort"), ASSET_SORTS, "id")
     qs = asset_selectors.asset_list(principal=access.principal_of(request), **f).select_related(
-        "condition__grade").order_by(*order)
+        "condition__grade").annotate(route=ROUTE).order_by(*order)
     return f, sort, qs
 
 
@@ -91,12 +96,13 @@ def asset_list_download(request):
                             % {"n": n, "max": MAX_FILE_ROWS}, status=400, content_type="text/plain; charset=utf-8")
     with translation.override("ja"):
         kinds = {k: str(v) for k, v in Asset._meta.get_field("kind").flatchoices}
-    header = ["共通ID", "名称", "種別", "団体コード", "団体名", "台帳番号", "建設年度", "判定区分", "最終点検日",
-              "次回点検期限"]
+    header = ["共通ID", "名称", "種別", "団体コード", "団体名", "路線名", "台帳番号", "建設年度", "判定区分",
+              "最終点検日", "次回点検期限"]
     rows = []
     for a in qs.iterator(chunk_size=2000):
         c = getattr(a, "condition", None)
-        rows.append([a.global_id, a.name, kinds.get(a.kind, a.kind), a.owner_id, a.owner.name, a.external_id or "",
+        rows.append([a.global_id, a.name, kinds.get(a.kind, a.kind), a.owner_id, a.owner.name, a.route or "",
+                     a.external_id or "",
                      a.built_fiscal_year, c.grade.label if c and c.grade else "", c.inspected_on if c else None,
                      c.next_due_on if c else None])
     return _file_response("施設一覧", header, rows, fmt, f"assets-{f['municipality'] or 'all'}")

@@ -60,11 +60,18 @@ def test_patch_answers_in_japanese_by_default(c, bridge):
     assert r.status_code == 422 and r.json()["errors"]["name"] == ["2 文字目に制御文字（U+0001）があります。使用できません"]
 
 
-def test_ordinary_text_with_full_width_and_c1_neighbours_is_stored_as_sent(c, bridge):
-    r = patch(c, bridge, data={"name": "　中央橋（旧）\u0085\ufffd"}, detail={"route_name": "市道１号"})
+def test_ordinary_text_with_full_width_and_the_neighbours_of_controls_is_stored_as_sent(c, bridge):
+    r = patch(c, bridge, data={"name": "　中央橋（旧）\u00a0\ufffd"}, detail={"route_name": "市道１号"})
     assert r.status_code == 200, r.content
     stored = Asset.objects.get(pk=bridge.pk)
-    assert stored.name == "　中央橋（旧）\u0085\ufffd" and stored.bridge.route_name == "市道１号"
+    assert stored.name == "　中央橋（旧）\u00a0\ufffd" and stored.bridge.route_name == "市道１号"
+
+
+def test_a_c1_control_is_refused_like_a_c0_one(c, bridge):
+    """U+0080–U+009F (a stray byte of a broken CP932 or Latin-1 text) print as nothing: refused, named."""
+    r = patch(c, bridge, data={"name": "中央\u0085橋"})
+    assert r.status_code == 422 and "U+0085" in r.json()["errors"]["name"][0]
+    assert Asset.objects.get(pk=bridge.pk).name != "中央\u0085橋"
 
 
 def test_a_retire_reason_may_span_lines_but_holds_no_control_character(c, bridge):

@@ -99,10 +99,10 @@ def test_describe_columns_puts_a_wrapped_header_on_one_line():
     assert describe_columns(["a", "管径\n(mm)"], [1]) == "2 ('管径 (mm)')"
 
 
-# Characters the rule is about (C0, DEL, lone surrogates, U+FFFE/U+FFFF) and their neighbours that are allowed
-# (U+0080 C1, U+FFFD the replacement character, U+FEFF BOM, U+3000 the full-width space).
-SPECIAL = [chr(c) for c in (*range(0x20), 0x7F, 0x80, 0xD800, 0xDBFF, 0xDC00, 0xDFFF, 0xFFFD, 0xFFFE, 0xFFFF,
-                            0xFEFF, 0x3000)]
+# Characters the rule is about (C0, DEL, C1, lone surrogates, U+FFFE/U+FFFF) and their neighbours that are
+# allowed (U+00A0 no-break space, U+FFFD the replacement character, U+FEFF BOM, U+3000 the full-width space).
+SPECIAL = [chr(c) for c in (*range(0x20), 0x7F, 0x80, 0x85, 0x9F, 0xA0, 0xD800, 0xDBFF, 0xDC00, 0xDFFF, 0xFFFD,
+                            0xFFFE, 0xFFFF, 0xFEFF, 0x3000)]
 
 
 def _refused(ch: str, multiline: bool) -> bool:
@@ -110,7 +110,7 @@ def _refused(ch: str, multiline: bool) -> bool:
     c = ord(ch)
     if ch in "\t\n\r":
         return not multiline
-    return c < 0x20 or c == 0x7F or 0xD800 <= c <= 0xDFFF or c in (0xFFFE, 0xFFFF)
+    return c < 0x20 or 0x7F <= c <= 0x9F or 0xD800 <= c <= 0xDFFF or c in (0xFFFE, 0xFFFF)
 
 
 @pytest.mark.parametrize("value, multiline, char, pos", [
@@ -118,6 +118,7 @@ def _refused(ch: str, multiline: bool) -> bool:
     ("名\x7f称", True, "U+007F", 2), ("a\tb", False, "U+0009", 2), ("a\nb", False, "U+000A", 2),
     ("a\r", False, "U+000D", 2), ("x\ud800", True, "U+D800", 2), ("\udfff", False, "U+DFFF", 1),
     ("ab\ufffe", True, "U+FFFE", 3), ("\uffff", False, "U+FFFF", 1), ("a\x0bb\x01", True, "U+000B", 2),
+    ("八潮\x80", True, "U+0080", 3), ("\x85改行", False, "U+0085", 1), ("a\x9fb", True, "U+009F", 2),
 ])
 def test_a_forbidden_character_is_named_as_u_plus_and_its_position(value, multiline, char, pos):
     errors = text_errors({"name": value}, multiline={"name"} if multiline else ())
@@ -128,7 +129,7 @@ def test_a_forbidden_character_is_named_as_u_plus_and_its_position(value, multil
     assert exc.value.message_dict == errors
 
 
-@pytest.mark.parametrize("value", ["", "八潮 中央橋", "Ｍｇ０１０１", "a\u3000b", "\ufeff見出し", "\x80\x9f", "\ufffd",
+@pytest.mark.parametrize("value", ["", "八潮 中央橋", "Ｍｇ０１０１", "a\u3000b", "\ufeff見出し", "\xa0ｱ", "\ufffd",
                                    "😀 emoji", "=SUM(A1)"])
 def test_ordinary_text_passes_on_one_line_and_in_a_note(value):
     assert text_errors({"name": value}) == {} and text_errors({"notes": value}, multiline={"notes"}) == {}

@@ -15,6 +15,7 @@ from tests.ledger.test_ledger_values import has, pipe, post_file, token, unchang
     ([pipe(1), pipe(2), pipe(3, 名称="幹線\x7f")], 3, "name", "U+007F"),
     ([pipe(1, 名称="幹線\ud800")], 1, "name", "U+D800"),
     ([pipe(1, 名称="\ufffe幹線")], 1, "name", "U+FFFE"),
+    ([pipe(1), pipe(2, 名称="幹線\x85Ⅱ")], 2, "name", "U+0085"),  # C1 (NEL); at either end it is trimmed as a space
 ])
 def test_an_upsert_names_record_field_and_character_and_writes_nothing(client, world, token, records, record,  # noqa: F811
                                                                        field, char):
@@ -40,7 +41,19 @@ def test_a_file_names_the_line_and_a_wrapped_cell_is_joined_as_before(client, wo
 
 
 def test_a_clean_upsert_stores_its_text_exactly(client, world, token):  # noqa: F811
-    r = upsert(client, token, [pipe(1, 名称="幹線（旧）\u0085Ⅱ"), pipe(2, 名称="=1+1")])
+    r = upsert(client, token, [pipe(1, 名称="幹線（旧）\u3000Ⅱ"), pipe(2, 名称="=1+1")])
     assert r.status_code == 200, r.content
-    # NFKC as every ledger cell (the full-width brackets and Ⅱ become ASCII); U+0085 (C1) is not refused.
-    assert sorted(Asset.objects.values_list("name", flat=True)) == ["=1+1", "幹線(旧)\u0085II"]
+    # NFKC as every ledger cell (the full-width brackets, space and Ⅱ become ASCII); an ideographic space is text.
+    assert sorted(Asset.objects.values_list("name", flat=True)) == ["=1+1", "幹線(旧) II"]
+
+
+def test_a_stray_byte_of_a_cp932_file_is_named_not_stored(client, world, token):  # noqa: F811
+    """Byte 0x80 is no character in Shift_JIS; Python's CP932 reads it as U+0080 (a C1 control), which would be
+    stored as an invisible character in the name: it is refused naming the record, line and field."""
+    head = "マンホール番号,名称,経度,緯度\r\n"
+    r = post_file(client, token, head + "M-1,本町1号,139.839,35.822\r\nM-2,栄町\x802号,139.839,35.823\r\n",
+                  kind="manhole", encoding="cp932")
+    assert r.status_code == 422, r.content
+    assert r.json()["errors"] == ["Record 2 (line 3) name: contains U+0080 (a control character) at character 3; "
+                                  "it is not allowed"]
+    assert not Asset.objects.exists()

@@ -126,6 +126,18 @@ def test_a_hand_built_plan_renders_to_a_valid_pdf_with_its_text(tmp_path):
         assert expected in text, expected
 
 
+def test_a_lot_line_under_many_routes_lays_out(tmp_path):
+    """reports.document.routes_text names five routes and counts the rest, so the §6.2 cell stays a few lines."""
+    from dataclasses import replace
+
+    doc = plan_document()
+    many = "・".join(f"八潮市道{i}号線" for i in range(5)) + " ほか395路線"
+    doc = replace(doc, lot_lines=[replace(doc.lot_lines[0], route=many)] * 40)
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(render_pdf(doc))
+    assert "ほか395路線" in "".join(_poppler("pdftotext", path).split())
+
+
 def test_importing_the_renderer_needs_no_django_settings_and_loads_no_models():
     """In a fresh interpreter without DJANGO_SETTINGS_MODULE: the renderer, its model and its drawings load
     no ORM, no app and no settings."""

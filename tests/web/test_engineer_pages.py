@@ -87,6 +87,20 @@ def test_the_asset_list_sorts_by_whitelisted_columns(world, alice):
     assert 'class="cards"' in r.content.decode()
 
 
+def test_the_asset_list_shows_and_sorts_the_route_of_roads_bridges_and_structures(world, alice):
+    """A 道路台帳 names each road's 路線; a bridge and a tunnel carry their road's (道路橋定期点検要領 様式1: 路線名)."""
+    make_asset(world.yashio, "bridge", external_id="B-R", route_name="八潮市道10号線")
+    make_asset(world.yashio, "tunnel", external_id="T-R", route_name="八潮市道2号線")
+    make_asset(world.yashio, "manhole", external_id="M-R")  # no route: a dash, sorted last
+    html = alice.get("/assets/?sort=route").content.decode()
+    assert ">路線名<" in html and 'data-label="路線名">八潮市道10号線<' in html
+    assert html.index("八潮市道10号線") < html.index("八潮市道2号線") < html.index(">M-R<")
+    html = alice.get("/assets/?sort=-route").content.decode()
+    assert html.index("八潮市道2号線") < html.index("八潮市道10号線") < html.index(">M-R<")
+    rows = list(csv.reader(io.StringIO(alice.get("/assets/download/?format=csv&sort=route").content.decode("cp932"))))
+    assert [(row[5], row[6]) for row in rows[1:]] == [("八潮市道10号線", "B-R"), ("八潮市道2号線", "T-R"), ("", "M-R")]
+
+
 def test_the_asset_list_downloads_in_scope_with_formulas_neutralised(world, alice):
     from openpyxl import load_workbook
 
@@ -96,10 +110,11 @@ def test_the_asset_list_downloads_in_scope_with_formulas_neutralised(world, alic
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.content.decode("cp932"))))
     assert rows[0][:3] == ["共通ID", "名称", "種別"]
-    assert [row[5] for row in rows[1:]] == ["'=HYPERLINK(1)"] and rows[1][2] == "橋梁"
+    assert rows[0][5:7] == ["路線名", "台帳番号"]
+    assert [row[6] for row in rows[1:]] == ["'=HYPERLINK(1)"] and rows[1][2] == "橋梁"
     r = alice.get("/assets/download/?format=xlsx&kind=bridge")
     ws = load_workbook(io.BytesIO(r.content)).active
-    assert ws.max_row == 2 and ws.cell(2, 6).value == "'=HYPERLINK(1)"
+    assert ws.max_row == 2 and ws.cell(2, 7).value == "'=HYPERLINK(1)"
     assert alice.get("/assets/download/?format=pdf").status_code == 400
 
 
