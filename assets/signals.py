@@ -35,9 +35,10 @@ class Change(TextChoices):
 
 @dataclass(frozen=True)
 class IdTable:
-    """Asset ids held in a temporary table of the current transaction: `column` of `table`, distinct, with the
-    table analyzed (so a receiver's statements can join it with its statistics), `count` of them, from `lo` to
-    `hi`. Iterating reads them (sorted), for a receiver that wants them in Python."""
+    """Asset ids held in a temporary table of the current transaction: `column` of `table`, with a unique index on
+    it and the table analyzed, so a receiver's statements join it with its statistics and, whatever plan they
+    get, look an id up rather than scan the table again; `count` of them, from `lo` to `hi`. Iterating reads
+    them (sorted), for a receiver that wants them in Python."""
 
     table: str
     column: str

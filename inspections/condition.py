@@ -42,8 +42,8 @@ target AS (
     LEFT JOIN inspections_grade g ON g.id = l.grade_id
     LEFT JOIN default_scheme d ON d.kind = a.kind
     LEFT JOIN inspections_gradingscheme s ON s.id = coalesce(l.scheme_id, d.id)
-    LEFT JOIN {sewerpipe} sp ON sp.asset_id = a.id
-    LEFT JOIN {roadsegment} rd ON rd.asset_id = a.id
+    LEFT JOIN assets_sewerpipe sp ON sp.asset_id = a.id{sp_range}
+    LEFT JOIN assets_roadsegment rd ON rd.asset_id = a.id{rd_range}
     LEFT JOIN treated t ON t.asset_id = a.id AND t.completed_on >= l.inspected_on
     WHERE a.status <> 'removed' AND {asset_filter}
 )
@@ -115,7 +115,7 @@ WITH sch AS (
             WHERE position(al.alias IN regexp_replace(normalize(st.treatment_method, NFKC), '\\s', '', 'g')) > 0
             ORDER BY al.ord LIMIT 1) AS method
     FROM {assets} a
-    JOIN {septictank} st ON st.asset_id = a.id
+    JOIN assets_septictank st ON st.asset_id = a.id{st_range}
     LEFT JOIN records r ON r.asset_id = a.id
     WHERE a.status <> 'removed' AND {asset_filter}
 ), due AS (
@@ -164,8 +164,6 @@ def septic_method(treatment_method: str, methods: list[dict]) -> str | None:
 # into an array literal: a 100,000-element constant costs the planner half a second per statement and hides the
 # batch's size from it, and every statement would scan the whole registry to filter by it.
 ID_TABLE_FROM = 1000
-# The detail tables the statements join, each by asset id.
-DETAILS = ("sewerpipe", "roadsegment", "septictank")
 
 
 def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int | None = None,
@@ -176,37 +174,44 @@ def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int 
     measure): their rows are the first-due rule alone, computed by the same statement with the inspection and
     measure look-ups left out (set-based: one INSERT … SELECT for a whole ledger import)."""
     params: dict = {}
-    joins = {"assets": "assets_asset"} | {d: f"assets_{d}" for d in DETAILS}
-    if isinstance(asset_ids, IdTable):
-        params["lo"], params["hi"] = asset_ids.lo, asset_ids.hi
-    elif asset_ids:
-        params["lo"], params["hi"] = min(asset_ids), max(asset_ids)
-    elif min_asset_id is not None:
-        params["lo"], params["hi"] = min_asset_id, None
-    if params.get("lo") is not None:
-        # The batch's id range, stated on every table joined by asset id: PostgreSQL does not carry a range
-        # through a join, and without it each statement reads the whole registry's assets and details (hashing a
-        # million rows for a batch of new ones, whose ids are one narrow range at the end of the table).
-        within = "asset_id >= %(lo)s" + (" AND asset_id <= %(hi)s" if params["hi"] is not None else "")
-        joins |= {d: f"(SELECT * FROM assets_{d} WHERE {within})" for d in DETAILS}
+    joins = {"assets": "assets_asset", "sp_range": "", "rd_range": "", "st_range": ""}
+    dense = False
     with transaction.atomic(), connection.cursor() as cur:
         table = None
-        if isinstance(asset_ids, IdTable):  # already in a table of this transaction, analyzed
+        if isinstance(asset_ids, IdTable):  # already in a table of this transaction, indexed and analyzed
             table, column = asset_ids.table, asset_ids.column
+            count, lo, hi = asset_ids.count, asset_ids.lo, asset_ids.hi
         elif asset_ids is not None and len(asset_ids) >= ID_TABLE_FROM:
             cur.execute("DROP TABLE IF EXISTS _condition_ids")
             # One array literal, sent as text: psycopg would otherwise adapt the list element by element.
             cur.execute("CREATE TEMP TABLE _condition_ids ON COMMIT DROP AS "
                         "SELECT DISTINCT unnest(%s::bigint[]) AS id", ["{" + ",".join(map(str, map(int, asset_ids)))
                                                                       + "}"])
+            cur.execute("CREATE UNIQUE INDEX ON _condition_ids (id)")
             cur.execute("ANALYZE _condition_ids")
             table, column = "_condition_ids", "id"
+            count, lo, hi = len(set(asset_ids)), min(asset_ids), max(asset_ids)
         if table is not None:
             ids = f"(SELECT {column} FROM {table})"
             inspection_filter, measure_filter, asset_filter = f"i.asset_id IN {ids}", f"m.asset_id IN {ids}", "true"
             # Joined first, so the plan starts from the batch rather than filtering the whole registry by it.
-            joins["assets"] = (f"(SELECT x.* FROM {table} ci JOIN assets_asset x ON x.id = ci.{column} "
-                               "WHERE x.id BETWEEN %(lo)s AND %(hi)s)")
+            joins["assets"] = f"(SELECT x.* FROM {table} ci JOIN assets_asset x ON x.id = ci.{column}{{a_range}})"
+            # A batch whose ids fill most of their range (new assets: one narrow range at the end of the table)
+            # states that range on every table joined by asset id, so a hash join reads the batch's rows rather
+            # than the whole registry's assets, pipes and roads (PostgreSQL does not carry a range through a join).
+            # Nested loops are then off for these statements: with statistics older than the batch (a bulk load
+            # not yet analyzed), the planner takes the range for a few rows and would scan it again on every turn
+            # of a loop (100,000 × 100,000 rows: one import took 109 s instead of 4;
+            # tests/inspections/test_condition_plans.py). A scattered batch keeps plain key joins, which any plan
+            # looks up row by row.
+            dense = count >= ID_TABLE_FROM and hi - lo < 2 * count
+            within = " AND {t}.{c} BETWEEN %(lo)s AND %(hi)s"
+            joins["assets"] = joins["assets"].format(a_range=within.format(t="x", c="id") if dense else "")
+            if dense:
+                params |= {"lo": lo, "hi": hi}
+                joins |= {f"{t}_range": within.format(t=t, c="asset_id") for t in ("sp", "rd", "st")}
+                cur.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
+                nestloop = cur.fetchone()[0]
         elif asset_ids is not None:
             inspection_filter, asset_filter = "i.asset_id = ANY(%(ids)s::bigint[])", "a.id = ANY(%(ids)s::bigint[])"
             measure_filter = "m.asset_id = ANY(%(ids)s::bigint[])"
@@ -229,6 +234,8 @@ def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int 
         n = cur.rowcount
         cur.execute(SEPTIC_SQL.format(inspection_filter=inspection_filter, asset_filter=asset_filter, **joins),
                     params)
+        if dense:
+            cur.execute("SELECT set_config('enable_nestloop', %s, true)", [nestloop])
         return n
 
 

@@ -807,6 +807,7 @@ def _write(cur, actor: Actor, kind: str, source: str, cols: list[str]) -> tuple[
                           + row_number() OVER (PARTITION BY new.owner ORDER BY new.pos))::text AS serial
                   FROM _ledger new WHERE new.asset_id IS NULL) s
         """, params)
+        cur.execute("CREATE UNIQUE INDEX ON _new (new_id)")  # what assets.signals.IdTable asks of its table
         cur.execute("ANALYZE _new")
         cur.execute(f"""
             INSERT INTO assets_asset (id, global_id, owner_id, kind, source, external_id, geom, source_srid, status,

@@ -117,6 +117,7 @@ def test_new_assets_announced_as_a_table_of_ids_get_the_same_due_dates_as_a_list
         with connection.cursor() as cur:
             cur.execute("CREATE TEMP TABLE _made ON COMMIT DROP AS SELECT unnest(%s::bigint[]) AS made_id",
                         [[a.pk for a in made]])
+            cur.execute("CREATE UNIQUE INDEX ON _made (made_id)")
             cur.execute("ANALYZE _made")
         table = IdTable.of("_made", "made_id")
         assert (len(table), table.lo, table.hi) == (4, min(a.pk for a in made), max(a.pk for a in made))
