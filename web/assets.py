@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce, Collate, NullIf
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
@@ -34,17 +34,20 @@ from ledger.completeness import completeness, totals
 from web.listfiles import table_file
 
 # Sort keys people may ask for (?sort=…, a leading "-" reverses); anything else is refused, never passed on.
-ASSET_SORTS = {"id": ("global_id",), "name": ("name", "global_id"), "kind": ("kind", "global_id"),
+ASSET_SORTS = {"id": ("global_id",), "name": ("name_key", "global_id"), "kind": ("kind", "global_id"),
                "municipality": ("owner__name", "global_id"), "route": ("route", "global_id"),
-               "ledger": ("external_id", "global_id"),
+               "ledger": ("ledger_key", "global_id"),
                "grade": ("condition__grade__rank", "global_id"), "due": ("condition__next_due_on", "global_id")}
 ASSET_COLUMNS = [("id", gettext_lazy("asset")), ("kind", gettext_lazy("kind")),
                  ("municipality", gettext_lazy("municipality")), ("route", gettext_lazy("route name")),
                  ("ledger", gettext_lazy("ledger number")),
                  ("grade", gettext_lazy("grade")), ("due", gettext_lazy("next inspection due"))]
 MAX_FILE_ROWS = 50_000
-# The 路線名 of a road, a bridge or a road structure (the only kinds a road ledger gives one); blank is none.
-ROUTE = Coalesce(*(NullIf(F(f"{d}__route_name"), Value("")) for d in ("road_segment", "bridge", "road_structure")))
+# The 路線名 of a road, a bridge or a road structure (the only kinds a road ledger gives one); blank is none. Names,
+# routes and ledger numbers sort with their numbers as numbers (市道2号線 before 市道10号線, 大場2号橋 before
+# 大場10号橋: the ja_numeric collation, assets migration 0014).
+ROUTE = Collate(Coalesce(*(NullIf(F(f"{d}__route_name"), Value("")) for d in ("road_segment", "bridge",
+                                                                                "road_structure"))), "ja_numeric")
 
 
 def sort_order(raw: str | None, allowed: dict, default: str) -> tuple[str, list]:
@@ -65,7 +68,8 @@ def _asset_rows(request):
     f = {k: request.GET.get(k) or None for k in ("municipality", "kind", "status", "q")}
     sort, order = sort_order(request.GET.get("sort"), ASSET_SORTS, "id")
     qs = asset_selectors.asset_list(principal=access.principal_of(request), **f).select_related(
-        "condition__grade").annotate(route=ROUTE).order_by(*order)
+        "condition__grade").annotate(route=ROUTE, name_key=Collate("name", "ja_numeric"),
+                                     ledger_key=Collate("external_id", "ja_numeric")).order_by(*order)
     return f, sort, qs
 
 
