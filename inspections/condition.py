@@ -196,15 +196,15 @@ def refresh_conditions(asset_ids: list[int] | None = None, *, min_asset_id: int 
             inspection_filter, measure_filter, asset_filter = f"i.asset_id IN {ids}", f"m.asset_id IN {ids}", "true"
             # Joined first, so the plan starts from the batch rather than filtering the whole registry by it.
             joins["assets"] = f"(SELECT x.* FROM {table} ci JOIN assets_asset x ON x.id = ci.{column}{{a_range}})"
-            # A batch whose ids fill most of their range (new assets: one narrow range at the end of the table)
+            # A batch of new assets whose ids fill most of their range (one narrow range at the end of the table)
             # states that range on every table joined by asset id, so a hash join reads the batch's rows rather
             # than the whole registry's assets, pipes and roads (PostgreSQL does not carry a range through a join).
-            # Nested loops are then off for these statements: with statistics older than the batch (a bulk load
-            # not yet analyzed), the planner takes the range for a few rows and would scan it again on every turn
-            # of a loop (100,000 × 100,000 rows: one import took 109 s instead of 4;
-            # tests/inspections/test_condition_plans.py). A scattered batch keeps plain key joins, which any plan
-            # looks up row by row.
-            dense = count >= ID_TABLE_FROM and hi - lo < 2 * count
+            # Nested loops are then off for these statements: the statistics are older than the new rows, the
+            # planner takes the range for a few rows and would scan it again on every turn of a loop (100,000 ×
+            # 100,000 rows: one import took 109 s instead of 4; tests/inspections/test_condition_plans.py). Any
+            # other batch keeps plain key joins, which any plan looks up row by row, and its inspections and
+            # measures by their index.
+            dense = new and count >= ID_TABLE_FROM and hi - lo < 2 * count
             within = " AND {t}.{c} BETWEEN %(lo)s AND %(hi)s"
             joins["assets"] = joins["assets"].format(a_range=within.format(t="x", c="id") if dense else "")
             if dense:
