@@ -36,7 +36,8 @@ class ChangeRecord(models.Model):
     via = models.CharField(_("via"), max_length=8, choices=Via.choices)
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)
     # No index of its own: change_object_time_idx and change_feed_idx both begin with it.
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False,
+                                     verbose_name=_("record type"))
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(_("object"), max_length=200)
     before = models.JSONField(_("before"), null=True, blank=True)
