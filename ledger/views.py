@@ -4,7 +4,8 @@ values right there and check again without choosing the file again (the file is 
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from assets import access, selectors
@@ -72,6 +73,13 @@ def ledger_import(request):
     kinds = [(k, str(v)) for k, v in Asset._meta.get_field("kind").flatchoices if k in KINDS]
     ctx = {"municipalities": municipalities, "kinds": kinds, "report": None, "error": None, "form": request.POST,
            "pending": "", "pending_name": "", "mapping": None, "saved": False}
+    if request.method == "GET" and "job" in request.GET:  # a background import's progress, as the POST sent here
+        job = import_list(principal=principal).filter(pk=_int(request.GET["job"])).first()
+        if job is None:
+            ctx["error"] = _("No import %s that you may see") % request.GET["job"][:20]
+            return render(request, "ledger/import.html", ctx, status=404)
+        ctx["job"] = job
+        return render(request, "ledger/import.html", ctx)
     if request.method == "POST":
         upload = request.FILES.get("file")
         token = request.POST.get("pending", "")
@@ -102,10 +110,12 @@ def ledger_import(request):
                 from core.jobs import accepted
 
                 accepted(job)
-                ctx["job"] = job
                 pending.drop(token)
-                ctx["pending"] = ""
-                return render(request, "ledger/import.html", ctx, status=200)
+                # See Other: the page that follows the job is a GET, so reloading it shows the progress again
+                # rather than sending the file again (each resend was a new import).
+                response = redirect(f"{reverse('ledger-import')}?job={job.pk}")
+                response.status_code = 303
+                return response
             ctx["report"] = report
             ctx["mapping"] = _mapping_form(report, kind, columns, values)
             if load and report.ok:
@@ -126,6 +136,10 @@ def ledger_import(request):
     # A request refused as a whole (a field out of its allowed values, the file gone) is a 422; a report, even one
     # listing bad records, is the page's answer (200).
     return render(request, "ledger/import.html", ctx, status=422 if ctx["error"] else 200)
+
+
+def _int(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) < 19 else 0
 
 
 def report_owner(municipality: str) -> str:

@@ -166,3 +166,27 @@ def test_an_upsert_body_over_the_bound_is_refused_with_413(world, media, setting
     body = r.json()
     assert body["max_bytes"] == 2000 and "2,000" in body["detail"] and "/api/v1/ledger/import" in body["detail"]
     assert not Asset.objects.exists() and not LedgerImport.objects.exists()
+
+
+def test_the_upload_page_follows_a_large_file_on_a_page_a_reload_does_not_send_again(world, media, settings):
+    """Post/Redirect/Get: a file over LEDGER_ASYNC_ROWS sent from the upload page answers 303 to the page that
+    follows its job; reloading that page shows the progress again and starts no second import (the page used to
+    answer the POST itself, so a reload sent the file again: a new import each time). Another municipality's
+    engineer cannot look at the job."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.LEDGER_ASYNC_ROWS = 10
+    c = client(world.alice)
+    r = c.post("/ledger/import/", {"file": SimpleUploadedFile("管渠台帳.csv", ledger(12), "text/csv"),
+                                   "kind": "sewer_pipe", "municipality": "112348", "source": "ledger",
+                                   "action": "load"})
+    job = LedgerImport.objects.get()
+    assert r.status_code == 303 and r["Location"].endswith(f"/ledger/import/?job={job.pk}"), r
+    for _reload in range(2):
+        page = c.get(r["Location"])
+        html = page.content.decode()
+        assert page.status_code == 200 and 'id="ledger-job"' in html
+        assert f'data-follow="/api/v1/ledger/imports/{job.pk}"' in html and "管渠台帳.csv" in html
+    assert LedgerImport.objects.count() == 1
+    assert client(world.charlie).get(r["Location"]).status_code == 404
+    assert c.get("/ledger/import/", {"job": "x' OR 1=1"}).status_code == 404
