@@ -68,7 +68,7 @@ def _asset_rows(request):
     f = {k: request.GET.get(k) or None for k in ("municipality", "kind", "status", "q")}
     sort, order = sort_order(request.GET.get("sort"), ASSET_SORTS, "id")
     qs = asset_selectors.asset_list(principal=access.principal_of(request), **f).select_related(
-        "condition__grade").annotate(route=ROUTE, name_key=Collate("name", "ja_numeric"),
+        "condition__grade").annotate(route=ROUTE, name_key=Collate(NullIf("name", Value("")), "ja_numeric"),
                                      ledger_key=Collate("external_id", "ja_numeric")).order_by(*order)
     return f, sort, qs
 

@@ -188,5 +188,11 @@ def test_the_upload_page_follows_a_large_file_on_a_page_a_reload_does_not_send_a
         assert page.status_code == 200 and 'id="ledger-job"' in html
         assert f'data-follow="/api/v1/ledger/imports/{job.pk}"' in html and "管渠台帳.csv" in html
     assert LedgerImport.objects.count() == 1
+    job.refresh_from_db()
+    if job.status != "done":
+        assert "バックグラウンドで取込中" in html
+        ledger_import_task(job.pk)  # what the django-q2 worker runs
+    html = c.get(r["Location"]).content.decode()  # once done, the heading says so
+    assert "バックグラウンドでの取込" in html and "バックグラウンドで取込中" not in html
     assert client(world.charlie).get(r["Location"]).status_code == 404
     assert c.get("/ledger/import/", {"job": "x' OR 1=1"}).status_code == 404

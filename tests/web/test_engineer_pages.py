@@ -101,6 +101,18 @@ def test_the_asset_list_shows_and_sorts_the_route_of_roads_bridges_and_structure
     assert [(row[5], row[6]) for row in rows[1:]] == [("八潮市道2号線", "T-R"), ("八潮市道10号線", "B-R"), ("", "M-R")]
 
 
+def test_the_asset_list_sorts_names_with_numbers_as_numbers_and_the_unnamed_last(world, alice):
+    from assets.models import Asset
+
+    ten, two, none = (make_asset(world.yashio, "bridge", external_id=e) for e in ("N-10", "N-2", "N-0"))
+    for asset, name in ((ten, "大場10号橋"), (two, "大場2号橋"), (none, "")):
+        Asset.objects.filter(pk=asset.pk).update(name=name)
+    html = alice.get("/assets/?sort=name").content.decode()
+    assert html.index("大場2号橋") < html.index("大場10号橋") < html.index(none.global_id)
+    html = alice.get("/assets/?sort=-name").content.decode()
+    assert html.index("大場10号橋") < html.index("大場2号橋") < html.index(none.global_id)
+
+
 def test_the_asset_list_downloads_in_scope_with_formulas_neutralised(world, alice):
     from openpyxl import load_workbook
 
