@@ -139,7 +139,8 @@ def ledger_import(request):
 
 
 def _int(text: str) -> int:
-    return int(text) if text.isdigit() and len(text) < 19 else 0
+    """A record number as typed in the address, or 0 (no record): "²" is a digit to str.isdigit, not to int()."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else 0
 
 
 def report_owner(municipality: str) -> str:

@@ -195,4 +195,5 @@ def test_the_upload_page_follows_a_large_file_on_a_page_a_reload_does_not_send_a
     html = c.get(r["Location"]).content.decode()  # once done, the heading says so
     assert "バックグラウンドでの取込" in html and "バックグラウンドで取込中" not in html
     assert client(world.charlie).get(r["Location"]).status_code == 404
-    assert c.get("/ledger/import/", {"job": "x' OR 1=1"}).status_code == 404
+    for hostile in ("x' OR 1=1", "²", "9" * 40, "", "-1", "\x00"):
+        assert c.get("/ledger/import/", {"job": hostile}).status_code in (400, 404), hostile
