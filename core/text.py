@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 __all__ = ["NOT_IN_LINE", "NOT_IN_TEXT", "Header", "HeaderNames", "bare_key", "check_fields", "check_text", "decode",
            "describe_columns", "find_header", "forbidden_char", "forbidden_message", "header_key", "match_columns",
-           "similar", "text_encoding", "text_errors"]
+           "similar", "text_encoding", "text_errors", "whole_number"]
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # Rows looked at for a header: real ledgers put a title, a date and blank rows above it.
@@ -185,6 +185,14 @@ def describe_columns(row: Sequence, cols: Sequence[int]) -> str:
 # note (several lines of prose) may hold tabs and line breaks; a one-line value (a name, an id, a code) may not.
 NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def whole_number(text, digits: int = 9) -> int | None:
+    """A record number, rank or code as typed in an address or a form: ASCII digits only (str.isdigit also takes
+    "²" and "٣", which int() refuses or reads as 3), at most `digits` of them (9: any of them fits a database
+    integer); None for anything else."""
+    text = str(text if text is not None else "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= digits else None
 
 
 def forbidden_char(text: str, *, multiline: bool = False) -> tuple[str, int] | None:

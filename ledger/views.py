@@ -13,6 +13,7 @@ from assets.access import principal_of
 from assets.history import Actor
 from assets.kinds import KINDS
 from assets.models import Asset, Via
+from core.text import whole_number
 from ledger import pending
 from ledger.fields import field_label, fields_for
 from ledger.imports import import_list, start_import
@@ -74,7 +75,7 @@ def ledger_import(request):
     ctx = {"municipalities": municipalities, "kinds": kinds, "report": None, "error": None, "form": request.POST,
            "pending": "", "pending_name": "", "mapping": None, "saved": False}
     if request.method == "GET" and "job" in request.GET:  # a background import's progress, as the POST sent here
-        job = import_list(principal=principal).filter(pk=_int(request.GET["job"])).first()
+        job = import_list(principal=principal).filter(pk=whole_number(request.GET["job"], 18) or 0).first()
         if job is None:
             ctx["error"] = _("No import %s that you may see") % request.GET["job"][:20]
             return render(request, "ledger/import.html", ctx, status=404)
@@ -136,11 +137,6 @@ def ledger_import(request):
     # A request refused as a whole (a field out of its allowed values, the file gone) is a 422; a report, even one
     # listing bad records, is the page's answer (200).
     return render(request, "ledger/import.html", ctx, status=422 if ctx["error"] else 200)
-
-
-def _int(text: str) -> int:
-    """A record number as typed in the address, or 0 (no record): "²" is a digit to str.isdigit, not to int()."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else 0
 
 
 def report_owner(municipality: str) -> str:

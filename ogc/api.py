@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from assets import access
 from assets.api_auth import api_auth
+from core.text import whole_number
 from ogc import collections as cols
 from ogc import query
 from ogc.crs import CRS84, STORAGE_URI, SUPPORTED, OgcError, parse_crs
@@ -274,9 +275,10 @@ def item(request, collectionId: str, featureId: str,
     out_crs = parse_crs(crs)
     qs = c.base(access.principal_of(request))
     if c.id_path == "pk":
-        if not (featureId.isascii() and featureId.isdigit()):  # "²" is a digit to str.isdigit, not to int()
+        pk = whole_number(featureId, 18)
+        if pk is None:
             raise OgcError(_("No feature %(id)s") % {"id": featureId}, status=404, code="NotFound")
-        qs = qs.filter(pk=int(featureId))
+        qs = qs.filter(pk=pk)
     else:
         qs = qs.filter(**{c.id_path: featureId})
     page = query.features(c, qs, out_crs, limit=1)

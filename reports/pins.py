@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from assets import access
 from assets.history import Action, Actor, record_change, snapshot
 from clusters.models import Cluster, EngineRun
-from core.text import text_errors
+from core.text import text_errors, whole_number
 from core.wareki import fiscal_year, format_fiscal_year
 from reports.models import PlanPin
 
@@ -61,7 +61,8 @@ def ensure_coordinator(principal, region) -> None:
 def lot_of(run: EngineRun, rank) -> Cluster:
     """The lot ranked `rank` in `run` (what the plan page and the API name), else a ValidationError on `rank`."""
     text = str(rank if rank is not None else "").strip()
-    cluster = run.clusters.filter(rank=int(text)).first() if text.isascii() and text.isdigit() and len(text) < 10 else None
+    number = whole_number(text)
+    cluster = run.clusters.filter(rank=number).first() if number is not None else None
     if cluster is None:
         raise ValidationError({"rank": _("No lot ranked %(rank)s in run #%(run)s") % {
             "rank": text or "—", "run": run.pk}})

@@ -16,6 +16,7 @@ from assets.models import Via
 from clusters.labels import WORK_TYPE_LABELS, label
 from core.export import xlsx_row, xlsx_text
 from core.formatting import allocate
+from core.text import whole_number
 from core.wareki import format_fiscal_year
 from reports import pins as pin_services
 from reports import selectors, services, svg
@@ -144,10 +145,6 @@ def plan_works_download(request, pk: int):
     return resp
 
 
-def _whole(text: str) -> int | None:
-    """A record number or rank as typed: ASCII digits only (str.isdigit also takes "²", which int() refuses), and
-    no more than a database integer holds."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 @login_required
@@ -163,7 +160,7 @@ def plan_pins(request, pk: int):
     post = {k: request.POST.get(k, "").strip() for k in ("action", "rank", "fiscal_year", "reason", "pin")}
     try:
         if post["action"] == "end":
-            pin_id = _whole(post["pin"]) or 0
+            pin_id = whole_number(post["pin"]) or 0
             pin_services.pin_end(actor=actor, pin_id=pin_id, region=plan.run.region)
         else:
             cluster = pin_services.lot_of(plan.run, post["rank"])

@@ -18,6 +18,7 @@ from core.text import (
     match_columns,
     text_encoding,
     text_errors,
+    whole_number,
 )
 
 TEXT = "管渠番号,管径\r\nK-1,300 ①Ⅲ\r\n"  # ① and Ⅲ live in CP932's NEC rows, not in strict Shift_JIS
@@ -170,3 +171,13 @@ def test_any_text_is_either_accepted_whole_or_refused_naming_the_field_and_the_f
         first = value[bad[0]]
         assert list(errors) == ["field"]
         assert f"U+{ord(first):04X}" in errors["field"][0] and f"at character {bad[0] + 1}" in errors["field"][0]
+
+
+@pytest.mark.parametrize("text, digits, number", [
+    ("42", 9, 42), ("007", 9, 7), ("123456789", 9, 123456789), ("1234567890", 9, None), ("²", 9, None),
+    ("٣", 9, None), ("３", 9, None), ("-1", 9, None), ("1.0", 9, None), ("", 9, None), (None, 9, None),
+    ("9" * 18, 18, 10**18 - 1), (" 4", 9, None),
+])
+def test_a_whole_number_is_ascii_digits_within_its_length(text, digits, number):
+    """core.text.whole_number: the one reading of a record number or rank typed in an address or a form."""
+    assert whole_number(text, digits) == number
